@@ -1,0 +1,6 @@
+#include "config.h"
+#include <stdio.h>
+int main(void)
+{
+    return 1;
+}

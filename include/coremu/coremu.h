@@ -1,0 +1,23 @@
+/*
+ * coremu — the public interface of libcoremu, the runtime shared by every coremu-system-*
+ * binary. The library knows nothing of any guest architecture.
+ */
+#ifndef COREMU_COREMU_H
+#define COREMU_COREMU_H
+
+#include <coremu/atomic.h>
+#include <coremu/chardev.h>
+#include <coremu/clock.h>
+#include <coremu/cpu.h>
+#include <coremu/evq.h>
+#include <coremu/iothread.h>
+#include <coremu/loader.h>
+#include <coremu/log.h>
+#include <coremu/options.h>
+#include <coremu/physmem.h>
+#include <coremu/topology.h>
+
+/* The package version ("0.1.0"). */
+const char *coremu_version(void);
+
+#endif /* COREMU_COREMU_H */

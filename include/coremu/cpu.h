@@ -1,0 +1,201 @@
+/*
+ * coremu — guest cores as host threads, and the machine that owns them.
+ *
+ * One host thread per guest core, named coremu-cpuN. The architecture supplies the CPU loop
+ * (struct coremu_cpu_ops); the runtime supplies everything around it: the per-core event
+ * queue and pending word, sleeping in WFI/HLT until an event or the core's timer deadline,
+ * power on/off (PSCI CPU_ON/CPU_OFF, INIT/SIPI), stop-the-world, and orderly shutdown.
+ *
+ * The CPU loop's contract: at every translation-block boundary it calls coremu_cpu_poll(); when
+ * that returns true it calls coremu_cpu_process_pending(), and leaves its loop when that returns
+ * COREMU_CPU_LEAVE. Nothing else from the runtime is on the hot path.
+ */
+#ifndef COREMU_CPU_H
+#define COREMU_CPU_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <coremu/evq.h>
+
+/* Bits of coremu_cpu.pending. Bits from COREMU_PENDING_ARCH0 up belong to the architecture
+ * (interrupt lines: IRQ, FIQ, NMI...); the runtime only sets, clears and wakes on them. */
+enum {
+    COREMU_PENDING_EVENT = 1u << 0, /* the event queue has entries */
+    COREMU_PENDING_STOP = 1u << 1,  /* park for stop-the-world */
+    COREMU_PENDING_EXIT = 1u << 2,  /* the machine is shutting down */
+    COREMU_PENDING_TIMER = 1u << 3, /* the core's timer deadline has passed */
+    COREMU_PENDING_POWER = 1u << 4, /* power state change requested (on/off/reset) */
+    COREMU_PENDING_KICK = 1u << 5,  /* just leave the inner loop once (e.g. SEV) */
+    COREMU_PENDING_ARCH0 = 1u << 8,
+};
+
+/* What coremu_cpu_process_pending() tells the CPU loop to do next. */
+enum coremu_cpu_action {
+    COREMU_CPU_CONTINUE = 0, /* keep executing */
+    COREMU_CPU_LEAVE = 1,    /* return from ops->run: machine exit or power off */
+};
+
+/* Power state of a core (coremu_cpu.power). */
+enum coremu_cpu_power {
+    COREMU_CPU_OFF = 0,
+    COREMU_CPU_ON_PENDING = 1, /* CPU_ON accepted, the core has not started yet */
+    COREMU_CPU_ON = 2,
+};
+
+struct coremu_cpu;
+struct coremu_machine;
+
+struct coremu_cpu_ops {
+    /* The CPU loop. Called on the core's own thread each time the core is powered on; returns
+     * when coremu_cpu_process_pending() says COREMU_CPU_LEAVE. */
+    void (*run)(struct coremu_cpu *cpu);
+    /* Called on the core's thread from coremu_cpu_process_pending() when its deadline passed. */
+    void (*timer_expired)(struct coremu_cpu *cpu);
+    /* Drop every cached translation of this core (TLB, decoded blocks may stay). Called either
+     * on the core's thread or while the core is parked by stop-the-world. May be NULL. */
+    void (*tlb_flush_all)(struct coremu_cpu *cpu);
+};
+
+struct coremu_cpu {
+    struct coremu_machine *machine; /* immutable after coremu_machine_new */
+    unsigned index;                 /* immutable */
+    const struct coremu_cpu_ops *ops; /* immutable once the machine starts */
+    void *arch;                     /* the architecture's state; owned by the core's thread */
+
+    /* Any thread sets bits (fetch_or, seq_cst so that it orders against `sleeping`); the owner
+     * clears them (fetch_and). The owner reads it relaxed at every block boundary and acquires
+     * on the slow path. */
+    _Alignas(64) _Atomic uint32_t pending;
+    /* Owner writes 1 (seq_cst) before re-checking pending and sleeping on the futex, 0 after.
+     * Producers read it (seq_cst) after setting pending, and only then pay for a futex wake. */
+    _Atomic uint32_t sleeping;
+
+    struct coremu_evq evq;
+
+    /* Virtual-clock deadline of the core's timer in ns, INT64_MAX for none. Written only by
+     * the owner; read relaxed by the owner's poll and by its sleep. */
+    int64_t deadline;
+    /* Owner-private countdown between clock reads in coremu_cpu_poll. */
+    uint32_t poll_countdown;
+
+    /* enum coremu_cpu_power. Written under machine->world_lock by power-on requesters and by
+     * the owner; read by anyone (acquire). */
+    _Atomic int power;
+    /* Entry arguments for the next power-on (PSCI entry point and context id, SIPI vector).
+     * Written by the requester under world_lock before power becomes ON_PENDING; read by the
+     * owner after it observes ON_PENDING. */
+    uint64_t power_on_arg[2];
+
+    pthread_t thread;
+    bool thread_started; /* main thread only */
+};
+
+struct coremu_machine {
+    unsigned ncpus;           /* immutable */
+    struct coremu_cpu **cpus; /* immutable array; each element owned as documented above */
+
+    /* Protects stop-the-world and power state transitions (never taken on a fast path). */
+    pthread_mutex_t world_lock;
+    pthread_cond_t world_cond;
+    /* All under world_lock. */
+    unsigned stop_depth;       /* > 0 while the world is (being) stopped */
+    pthread_t stopper;         /* thread that holds the world stopped */
+    unsigned parked;           /* cores parked in a stop, or outside guest code (off, exiting) */
+    unsigned threads_running;  /* core threads that have started and not yet finished */
+
+    /* Set once (release) by coremu_machine_exit; read by anyone. */
+    _Atomic int exiting;
+    _Atomic int exit_status;
+
+    bool pin_threads; /* bind core threads to host PUs (immutable after start) */
+};
+
+/* Creates a machine with ncpus cores, all powered off, each with ops. */
+struct coremu_machine *coremu_machine_new(unsigned ncpus, const struct coremu_cpu_ops *ops);
+void coremu_machine_free(struct coremu_machine *m);
+
+/* Starts one thread per core. Cores stay asleep until powered on. 0 on success, -errno. */
+int coremu_machine_start(struct coremu_machine *m);
+
+/* Asks every core to leave its loop and the machine to exit with status; any thread, once
+ * (later calls keep the first status). */
+void coremu_machine_exit(struct coremu_machine *m, int status);
+
+/* Waits for every core thread to finish; returns the exit status. Main thread only. */
+int coremu_machine_wait(struct coremu_machine *m);
+
+/* Stop the world: every powered-on core parks at a block boundary, fn runs on the calling
+ * thread, every core resumes. May be called from a core thread (that core counts as parked)
+ * or from any other thread. Nested and concurrent calls serialise. */
+void coremu_machine_stop_world(struct coremu_machine *m, void (*fn)(void *), void *arg);
+/* The same in two halves, for the monitor and the debugger. */
+void coremu_machine_pause(struct coremu_machine *m);
+void coremu_machine_resume(struct coremu_machine *m);
+
+/* Powers a core on (it starts running ops->run with arg[] available in power_on_arg). Returns
+ * 0, or -EALREADY if it is on, or -EINPROGRESS if a power-on is pending. Any thread. */
+int coremu_cpu_power_on(struct coremu_cpu *cpu, uint64_t arg0, uint64_t arg1);
+/* Owner only: the core is switching itself off (PSCI CPU_OFF); ops->run must then return. */
+void coremu_cpu_power_off_self(struct coremu_cpu *cpu);
+
+/* Sets bits in pending and wakes the core if it sleeps. Any thread. */
+void coremu_cpu_kick(struct coremu_cpu *cpu, uint32_t bits);
+/* Clears architecture bits (owner or device thread holding the line's lock). */
+static inline void coremu_cpu_clear_pending(struct coremu_cpu *cpu, uint32_t bits)
+{
+    atomic_fetch_and_explicit(&cpu->pending, ~bits, memory_order_acq_rel);
+}
+
+/* Pushes an event and kicks COREMU_PENDING_EVENT. Any thread. */
+void coremu_cpu_post(struct coremu_cpu *cpu, struct coremu_event *ev);
+/* Runs fn(cpu, arg) on cpu's thread and waits for it, unless the caller is that core, in which
+ * case it runs at once. Returns false without running fn when the core is off or the machine is
+ * exiting. Must not be called with world_lock held. */
+bool coremu_cpu_run_sync(struct coremu_cpu *cpu, void (*fn)(struct coremu_cpu *, void *),
+                         void *arg);
+/* Fire and forget: fn(cpu, arg) will run on cpu's thread at its next block boundary (a copy
+ * of nothing: arg must stay valid until then). Returns false if allocation failed. */
+bool coremu_cpu_run_async(struct coremu_cpu *cpu, void (*fn)(struct coremu_cpu *, void *),
+                          void *arg);
+
+/* The core running on the calling thread, or NULL. */
+struct coremu_cpu *coremu_cpu_self(void);
+
+/* Owner only: sets the timer deadline in virtual ns (INT64_MAX: none). */
+void coremu_cpu_set_deadline(struct coremu_cpu *cpu, int64_t deadline_ns);
+
+/* Owner only, slow path: handles every pending bit (runs events, parks for a stop, reports
+ * timer expiry, power changes). Returns what the loop must do next. */
+enum coremu_cpu_action coremu_cpu_process_pending(struct coremu_cpu *cpu);
+
+/* Owner only: sleeps until a pending bit is set or the deadline passes (WFI, HLT). Returns
+ * immediately if something is already pending. mask selects which bits wake the core; the
+ * runtime's own bits always do. */
+void coremu_cpu_wait(struct coremu_cpu *cpu, uint32_t mask);
+
+/* Owner only: the WFE/PAUSE rule. Spins briefly on pending, then yields the host CPU so that a
+ * core which holds a lock can run on an over-subscribed host. */
+void coremu_cpu_relax(struct coremu_cpu *cpu);
+
+/* Out-of-line part of coremu_cpu_poll: reads the clock. */
+bool coremu_cpu_poll_clock(struct coremu_cpu *cpu);
+
+/* How many block boundaries pass between two reads of the clock in coremu_cpu_poll. */
+#define COREMU_CPU_CLOCK_POLL_INTERVAL 256u
+
+/* Owner only, at every block boundary: true when coremu_cpu_process_pending must run. */
+static inline bool coremu_cpu_poll(struct coremu_cpu *cpu)
+{
+    if (atomic_load_explicit(&cpu->pending, memory_order_relaxed) != 0) {
+        return true;
+    }
+    if (--cpu->poll_countdown == 0) {
+        return coremu_cpu_poll_clock(cpu);
+    }
+    return false;
+}
+
+#endif /* COREMU_CPU_H */

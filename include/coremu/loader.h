@@ -1,0 +1,43 @@
+/*
+ * coremu — loading images into guest memory: raw binaries, ELF executables (32 and 64 bit,
+ * little-endian) and gzip-compressed files (zlib; detected by their magic). A missing,
+ * truncated or malformed file is a one-line error in err, never a crash.
+ */
+#ifndef COREMU_LOADER_H
+#define COREMU_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct coremu_as;
+
+/* Reads a whole file into a malloc'd buffer; when decompress is true and the file is gzip
+ * data, returns the decompressed contents. max bounds the (decompressed) size. 0 or -1. */
+int coremu_load_file(const char *path, bool decompress, size_t max, uint8_t **data,
+                     size_t *size, char *err, size_t errlen);
+
+/* Whether buf holds an ELF image (magic only). */
+bool coremu_is_elf(const uint8_t *buf, size_t size);
+
+struct coremu_elf_info {
+    uint64_t entry;
+    uint64_t low, high; /* lowest and highest+1 physical address loaded */
+    unsigned elf_class;  /* 32 or 64 */
+    unsigned machine;    /* e_machine (EM_ARM = 40, EM_X86_64 = 62, EM_386 = 3) */
+};
+
+/* Loads the PT_LOAD segments of an ELF image (already in memory) at their physical
+ * addresses (p_paddr), zero-filling bss. expect_machine 0 accepts any. 0 or -1. */
+int coremu_load_elf_image(struct coremu_as *as, const uint8_t *buf, size_t size,
+                          unsigned expect_machine, struct coremu_elf_info *info, char *err,
+                          size_t errlen);
+int coremu_load_elf(struct coremu_as *as, const char *path, unsigned expect_machine,
+                    struct coremu_elf_info *info, char *err, size_t errlen);
+
+/* Copies a raw file (optionally gunzipped) to guest address addr; fails if it exceeds max
+ * bytes or does not fit in RAM there. 0 or -1; *size receives the bytes loaded. */
+int coremu_load_raw(struct coremu_as *as, const char *path, uint64_t addr, uint64_t max,
+                    bool decompress, uint64_t *size, char *err, size_t errlen);
+
+#endif /* COREMU_LOADER_H */
