@@ -64,7 +64,11 @@ struct coremu_xmon;
 
 /* Called when a page becomes watched; must make every core's softmmu drop fast-path store
  * entries for it before returning (e.g. stop-the-world + flush every TLB). May be NULL when
- * every store already goes through coremu_xmon_store (unit tests). */
+ * every store already goes through coremu_xmon_store (unit tests). Called exactly once per page,
+ * on the thread of the first load-exclusive there, with no engine lock held (so it may stop the
+ * world; calls for different pages may run concurrently). Until it returns, other cores'
+ * load-exclusives on that page return the value but no reservation: their store-conditional
+ * fails and the guest retries, parking at its next block boundary meanwhile. */
 typedef void (*coremu_xmon_watch_fn)(void *opaque, uint64_t page_pa);
 
 /* An engine covers the physical range [base, base + size) (guest RAM). */
@@ -109,7 +113,8 @@ void coremu_xmon_store(struct coremu_xmon *x, void *p, uint64_t pa, unsigned siz
  * coremu_atomic_fetch_op, but also breaks other cores' reservations. */
 uint64_t coremu_xmon_fetch_op(struct coremu_xmon *x, void *p, uint64_t pa, unsigned size,
                               enum coremu_atomic_op op, uint64_t operand);
-/* Device (DMA) writes of any length into RAM break reservations too. */
+/* Device (DMA) writes of any length into RAM break reservations too: call it once the device
+ * has written [pa, pa + len). */
 void coremu_xmon_dma_write(struct coremu_xmon *x, uint64_t pa, size_t len);
 
 /* ---- 3. Helper tables and the torture test ----------------------------------------------- */
