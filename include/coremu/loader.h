@@ -12,8 +12,10 @@
 
 struct coremu_as;
 
-/* Reads a whole file into a malloc'd buffer; when decompress is true and the file is gzip
- * data, returns the decompressed contents. max bounds the (decompressed) size. 0 or -1. */
+/* Reads a whole file into a malloc'd buffer (the caller frees it); when decompress is true and
+ * the file is gzip data (magic 1f 8b; concatenated members are joined), returns the decompressed
+ * contents. max bounds the (decompressed) size, 0 meaning no bound. 0, or -1 with a one-line
+ * message naming path in err. */
 int coremu_load_file(const char *path, bool decompress, size_t max, uint8_t **data,
                      size_t *size, char *err, size_t errlen);
 
@@ -27,16 +29,22 @@ struct coremu_elf_info {
     unsigned machine;    /* e_machine (EM_ARM = 40, EM_X86_64 = 62, EM_386 = 3) */
 };
 
-/* Loads the PT_LOAD segments of an ELF image (already in memory) at their physical
- * addresses (p_paddr), zero-filling bss. expect_machine 0 accepts any. 0 or -1. */
+/* Loads the PT_LOAD segments of an ELF executable (ET_EXEC, already in memory) at their
+ * physical addresses (p_paddr), zero-filling bss; a segment may span adjacent RAM/ROM regions.
+ * The whole image is validated first (headers and segments inside the buffer, segments inside
+ * guest RAM/ROM), so a rejected image writes nothing. expect_machine 0 accepts any. info may be
+ * NULL; info->entry is e_entry as written in the file (no virtual-to-physical translation).
+ * 0, or -1 with a one-line message in err. */
 int coremu_load_elf_image(struct coremu_as *as, const uint8_t *buf, size_t size,
                           unsigned expect_machine, struct coremu_elf_info *info, char *err,
                           size_t errlen);
+/* The same from a file, which may be gzip-compressed; messages name path. */
 int coremu_load_elf(struct coremu_as *as, const char *path, unsigned expect_machine,
                     struct coremu_elf_info *info, char *err, size_t errlen);
 
-/* Copies a raw file (optionally gunzipped) to guest address addr; fails if it exceeds max
- * bytes or does not fit in RAM there. 0 or -1; *size receives the bytes loaded. */
+/* Copies a raw file (optionally gunzipped) to guest address addr; fails if it (its decompressed
+ * contents) exceeds max bytes (0: no bound) or does not fit in RAM/ROM there. 0 or -1 with a
+ * one-line message in err; *size (may be NULL) receives the bytes loaded. */
 int coremu_load_raw(struct coremu_as *as, const char *path, uint64_t addr, uint64_t max,
                     bool decompress, uint64_t *size, char *err, size_t errlen);
 

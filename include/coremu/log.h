@@ -26,6 +26,8 @@ enum coremu_log_cat {
     COREMU_LOG_TRACE_DEV = 1u << 9,    /* device register accesses */
 };
 
+/* The enabled categories. Written by coremu_log_parse (normally once, at start-up); read relaxed
+ * by anyone: no other data is published through it. */
 extern _Atomic uint32_t coremu_log_mask;
 
 static inline bool coremu_log_enabled(uint32_t cat)
@@ -33,13 +35,18 @@ static inline bool coremu_log_enabled(uint32_t cat)
     return (atomic_load_explicit(&coremu_log_mask, memory_order_relaxed) & cat) != 0;
 }
 
-/* Parses "-d" items ("guest_errors,int", "help" prints the list and returns 1). 0, 1, or -1
- * with a message in err. */
+/* Parses "-d" items ("guest_errors,int") and makes them the enabled mask; "help" prints the
+ * list on stdout and returns 1, leaving the mask alone. 0, 1, or -1 with a one-line message in
+ * err (naming the unknown item; the mask is then unchanged). */
 int coremu_log_parse(const char *items, char *err, unsigned long errlen);
-/* Sends the log to path ("-D"), or stderr when NULL. 0 or -errno. */
+/* Sends the log to path ("-D", truncated first), or stderr when NULL. 0 or -errno. Any
+ * thread; a line being written finishes on the old file. */
 int coremu_log_set_file(const char *path);
+/* Writes one message, adding the final newline if it lacks one, in a single write under a lock:
+ * lines from different threads never interleave. Nothing is written unless cat is enabled;
+ * cat 0 always writes. */
 void coremu_log(uint32_t cat, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void coremu_vlog(uint32_t cat, const char *fmt, va_list ap);
+void coremu_vlog(uint32_t cat, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 #define COREMU_LOG(cat, ...)                                                                      \
     do {                                                                                          \

@@ -1,5 +1,644 @@
+/*
+ * The command-line parser: every option in both dash styles, sizes, -smp, key=value lists, and
+ * the rule that every rejection is exactly one line on stderr naming what is wrong.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <coremu/coremu.h>
+
 #include "unit.h"
+
+static const char *const machines[] = {"virt", "tiny", NULL};
+static const char *const machine_help[] = {"ARM virtual machine", "a small test board", NULL};
+static const struct coremu_binary_info bin = {
+    .name = "coremu-system-arm",
+    .default_machine = "virt",
+    .machines = machines,
+    .machine_help = machine_help,
+    .max_cpus = 8,
+};
+
+static char out_text[65536];
+static char err_text[8192];
+
+static void slurp(FILE *f, char *buf, size_t cap)
+{
+    fflush(f);
+    rewind(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+/* Runs the parser on the NULL-terminated arguments with stdout and stderr captured. */
+static enum coremu_parse_result run(struct coremu_options *o, const char *first, ...)
+{
+    char *argv[64] = {"coremu-system-arm"};
+    int argc = 1;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a != NULL && argc < 63; a = va_arg(ap, const char *)) {
+        argv[argc++] = (char *)a;
+    }
+    va_end(ap);
+    argv[argc] = NULL;
+
+    FILE *fo = tmpfile(), *fe = tmpfile();
+    UNIT_REQUIRE(fo && fe, "setup: tmpfile", "failed");
+    fflush(stdout);
+    int save_out = dup(STDOUT_FILENO), save_err = dup(STDERR_FILENO);
+    dup2(fileno(fo), STDOUT_FILENO);
+    dup2(fileno(fe), STDERR_FILENO);
+    enum coremu_parse_result r = coremu_options_parse(o, &bin, argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(save_out, STDOUT_FILENO);
+    dup2(save_err, STDERR_FILENO);
+    close(save_out);
+    close(save_err);
+    slurp(fo, out_text, sizeof(out_text));
+    slurp(fe, err_text, sizeof(err_text));
+    return r;
+}
+
+static unsigned count_lines(const char *s)
+{
+    unsigned n = 0;
+    for (; *s; s++) {
+        n += *s == '\n';
+    }
+    return n;
+}
+
+/* The parse failed with exactly one line "coremu-system-arm: ..." containing every needle. */
+static bool one_error(enum coremu_parse_result r, const char *needle1, const char *needle2)
+{
+    return r == COREMU_PARSE_ERROR && count_lines(err_text) == 1 &&
+           err_text[strlen(err_text) - 1] == '\n' &&
+           strncmp(err_text, "coremu-system-arm: ", 19) == 0 &&
+           (needle1 == NULL || strstr(err_text, needle1) != NULL) &&
+           (needle2 == NULL || strstr(err_text, needle2) != NULL) && out_text[0] == '\0';
+}
+
+#define EXPECT_ERROR(name, n1, n2, ...)                                                           \
+    do {                                                                                          \
+        struct coremu_options o_;                                                                 \
+        enum coremu_parse_result r_ = run(&o_, __VA_ARGS__, NULL);                                \
+        UNIT_CHECK(one_error(r_, n1, n2), name, "result %d, stderr '%s'", r_, err_text);          \
+        coremu_options_free(&o_);                                                                 \
+    } while (0)
+
+static void test_defaults(void)
+{
+    struct coremu_options o;
+    enum coremu_parse_result r = run(&o, NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && err_text[0] == '\0' && strcmp(o.machine, "virt") == 0 &&
+                   o.smp_cpus == 1 && o.smp_sockets == 1 && o.smp_cores == 1 &&
+                   o.smp_threads == 1 && o.smp_maxcpus == 1 && !o.smp_given && o.ram_size == 0 &&
+                   !o.m_given && o.kernel == NULL && o.nserials == 0 && !o.nographic &&
+                   o.xmon_mode == NULL && !o.accel_pin,
+               "defaults", "r=%d", r);
+    UNIT_CHECK(strcmp(o.argv0, "coremu-system-arm") == 0, "argv0 kept", "argv0 %s", o.argv0);
+    coremu_options_free(&o);
+}
+
+static void test_each_option(void)
+{
+    struct coremu_options o;
+    enum coremu_parse_result r;
+
+    r = run(&o, "-M", "tiny", "-cpu", "cortex-a15", "-kernel", "k.img", "-initrd", "i.gz",
+            "-append", "console=ttyAMA0 root=/dev/vda", "-dtb", "b.dtb", "-bios", "fw.bin",
+            "-monitor", "none", "-nographic", "-display", "none", "-no-reboot", "-no-shutdown",
+            "-S", "-gdb", "tcp::2345", "-D", "/tmp/coremu-test.log", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && strcmp(o.machine, "tiny") == 0 &&
+                   strcmp(o.cpu_model, "cortex-a15") == 0 && strcmp(o.kernel, "k.img") == 0 &&
+                   strcmp(o.initrd, "i.gz") == 0 &&
+                   strcmp(o.append, "console=ttyAMA0 root=/dev/vda") == 0 &&
+                   strcmp(o.dtb, "b.dtb") == 0 && strcmp(o.bios, "fw.bin") == 0 &&
+                   strcmp(o.monitor, "none") == 0 && o.nographic &&
+                   strcmp(o.display, "none") == 0 && o.no_reboot && o.no_shutdown &&
+                   o.start_paused && strcmp(o.gdb, "tcp::2345") == 0 &&
+                   strcmp(o.log_file, "/tmp/coremu-test.log") == 0,
+               "single-dash options", "r=%d err=%s", r, err_text);
+    coremu_options_free(&o);
+
+    r = run(&o, "--machine", "virt", "--cpu=max", "--kernel=k2", "--append=", "--nographic",
+            "--smp=2", "--m", "256", "--s", "--d=int,mmu", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && strcmp(o.machine, "virt") == 0 &&
+                   strcmp(o.cpu_model, "max") == 0 && strcmp(o.kernel, "k2") == 0 &&
+                   strcmp(o.append, "") == 0 && o.nographic && o.smp_cpus == 2 &&
+                   o.ram_size == 256ull << 20 && strcmp(o.gdb, "tcp::1234") == 0 &&
+                   strcmp(o.log_items, "int,mmu") == 0 &&
+                   coremu_log_enabled(COREMU_LOG_INT) && coremu_log_enabled(COREMU_LOG_MMU) &&
+                   !coremu_log_enabled(COREMU_LOG_GUEST_ERRORS),
+               "double-dash options and --opt=value", "r=%d err=%s", r, err_text);
+    coremu_options_free(&o);
+
+    r = run(&o, "-kernel", "a", "-kernel", "b", "-m", "1G", "-m", "2G", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && strcmp(o.kernel, "b") == 0 && o.ram_size == 2ull << 30,
+               "repeated scalar options: last wins", "r=%d", r);
+    coremu_options_free(&o);
+
+    r = run(&o, "-s", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && strcmp(o.gdb, "tcp::1234") == 0, "-s is -gdb tcp::1234",
+               "gdb %s", o.gdb ? o.gdb : "(null)");
+    coremu_options_free(&o);
+
+    r = run(&o, "-serial", "mon:stdio", "-serial", "null", "-serial", "tcp::4444,server=on",
+            NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.nserials == 3 && strcmp(o.serials[0], "mon:stdio") == 0 &&
+                   strcmp(o.serials[2], "tcp::4444,server=on") == 0,
+               "-serial repeatable, in order", "r=%d n=%u", r, o.nserials);
+    coremu_options_free(&o);
+
+    r = run(&o, "-drive", "file=disk.img,if=virtio,format=raw", "-drive", "file=b,,c.img",
+            "-device", "virtio-net-device,netdev=n0", "-netdev", "user,id=n0", "-chardev",
+            "socket,id=c0,path=/tmp/s,server=on", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.ndrives == 2 &&
+                   strcmp(coremu_kv_get(&o.drives[0], "file"), "disk.img") == 0 &&
+                   strcmp(coremu_kv_get(&o.drives[0], "if"), "virtio") == 0 &&
+                   strcmp(coremu_kv_get(&o.drives[1], "file"), "b,c.img") == 0 &&
+                   o.ndevices == 1 &&
+                   strcmp(coremu_kv_get(&o.devices[0], "driver"), "virtio-net-device") == 0 &&
+                   strcmp(coremu_kv_get(&o.devices[0], "netdev"), "n0") == 0 &&
+                   o.nnetdevs == 1 && strcmp(coremu_kv_get(&o.netdevs[0], "type"), "user") == 0 &&
+                   o.nchardevs == 1 &&
+                   strcmp(coremu_kv_get(&o.chardevs[0], "backend"), "socket") == 0 &&
+                   strcmp(coremu_kv_get(&o.chardevs[0], "path"), "/tmp/s") == 0,
+               "-drive, -device, -netdev, -chardev lists", "r=%d err=%s", r, err_text);
+    coremu_options_free(&o);
+
+    r = run(&o, "-machine", "virt,dumpdtb=x.dtb,highmem=off", "-machine", "highmem=on", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && strcmp(o.machine, "virt") == 0 &&
+                   o.machine_props.n == 2 &&
+                   strcmp(coremu_kv_get(&o.machine_props, "dumpdtb"), "x.dtb") == 0 &&
+                   strcmp(coremu_kv_get(&o.machine_props, "highmem"), "on") == 0,
+               "-machine properties merge, later wins", "r=%d n=%u", r, o.machine_props.n);
+    coremu_options_free(&o);
+
+    r = run(&o, "-machine", "type=tiny", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && strcmp(o.machine, "tiny") == 0, "-machine type=",
+               "r=%d", r);
+    coremu_options_free(&o);
+
+    r = run(&o, "-accel", "tcg,thread=multi,pin=on,llsc=value", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.accel_pin && strcmp(o.xmon_mode, "value") == 0,
+               "-accel tcg with every parameter", "r=%d err=%s", r, err_text);
+    coremu_options_free(&o);
+    r = run(&o, "-accel", "tcg,thread=single", "-accel", "tcg", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && !o.accel_pin && o.xmon_mode == NULL,
+               "-accel tcg,thread=single accepted", "r=%d err=%s", r, err_text);
+    coremu_options_free(&o);
+
+    r = run(&o, "-display", "sdl", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && strcmp(o.display, "sdl") == 0, "-display sdl", "r=%d", r);
+    coremu_options_free(&o);
+
+    r = run(&o, "-d", "guest_errors,unimp,int,exec,in_asm,mmu,cpu,cpu_reset,pcall,trace_dev",
+            NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && coremu_log_mask == 0x3ff, "-d every category",
+               "mask %#x", (unsigned)coremu_log_mask);
+    coremu_options_free(&o);
+    run(&o, "-d", "guest_errors", NULL);
+    UNIT_CHECK(coremu_log_enabled(COREMU_LOG_GUEST_ERRORS) && !coremu_log_enabled(COREMU_LOG_INT),
+               "-d replaces the mask", "mask %#x", (unsigned)coremu_log_mask);
+    coremu_options_free(&o);
+}
+
+static void test_sizes(void)
+{
+    static const struct {
+        const char *s;
+        char unit;
+        uint64_t want;
+    } good[] = {
+        {"512", 'M', 512ull << 20},  {"512M", 0, 512ull << 20},   {"512m", 'M', 512ull << 20},
+        {"1G", 'M', 1ull << 30},     {"2G", 'M', 2ull << 30},     {"2g", 0, 2ull << 30},
+        {"4096k", 'M', 4ull << 20},  {"4096K", 0, 4ull << 20},    {"1T", 0, 1ull << 40},
+        {"1.5G", 'M', 3ull << 29},   {"0.5M", 0, 1ull << 19},     {"4096", 0, 4096},
+        {"4096B", 'M', 4096},        {"0x1000", 0, 0x1000},       {"0", 'M', 0},
+        {"16E", 0, 0},               {"15E", 0, 15ull << 60},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        uint64_t v = 1;
+        int r = coremu_parse_size(good[i].s, good[i].unit, &v);
+        char name[80];
+        snprintf(name, sizeof(name), "size: '%s' (default unit %c)", good[i].s,
+                 good[i].unit ? good[i].unit : 'B');
+        if (strcmp(good[i].s, "16E") == 0) {
+            UNIT_CHECK(r < 0, name, "2^64 accepted as %llu", (unsigned long long)v);
+        } else {
+            UNIT_CHECK(r == 0 && v == good[i].want, name, "r=%d v=%llu want %llu", r,
+                       (unsigned long long)v, (unsigned long long)good[i].want);
+        }
+    }
+    static const char *const bad[] = {"12X", "-1", "", " 1", "1 ", "M", "1MM", "1.M", ".5G",
+                                      "0x", "1.5", "+5", "99999999999999999999",
+                                      "18446744073709551616", "1e9", "1,5G"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t v = 0;
+        char name[80];
+        snprintf(name, sizeof(name), "size: '%s' rejected", bad[i]);
+        UNIT_CHECK(coremu_parse_size(bad[i], 0, &v) < 0, name, "accepted as %llu",
+                   (unsigned long long)v);
+    }
+
+    struct coremu_options o;
+    static const struct {
+        const char *arg;
+        uint64_t want;
+    } m[] = {{"512", 512ull << 20}, {"512M", 512ull << 20}, {"1G", 1ull << 30},
+             {"2G", 2ull << 30},    {"4096k", 4ull << 20},  {"size=1G", 1ull << 30}};
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+        char name[80];
+        snprintf(name, sizeof(name), "-m %s", m[i].arg);
+        enum coremu_parse_result r = run(&o, "-m", m[i].arg, NULL);
+        UNIT_CHECK(r == COREMU_PARSE_OK && o.m_given && o.ram_size == m[i].want, name,
+                   "r=%d size=%llu err=%s", r, (unsigned long long)o.ram_size, err_text);
+        coremu_options_free(&o);
+    }
+    EXPECT_ERROR("-m 12X: one line naming option and value", "-m", "12X", "-m", "12X");
+    EXPECT_ERROR("-m -1 rejected", "-m", "-1", "-m", "-1");
+    EXPECT_ERROR("-m 0 rejected", "-m 0", "greater than 0", "-m", "0");
+    EXPECT_ERROR("-m maxmem= rejected by name", "maxmem", NULL, "-m", "1G,maxmem=4G");
+    EXPECT_ERROR("-m empty rejected", "-m", NULL, "-m", "");
+
+    bool b = false;
+    UNIT_CHECK(coremu_parse_bool("on", &b) == 0 && b && coremu_parse_bool("off", &b) == 0 && !b &&
+                   coremu_parse_bool("yes", &b) == 0 && b && coremu_parse_bool("no", &b) == 0 &&
+                   !b && coremu_parse_bool("true", &b) == 0 && b &&
+                   coremu_parse_bool("false", &b) == 0 && !b &&
+                   coremu_parse_bool("maybe", &b) < 0 && coremu_parse_bool("", &b) < 0 &&
+                   coremu_parse_bool("ON ", &b) < 0,
+               "bools", "wrong");
+}
+
+static void test_smp(void)
+{
+    static const struct {
+        const char *arg;
+        unsigned cpus, sockets, cores, threads;
+    } good[] = {
+        {"4", 4, 1, 4, 1},
+        {"cpus=4", 4, 1, 4, 1},
+        {"8,sockets=2", 8, 2, 4, 1},
+        {"8,cores=2", 8, 4, 2, 1},
+        {"8,threads=2", 8, 1, 4, 2},
+        {"8,sockets=2,cores=2,threads=2", 8, 2, 2, 2},
+        {"sockets=2,cores=3", 6, 2, 3, 1},
+        {"4,maxcpus=4", 4, 1, 4, 1},
+        {"1", 1, 1, 1, 1},
+    };
+    struct coremu_options o;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char name[80];
+        snprintf(name, sizeof(name), "-smp %s", good[i].arg);
+        enum coremu_parse_result r = run(&o, "-smp", good[i].arg, NULL);
+        UNIT_CHECK(r == COREMU_PARSE_OK && o.smp_given && o.smp_cpus == good[i].cpus &&
+                       o.smp_sockets == good[i].sockets && o.smp_cores == good[i].cores &&
+                       o.smp_threads == good[i].threads && o.smp_maxcpus == good[i].cpus,
+                   name, "r=%d cpus=%u sockets=%u cores=%u threads=%u err=%s", r, o.smp_cpus,
+                   o.smp_sockets, o.smp_cores, o.smp_threads, err_text);
+        coremu_options_free(&o);
+    }
+    EXPECT_ERROR("-smp 0", "-smp 0", "at least 1", "-smp", "0");
+    EXPECT_ERROR("-smp 9 over the binary's limit names it", "-smp 9", "8", "-smp", "9");
+    EXPECT_ERROR("-smp 4,cores=3 inconsistent", "-smp 4,cores=3", "cores (3)", "-smp",
+                 "4,cores=3");
+    EXPECT_ERROR("-smp 4,sockets=2,cores=2,threads=2 inconsistent", "-smp", "equal", "-smp",
+                 "4,sockets=2,cores=2,threads=2");
+    EXPECT_ERROR("-smp 2,sockets=4", "-smp 2,sockets=4", NULL, "-smp", "2,sockets=4");
+    EXPECT_ERROR("-smp sockets=4,cores=4 over the limit", "-smp", "8", "-smp",
+                 "sockets=4,cores=4");
+    EXPECT_ERROR("-smp x", "-smp x", "x", "-smp", "x");
+    EXPECT_ERROR("-smp -2", "-smp -2", NULL, "-smp", "-2");
+    EXPECT_ERROR("-smp 4,cores=0", "cores", NULL, "-smp", "4,cores=0");
+    EXPECT_ERROR("-smp 4,dies=2 unsupported", "dies", NULL, "-smp", "4,dies=2");
+    EXPECT_ERROR("-smp 2,maxcpus=4 (no hot-plug)", "maxcpus", NULL, "-smp", "2,maxcpus=4");
+    EXPECT_ERROR("-smp huge", "-smp", NULL, "-smp", "sockets=65536,cores=65536,threads=65536");
+    EXPECT_ERROR("-smp empty", "-smp", NULL, "-smp", "");
+}
+
+static void test_errors(void)
+{
+    EXPECT_ERROR("unknown option", "-foo: invalid option", NULL, "-foo");
+    {
+        struct coremu_options o;
+        enum coremu_parse_result r = run(&o, "-frobnicate", NULL);
+        UNIT_CHECK(r == COREMU_PARSE_ERROR &&
+                       strcmp(err_text, "coremu-system-arm: -frobnicate: invalid option\n") == 0,
+                   "unknown option: exact message", "got '%s'", err_text);
+        coremu_options_free(&o);
+    }
+    EXPECT_ERROR("unknown --option", "--foo", "invalid option", "--foo=bar");
+    EXPECT_ERROR("known QEMU option coremu lacks", "-enable-kvm", "not supported",
+                 "-enable-kvm");
+    EXPECT_ERROR("-hda not supported", "-hda", "not supported", "-hda", "x.img");
+    {
+        struct coremu_options o;
+        enum coremu_parse_result r = run(&o, "-m", NULL);
+        UNIT_CHECK(r == COREMU_PARSE_ERROR &&
+                       strcmp(err_text, "coremu-system-arm: -m: requires an argument\n") == 0,
+                   "missing argument: exact message", "got '%s'", err_text);
+        coremu_options_free(&o);
+    }
+    EXPECT_ERROR("missing argument after others", "-kernel: requires an argument", NULL,
+                 "-nographic", "-kernel");
+    EXPECT_ERROR("--opt=value on a flag", "-nographic", "argument", "--nographic=1");
+    EXPECT_ERROR("positional argument", "disk.img", NULL, "disk.img");
+    EXPECT_ERROR("lone dash", "-", NULL, "-");
+    EXPECT_ERROR("unknown machine", "pc-i440fx", "-M help", "-M", "pc-i440fx");
+    EXPECT_ERROR("empty machine", "-machine", "missing", "-machine", "");
+    EXPECT_ERROR("non-tcg accelerator", "kvm", "tcg", "-accel", "kvm");
+    EXPECT_ERROR("-accel thread=bogus", "thread=bogus", NULL, "-accel", "tcg,thread=bogus");
+    EXPECT_ERROR("-accel pin=maybe", "pin=maybe", NULL, "-accel", "tcg,pin=maybe");
+    EXPECT_ERROR("-accel llsc=fast", "llsc=fast", NULL, "-accel", "tcg,llsc=fast");
+    EXPECT_ERROR("-accel tb-size unsupported", "tb-size", NULL, "-accel", "tcg,tb-size=64");
+    EXPECT_ERROR("-display gtk unsupported", "-display gtk", "none", "-display", "gtk");
+    EXPECT_ERROR("unknown -d category", "nosuchthing", "-d", "-d", "int,nosuchthing");
+    EXPECT_ERROR("-netdev without id", "-netdev user", "'id'", "-netdev", "user");
+    EXPECT_ERROR("-chardev duplicate id", "duplicate", "c0", "-chardev", "null,id=c0",
+                 "-chardev", "stdio,id=c0");
+    EXPECT_ERROR("-device without driver", "-device", "driver", "-device", "netdev=x");
+    EXPECT_ERROR("-kernel empty", "-kernel", "empty", "-kernel", "");
+    EXPECT_ERROR("-serial empty", "-serial", NULL, "-serial", "");
+    EXPECT_ERROR("-drive bad list", "-drive", "parameter name", "-drive", "file=a,=x");
+    EXPECT_ERROR("-serial 17 times", "-serial", "at most 16", "-serial", "null", "-serial",
+                 "null", "-serial", "null", "-serial", "null", "-serial", "null", "-serial",
+                 "null", "-serial", "null", "-serial", "null", "-serial", "null", "-serial",
+                 "null", "-serial", "null", "-serial", "null", "-serial", "null", "-serial",
+                 "null", "-serial", "null", "-serial", "null", "-serial", "null");
+    EXPECT_ERROR("newline in a value stays one line", "-m", "a b", "-m", "a\nb");
+
+    /* A message longer than any fixed buffer is still one whole line. */
+    char big[3000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    EXPECT_ERROR("long value: one whole line", big, NULL, big);
+}
+
+static void test_exit(void)
+{
+    struct coremu_options o;
+    enum coremu_parse_result r;
+
+    r = run(&o, "-version", NULL);
+    char want[128];
+    snprintf(want, sizeof(want), "coremu-system-arm version %s (coremu)\n", coremu_version());
+    UNIT_CHECK(r == COREMU_PARSE_EXIT && strncmp(out_text, want, strlen(want)) == 0 &&
+                   err_text[0] == '\0',
+               "-version", "r=%d out='%s'", r, out_text);
+    r = run(&o, "--version", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_EXIT && strncmp(out_text, want, strlen(want)) == 0, "--version",
+               "r=%d", r);
+
+    static const char *const helps[] = {"-help", "--help", "-h"};
+    for (size_t i = 0; i < 3; i++) {
+        r = run(&o, helps[i], NULL);
+        static const char *const opts[] = {
+            "-machine", "-M", "-cpu", "-smp", "-m ", "-kernel", "-initrd", "-append", "-dtb",
+            "-bios", "-drive", "-device", "-netdev", "-serial", "-chardev", "-monitor",
+            "-nographic", "-display", "-no-reboot", "-no-shutdown", "-S ", "-s ", "-gdb",
+            "-d ", "-D ", "-accel", "-version", "-help", "virt", "tiny", "thread=single",
+            "parallel"};
+        bool all = r == COREMU_PARSE_EXIT;
+        const char *missing = "";
+        for (size_t j = 0; j < sizeof(opts) / sizeof(opts[0]); j++) {
+            if (strstr(out_text, opts[j]) == NULL) {
+                all = false;
+                missing = opts[j];
+            }
+        }
+        unsigned long_lines = 0, col = 0;
+        for (const char *p = out_text; *p; p++) {
+            col = *p == '\n' ? 0 : col + 1;
+            long_lines += col == 101;
+        }
+        char name[40];
+        snprintf(name, sizeof(name), "%s lists every option and machine", helps[i]);
+        UNIT_CHECK(all && long_lines == 0, name, "r=%d missing '%s', %u lines over 100 columns",
+                   r, missing, long_lines);
+    }
+
+    r = run(&o, "-M", "help", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_EXIT && strstr(out_text, "virt") && strstr(out_text, "tiny") &&
+                   strstr(out_text, "ARM virtual machine"),
+               "-M help", "r=%d out='%s'", r, out_text);
+    r = run(&o, "-machine", "help", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_EXIT && strstr(out_text, "virt"), "-machine help", "r=%d", r);
+    r = run(&o, "-d", "help", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_EXIT && strstr(out_text, "guest_errors") &&
+                   strstr(out_text, "trace_dev") && strstr(out_text, "cpu_reset"),
+               "-d help", "r=%d out='%s'", r, out_text);
+    /* Whatever came before, -help wins over running and frees what was parsed. */
+    r = run(&o, "-kernel", "k", "-help", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_EXIT && o.kernel == NULL, "-help after other options",
+               "r=%d", r);
+    coremu_options_free(&o);
+}
+
+static void test_kv(void)
+{
+    struct coremu_kv kv;
+    char err[256];
+
+    int r = coremu_kv_parse(&kv, "virt,dumpdtb=x.dtb", "type", err, sizeof(err));
+    UNIT_CHECK(r == 0 && kv.n == 2 && strcmp(kv.key[0], "type") == 0 &&
+                   strcmp(kv.value[0], "virt") == 0 &&
+                   strcmp(coremu_kv_get(&kv, "dumpdtb"), "x.dtb") == 0,
+               "kv: implied key", "r=%d n=%u", r, kv.n);
+    coremu_kv_free(&kv);
+
+    r = coremu_kv_parse(&kv, "a=1,b=2,a=3", NULL, err, sizeof(err));
+    UNIT_CHECK(r == 0 && kv.n == 3 && strcmp(coremu_kv_get(&kv, "a"), "3") == 0 &&
+                   strcmp(kv.value[0], "1") == 0,
+               "kv: repeated keys kept, get returns the last", "r=%d n=%u", r, kv.n);
+    coremu_kv_free(&kv);
+
+    r = coremu_kv_parse(&kv, "a=,b=x", NULL, err, sizeof(err));
+    UNIT_CHECK(r == 0 && kv.n == 2 && strcmp(coremu_kv_get(&kv, "a"), "") == 0,
+               "kv: empty value", "r=%d", r);
+    coremu_kv_free(&kv);
+
+    r = coremu_kv_parse(&kv, "file=a,,b,,,,c.img,if=virtio", NULL, err, sizeof(err));
+    UNIT_CHECK(r == 0 && kv.n == 2 && strcmp(coremu_kv_get(&kv, "file"), "a,b,,c.img") == 0 &&
+                   strcmp(coremu_kv_get(&kv, "if"), "virtio") == 0,
+               "kv: ,, escapes a comma", "r=%d file=%s", r,
+               r == 0 && coremu_kv_get(&kv, "file") ? coremu_kv_get(&kv, "file") : "?");
+    coremu_kv_free(&kv);
+
+    r = coremu_kv_parse(&kv, "x,,y,k=v", "path", err, sizeof(err));
+    UNIT_CHECK(r == 0 && kv.n == 2 && strcmp(coremu_kv_get(&kv, "path"), "x,y") == 0,
+               "kv: ,, in the implied value", "r=%d", r);
+    coremu_kv_free(&kv);
+
+    r = coremu_kv_parse(&kv, "file=a,readonly", NULL, err, sizeof(err));
+    UNIT_CHECK(r == 0 && strcmp(coremu_kv_get(&kv, "readonly"), "on") == 0,
+               "kv: bare name means on", "r=%d", r);
+    coremu_kv_free(&kv);
+
+    r = coremu_kv_parse(&kv, "virt", NULL, err, sizeof(err));
+    UNIT_CHECK(r == 0 && strcmp(coremu_kv_get(&kv, "virt"), "on") == 0,
+               "kv: no implied key: bare first name means on", "r=%d", r);
+    coremu_kv_free(&kv);
+
+    r = coremu_kv_parse(&kv, "a=1,", NULL, err, sizeof(err));
+    UNIT_CHECK(r == 0 && kv.n == 1, "kv: trailing comma ignored", "r=%d n=%u", r, kv.n);
+    coremu_kv_free(&kv);
+
+    r = coremu_kv_parse(&kv, "", "type", err, sizeof(err));
+    UNIT_CHECK(r == 0 && kv.n == 0, "kv: empty string", "r=%d", r);
+
+    r = coremu_kv_parse(&kv, "a=1,=2", NULL, err, sizeof(err));
+    UNIT_CHECK(r < 0 && kv.n == 0 && err[0] != '\0' && strchr(err, '\n') == NULL,
+               "kv: empty key is an error", "r=%d", r);
+
+    r = coremu_kv_parse(&kv, "a=1,,", NULL, err, sizeof(err));
+    UNIT_CHECK(r == 0 && strcmp(coremu_kv_get(&kv, "a"), "1,") == 0, "kv: trailing ,, is a comma",
+               "r=%d", r);
+    coremu_kv_free(&kv);
+
+    char many[400] = "";
+    for (int i = 0; i < 33; i++) {
+        char item[16];
+        snprintf(item, sizeof(item), "%sk%d=v", i ? "," : "", i);
+        strcat(many, item);
+    }
+    r = coremu_kv_parse(&kv, many, NULL, err, sizeof(err));
+    UNIT_CHECK(r < 0 && kv.n == 0, "kv: more than 32 items is an error", "r=%d", r);
+
+    static const char *const allowed[] = {"a", "b", NULL};
+    r = coremu_kv_parse(&kv, "a=1,c=2", NULL, err, sizeof(err));
+    UNIT_CHECK(r == 0 && coremu_kv_check(&kv, allowed, err, sizeof(err)) < 0 &&
+                   strstr(err, "'c'") != NULL,
+               "kv: check names the unknown key", "err=%s", err);
+    coremu_kv_free(&kv);
+}
+
+static void test_messages(void)
+{
+    coremu_set_progname("coremu-system-arm");
+    FILE *fe = tmpfile();
+    int save = dup(STDERR_FILENO);
+    dup2(fileno(fe), STDERR_FILENO);
+    coremu_error("first %s", "line\nsecond line");
+    coremu_warn("careful %d", 42);
+    dup2(save, STDERR_FILENO);
+    close(save);
+    slurp(fe, err_text, sizeof(err_text));
+    UNIT_CHECK(strcmp(err_text, "coremu-system-arm: first line second line\n"
+                                "coremu-system-arm: warning: careful 42\n") == 0,
+               "coremu_error/coremu_warn: one line each", "got '%s'", err_text);
+}
+
+/* ---- the log (-d, -D) ----------------------------------------------------------------------- */
+
+#define LOG_THREADS 4
+#define LOG_LINES 2000
+
+static void *log_writer(void *arg)
+{
+    unsigned id = (unsigned)(uintptr_t)arg;
+    char pad[700];
+    for (unsigned i = 0; i < LOG_LINES; i++) {
+        /* Every 10th line is longer than the logger's stack buffer. */
+        size_t n = i % 10 == 0 ? 600 : 20 + i % 50;
+        memset(pad, 'a' + id, n);
+        pad[n] = '\0';
+        coremu_log(COREMU_LOG_INT, "T%u %u %s end", id, i, pad);
+    }
+    return NULL;
+}
+
+static void test_log(void)
+{
+    char path[] = "/tmp/coremu-test-log-XXXXXX";
+    int fd = mkstemp(path);
+    UNIT_REQUIRE(fd >= 0, "log: mkstemp", "failed");
+    close(fd);
+    char err[256];
+    UNIT_REQUIRE(coremu_log_parse("int,mmu", err, sizeof(err)) == 0, "log: parse", "%s", err);
+    UNIT_CHECK(coremu_log_parse("int,bogus", err, sizeof(err)) < 0 && strstr(err, "bogus") &&
+                   coremu_log_enabled(COREMU_LOG_MMU),
+               "log: unknown item rejected, mask unchanged", "err=%s", err);
+    UNIT_REQUIRE(coremu_log_set_file(path) == 0, "log: -D file", "failed");
+    UNIT_CHECK(coremu_log_set_file("/nonexistent-dir/x.log") < 0, "log: unopenable -D file",
+               "accepted");
+
+    coremu_log(COREMU_LOG_EXEC, "disabled category %d", 1);
+    COREMU_LOG(COREMU_LOG_CPU, "disabled too");
+    coremu_log(0, "always");
+    COREMU_LOG(COREMU_LOG_MMU, "with newline\n");
+    pthread_t th[LOG_THREADS];
+    for (unsigned i = 0; i < LOG_THREADS; i++) {
+        pthread_create(&th[i], NULL, log_writer, (void *)(uintptr_t)i);
+    }
+    for (unsigned i = 0; i < LOG_THREADS; i++) {
+        pthread_join(th[i], NULL);
+    }
+    coremu_log_set_file(NULL);
+    coremu_log_parse("", err, sizeof(err));
+
+    FILE *f = fopen(path, "r");
+    UNIT_REQUIRE(f != NULL, "log: reopen", "failed");
+    static char line[2048];
+    unsigned next[LOG_THREADS] = {0}, bad = 0, other = 0;
+    bool saw_always = false, saw_nl = false, saw_disabled = false;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned id, seq;
+        int pos = 0;
+        if (sscanf(line, "T%u %u %n", &id, &seq, &pos) == 2 && id < LOG_THREADS) {
+            /* The line must be whole: its own padding only, then " end". */
+            size_t n = seq % 10 == 0 ? 600 : 20 + seq % 50;
+            bool whole = seq == next[id] && strlen(line) == (size_t)pos + n + 5 &&
+                         strcmp(line + pos + n, " end\n") == 0;
+            for (size_t k = 0; whole && k < n; k++) {
+                whole = line[pos + k] == (char)('a' + id);
+            }
+            bad += !whole;
+            next[id] = seq + 1;
+        } else if (strcmp(line, "always\n") == 0) {
+            saw_always = true;
+        } else if (strcmp(line, "with newline\n") == 0) {
+            saw_nl = true;
+        } else if (strstr(line, "disabled") != NULL) {
+            saw_disabled = true;
+        } else {
+            other++;
+        }
+    }
+    fclose(f);
+    unlink(path);
+    bool complete = true;
+    for (unsigned i = 0; i < LOG_THREADS; i++) {
+        complete &= next[i] == LOG_LINES;
+    }
+    UNIT_CHECK(bad == 0 && other == 0 && complete,
+               "log: lines from 4 threads never interleave", "%u torn, %u stray, complete %d",
+               bad, other, complete);
+    UNIT_CHECK(saw_always && saw_nl && !saw_disabled,
+               "log: category filter, cat 0 always, one newline", "always %d nl %d disabled %d",
+               saw_always, saw_nl, saw_disabled);
+}
+
 int main(void)
 {
+    test_defaults();
+    test_each_option();
+    test_sizes();
+    test_smp();
+    test_errors();
+    test_exit();
+    test_kv();
+    test_messages();
+    test_log();
     return unit_done();
 }
