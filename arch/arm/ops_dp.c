@@ -1,2 +1,386 @@
-/* placeholder: in progress */
+/*
+ * coremu ARM — data-processing handlers: the sixteen ALU operations in their immediate,
+ * register and register-shifted-register forms, MOVW/MOVT, bit fields, CLZ, byte reversal,
+ * extension and packing, SEL, USAD8. Field conventions: ops.h.
+ */
 #include "config.h"
+
+#include "ops.h"
+
+enum dp_opc {
+    DP_AND, DP_EOR, DP_SUB, DP_RSB, DP_ADD, DP_ADC, DP_SBC, DP_RSC,
+    DP_TST, DP_TEQ, DP_CMP, DP_CMN, DP_ORR, DP_MOV, DP_BIC, DP_MVN, DP_ORN,
+};
+
+/*
+ * The shared body of every ALU operation. opc is a constant at each call site, so the switch
+ * folds away. m is the shifted operand and c the shifter's carry (2: keep C), used only by the
+ * logical operations.
+ */
+static inline __attribute__((always_inline)) enum arm_uop_result
+dp_exec(struct arm_cpu *cpu, const struct arm_uop *op, enum dp_opc opc, uint32_t n, uint32_t m,
+        unsigned c)
+{
+    uint32_t r;
+    unsigned carry = 0, overflow = 0;
+    bool arith = true;
+
+    switch (opc) {
+    case DP_AND:
+    case DP_TST:
+        r = n & m;
+        arith = false;
+        break;
+    case DP_EOR:
+    case DP_TEQ:
+        r = n ^ m;
+        arith = false;
+        break;
+    case DP_ORR:
+        r = n | m;
+        arith = false;
+        break;
+    case DP_ORN:
+        r = n | ~m;
+        arith = false;
+        break;
+    case DP_MOV:
+        r = m;
+        arith = false;
+        break;
+    case DP_BIC:
+        r = n & ~m;
+        arith = false;
+        break;
+    case DP_MVN:
+        r = ~m;
+        arith = false;
+        break;
+    case DP_SUB:
+    case DP_CMP:
+        r = arm_add_with_carry(n, ~m, 1, &carry, &overflow);
+        break;
+    case DP_RSB:
+        r = arm_add_with_carry(~n, m, 1, &carry, &overflow);
+        break;
+    case DP_ADD:
+    case DP_CMN:
+        r = arm_add_with_carry(n, m, 0, &carry, &overflow);
+        break;
+    case DP_ADC:
+        r = arm_add_with_carry(n, m, arm_flag_c(cpu), &carry, &overflow);
+        break;
+    case DP_SBC:
+        r = arm_add_with_carry(n, ~m, arm_flag_c(cpu), &carry, &overflow);
+        break;
+    case DP_RSC:
+    default:
+        r = arm_add_with_carry(~n, m, arm_flag_c(cpu), &carry, &overflow);
+        break;
+    }
+
+    bool test = opc == DP_TST || opc == DP_TEQ || opc == DP_CMP || opc == DP_CMN;
+    if (!test) {
+        if (__builtin_expect(op->rd == 15, 0)) {
+            return arm_dp_write_pc(cpu, op, r);
+        }
+        cpu->r[op->rd] = r;
+        if (!(op->flags & ARM_UOP_S)) {
+            return ARM_NEXT;
+        }
+    }
+    if (arith) {
+        arm_set_nzcv(cpu, r, carry, overflow);
+    } else {
+        arm_set_nzc(cpu, r, c);
+    }
+    return ARM_NEXT;
+}
+
+/* Operand 2 forms. */
+#define DP_HANDLERS(NAME, OPC)                                                                  \
+    ARM_OP(NAME##_imm)                                                                          \
+    {                                                                                           \
+        return dp_exec(cpu, op, OPC, arm_reg(cpu, op, op->rn), op->imm, op->carry);             \
+    }                                                                                           \
+    ARM_OP(NAME##_reg)                                                                          \
+    {                                                                                           \
+        unsigned c;                                                                             \
+        uint32_t m = arm_shift_c(arm_reg(cpu, op, op->rm), op->shift_type, op->shift_n,         \
+                                 arm_flag_c(cpu), &c);                                          \
+        return dp_exec(cpu, op, OPC, arm_reg(cpu, op, op->rn), m, c);                           \
+    }
+
+#define DP_HANDLERS_RSR(NAME, OPC)                                                              \
+    DP_HANDLERS(NAME, OPC)                                                                      \
+    ARM_OP(NAME##_rsr)                                                                          \
+    {                                                                                           \
+        unsigned c;                                                                             \
+        uint32_t m = arm_shift_c(arm_reg(cpu, op, op->rm), op->shift_type,                      \
+                                 arm_reg(cpu, op, op->rs) & 0xff, arm_flag_c(cpu), &c);         \
+        return dp_exec(cpu, op, OPC, arm_reg(cpu, op, op->rn), m, c);                           \
+    }
+
+DP_HANDLERS_RSR(AND, DP_AND)
+DP_HANDLERS_RSR(EOR, DP_EOR)
+DP_HANDLERS_RSR(SUB, DP_SUB)
+DP_HANDLERS_RSR(RSB, DP_RSB)
+DP_HANDLERS_RSR(ADD, DP_ADD)
+DP_HANDLERS_RSR(ADC, DP_ADC)
+DP_HANDLERS_RSR(SBC, DP_SBC)
+DP_HANDLERS_RSR(RSC, DP_RSC)
+DP_HANDLERS_RSR(TST, DP_TST)
+DP_HANDLERS_RSR(TEQ, DP_TEQ)
+DP_HANDLERS_RSR(CMP, DP_CMP)
+DP_HANDLERS_RSR(CMN, DP_CMN)
+DP_HANDLERS_RSR(ORR, DP_ORR)
+DP_HANDLERS_RSR(MOV, DP_MOV)
+DP_HANDLERS_RSR(BIC, DP_BIC)
+DP_HANDLERS_RSR(MVN, DP_MVN)
+DP_HANDLERS(ORN, DP_ORN)
+
+/* ADR: Align(PC, 4) +/- imm. In ARM state the PC is aligned already; Thumb needs the Align. */
+ARM_OP(ADR)
+{
+    uint32_t base = arm_pc_operand(op) & ~3u;
+    uint32_t r = (op->flags & ARM_UOP_U) ? base + op->imm : base - op->imm;
+    if (op->rd == 15) {
+        return arm_dp_write_pc(cpu, op, r);
+    }
+    cpu->r[op->rd] = r;
+    return ARM_NEXT;
+}
+
+ARM_OP(MOVW)
+{
+    cpu->r[op->rd] = op->imm;
+    return ARM_NEXT;
+}
+
+ARM_OP(MOVT)
+{
+    cpu->r[op->rd] = (cpu->r[op->rd] & 0xffffu) | (op->imm << 16);
+    return ARM_NEXT;
+}
+
+/* ---- bit fields ------------------------------------------------------------------------- */
+
+static inline uint32_t field_mask(unsigned lsb, unsigned msb)
+{
+    uint32_t width_mask = (msb - lsb == 31) ? ~0u : ((1u << (msb - lsb + 1)) - 1);
+    return width_mask << lsb;
+}
+
+ARM_OP(BFC)
+{
+    cpu->r[op->rd] &= ~field_mask(op->imm, op->imm2);
+    return ARM_NEXT;
+}
+
+ARM_OP(BFI)
+{
+    uint32_t mask = field_mask(op->imm, op->imm2);
+    cpu->r[op->rd] = (cpu->r[op->rd] & ~mask) | ((arm_reg(cpu, op, op->rn) << op->imm) & mask);
+    return ARM_NEXT;
+}
+
+ARM_OP(SBFX)
+{
+    unsigned width = op->imm2 + 1;
+    /* Move the field to the top, then shift it back arithmetically. */
+    uint32_t x = arm_reg(cpu, op, op->rn) << (32 - op->imm - width);
+    cpu->r[op->rd] = (uint32_t)((int32_t)x >> (32 - width));
+    return ARM_NEXT;
+}
+
+ARM_OP(UBFX)
+{
+    unsigned width = op->imm2 + 1;
+    uint32_t x = arm_reg(cpu, op, op->rn) >> op->imm;
+    cpu->r[op->rd] = width == 32 ? x : x & ((1u << width) - 1);
+    return ARM_NEXT;
+}
+
+ARM_OP(CLZ)
+{
+    uint32_t m = arm_reg(cpu, op, op->rm);
+    cpu->r[op->rd] = m == 0 ? 32 : (uint32_t)__builtin_clz(m);
+    return ARM_NEXT;
+}
+
+/* ---- byte and bit reversal -------------------------------------------------------------- */
+
+ARM_OP(REV)
+{
+    cpu->r[op->rd] = __builtin_bswap32(arm_reg(cpu, op, op->rm));
+    return ARM_NEXT;
+}
+
+ARM_OP(REV16)
+{
+    uint32_t m = arm_reg(cpu, op, op->rm);
+    cpu->r[op->rd] = ((m & 0x00ff00ffu) << 8) | ((m >> 8) & 0x00ff00ffu);
+    return ARM_NEXT;
+}
+
+ARM_OP(REVSH)
+{
+    uint32_t m = arm_reg(cpu, op, op->rm);
+    cpu->r[op->rd] = (uint32_t)(int32_t)(int16_t)(uint16_t)(((m & 0xff) << 8) | ((m >> 8) & 0xff));
+    return ARM_NEXT;
+}
+
+ARM_OP(RBIT)
+{
+    uint32_t x = arm_reg(cpu, op, op->rm);
+    x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);
+    x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
+    x = ((x >> 4) & 0x0f0f0f0fu) | ((x & 0x0f0f0f0fu) << 4);
+    cpu->r[op->rd] = __builtin_bswap32(x);
+    return ARM_NEXT;
+}
+
+/* ---- extension and packing -------------------------------------------------------------- */
+
+static inline uint32_t rotated_rm(const struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    return arm_ror32(arm_reg(cpu, op, op->rm), op->shift_n);
+}
+
+ARM_OP(SXTB)
+{
+    cpu->r[op->rd] = (uint32_t)(int32_t)(int8_t)(uint8_t)rotated_rm(cpu, op);
+    return ARM_NEXT;
+}
+
+ARM_OP(SXTH)
+{
+    cpu->r[op->rd] = (uint32_t)(int32_t)(int16_t)(uint16_t)rotated_rm(cpu, op);
+    return ARM_NEXT;
+}
+
+ARM_OP(UXTB)
+{
+    cpu->r[op->rd] = rotated_rm(cpu, op) & 0xffu;
+    return ARM_NEXT;
+}
+
+ARM_OP(UXTH)
+{
+    cpu->r[op->rd] = rotated_rm(cpu, op) & 0xffffu;
+    return ARM_NEXT;
+}
+
+ARM_OP(SXTAB)
+{
+    cpu->r[op->rd] =
+        arm_reg(cpu, op, op->rn) + (uint32_t)(int32_t)(int8_t)(uint8_t)rotated_rm(cpu, op);
+    return ARM_NEXT;
+}
+
+ARM_OP(SXTAH)
+{
+    cpu->r[op->rd] =
+        arm_reg(cpu, op, op->rn) + (uint32_t)(int32_t)(int16_t)(uint16_t)rotated_rm(cpu, op);
+    return ARM_NEXT;
+}
+
+ARM_OP(UXTAB)
+{
+    cpu->r[op->rd] = arm_reg(cpu, op, op->rn) + (rotated_rm(cpu, op) & 0xffu);
+    return ARM_NEXT;
+}
+
+ARM_OP(UXTAH)
+{
+    cpu->r[op->rd] = arm_reg(cpu, op, op->rn) + (rotated_rm(cpu, op) & 0xffffu);
+    return ARM_NEXT;
+}
+
+/* The 16-bit lanes of the B16 forms: bytes 0 and 2 of the rotated Rm, extended to 16 bits. */
+static inline uint32_t sext_b16(uint32_t x)
+{
+    uint32_t lo = (uint16_t)(int16_t)(int8_t)(uint8_t)x;
+    uint32_t hi = (uint16_t)(int16_t)(int8_t)(uint8_t)(x >> 16);
+    return lo | (hi << 16);
+}
+
+static inline uint32_t add16x2(uint32_t a, uint32_t b)
+{
+    uint32_t lo = (a + b) & 0xffffu;
+    uint32_t hi = ((a >> 16) + (b >> 16)) & 0xffffu;
+    return lo | (hi << 16);
+}
+
+ARM_OP(SXTB16)
+{
+    cpu->r[op->rd] = sext_b16(rotated_rm(cpu, op));
+    return ARM_NEXT;
+}
+
+ARM_OP(UXTB16)
+{
+    cpu->r[op->rd] = rotated_rm(cpu, op) & 0x00ff00ffu;
+    return ARM_NEXT;
+}
+
+ARM_OP(SXTAB16)
+{
+    cpu->r[op->rd] = add16x2(arm_reg(cpu, op, op->rn), sext_b16(rotated_rm(cpu, op)));
+    return ARM_NEXT;
+}
+
+ARM_OP(UXTAB16)
+{
+    cpu->r[op->rd] = add16x2(arm_reg(cpu, op, op->rn), rotated_rm(cpu, op) & 0x00ff00ffu);
+    return ARM_NEXT;
+}
+
+ARM_OP(PKHBT)
+{
+    uint32_t m = arm_shift(arm_reg(cpu, op, op->rm), op->shift_type, op->shift_n, 0);
+    cpu->r[op->rd] = (m & 0xffff0000u) | (arm_reg(cpu, op, op->rn) & 0xffffu);
+    return ARM_NEXT;
+}
+
+ARM_OP(PKHTB)
+{
+    uint32_t m = arm_shift(arm_reg(cpu, op, op->rm), op->shift_type, op->shift_n, 0);
+    cpu->r[op->rd] = (arm_reg(cpu, op, op->rn) & 0xffff0000u) | (m & 0xffffu);
+    return ARM_NEXT;
+}
+
+ARM_OP(SEL)
+{
+    uint32_t mask = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        if (cpu->cpsr_ge & (1u << i)) {
+            mask |= 0xffu << (8 * i);
+        }
+    }
+    cpu->r[op->rd] = (arm_reg(cpu, op, op->rn) & mask) | (arm_reg(cpu, op, op->rm) & ~mask);
+    return ARM_NEXT;
+}
+
+static inline uint32_t usad8(uint32_t n, uint32_t m)
+{
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < 32; i += 8) {
+        int a = (int)((n >> i) & 0xff), b = (int)((m >> i) & 0xff);
+        sum += (uint32_t)(a > b ? a - b : b - a);
+    }
+    return sum;
+}
+
+ARM_OP(USAD8)
+{
+    cpu->r[op->rd] = usad8(arm_reg(cpu, op, op->rn), arm_reg(cpu, op, op->rm));
+    return ARM_NEXT;
+}
+
+ARM_OP(USADA8)
+{
+    cpu->r[op->rd] =
+        arm_reg(cpu, op, op->ra) + usad8(arm_reg(cpu, op, op->rn), arm_reg(cpu, op, op->rm));
+    return ARM_NEXT;
+}

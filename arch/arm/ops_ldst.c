@@ -1,2 +1,496 @@
-/* placeholder: in progress */
+/*
+ * coremu ARM — loads and stores: single (word, byte, halfword, signed, doubleword, the
+ * unprivileged T forms, literal forms), multiple (LDM/STM in four addressing modes, the
+ * User-register and exception-return forms), SWP/SWPB and the exclusives.
+ *
+ * Every memory access may escape through cpu->fault_jmp, so each handler performs all of its
+ * accesses before it writes any register (LDM loads into a temporary array first).
+ */
 #include "config.h"
+
+#include "ops.h"
+
+/* ---- single loads and stores ------------------------------------------------------------ */
+
+static inline uint32_t reg_offset(const struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    return arm_shift(arm_reg(cpu, op, op->rm), op->shift_type, op->shift_n, arm_flag_c(cpu));
+}
+
+/* The address an access uses and the one written back. */
+static inline uint32_t ls_address(const struct arm_cpu *cpu, const struct arm_uop *op,
+                                  uint32_t offset, uint32_t *offset_addr)
+{
+    uint32_t base = arm_reg(cpu, op, op->rn);
+    uint32_t oa = (op->flags & ARM_UOP_U) ? base + offset : base - offset;
+    *offset_addr = oa;
+    return (op->flags & ARM_UOP_P) ? oa : base;
+}
+
+static inline bool ls_wback(const struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    (void)cpu;
+    return !(op->flags & ARM_UOP_P) || (op->flags & ARM_UOP_W);
+}
+
+static inline uint32_t lit_address(const struct arm_uop *op)
+{
+    uint32_t base = arm_pc_operand(op) & ~3u;
+    return (op->flags & ARM_UOP_U) ? base + op->imm : base - op->imm;
+}
+
+static inline uint32_t extend(uint32_t data, unsigned size, bool sign)
+{
+    if (!sign) {
+        return data;
+    }
+    return size == 1 ? (uint32_t)(int32_t)(int8_t)(uint8_t)data
+                     : (uint32_t)(int32_t)(int16_t)(uint16_t)data;
+}
+
+static inline __attribute__((always_inline)) enum arm_uop_result
+load_finish(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t data)
+{
+    if (op->rd == 15) {
+        return arm_load_write_pc(cpu, data);
+    }
+    cpu->r[op->rd] = data;
+    return ARM_NEXT;
+}
+
+static inline __attribute__((always_inline)) enum arm_uop_result
+load_common(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, unsigned size,
+            bool sign, bool user)
+{
+    uint32_t oa;
+    uint32_t addr = ls_address(cpu, op, offset, &oa);
+    uint32_t data = extend(arm_load(cpu, addr, size, user, false), size, sign);
+    if (ls_wback(cpu, op)) {
+        cpu->r[op->rn] = oa;
+    }
+    return load_finish(cpu, op, data);
+}
+
+static inline __attribute__((always_inline)) enum arm_uop_result
+store_common(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, unsigned size,
+             bool user)
+{
+    uint32_t oa;
+    uint32_t addr = ls_address(cpu, op, offset, &oa);
+    uint32_t data = arm_reg(cpu, op, op->rd);
+    arm_store(cpu, addr, size, size == 4 ? data : data & ((1u << (8 * size)) - 1), user, false);
+    if (ls_wback(cpu, op)) {
+        cpu->r[op->rn] = oa;
+    }
+    return ARM_NEXT;
+}
+
+#define LOAD_HANDLERS(NAME, SIZE, SIGN, USER)                                                  \
+    ARM_OP(NAME##_imm)                                                                         \
+    {                                                                                          \
+        return load_common(cpu, op, op->imm, SIZE, SIGN, USER);                                \
+    }                                                                                          \
+    ARM_OP(NAME##_reg)                                                                         \
+    {                                                                                          \
+        return load_common(cpu, op, reg_offset(cpu, op), SIZE, SIGN, USER);                    \
+    }
+
+#define LOAD_LITERAL(NAME, SIZE, SIGN)                                                         \
+    ARM_OP(NAME##_lit)                                                                         \
+    {                                                                                          \
+        return load_finish(cpu, op,                                                            \
+                           extend(arm_load(cpu, lit_address(op), SIZE, false, false), SIZE,   \
+                                  SIGN));                                                      \
+    }
+
+#define STORE_HANDLERS(NAME, SIZE, USER)                                                       \
+    ARM_OP(NAME##_imm)                                                                         \
+    {                                                                                          \
+        return store_common(cpu, op, op->imm, SIZE, USER);                                     \
+    }                                                                                          \
+    ARM_OP(NAME##_reg)                                                                         \
+    {                                                                                          \
+        return store_common(cpu, op, reg_offset(cpu, op), SIZE, USER);                         \
+    }
+
+LOAD_HANDLERS(LDR, 4, false, false)
+LOAD_HANDLERS(LDRB, 1, false, false)
+LOAD_HANDLERS(LDRH, 2, false, false)
+LOAD_HANDLERS(LDRSB, 1, true, false)
+LOAD_HANDLERS(LDRSH, 2, true, false)
+LOAD_LITERAL(LDR, 4, false)
+LOAD_LITERAL(LDRB, 1, false)
+LOAD_LITERAL(LDRH, 2, false)
+LOAD_LITERAL(LDRSB, 1, true)
+LOAD_LITERAL(LDRSH, 2, true)
+LOAD_HANDLERS(LDRT, 4, false, true)
+LOAD_HANDLERS(LDRBT, 1, false, true)
+LOAD_HANDLERS(LDRHT, 2, false, true)
+LOAD_HANDLERS(LDRSBT, 1, true, true)
+LOAD_HANDLERS(LDRSHT, 2, true, true)
+STORE_HANDLERS(STR, 4, false)
+STORE_HANDLERS(STRB, 1, false)
+STORE_HANDLERS(STRH, 2, false)
+STORE_HANDLERS(STRT, 4, true)
+STORE_HANDLERS(STRBT, 1, true)
+STORE_HANDLERS(STRHT, 2, true)
+
+/* ---- doubleword ------------------------------------------------------------------------- */
+
+/*
+ * LDRD/STRD need word alignment. With LPAE (Cortex-A15) a doubleword-aligned access is single-
+ * copy atomic: do it as one 64-bit access, whose halves map to Rt/Rt2 by endianness.
+ */
+static inline void load_pair(struct arm_cpu *cpu, uint32_t addr, uint32_t *lo, uint32_t *hi)
+{
+    if ((addr & 7) == 0) {
+        uint64_t data = arm_load64(cpu, addr, true);
+        if (arm_big_endian(cpu)) {
+            *lo = (uint32_t)(data >> 32);
+            *hi = (uint32_t)data;
+        } else {
+            *lo = (uint32_t)data;
+            *hi = (uint32_t)(data >> 32);
+        }
+    } else {
+        *lo = arm_load(cpu, addr, 4, false, true);
+        *hi = arm_load(cpu, addr + 4, 4, false, true);
+    }
+}
+
+static inline void store_pair(struct arm_cpu *cpu, uint32_t addr, uint32_t lo, uint32_t hi)
+{
+    if ((addr & 7) == 0) {
+        uint64_t data = arm_big_endian(cpu) ? ((uint64_t)lo << 32) | hi
+                                            : ((uint64_t)hi << 32) | lo;
+        arm_store64(cpu, addr, data, true);
+    } else {
+        arm_store(cpu, addr, 4, lo, false, true);
+        arm_store(cpu, addr + 4, 4, hi, false, true);
+    }
+}
+
+static inline enum arm_uop_result ldrd_common(struct arm_cpu *cpu, const struct arm_uop *op,
+                                              uint32_t offset)
+{
+    uint32_t oa, lo, hi;
+    uint32_t addr = ls_address(cpu, op, offset, &oa);
+    load_pair(cpu, addr, &lo, &hi);
+    if (ls_wback(cpu, op)) {
+        cpu->r[op->rn] = oa;
+    }
+    cpu->r[op->rd] = lo;
+    cpu->r[op->ra] = hi;
+    return ARM_NEXT;
+}
+
+static inline enum arm_uop_result strd_common(struct arm_cpu *cpu, const struct arm_uop *op,
+                                              uint32_t offset)
+{
+    uint32_t oa;
+    uint32_t addr = ls_address(cpu, op, offset, &oa);
+    store_pair(cpu, addr, arm_reg(cpu, op, op->rd), arm_reg(cpu, op, op->ra));
+    if (ls_wback(cpu, op)) {
+        cpu->r[op->rn] = oa;
+    }
+    return ARM_NEXT;
+}
+
+ARM_OP(LDRD_imm)
+{
+    return ldrd_common(cpu, op, op->imm);
+}
+
+ARM_OP(LDRD_reg)
+{
+    return ldrd_common(cpu, op, arm_reg(cpu, op, op->rm));
+}
+
+ARM_OP(LDRD_lit)
+{
+    uint32_t lo, hi;
+    load_pair(cpu, lit_address(op), &lo, &hi);
+    cpu->r[op->rd] = lo;
+    cpu->r[op->ra] = hi;
+    return ARM_NEXT;
+}
+
+ARM_OP(STRD_imm)
+{
+    return strd_common(cpu, op, op->imm);
+}
+
+ARM_OP(STRD_reg)
+{
+    return strd_common(cpu, op, arm_reg(cpu, op, op->rm));
+}
+
+/* ---- load/store multiple ---------------------------------------------------------------- */
+
+enum amode { AM_DA, AM_IA, AM_DB, AM_IB }; /* bit 0 = U (increment), bit 1 = P (before) */
+
+static inline enum amode op_amode(const struct arm_uop *op)
+{
+    return (enum amode)(((op->flags & ARM_UOP_U) ? 1 : 0) | ((op->flags & ARM_UOP_P) ? 2 : 0));
+}
+
+/* Lowest address accessed, and the base's write-back value. */
+static inline uint32_t multi_start(uint32_t base, unsigned count, enum amode mode,
+                                   uint32_t *wback)
+{
+    switch (mode) {
+    case AM_IA:
+        *wback = base + 4 * count;
+        return base;
+    case AM_IB:
+        *wback = base + 4 * count;
+        return base + 4;
+    case AM_DA:
+        *wback = base - 4 * count;
+        return base - 4 * count + 4;
+    case AM_DB:
+    default:
+        *wback = base - 4 * count;
+        return base - 4 * count;
+    }
+}
+
+/* Loads every listed register into v[] (indexed by register number). */
+static inline uint32_t ldm_load(struct arm_cpu *cpu, const struct arm_uop *op, enum amode mode,
+                                uint32_t v[16])
+{
+    uint32_t list = op->imm, wback;
+    uint32_t addr = multi_start(arm_reg(cpu, op, op->rn), (unsigned)__builtin_popcount(list),
+                                mode, &wback);
+    for (uint32_t l = list; l != 0; l &= l - 1) {
+        unsigned i = (unsigned)__builtin_ctz(l);
+        v[i] = arm_load(cpu, addr, 4, false, true);
+        addr += 4;
+    }
+    return wback;
+}
+
+static inline __attribute__((always_inline)) enum arm_uop_result
+ldm_common(struct arm_cpu *cpu, const struct arm_uop *op, enum amode mode)
+{
+    uint32_t v[16];
+    uint32_t wback = ldm_load(cpu, op, mode, v);
+    /* With Rn in the list and write-back (UNPREDICTABLE) the loaded value wins. */
+    if (op->flags & ARM_UOP_W) {
+        cpu->r[op->rn] = wback;
+    }
+    for (uint32_t l = op->imm & 0x7fffu; l != 0; l &= l - 1) {
+        unsigned i = (unsigned)__builtin_ctz(l);
+        cpu->r[i] = v[i];
+    }
+    if (op->imm & 0x8000u) {
+        return arm_load_write_pc(cpu, v[15]);
+    }
+    return ARM_NEXT;
+}
+
+static inline __attribute__((always_inline)) enum arm_uop_result
+stm_common(struct arm_cpu *cpu, const struct arm_uop *op, enum amode mode, bool user)
+{
+    uint32_t list = op->imm, wback;
+    uint32_t addr = multi_start(arm_reg(cpu, op, op->rn), (unsigned)__builtin_popcount(list),
+                                mode, &wback);
+    /* With Rn in the list and write-back, the original base is stored: what the ARM ARM
+     * specifies when Rn is the lowest register, and a sane choice otherwise. */
+    for (uint32_t l = list; l != 0; l &= l - 1) {
+        unsigned i = (unsigned)__builtin_ctz(l);
+        uint32_t value = (user && i >= 8 && i <= 14) ? arm_get_user_reg(cpu, i)
+                                                     : arm_reg(cpu, op, i);
+        arm_store(cpu, addr, 4, value, false, true);
+        addr += 4;
+    }
+    if (op->flags & ARM_UOP_W) {
+        cpu->r[op->rn] = wback;
+    }
+    return ARM_NEXT;
+}
+
+ARM_OP(LDM)
+{
+    return ldm_common(cpu, op, AM_IA);
+}
+
+ARM_OP(LDMDA)
+{
+    return ldm_common(cpu, op, AM_DA);
+}
+
+ARM_OP(LDMDB)
+{
+    return ldm_common(cpu, op, AM_DB);
+}
+
+ARM_OP(LDMIB)
+{
+    return ldm_common(cpu, op, AM_IB);
+}
+
+ARM_OP(STM)
+{
+    return stm_common(cpu, op, AM_IA, false);
+}
+
+ARM_OP(STMDA)
+{
+    return stm_common(cpu, op, AM_DA, false);
+}
+
+ARM_OP(STMDB)
+{
+    return stm_common(cpu, op, AM_DB, false);
+}
+
+ARM_OP(STMIB)
+{
+    return stm_common(cpu, op, AM_IB, false);
+}
+
+/* STM (User registers): r8-r14 of User mode whatever the current mode (UNPREDICTABLE in User
+ * and System modes, where they are the current ones anyway). */
+ARM_OP(STM_user)
+{
+    return stm_common(cpu, op, op_amode(op), true);
+}
+
+/* LDM (User registers): never lists the PC. Write-back (UNPREDICTABLE) updates the current
+ * mode's base before the User registers are written. */
+ARM_OP(LDM_user)
+{
+    uint32_t v[16];
+    uint32_t wback = ldm_load(cpu, op, op_amode(op), v);
+    if (op->flags & ARM_UOP_W) {
+        cpu->r[op->rn] = wback;
+    }
+    for (uint32_t l = op->imm & 0x7fffu; l != 0; l &= l - 1) {
+        unsigned i = (unsigned)__builtin_ctz(l);
+        if (i < 8) {
+            cpu->r[i] = v[i];
+        } else {
+            arm_set_user_reg(cpu, i, v[i]);
+        }
+    }
+    return ARM_NEXT;
+}
+
+/* LDM (exception return): registers are written in the current mode, then CPSR <- SPSR and
+ * the branch. In User and System modes (UNPREDICTABLE: no SPSR) it runs as a plain LDM. */
+ARM_OP(LDM_eret)
+{
+    uint32_t *spsr = arm_current_spsr(cpu);
+    if (spsr == NULL) {
+        return ldm_common(cpu, op, op_amode(op));
+    }
+    uint32_t v[16];
+    uint32_t wback = ldm_load(cpu, op, op_amode(op), v);
+    if (op->flags & ARM_UOP_W) {
+        cpu->r[op->rn] = wback;
+    }
+    for (uint32_t l = op->imm & 0x7fffu; l != 0; l &= l - 1) {
+        unsigned i = (unsigned)__builtin_ctz(l);
+        cpu->r[i] = v[i];
+    }
+    arm_exception_return(cpu, v[15], *spsr);
+    return ARM_BRANCH;
+}
+
+/* ---- swap and exclusives ---------------------------------------------------------------- */
+
+/* SWP and SWPB exist only while SCTLR.SW enables them (Multiprocessing Extensions). */
+ARM_OP(SWP)
+{
+    if (!(cpu->cp15.sctlr & ARM_SCTLR_SW)) {
+        arm_undefined(cpu, op);
+    }
+    uint32_t old = arm_swp(cpu, arm_reg(cpu, op, op->rn), 4, arm_reg(cpu, op, op->rm));
+    cpu->r[op->rd] = old;
+    return ARM_NEXT;
+}
+
+ARM_OP(SWPB)
+{
+    if (!(cpu->cp15.sctlr & ARM_SCTLR_SW)) {
+        arm_undefined(cpu, op);
+    }
+    uint32_t old = arm_swp(cpu, arm_reg(cpu, op, op->rn), 1, arm_reg(cpu, op, op->rm) & 0xffu);
+    cpu->r[op->rd] = old & 0xffu;
+    return ARM_NEXT;
+}
+
+static inline enum arm_uop_result ldrex_common(struct arm_cpu *cpu, const struct arm_uop *op,
+                                               unsigned size)
+{
+    uint32_t value = arm_ldrex(cpu, arm_reg(cpu, op, op->rn) + op->imm, size);
+    cpu->r[op->rd] = value;
+    return ARM_NEXT;
+}
+
+static inline enum arm_uop_result strex_common(struct arm_cpu *cpu, const struct arm_uop *op,
+                                               unsigned size)
+{
+    uint32_t value = arm_reg(cpu, op, op->rm);
+    if (size < 4) {
+        value &= (1u << (8 * size)) - 1;
+    }
+    bool ok = arm_strex(cpu, arm_reg(cpu, op, op->rn) + op->imm, size, value);
+    cpu->r[op->rd] = ok ? 0 : 1;
+    return ARM_NEXT;
+}
+
+ARM_OP(LDREX)
+{
+    return ldrex_common(cpu, op, 4);
+}
+
+ARM_OP(LDREXB)
+{
+    return ldrex_common(cpu, op, 1);
+}
+
+ARM_OP(LDREXH)
+{
+    return ldrex_common(cpu, op, 2);
+}
+
+ARM_OP(STREX)
+{
+    return strex_common(cpu, op, 4);
+}
+
+ARM_OP(STREXB)
+{
+    return strex_common(cpu, op, 1);
+}
+
+ARM_OP(STREXH)
+{
+    return strex_common(cpu, op, 2);
+}
+
+/* The doubleword's halves map to Rt/Rt2 by endianness (MemA[address, 8]). */
+ARM_OP(LDREXD)
+{
+    uint64_t value = arm_ldrexd(cpu, arm_reg(cpu, op, op->rn) + op->imm);
+    uint32_t lo = (uint32_t)value, hi = (uint32_t)(value >> 32);
+    if (arm_big_endian(cpu)) {
+        uint32_t t = lo;
+        lo = hi;
+        hi = t;
+    }
+    cpu->r[op->rd] = lo;
+    cpu->r[op->ra] = hi;
+    return ARM_NEXT;
+}
+
+ARM_OP(STREXD)
+{
+    uint32_t t = arm_reg(cpu, op, op->rm), t2 = arm_reg(cpu, op, op->ra);
+    uint64_t value = arm_big_endian(cpu) ? ((uint64_t)t << 32) | t2 : ((uint64_t)t2 << 32) | t;
+    bool ok = arm_strexd(cpu, arm_reg(cpu, op, op->rn) + op->imm, value);
+    cpu->r[op->rd] = ok ? 0 : 1;
+    return ARM_NEXT;
+}
