@@ -3,13 +3,21 @@
  *
  * Back ends, in QEMU's spelling (-serial, -chardev, -monitor):
  *   stdio, mon:stdio (stdio with the Ctrl-A escape: "C-a x" quits, "C-a h" prints help,
- *   "C-a a" sends a literal Ctrl-A), null, file:PATH, pty, tcp:HOST:PORT[,server=on|off]
- *   [,wait=on|off][,nodelay=on], and for -chardev: BACKEND,id=ID,... (path=, host=, port=).
+ *   "C-a a" sends a literal Ctrl-A, "C-a c" is kept for the monitor), null, file:PATH, pty,
+ *   tcp:HOST:PORT[,server=on|off][,wait=on|off][,nodelay=on] (also QEMU's older "server",
+ *   "nowait", "nodelay"; an empty HOST is every address for a server, localhost for a client),
+ *   and for -chardev: BACKEND,id=ID,... with path= (file), host= and port= (socket or tcp),
+ *   append=on (file), signal=on|off (stdio: whether C-c stays a signal; on for stdio, off for
+ *   mon:stdio), mux=on (the escape, as mon:). A "mon:" prefix gives any back end the escape.
+ *   A tcp server waits for its first client inside coremu_chardev_open unless wait=off, and
+ *   serves one client at a time. Only one chardev may use stdio at a time.
  * Input is delivered on the I/O thread to the front end's handlers; output may be written from
  * any thread and never blocks a guest core for long (a slow or absent peer drops data, as a
  * disconnected serial line would).
- * Whatever mode the host terminal is put in is restored on every exit path (normal exit, exit()
- * from anywhere, fatal signals).
+ * Whatever mode the host terminal is put in is restored on every exit path (close, exit() from
+ * anywhere, and the fatal signals whose action was the default when the terminal was switched:
+ * SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGPIPE; a
+ * program with its own handlers calls coremu_chardev_restore_terminal from them).
  */
 #ifndef COREMU_CHARDEV_H
 #define COREMU_CHARDEV_H
@@ -31,21 +39,29 @@ struct coremu_chardev_handlers {
 /* Called when the user asks to quit through the escape (C-a x); status is the exit status. */
 typedef void (*coremu_chardev_quit_fn)(void *opaque, int status);
 
-/* Parses spec and opens the back end. On error returns NULL and writes a one-line message into
- * err. id may be NULL. */
+/* Parses spec and opens the back end, served by io (NULL: coremu_iothread_default()). On error
+ * returns NULL and writes a one-line message (no newline) into err. */
 struct coremu_chardev *coremu_chardev_open(struct coremu_iothread *io, const char *spec,
                                            char *err, size_t errlen);
+/* The id= of the -chardev form; NULL when the spec gave none. */
 const char *coremu_chardev_id(const struct coremu_chardev *chr);
 /* Path of the pty's slave, for "char device redirected to /dev/pts/N". NULL otherwise. */
 const char *coremu_chardev_pty_path(const struct coremu_chardev *chr);
 
+/* Any thread. Input arriving before there are handlers is held for them (h NULL: none). */
 void coremu_chardev_set_handlers(struct coremu_chardev *chr,
                                  const struct coremu_chardev_handlers *h, void *opaque);
+/* Any thread. Without a quit callback, C-a x calls exit(0). */
 void coremu_chardev_set_quit(struct coremu_chardev *chr, coremu_chardev_quit_fn fn, void *opaque);
 /* The front end can take input again (its FIFO drained). Any thread. */
 void coremu_chardev_accept_input(struct coremu_chardev *chr);
-/* Writes bytes; any thread. Returns bytes accepted (all of them unless the back end is gone). */
+/* Writes bytes; any thread, serialised per chardev (one call's bytes are never interleaved with
+ * another's). Returns len: bytes a slow or absent peer cannot take are dropped, not refused. Only
+ * a back end that failed for good (a file write error) returns fewer, or -1 with errno. */
 ssize_t coremu_chardev_write(struct coremu_chardev *chr, const uint8_t *buf, size_t len);
+/* Any thread, once no other thread uses chr any more. From another thread than the I/O thread it
+ * waits for a handler in flight, so the caller must not hold a lock its handlers take. From
+ * inside a handler or the quit callback the chardev goes away when that callback returns. */
 void coremu_chardev_close(struct coremu_chardev *chr);
 
 /* Restores the host terminal if a back end changed it (idempotent, async-signal-safe). */
