@@ -66,4 +66,51 @@ extern const struct coremu_cpu_ops arm_cpu_ops;
 /* atomic_arm.c: arm's helper table for the runtime's atomic layer (registered by main). */
 extern const struct coremu_atomic_table arm_atomic_table;
 
+/* ---- The board side: the virt machine (virt.c, psci.c, boot.c), driven by main.c ---------- */
+
+struct coremu_chardev;
+
+/* What the command line asks of the virt board (main.c fills it from the options). */
+struct virt_config {
+    unsigned ncpus;                 /* 1..8 (GICv2) */
+    uint64_t ram_size;              /* bytes; 0: the board's default */
+    enum coremu_xmon_mode llsc;     /* -accel llsc=exact|value */
+    bool pin_threads;               /* -accel pin=on */
+    bool no_reboot;                 /* -no-reboot */
+    const char *kernel;             /* -kernel (required) */
+    const char *initrd;             /* -initrd, or NULL */
+    const char *dtb;                /* -dtb, or NULL */
+    const char *append;             /* -append, or NULL */
+};
+
+/* What boot.c put where in guest memory (the device tree code reads it). Addresses are guest
+ * physical; a size of 0 means "not loaded". */
+enum arm_image_kind { ARM_IMAGE_ELF, ARM_IMAGE_ZIMAGE, ARM_IMAGE_RAW };
+struct arm_boot_info {
+    enum arm_image_kind kind;
+    uint32_t image_low, image_high; /* the loaded image: [low, high) */
+    uint32_t initrd_start, initrd_size;
+    uint32_t dtb_addr, dtb_size;
+};
+
+/* virt.c: builds the machine (address space, RAM, exclusive monitor, cores, devices) and loads
+ * the images. NULL with a one-line message in err on bad input or failure. */
+struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errlen);
+/* virt.c: connects the board's serial port (UART0) to chr; before virt_run. */
+void virt_attach_serial(struct arm_board *board, struct coremu_chardev *chr);
+/* virt.c: starts the core threads, powers on core 0 at the boot entry, waits until the machine
+ * exits; returns the exit status, or -1 with a message in err if it could not start. */
+int virt_run(struct arm_board *board, char *err, size_t errlen);
+/* virt.c: frees the machine after virt_run (or instead of it); the serial chardev must be
+ * closed first. */
+void virt_free(struct arm_board *board);
+
+/* psci.c: the firmware_call of the virt board: PSCI 1.0 over HVC and SMC. */
+bool arm_psci_call(struct arm_board *board, struct arm_cpu *cpu, bool is_smc, uint32_t imm);
+
+/* boot.c: loads cfg->kernel (ELF, zImage or raw, optionally gzip-compressed), cfg->initrd and
+ * cfg->dtb into board->as, fills board->boot and *info. 0, or -1 with a one-line message. */
+int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
+                  struct arm_boot_info *info, char *err, size_t errlen);
+
 #endif /* COREMU_ARM_BOARD_H */

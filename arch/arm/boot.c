@@ -1,2 +1,334 @@
-/* placeholder: in progress */
+/*
+ * coremu ARM — loading what -kernel, -initrd and -dtb name, and core 0's boot registers.
+ *
+ * -kernel may be (after gunzip, when the file is gzip data):
+ *   - an ELF executable for EM_ARM: its segments go to their physical addresses and core 0
+ *     starts at the ELF entry (bit 0 set: Thumb). This is how bare-metal test programs run.
+ *   - a Linux zImage (magic 0x016f2818 at offset 0x24): loaded at RAM base + 0x8000 and entered
+ *     in ARM state with the Linux boot protocol's registers (Documentation/arm/booting.rst):
+ *     r0 = 0, r1 = 0xffffffff (no machine number: the device tree describes the machine),
+ *     r2 = the device tree's address (0 while there is none).
+ *   - anything else: a raw image, loaded at and entered at the RAM base.
+ * The device tree (-dtb) and the initial RAM disk (-initrd) go where booting.rst calls safe:
+ * the DTB just above the 128 MiB boundary from the start of RAM, 8-byte aligned (we use 4 KiB)
+ * and at most 2 MiB, the initrd just above it, both inside the kernel's low-memory mapping and
+ * clear of the region the zImage decompresses into. With less RAM than that they go at the top
+ * of RAM (all of which is then low memory).
+ */
 #include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <coremu/coremu.h>
+
+#ifdef HAVE_LIBFDT
+#include <libfdt.h>
+#endif
+
+#include "board.h"
+
+#define EM_ARM 40
+
+#define ZIMAGE_MAGIC_OFFSET 0x24
+#define ZIMAGE_MAGIC 0x016f2818u
+#define ZIMAGE_ENDIAN_OFFSET 0x30
+#define ZIMAGE_BIG_ENDIAN 0x01020304u /* the little-endian marker 0x04030201 read byte-swapped */
+#define ZIMAGE_HEADER_SIZE 0x34
+
+/* Where a zImage goes (RAM base + TEXT_OFFSET), and how much room above it its decompressor is
+ * allowed to use: a decompressed kernel is well under four times its zImage. */
+#define ZIMAGE_LOAD_OFFSET 0x8000u
+#define ZIMAGE_EXPANSION 4u
+
+#define BOOT_DATA_OFFSET (128u << 20) /* booting.rst's "just above the 128MiB boundary" */
+#define BOOT_ALIGN 0x1000u
+#define DTB_MAX_SIZE (2u << 20)       /* booting.rst: the DTB must not exceed 2 MiB */
+#define DTB_MAGIC 0xd00dfeedu
+/* Room for what we add to a -dtb (/chosen, bootargs, initrd properties) besides -append. */
+#define DTB_EXTRA 1024u
+
+static int boot_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int boot_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+/* Reads a whole file; the loader's message names the file, else we prefix it. */
+static int boot_read(const char *what, const char *path, bool gunzip, size_t max, uint8_t **data,
+                     size_t *size, char *err, size_t errlen)
+{
+    char lerr[256];
+    if (coremu_load_file(path, gunzip, max, data, size, lerr, sizeof(lerr)) != 0) {
+        if (strstr(lerr, path) != NULL) {
+            return boot_error(err, errlen, "%s: %s", what, lerr);
+        }
+        return boot_error(err, errlen, "%s %s: %s", what, path, lerr);
+    }
+    if (*size == 0) {
+        free(*data);
+        *data = NULL;
+        return boot_error(err, errlen, "%s %s: the file is empty", what, path);
+    }
+    return 0;
+}
+
+/* Copies len bytes to guest RAM at addr, which the caller has checked lies in RAM. */
+static int boot_copy(struct arm_board *board, const char *what, const char *path, uint64_t addr,
+                     const void *buf, size_t len, char *err, size_t errlen)
+{
+    if (coremu_as_copy_to(board->as, addr, buf, len) != COREMU_MEM_OK) {
+        return boot_error(err, errlen, "%s %s: cannot be placed at 0x%08llx", what, path,
+                          (unsigned long long)addr);
+    }
+    return 0;
+}
+
+static int boot_kernel(struct arm_board *board, const char *path, struct arm_boot_info *info,
+                       uint64_t *reserved_end, char *err, size_t errlen)
+{
+    uint64_t ram_end = board->ram_base + board->ram_size;
+    uint8_t *img = NULL;
+    size_t size = 0;
+    if (boot_read("kernel", path, true, board->ram_size, &img, &size, err, errlen) != 0) {
+        return -1;
+    }
+
+    int ret = 0;
+    if (coremu_is_elf(img, size)) {
+        struct coremu_elf_info ei;
+        char lerr[256];
+        if (coremu_load_elf_image(board->as, img, size, EM_ARM, &ei, lerr, sizeof(lerr)) != 0) {
+            ret = boot_error(err, errlen, "kernel %s: %s", path, lerr);
+        } else if (ei.elf_class != 32) {
+            ret = boot_error(err, errlen, "kernel %s: not a 32-bit ARM ELF executable", path);
+        } else if (coremu_as_ram_ptr(board->as, ei.entry & ~1ull, 2, false) == NULL) {
+            ret = boot_error(err, errlen, "kernel %s: entry point 0x%08llx is not in RAM", path,
+                             (unsigned long long)ei.entry);
+        } else {
+            info->kind = ARM_IMAGE_ELF;
+            info->image_low = (uint32_t)ei.low;
+            info->image_high = (uint32_t)ei.high;
+            board->boot.entry = (uint32_t)ei.entry & ~1u;
+            board->boot.thumb = (ei.entry & 1) != 0;
+            *reserved_end = ei.high;
+        }
+    } else if (size >= ZIMAGE_HEADER_SIZE && le32(img + ZIMAGE_MAGIC_OFFSET) == ZIMAGE_MAGIC) {
+        uint64_t load = board->ram_base + ZIMAGE_LOAD_OFFSET;
+        if (le32(img + ZIMAGE_ENDIAN_OFFSET) == ZIMAGE_BIG_ENDIAN) {
+            ret = boot_error(err, errlen, "kernel %s: a big-endian zImage cannot run here", path);
+        } else if (load + size > ram_end) {
+            ret = boot_error(err, errlen, "kernel %s: %zu bytes do not fit in RAM (-m)", path,
+                             size);
+        } else if (boot_copy(board, "kernel", path, load, img, size, err, errlen) == 0) {
+            info->kind = ARM_IMAGE_ZIMAGE;
+            info->image_low = (uint32_t)load;
+            info->image_high = (uint32_t)(load + size);
+            board->boot.entry = (uint32_t)load;
+            board->boot.thumb = false;
+            *reserved_end = load + (uint64_t)size * ZIMAGE_EXPANSION;
+        } else {
+            ret = -1;
+        }
+    } else {
+        uint64_t load = board->ram_base;
+        if (load + size > ram_end) {
+            ret = boot_error(err, errlen, "kernel %s: %zu bytes do not fit in RAM (-m)", path,
+                             size);
+        } else if (boot_copy(board, "kernel", path, load, img, size, err, errlen) == 0) {
+            info->kind = ARM_IMAGE_RAW;
+            info->image_low = (uint32_t)load;
+            info->image_high = (uint32_t)(load + size);
+            board->boot.entry = (uint32_t)load;
+            board->boot.thumb = false;
+            *reserved_end = load + size;
+        } else {
+            ret = -1;
+        }
+    }
+    free(img);
+    return ret;
+}
+
+/* Checks a -dtb's header and returns its own idea of its size. */
+static int boot_check_dtb(const char *path, const uint8_t *dtb, size_t size, char *err,
+                          size_t errlen)
+{
+    if (size < 40 || be32(dtb) != DTB_MAGIC) {
+        return boot_error(err, errlen, "-dtb %s: not a flattened device tree", path);
+    }
+    if (be32(dtb + 4) > size) {
+        return boot_error(err, errlen, "-dtb %s: truncated (header says %u bytes, file has %zu)",
+                          path, be32(dtb + 4), size);
+    }
+#ifdef HAVE_LIBFDT
+    if (fdt_check_header(dtb) != 0) {
+        return boot_error(err, errlen, "-dtb %s: bad device tree header", path);
+    }
+#endif
+    return 0;
+}
+
+/* Builds the DTB the kernel gets in a buffer of capacity bytes: the -dtb file, with /chosen's
+ * bootargs and linux,initrd-start/-end set when -append/-initrd are given. */
+static int boot_patch_dtb(const struct virt_config *cfg, const uint8_t *dtb, uint8_t *out,
+                          size_t capacity, const struct arm_boot_info *info, char *err,
+                          size_t errlen)
+{
+    bool patch = cfg->append != NULL || info->initrd_size != 0;
+    if (!patch) {
+        memcpy(out, dtb, be32(dtb + 4));
+        return 0;
+    }
+#ifdef HAVE_LIBFDT
+    int r = fdt_open_into(dtb, out, (int)capacity);
+    int chosen = r == 0 ? fdt_path_offset(out, "/chosen") : r;
+    if (r == 0 && chosen == -FDT_ERR_NOTFOUND) {
+        chosen = fdt_add_subnode(out, 0, "chosen");
+    }
+    r = chosen < 0 ? chosen : 0;
+    if (r == 0 && cfg->append != NULL) {
+        r = fdt_setprop_string(out, chosen, "bootargs", cfg->append);
+    }
+    if (r == 0 && info->initrd_size != 0) {
+        r = fdt_setprop_u32(out, chosen, "linux,initrd-start", info->initrd_start);
+        if (r == 0) {
+            r = fdt_setprop_u32(out, chosen, "linux,initrd-end",
+                                info->initrd_start + info->initrd_size);
+        }
+    }
+    if (r == 0) {
+        r = fdt_pack(out);
+    }
+    if (r != 0) {
+        return boot_error(err, errlen, "-dtb %s: cannot add /chosen properties: %s", cfg->dtb,
+                          fdt_strerror(r));
+    }
+    return 0;
+#else
+    (void)out;
+    (void)capacity;
+    return boot_error(err, errlen,
+                      "-dtb %s with -append or -initrd: passing them needs libfdt, and coremu was "
+                      "built without it", cfg->dtb);
+#endif
+}
+
+int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
+                  struct arm_boot_info *info, char *err, size_t errlen)
+{
+    memset(info, 0, sizeof(*info));
+    if (cfg->append != NULL && cfg->dtb == NULL) {
+        return boot_error(err, errlen,
+                          "-append: the command line travels in the device tree, which virt does "
+                          "not generate yet; give one with -dtb FILE");
+    }
+
+    uint64_t reserved_end = 0;
+    if (boot_kernel(board, cfg->kernel, info, &reserved_end, err, errlen) != 0) {
+        return -1;
+    }
+    board->boot.r0 = 0;
+    board->boot.r1 = 0xffffffffu;
+    board->boot.r2 = 0;
+
+    uint8_t *dtb = NULL, *initrd = NULL;
+    size_t dtb_size = 0, initrd_size = 0;
+    int ret = -1;
+    if (cfg->dtb != NULL) {
+        if (boot_read("-dtb", cfg->dtb, false, DTB_MAX_SIZE, &dtb, &dtb_size, err, errlen) != 0 ||
+            boot_check_dtb(cfg->dtb, dtb, dtb_size, err, errlen) != 0) {
+            goto out;
+        }
+    } else if (info->kind == ARM_IMAGE_ZIMAGE) {
+        coremu_warn("no device tree (-dtb): the Linux kernel %s will not find its machine",
+                    cfg->kernel);
+    }
+    if (cfg->initrd != NULL &&
+        boot_read("-initrd", cfg->initrd, false, board->ram_size, &initrd, &initrd_size, err,
+                  errlen) != 0) {
+        goto out;
+    }
+
+    /* The DTB's slot leaves room for what we add to it; the initrd follows the slot. */
+    uint64_t dtb_slot = 0;
+    if (dtb != NULL) {
+        size_t grown = be32(dtb + 4) + DTB_EXTRA + (cfg->append ? strlen(cfg->append) + 1 : 0);
+        dtb_slot = align_up(grown, BOOT_ALIGN);
+        if (grown > DTB_MAX_SIZE) {
+            ret = boot_error(err, errlen, "-dtb %s: larger than 2 MiB with -append", cfg->dtb);
+            goto out;
+        }
+    }
+    uint64_t need = dtb_slot + align_up(initrd_size, BOOT_ALIGN);
+    if (need == 0) {
+        ret = 0;
+        goto out;
+    }
+    uint64_t ram_end = board->ram_base + board->ram_size;
+    uint64_t start = board->ram_base + BOOT_DATA_OFFSET;
+    bool clear = start + need <= ram_end &&
+                 (start >= reserved_end || start + need <= info->image_low);
+    if (!clear && need <= board->ram_size) {
+        start = (ram_end - need) & ~(uint64_t)(BOOT_ALIGN - 1);
+        clear = start >= reserved_end || start + need <= info->image_low;
+    }
+    if (!clear) {
+        ret = boot_error(err, errlen,
+                         "not enough RAM for the kernel%s%s: give more with -m",
+                         dtb != NULL ? ", the device tree" : "",
+                         initrd != NULL ? ", the initrd" : "");
+        goto out;
+    }
+    if (initrd != NULL) {
+        info->initrd_start = (uint32_t)(start + dtb_slot);
+        info->initrd_size = (uint32_t)initrd_size;
+        if (boot_copy(board, "-initrd", cfg->initrd, info->initrd_start, initrd, initrd_size, err,
+                      errlen) != 0) {
+            goto out;
+        }
+    }
+    if (dtb != NULL) {
+        uint8_t *out = calloc(1, dtb_slot);
+        if (out == NULL) {
+            ret = boot_error(err, errlen, "-dtb %s: out of memory", cfg->dtb);
+            goto out;
+        }
+        if (boot_patch_dtb(cfg, dtb, out, dtb_slot, info, err, errlen) != 0 ||
+            boot_copy(board, "-dtb", cfg->dtb, start, out, be32(out + 4), err, errlen) != 0) {
+            free(out);
+            goto out;
+        }
+        info->dtb_addr = (uint32_t)start;
+        info->dtb_size = be32(out + 4);
+        board->boot.r2 = info->dtb_addr;
+        free(out);
+    }
+    ret = 0;
+out:
+    free(dtb);
+    free(initrd);
+    return ret;
+}

@@ -1,2 +1,272 @@
-/* placeholder: in progress */
+/*
+ * coremu ARM — the virt board: the memory map that Linux, U-Boot and bare-metal programs know
+ * as the ARM "virt" machine, with the devices placed in it, the cores, and PSCI as firmware.
+ *
+ * This first version has RAM, the PL011 UART and PSCI. The map below is complete so that each
+ * device that comes later (GICv2, PL031, GPIO, virtio-mmio, flash) only fills in its row's
+ * create function; a row without one is left unmapped, and a guest access there is a bus error
+ * that -d guest_errors reports.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <coremu/coremu.h>
+
+#include "board.h"
+#include "cpu.h"
+#include "pl011.h"
+
+#define VIRT_RAM_DEFAULT (128ull << 20)
+#define VIRT_RAM_TOP (4ull << 30) /* a 32-bit physical address space without LPAE */
+#define VIRT_MAX_CPUS 8           /* GICv2 */
+#define VIRT_VIRTIO_SLOTS 32
+
+struct virt_board;
+struct virt_region;
+
+typedef int (*virt_create_fn)(struct virt_board *vb, const struct virt_region *r, char *err,
+                              size_t errlen);
+
+/* One row of the memory map. spi is the GIC shared peripheral interrupt (-1: none); a row with
+ * count > 1 is an array of identical devices, each size bytes apart, with consecutive SPIs. */
+struct virt_region {
+    const char *name;
+    uint64_t base;
+    uint64_t size;
+    int spi;
+    unsigned count;
+    virt_create_fn create; /* NULL: not modelled yet (left unmapped) */
+};
+
+enum virt_region_id {
+    VIRT_FLASH,
+    VIRT_GIC_DIST,
+    VIRT_GIC_CPU,
+    VIRT_UART0,
+    VIRT_RTC,
+    VIRT_FW_CFG,
+    VIRT_GPIO,
+    VIRT_VIRTIO,
+    VIRT_RAM,
+    VIRT_NREGIONS
+};
+
+static int virt_create_uart(struct virt_board *vb, const struct virt_region *r, char *err,
+                            size_t errlen);
+static int virt_create_ram(struct virt_board *vb, const struct virt_region *r, char *err,
+                           size_t errlen);
+
+/* The memory map. RAM's size is the -m value; the row gives its base and the largest size
+ * that fits below 4 GiB. */
+static const struct virt_region virt_memmap[VIRT_NREGIONS] = {
+    [VIRT_FLASH] = {"flash", 0x00000000, 0x08000000, -1, 1, NULL},
+    [VIRT_GIC_DIST] = {"gic-dist", 0x08000000, 0x00010000, -1, 1, NULL},
+    [VIRT_GIC_CPU] = {"gic-cpu", 0x08010000, 0x00010000, -1, 1, NULL},
+    [VIRT_UART0] = {"pl011", 0x09000000, 0x00001000, 1, 1, virt_create_uart},
+    [VIRT_RTC] = {"pl031", 0x09010000, 0x00001000, 2, 1, NULL},
+    [VIRT_FW_CFG] = {"fw-cfg", 0x09020000, 0x00000018, -1, 1, NULL},
+    [VIRT_GPIO] = {"pl061", 0x09030000, 0x00001000, 7, 1, NULL},
+    [VIRT_VIRTIO] = {"virtio-mmio", 0x0a000000, 0x00000200, 16, VIRT_VIRTIO_SLOTS, NULL},
+    [VIRT_RAM] = {"ram", 0x40000000, VIRT_RAM_TOP - 0x40000000, -1, 1, virt_create_ram},
+};
+
+/* An interrupt line from a device to the GIC's shared peripheral interrupt spi. */
+struct virt_irq_line {
+    struct virt_board *vb;
+    unsigned spi;
+};
+
+struct virt_board {
+    struct arm_board arm;           /* first: the CPU and psci.c see only this part */
+    struct virt_config cfg;         /* immutable copy of what main asked for */
+    struct arm_boot_info boot_info; /* written by boot.c before the machine starts */
+    struct pl011 *uart0;
+    struct virt_irq_line uart0_irq;
+};
+
+static int virt_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int virt_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A device's interrupt output changed level. There is no interrupt controller yet, so the
+ * level goes nowhere; the GIC will take it from here (called with the device's lock held, on
+ * any thread: see pl011.h). */
+static void virt_set_spi(void *opaque, bool level)
+{
+    const struct virt_irq_line *line = opaque;
+    COREMU_LOG(COREMU_LOG_INT, "SPI %u -> %d (no interrupt controller yet)", line->spi, level);
+}
+
+static int virt_create_ram(struct virt_board *vb, const struct virt_region *r, char *err,
+                           size_t errlen)
+{
+    if (coremu_as_add_ram(vb->arm.as, r->name, r->base, vb->arm.ram_size) == NULL) {
+        return virt_error(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+                          (unsigned long long)(vb->arm.ram_size >> 20), strerror(errno));
+    }
+    /* arm_xmon_watch (atomic_arm.c) gets the arm_board: it flushes every core's TLB. */
+    vb->arm.xmon = coremu_xmon_new(vb->cfg.llsc, r->base, vb->arm.ram_size, arm_xmon_watch,
+                                   &vb->arm);
+    if (vb->arm.xmon == NULL) {
+        return virt_error(err, errlen, "cannot create the exclusive monitor for guest RAM");
+    }
+    return 0;
+}
+
+static int virt_create_uart(struct virt_board *vb, const struct virt_region *r, char *err,
+                            size_t errlen)
+{
+    vb->uart0_irq = (struct virt_irq_line){vb, (unsigned)r->spi};
+    const struct pl011_irq irq = {virt_set_spi, &vb->uart0_irq};
+    vb->uart0 = pl011_new("uart0", NULL, &irq);
+    if (vb->uart0 == NULL) {
+        return virt_error(err, errlen, "cannot create the PL011 UART: out of memory");
+    }
+    int r2 = pl011_map(vb->uart0, vb->arm.as, r->base);
+    if (r2 != 0) {
+        return virt_error(err, errlen, "cannot map the PL011 UART: %s", strerror(-r2));
+    }
+    return 0;
+}
+
+static int virt_create_cpus(struct virt_board *vb, char *err, size_t errlen)
+{
+    unsigned n = vb->cfg.ncpus;
+    vb->arm.machine = coremu_machine_new(n, &arm_cpu_ops);
+    vb->arm.cpus = calloc(n, sizeof(*vb->arm.cpus));
+    if (vb->arm.machine == NULL || vb->arm.cpus == NULL) {
+        return virt_error(err, errlen, "cannot create %u cores: out of memory", n);
+    }
+    vb->arm.ncpus = n;
+    vb->arm.machine->pin_threads = vb->cfg.pin_threads;
+    for (unsigned i = 0; i < n; i++) {
+        vb->arm.cpus[i] = arm_cpu_new(&vb->arm, vb->arm.machine->cpus[i], i);
+        if (vb->arm.cpus[i] == NULL) {
+            return virt_error(err, errlen, "cannot create core %u: out of memory", i);
+        }
+    }
+    return 0;
+}
+
+struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errlen)
+{
+    const struct virt_region *ram = &virt_memmap[VIRT_RAM];
+    uint64_t ram_size = cfg->ram_size != 0 ? cfg->ram_size : VIRT_RAM_DEFAULT;
+    if (cfg->ncpus == 0 || cfg->ncpus > VIRT_MAX_CPUS) {
+        virt_error(err, errlen, "virt supports 1 to %d cores (GICv2), not %u", VIRT_MAX_CPUS,
+                   cfg->ncpus);
+        return NULL;
+    }
+    if (ram_size > ram->size) {
+        virt_error(err, errlen,
+                   "-m %lluM is too much for virt: RAM starts at 0x%08llx and must end below "
+                   "4 GiB, so at most %lluM",
+                   (unsigned long long)(ram_size >> 20), (unsigned long long)ram->base,
+                   (unsigned long long)(ram->size >> 20));
+        return NULL;
+    }
+    if (ram_size < (1u << 20) || (ram_size & 0xfff) != 0) {
+        virt_error(err, errlen, "-m: virt needs at least 1 MiB of RAM in whole 4 KiB pages");
+        return NULL;
+    }
+
+    struct virt_board *vb = calloc(1, sizeof(*vb));
+    if (vb == NULL) {
+        virt_error(err, errlen, "out of memory");
+        return NULL;
+    }
+    vb->cfg = *cfg;
+    vb->arm.ram_base = (uint32_t)ram->base;
+    vb->arm.ram_size = ram_size;
+    vb->arm.firmware_call = arm_psci_call;
+    vb->arm.timer_output = NULL; /* the generic timer's outputs wait for the GIC */
+    vb->arm.no_reboot = cfg->no_reboot;
+    vb->arm.as = coremu_as_new();
+    if (vb->arm.as == NULL) {
+        virt_error(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (unsigned i = 0; i < VIRT_NREGIONS; i++) {
+        if (virt_memmap[i].create != NULL &&
+            virt_memmap[i].create(vb, &virt_memmap[i], err, errlen) != 0) {
+            goto fail;
+        }
+    }
+    /* Images go in before any core exists, so a bad file costs nothing but this board. */
+    if (arm_boot_load(&vb->arm, cfg, &vb->boot_info, err, errlen) != 0) {
+        goto fail;
+    }
+    if (virt_create_cpus(vb, err, errlen) != 0) {
+        goto fail;
+    }
+    return &vb->arm;
+
+fail:
+    virt_free(&vb->arm);
+    return NULL;
+}
+
+void virt_attach_serial(struct arm_board *board, struct coremu_chardev *chr)
+{
+    struct virt_board *vb = (struct virt_board *)board;
+    pl011_attach(vb->uart0, chr);
+}
+
+int virt_run(struct arm_board *board, char *err, size_t errlen)
+{
+    struct coremu_machine *m = board->machine;
+    int r = coremu_machine_start(m);
+    if (r != 0) {
+        return virt_error(err, errlen, "cannot start the core threads: %s", strerror(-r));
+    }
+    /* Core 0 starts at the boot entry (the CPU takes r0-r2 from board->boot on this first
+     * power-on); the others stay off until the guest asks PSCI for them. */
+    r = coremu_cpu_power_on(m->cpus[0], board->boot.entry | (board->boot.thumb ? 1u : 0u),
+                            board->boot.r0);
+    if (r != 0) {
+        coremu_machine_exit(m, 1);
+        coremu_machine_wait(m);
+        return virt_error(err, errlen, "cannot power on core 0: %s", strerror(-r));
+    }
+    return coremu_machine_wait(m);
+}
+
+void virt_free(struct arm_board *board)
+{
+    struct virt_board *vb = (struct virt_board *)board;
+    if (vb == NULL) {
+        return;
+    }
+    if (vb->arm.cpus != NULL) {
+        for (unsigned i = 0; i < vb->arm.ncpus; i++) {
+            if (vb->arm.cpus[i] != NULL) {
+                arm_cpu_free(vb->arm.cpus[i]);
+            }
+        }
+        free(vb->arm.cpus);
+    }
+    if (vb->arm.machine != NULL) {
+        coremu_machine_free(vb->arm.machine);
+    }
+    /* The address space goes before the devices it dispatches to. */
+    if (vb->arm.as != NULL) {
+        coremu_as_free(vb->arm.as);
+    }
+    pl011_free(vb->uart0);
+    if (vb->arm.xmon != NULL) {
+        coremu_xmon_free(vb->arm.xmon);
+    }
+    free(vb);
+}
