@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -69,13 +70,23 @@ int64_t coremu_clock_ns(void)
     }
 }
 
-/* Caller holds pause_lock. */
-static void pause_update(int64_t new_paused_at, int64_t add_total)
+/*
+ * Caller holds pause_lock. The host time is read inside the odd phase of the sequence: a reader
+ * that validated its reading before this update began had read the host clock earlier still,
+ * so freezing at a later host time can never show it time running backwards.
+ */
+static void pause_update(bool pausing)
 {
     atomic_fetch_add_explicit(&pause_seq, 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    atomic_fetch_add_explicit(&paused_total, add_total, memory_order_relaxed);
-    atomic_store_explicit(&paused_at, new_paused_at, memory_order_relaxed);
+    int64_t now = coremu_host_ns();
+    if (pausing) {
+        atomic_store_explicit(&paused_at, now, memory_order_relaxed);
+    } else {
+        int64_t began = atomic_load_explicit(&paused_at, memory_order_relaxed);
+        atomic_fetch_add_explicit(&paused_total, now - began, memory_order_relaxed);
+        atomic_store_explicit(&paused_at, 0, memory_order_relaxed);
+    }
     atomic_fetch_add_explicit(&pause_seq, 1, memory_order_release);
 }
 
@@ -84,7 +95,7 @@ void coremu_clock_pause(void)
     pthread_once(&clock_once, clock_init);
     pthread_mutex_lock(&pause_lock);
     if (pause_depth++ == 0) {
-        pause_update(coremu_host_ns(), 0);
+        pause_update(true);
     }
     pthread_mutex_unlock(&pause_lock);
 }
@@ -93,8 +104,7 @@ void coremu_clock_resume(void)
 {
     pthread_mutex_lock(&pause_lock);
     if (pause_depth > 0 && --pause_depth == 0) {
-        int64_t began = atomic_load_explicit(&paused_at, memory_order_relaxed);
-        pause_update(0, coremu_host_ns() - began);
+        pause_update(false);
     }
     pthread_mutex_unlock(&pause_lock);
 }

@@ -29,6 +29,7 @@ enum {
     COREMU_PENDING_TIMER = 1u << 3, /* the core's timer deadline has passed */
     COREMU_PENDING_POWER = 1u << 4, /* power state change requested (on/off/reset) */
     COREMU_PENDING_KICK = 1u << 5,  /* just leave the inner loop once (e.g. SEV) */
+    COREMU_PENDING_SYNC = 1u << 6,  /* a coremu_cpu_run_sync this core waits in has completed */
     COREMU_PENDING_ARCH0 = 1u << 8,
 };
 
@@ -52,7 +53,10 @@ struct coremu_cpu_ops {
     /* The CPU loop. Called on the core's own thread each time the core is powered on; returns
      * when coremu_cpu_process_pending() says COREMU_CPU_LEAVE. */
     void (*run)(struct coremu_cpu *cpu);
-    /* Called on the core's thread from coremu_cpu_process_pending() when its deadline passed. */
+    /* Called on the core's thread from coremu_cpu_process_pending() when its deadline passed.
+     * The deadline is one-shot: the runtime resets it to none just before this call, and the
+     * architecture re-arms it (coremu_cpu_set_deadline) if its timer should fire again. May be
+     * NULL. */
     void (*timer_expired)(struct coremu_cpu *cpu);
     /* Drop every cached translation of this core (TLB, decoded blocks may stay). Called either
      * on the core's thread or while the core is parked by stop-the-world. May be NULL. */
@@ -75,22 +79,34 @@ struct coremu_cpu {
 
     struct coremu_evq evq;
 
-    /* Virtual-clock deadline of the core's timer in ns, INT64_MAX for none. Written only by
-     * the owner; read relaxed by the owner's poll and by its sleep. */
+    /* Virtual-clock deadline of the core's timer in ns, INT64_MAX for none. Owner-private
+     * (plain accesses): set by the architecture on the core's thread, read by the owner's poll
+     * and sleep, reset by the runtime on the owner's thread (expiry, power-off). */
     int64_t deadline;
     /* Owner-private countdown between clock reads in coremu_cpu_poll. */
     uint32_t poll_countdown;
 
-    /* enum coremu_cpu_power. Written under machine->world_lock by power-on requesters and by
-     * the owner; read by anyone (acquire). */
+    /* enum coremu_cpu_power. Written under machine->world_lock (release) by power-on requesters
+     * and by the owner; read by anyone (acquire), and decided on only under world_lock. */
     _Atomic int power;
     /* Entry arguments for the next power-on (PSCI entry point and context id, SIPI vector).
      * Written by the requester under world_lock before power becomes ON_PENDING; read by the
-     * owner after it observes ON_PENDING. */
+     * owner after it observes ON_PENDING under world_lock. */
     uint64_t power_on_arg[2];
 
+    /* Under machine->world_lock. True while the core's thread is guaranteed not to run guest
+     * code nor touch its architecture state without first taking world_lock and waiting out any
+     * stop: thread not started or finished, core off and asleep, parked in a stop, waiting in
+     * coremu_machine_pause for another stopper, or holding the world stopped itself. The count
+     * of such cores is machine->parked. */
+    bool parked;
+    /* Under machine->world_lock. True from thread start until the thread has decided to finish;
+     * an event pushed under world_lock while it is true is guaranteed to run (the finishing
+     * thread drains its queue after clearing it). */
+    bool alive;
+
     pthread_t thread;
-    bool thread_started; /* main thread only */
+    bool thread_started; /* main thread only: created and not yet joined */
 };
 
 struct coremu_machine {
@@ -100,13 +116,16 @@ struct coremu_machine {
     /* Protects stop-the-world and power state transitions (never taken on a fast path). */
     pthread_mutex_t world_lock;
     pthread_cond_t world_cond;
-    /* All under world_lock. */
-    unsigned stop_depth;       /* > 0 while the world is (being) stopped */
-    pthread_t stopper;         /* thread that holds the world stopped */
-    unsigned parked;           /* cores parked in a stop, or outside guest code (off, exiting) */
+    /* All under world_lock. world_cond is broadcast whenever any of them, a core's parked or
+     * power state, or exiting changes. */
+    unsigned stop_depth;       /* > 0 while the world is (being) stopped; nesting depth */
+    pthread_t stopper;         /* thread that holds the world stopped; valid if stop_depth > 0 */
+    unsigned parked;           /* number of cores whose `parked` is true (see coremu_cpu) */
     unsigned threads_running;  /* core threads that have started and not yet finished */
 
-    /* Set once (release) by coremu_machine_exit; read by anyone. */
+    /* Set once from 0 to 1 under world_lock by the first coremu_machine_exit, which stores
+     * exit_status just before (both seq_cst); read by anyone without the lock. Whoever sees
+     * exiting == 1 (acquire) sees the final exit_status. */
     _Atomic int exiting;
     _Atomic int exit_status;
 
@@ -129,7 +148,9 @@ int coremu_machine_wait(struct coremu_machine *m);
 
 /* Stop the world: every powered-on core parks at a block boundary, fn runs on the calling
  * thread, every core resumes. May be called from a core thread (that core counts as parked)
- * or from any other thread. Nested and concurrent calls serialise. */
+ * or from any other thread. Nested and concurrent calls serialise. The virtual clock keeps
+ * running (callers that must freeze guest time also call coremu_clock_pause). Cores that are
+ * parked do not run their events until the world resumes, so fn must not wait for them. */
 void coremu_machine_stop_world(struct coremu_machine *m, void (*fn)(void *), void *arg);
 /* The same in two halves, for the monitor and the debugger. */
 void coremu_machine_pause(struct coremu_machine *m);
@@ -153,7 +174,11 @@ static inline void coremu_cpu_clear_pending(struct coremu_cpu *cpu, uint32_t bit
 void coremu_cpu_post(struct coremu_cpu *cpu, struct coremu_event *ev);
 /* Runs fn(cpu, arg) on cpu's thread and waits for it, unless the caller is that core, in which
  * case it runs at once. Returns false without running fn when the core is off or the machine is
- * exiting. Must not be called with world_lock held. */
+ * exiting. Must not be called with world_lock held. A caller that holds the world stopped runs
+ * fn at once on its own thread (every core is parked, so their state is the caller's to touch).
+ * A core thread that waits keeps serving its own events and stop requests, so two cores may
+ * run_sync each other and a stop may happen meanwhile. If the target powers off after
+ * accepting the call, its thread still runs fn. */
 bool coremu_cpu_run_sync(struct coremu_cpu *cpu, void (*fn)(struct coremu_cpu *, void *),
                          void *arg);
 /* Fire and forget: fn(cpu, arg) will run on cpu's thread at its next block boundary (a copy
@@ -168,19 +193,23 @@ struct coremu_cpu *coremu_cpu_self(void);
 void coremu_cpu_set_deadline(struct coremu_cpu *cpu, int64_t deadline_ns);
 
 /* Owner only, slow path: handles every pending bit (runs events, parks for a stop, reports
- * timer expiry, power changes). Returns what the loop must do next. */
+ * timer expiry, power changes). Returns what the loop must do next. Architecture bits are left
+ * for the architecture to clear. While some bit stays set (so coremu_cpu_poll never counts
+ * down), it also checks the deadline every COREMU_CPU_CLOCK_POLL_INTERVAL calls. */
 enum coremu_cpu_action coremu_cpu_process_pending(struct coremu_cpu *cpu);
 
 /* Owner only: sleeps until a pending bit is set or the deadline passes (WFI, HLT). Returns
  * immediately if something is already pending. mask selects which bits wake the core; the
- * runtime's own bits always do. */
+ * runtime's own bits always do. It never clears bits; when it returns because the deadline
+ * passed it sets COREMU_PENDING_TIMER, so the loop's next coremu_cpu_poll sees why it woke. */
 void coremu_cpu_wait(struct coremu_cpu *cpu, uint32_t mask);
 
 /* Owner only: the WFE/PAUSE rule. Spins briefly on pending, then yields the host CPU so that a
  * core which holds a lock can run on an over-subscribed host. */
 void coremu_cpu_relax(struct coremu_cpu *cpu);
 
-/* Out-of-line part of coremu_cpu_poll: reads the clock. */
+/* Out-of-line part of coremu_cpu_poll: restarts the countdown and reads the clock if a deadline
+ * is set; true when it has passed (and then COREMU_PENDING_TIMER is set, for process_pending). */
 bool coremu_cpu_poll_clock(struct coremu_cpu *cpu);
 
 /* How many block boundaries pass between two reads of the clock in coremu_cpu_poll. */

@@ -44,15 +44,19 @@ struct coremu_evq {
 
 void coremu_evq_init(struct coremu_evq *q);
 
-/* Any thread. Returns true when the queue was empty before this push (the caller may use it to
- * decide whether a wake-up is worth sending; correctness never depends on it). */
+/* Any thread. Returns true when the queue looked empty before this push (the stub was its tail;
+ * the consumer may still hold one event it has not handed out). A hint only: a producer must
+ * still kick the consumer after every push, because a consumer that found an earlier push
+ * half-way relies on that kick to look again. */
 bool coremu_evq_push(struct coremu_evq *q, struct coremu_event *ev);
 
 /* Owning thread only. NULL when the queue is empty, or when a concurrent push is half-way
  * through; in the latter case the producer's pending bit guarantees the consumer looks again. */
 struct coremu_event *coremu_evq_pop(struct coremu_evq *q);
 
-/* Owning thread only; a hint. */
+/* Owning thread only. True when no event is queued and no push is half-way; a push that has
+ * swung the tail but not yet linked its node counts as "not empty", so a consumer that must see
+ * every event (a core shutting down) can loop on pop until this is true. */
 bool coremu_evq_empty(struct coremu_evq *q);
 
 #endif /* COREMU_EVQ_H */
