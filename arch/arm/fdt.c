@@ -1,0 +1,2 @@
+/* placeholder: in progress */
+#include "config.h"
