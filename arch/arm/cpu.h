@@ -65,6 +65,9 @@ enum arm_exception {
 #define ARM_PENDING_FIQ (COREMU_PENDING_ARCH0 << 1)
 /* Event register set by another core's SEV (wakes WFE). */
 #define ARM_PENDING_SEV (COREMU_PENDING_ARCH0 << 2)
+/* Another core broadcast TLB or I-cache maintenance (exec.c). Deliberately not a wake-up bit
+ * of WFI: a sleeping core runs no guest code, and applies the request before it does. */
+#define ARM_PENDING_MAINT (COREMU_PENDING_ARCH0 << 3)
 
 /* ---- micro-operations --------------------------------------------------------------------- */
 
@@ -208,6 +211,26 @@ struct arm_cpu {
     sigjmp_buf fault_jmp;
 
     uint64_t insns_executed;     /* statistics */
+
+    /* ---- system-side state (owner thread only unless said otherwise) ---- */
+    /* exec.c: the micro-op executing, NULL between blocks. While a micro-op runs, r[15] also
+     * holds its address (op->pc); exceptions use both for the preferred return address and
+     * the IT state to save. */
+    const struct arm_uop *cur_op;
+    /* Bumped by everything that may change what a virtual PC translates to or what a block
+     * holds (TLB flushes, block invalidation): chained successors are only followed within
+     * one epoch. Written by the owner, or by a stopper while the owner is parked. */
+    uint32_t tb_epoch;
+    /* Range of virtual addresses covered by TLB entries filled from 64 KB / 1 MB / 16 MB
+     * mappings: a TLBIMVA inside it flushes everything (lo > hi: none). */
+    uint32_t tlb_large_lo, tlb_large_hi;
+    /* PMCCNTR value while the cycle counter is stopped (cp15.c). */
+    uint64_t pmccntr_value;
+    /* run() must return at the next block boundary (PSCI CPU_OFF, machine exit seen while
+     * waiting inside an instruction). Whoever sets it also kicks the core (arm_request_leave).*/
+    bool leave;
+    /* Core 0 uses board->boot on its first power-on only. */
+    bool booted;
 };
 
 /* ---- contracts between the parts (each implemented in the file named) --------------------- */
@@ -279,5 +302,165 @@ bool arm_decode_vfp(uint32_t pc, uint32_t insn, bool thumb, struct arm_uop *op);
 
 /* Condition check (exec.c), from the NZCV word. */
 bool arm_condition_passed(uint32_t nzcv, unsigned cond);
+
+/* ==== System side: additional contracts (cpu.c, exec.c, memory.c, mmu.c, exception.c, cp15.c,
+ * timer.c, atomic_arm.c) ======================================================================
+ *
+ * Exceptions. arm_take_exception's return_addr is the ARM ARM's *preferred return address*;
+ * the function adds the architectural LR offset itself (B1.8.3): UNDEF +4 (ARM) / +2 (Thumb),
+ * SVC +0 (so pass op->pc + op->len), prefetch abort +4, data abort +8, IRQ/FIQ +4. It sets
+ * cpu->next_pc to the vector; a handler that calls it returns ARM_BRANCH. SPSR.IT saved is the
+ * current instruction's for UNDEF/aborts and the CPSR's (already advanced) for SVC/IRQ/FIQ.
+ */
+
+/* Fault status codes (DFSR/IFSR short-descriptor format, FS[4:0]) and the register value of
+ * a fault: FS[3:0] in bits 3:0, FS[4] in bit 10, the domain in bits 7:4. */
+#define ARM_FS_ALIGN 0x01u
+#define ARM_FS_DEBUG 0x02u
+#define ARM_FS_AF_SECTION 0x03u
+#define ARM_FS_TRANS_SECTION 0x05u
+#define ARM_FS_AF_PAGE 0x06u
+#define ARM_FS_TRANS_PAGE 0x07u
+#define ARM_FS_EXT 0x08u           /* synchronous external abort (MMIO error, unmapped) */
+#define ARM_FS_DOMAIN_SECTION 0x09u
+#define ARM_FS_DOMAIN_PAGE 0x0bu
+#define ARM_FS_WALK_L1 0x0cu       /* synchronous external abort on the level 1 walk */
+#define ARM_FS_PERM_SECTION 0x0du
+#define ARM_FS_WALK_L2 0x0eu
+#define ARM_FS_PERM_PAGE 0x0fu
+static inline uint32_t arm_fsr(unsigned fs, unsigned domain)
+{
+    return (fs & 0xfu) | ((fs & 0x10u) << 6) | ((domain & 0xfu) << 4);
+}
+
+/* SCTLR bits the system side uses. */
+#define ARM_SCTLR_M (1u << 0)
+#define ARM_SCTLR_A (1u << 1)
+#define ARM_SCTLR_SW (1u << 10)
+#define ARM_SCTLR_V (1u << 13)
+#define ARM_SCTLR_EE (1u << 25)
+#define ARM_SCTLR_TRE (1u << 28)
+#define ARM_SCTLR_AFE (1u << 29)
+#define ARM_SCTLR_TE (1u << 30)
+
+/* cpu.c: register bank of a mode (usr and sys share bank 0); -1 for an invalid mode. */
+int arm_mode_bank(unsigned mode);
+/* cpu.c: whether mode is one this core implements (usr, fiq, irq, svc, abt, und, sys). */
+bool arm_mode_valid(unsigned mode);
+
+/* exec.c: translation-block cache of one core. */
+struct arm_tb_cache *arm_tb_cache_new(void);
+void arm_tb_cache_free(struct arm_tb_cache *tbc);
+/* exec.c: drop every block of this core (done at the next block boundary if called from
+ * inside an instruction). */
+void arm_tb_flush(struct arm_cpu *cpu);
+/* exec.c: a store hit a page holding translated code (memory.c's slow path, after the
+ * store): drops this core's blocks of the page now, and has every other core that translated
+ * code there re-validate its blocks at its next block boundary. */
+void arm_code_written(struct arm_cpu *cpu, uint32_t pa);
+/* exec.c: whether some core holds blocks translated from the physical page of pa (acquire);
+ * memory.c marks such pages ARM_TLBF_CODE when it fills a TLB entry. */
+bool arm_page_has_code(uint32_t pa);
+/* exec.c: cache and TLB maintenance. Applied to this core now; with broadcast (the IS forms,
+ * and ICIMVAU which the MP extensions broadcast) also posted to every other powered-on core,
+ * complete when this core's next arm_dsb returns. */
+enum arm_maint_op {
+    ARM_MAINT_TLBIALL,   /* arg unused */
+    ARM_MAINT_TLBIMVA,   /* arg: MVA | ASID (the register value as written) */
+    ARM_MAINT_TLBIASID,  /* arg: ASID */
+    ARM_MAINT_TLBIMVAA,  /* arg: MVA */
+    ARM_MAINT_ICIALLU,   /* invalidate every translated block (re-validated by content) */
+};
+void arm_maint(struct arm_cpu *cpu, enum arm_maint_op op, uint32_t arg, bool broadcast);
+/* exec.c: DSB (and CP15DSB): a full host fence, then waits until every maintenance operation
+ * this core broadcast has been performed by every powered-on core (serving this core's own
+ * events meanwhile, so cores waiting on each other make progress). ops_misc.c's DSB handler
+ * calls it. */
+void arm_dsb(struct arm_cpu *cpu);
+/* exec.c: makes run() return at the next block boundary. */
+void arm_request_leave(struct arm_cpu *cpu);
+/* exec.c: applies maintenance other cores broadcast to this one (ARM_PENDING_MAINT). Called
+ * at block boundaries and by every wait that runs no guest code (WFI, WFE, DSB). */
+void arm_maint_process(struct arm_cpu *cpu);
+
+/* mmu.c: a full walk, for the TLB fill and ATS1C*: the result for every access type at once.
+ * fsr = 0 when the walk itself succeeded (then prot tells the permitted accesses), else the
+ * fault (translation, access flag, domain, external abort on the walk) in DFSR format. */
+#define ARM_PROT_R (1u << 0)
+#define ARM_PROT_W (1u << 1)
+#define ARM_PROT_X (1u << 2)
+struct arm_walk {
+    uint32_t pa;        /* physical address of vaddr */
+    uint32_t page_size; /* 4 KB, 64 KB, 1 MB or 16 MB; 4 KB with the MMU off */
+    uint32_t fsr;       /* 0, or the fault of the walk (DFSR format, domain included) */
+    uint32_t perm_fsr;  /* the status a permission fault on this mapping would have */
+    uint8_t prot;       /* ARM_PROT_* allowed at the privilege walked for */
+    uint8_t domain;
+    bool global;        /* nG clear (or MMU off) */
+    uint32_t par_attr;  /* PAR[11:1] attribute bits for ATS1C* (SS, Outer, Inner, SH, NS, NOS) */
+};
+void arm_mmu_walk(struct arm_cpu *cpu, uint32_t vaddr, bool user, struct arm_walk *w);
+/* mmu.c: drop TLB entries mapping the physical page of pa (all of them, or write-enabled
+ * ones only). */
+void arm_tlb_flush_phys(struct arm_cpu *cpu, uint32_t pa, bool writes_only);
+
+/* memory.c: translates one access (TLB first; faults raised as aborts and escape via
+ * fault_jmp; alignment is the caller's business) and returns the host address of vaddr, or
+ * NULL when it is not RAM (then *pa tells where to go through the address space). For
+ * ARM_ACCESS_EXEC the fault is a prefetch abort. */
+void *arm_mem_translate(struct arm_cpu *cpu, uint32_t vaddr, enum arm_access access, bool user,
+                        uint32_t *pa, uint32_t *tlb_flags);
+/* memory.c: the fault of a failed MMIO access (external abort) or alignment check. */
+_Noreturn void arm_alignment_fault(struct arm_cpu *cpu, uint32_t vaddr, bool write);
+
+/* cp15.c: reset values of the CP15 table's registers (arm_cpu_reset calls it). */
+void arm_cp15_reset(struct arm_cpu *cpu);
+/* cp15.c: the cycle counter (PMCCNTR) now. */
+uint64_t arm_pmu_cycles(struct arm_cpu *cpu);
+
+/* timer.c: the generic timer. The counter runs at ARM_CNT_HZ whatever CNTFRQ says. */
+#define ARM_CNT_HZ 62500000u
+enum arm_timer_reg {
+    ARM_CNTFRQ, ARM_CNTKCTL, ARM_CNTP_TVAL, ARM_CNTP_CTL, ARM_CNTV_TVAL, ARM_CNTV_CTL,
+    ARM_CNTPCT, ARM_CNTVCT, ARM_CNTP_CVAL, ARM_CNTV_CVAL,
+};
+/* Whether the current mode may access reg (PL1 always; PL0 as CNTKCTL allows). */
+bool arm_timer_access_ok(struct arm_cpu *cpu, enum arm_timer_reg reg, bool write);
+uint64_t arm_timer_read(struct arm_cpu *cpu, enum arm_timer_reg reg);
+void arm_timer_write(struct arm_cpu *cpu, enum arm_timer_reg reg, uint64_t value);
+void arm_timer_reset(struct arm_cpu *cpu);
+/* Re-evaluates the outputs (board->timer_output) and the core's deadline. */
+void arm_timer_update(struct arm_cpu *cpu);
+uint64_t arm_timer_count(void);
+
+/* exception.c: WFI, WFE, SEV, HVC, SMC for the handlers (ops_misc.c). HVC/SMC call
+ * board->firmware_call and raise UNDEFINED (escaping via fault_jmp) when it declines or at
+ * PL0. WFI sleeps until an interrupt is pending (masked or not); WFE until an event. */
+void arm_wfi(struct arm_cpu *cpu);
+void arm_wfe(struct arm_cpu *cpu);
+void arm_sev(struct arm_cpu *cpu);
+void arm_hvc(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t imm16);
+void arm_smc(struct arm_cpu *cpu, const struct arm_uop *op);
+
+/* atomic_arm.c: the exclusive-monitor engine's watch callback for the board (opaque is the
+ * struct arm_board *): stops the world and drops every core's TLB entries for the page. */
+void arm_xmon_watch(void *opaque, uint64_t page_pa);
+
+/* Also declared in ops.h's system section (the handlers' side); kept here identical so that
+ * the system files compile on their own. */
+void arm_cp15_write(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1, unsigned crn,
+                    unsigned crm, unsigned opc2, uint32_t value);
+uint32_t arm_cp15_read(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1,
+                       unsigned crn, unsigned crm, unsigned opc2);
+void arm_cp15_write64(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1,
+                      unsigned crm, uint64_t value);
+uint64_t arm_cp15_read64(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1,
+                         unsigned crm);
+uint32_t arm_ldrex(struct arm_cpu *cpu, uint32_t vaddr, unsigned size);
+bool arm_strex(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value);
+uint64_t arm_ldrexd(struct arm_cpu *cpu, uint32_t vaddr);
+bool arm_strexd(struct arm_cpu *cpu, uint32_t vaddr, uint64_t value);
+void arm_clrex(struct arm_cpu *cpu);
+uint32_t arm_swp(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value);
 
 #endif /* COREMU_ARM_CPU_H */
