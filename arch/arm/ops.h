@@ -38,6 +38,9 @@
  *   SWP/SWPB          rd = Rt, rm = Rt2 (value stored), rn
  *   B/BL/BLX(imm)     imm = target address (resolved by the decoder)
  *   BX/BLX(reg)       rm
+ *   CBZ/CBNZ          rn, imm = target address (T32 only)
+ *   TBB/TBH           rn (table base), rm (index) (T32 only)
+ *   IT                imm = firstcond:mask, the ITSTATE the instruction sets (T32 only)
  *   SVC/BKPT/HVC/SMC  imm = the immediate
  *   CPS               imm = A/I/F bits (CPSR positions), shift_type = imod (2 enable,
  *                     3 disable, 0 none), imm2 = new mode or 0 for none
@@ -277,6 +280,15 @@ const char *arm_a32_handler_name(arm_uop_fn fn);
  * the values the ARM ARM requires: for disassemblers and the decoder's tests. */
 uint32_t arm_a32_canonical(uint32_t insn);
 
+/* ---- decode_t32.c ------------------------------------------------------------------------- */
+
+/* Diagnostics: the handler name ("ADD_imm", "TBB") of fn, if the T32 decoder uses it; NULL if
+ * not (VFP handlers, for instance). */
+const char *arm_t32_handler_name(arm_uop_fn fn);
+/* insn (len 2 or 4) with its should-be-zero/one bits set as the ARM ARM requires: for
+ * disassemblers and the decoder's tests. */
+uint32_t arm_t32_canonical(uint32_t insn, unsigned len);
+
 /* ---- ops_dp.c: data processing, MOVW/MOVT, bit fields, CLZ, REV*, RBIT, extend/pack, SEL,
  *      USAD8 --------------------------------------------------------------------------------- */
 
@@ -507,6 +519,10 @@ ARM_OP(BL);
 ARM_OP(BLX_imm);
 ARM_OP(BLX_reg);
 ARM_OP(BX);
+ARM_OP(CBZ);  /* T32 only */
+ARM_OP(CBNZ); /* T32 only */
+ARM_OP(TBB);  /* T32 only */
+ARM_OP(TBH);  /* T32 only */
 /* A data-processing result written to the PC (Rd == 15): ALUWritePC, or with S an exception
  * return (SUBS pc, lr and friends: CPSR <- SPSR). */
 enum arm_uop_result arm_dp_write_pc(struct arm_cpu *cpu, const struct arm_uop *op,
@@ -543,6 +559,7 @@ ARM_OP(SEV);
 ARM_OP(DBG);
 ARM_OP(PLD);  /* PLD and PLDW, every addressing form: hints that never fault */
 ARM_OP(PLI);
+ARM_OP(IT);   /* T32 only */
 
 /* ---- implemented in atomic_arm.c ------------------------------------------------------------ */
 

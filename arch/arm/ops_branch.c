@@ -1,6 +1,7 @@
 /*
- * coremu ARM — branches (B, BL, BLX, BX; BXJ runs as BX: there is no Jazelle) and the PC writes
- * of data-processing instructions, including the exception-return forms (SUBS pc, lr...).
+ * coremu ARM — branches (B, BL, BLX, BX, and T32's CBZ/CBNZ and TBB/TBH; BXJ runs as BX: there
+ * is no Jazelle) and the PC writes of data-processing instructions, including the exception-
+ * return forms (SUBS pc, lr...).
  */
 #include "config.h"
 
@@ -51,6 +52,41 @@ ARM_OP(BLX_reg)
 ARM_OP(BX)
 {
     return arm_bx_write_pc(cpu, arm_reg(cpu, op, op->rm));
+}
+
+/* CBZ/CBNZ: the decoder resolved the target (PC + imm); not taken falls through. */
+ARM_OP(CBZ)
+{
+    if (arm_reg(cpu, op, op->rn) != 0) {
+        return ARM_NEXT;
+    }
+    cpu->next_pc = op->imm;
+    return ARM_BRANCH;
+}
+
+ARM_OP(CBNZ)
+{
+    if (arm_reg(cpu, op, op->rn) == 0) {
+        return ARM_NEXT;
+    }
+    cpu->next_pc = op->imm;
+    return ARM_BRANCH;
+}
+
+/* TBB/TBH: a forward branch by twice the byte/halfword at Rn + Rm (Rn + 2 * Rm); Rn may be
+ * the PC (the table follows the instruction). Unaligned TBH is permitted (MemU). */
+ARM_OP(TBB)
+{
+    uint32_t addr = arm_reg(cpu, op, op->rn) + arm_reg(cpu, op, op->rm);
+    uint32_t halfwords = arm_load(cpu, addr, 1, false, false);
+    return arm_branch_write_pc(cpu, arm_pc_operand(op) + 2 * halfwords);
+}
+
+ARM_OP(TBH)
+{
+    uint32_t addr = arm_reg(cpu, op, op->rn) + (arm_reg(cpu, op, op->rm) << 1);
+    uint32_t halfwords = arm_load(cpu, addr, 2, false, false);
+    return arm_branch_write_pc(cpu, arm_pc_operand(op) + 2 * halfwords);
 }
 
 enum arm_uop_result arm_dp_write_pc(struct arm_cpu *cpu, const struct arm_uop *op,

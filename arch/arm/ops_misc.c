@@ -338,6 +338,15 @@ ARM_OP(PLI)
     return ARM_NEXT;
 }
 
+/* IT: the block builder (exec.c) already gave the following instructions their conditions and
+ * the executor keeps ITSTATE per instruction; writing it here matters when the block ends
+ * right after the IT, so that the next block starts with the state this IT set. */
+ARM_OP(IT)
+{
+    cpu->cpsr_it = op->imm;
+    return ARM_NEXT;
+}
+
 ARM_OP(SEV)
 {
     arm_sev(cpu);
