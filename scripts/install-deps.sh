@@ -1,8 +1,16 @@
 #!/bin/sh
 # Installs what building and testing coremu needs on Debian 12 (run as root).
-set -e
+set -eu
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+# A failed index download (a mirror in the middle of a sync, an extra architecture's list) must
+# not stop the install when the lists we need are there: retry, then let apt-get install decide.
+for attempt in 1 2 3; do
+    if apt-get update -q; then
+        break
+    fi
+    echo "install-deps: apt-get update failed (attempt $attempt); retrying" >&2
+    sleep 5
+done
 apt-get install -y -q --no-install-recommends \
     build-essential autoconf automake libtool pkg-config \
     libhwloc-dev zlib1g-dev libfdt-dev libsdl2-dev libslirp-dev \
