@@ -34,7 +34,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 step "installing the build dependencies"
-apt_get update
+apt_get update || echo "build-deb: apt-get update reported errors (mirror sync?); going on with the lists we have" >&2
 apt_get install --no-install-recommends \
     build-essential dpkg-dev debhelper lintian autoconf automake libtool pkgconf git
 # apt reads the Build-Depends of the debian/control in that directory.
