@@ -81,11 +81,18 @@ struct virt_config {
     const char *initrd;             /* -initrd, or NULL */
     const char *dtb;                /* -dtb, or NULL */
     const char *append;             /* -append, or NULL */
+    const char *dumpdtb;            /* -machine virt,dumpdtb=FILE, or NULL */
 };
 
 /* What boot.c put where in guest memory (the device tree code reads it). Addresses are guest
  * physical; a size of 0 means "not loaded". */
-enum arm_image_kind { ARM_IMAGE_ELF, ARM_IMAGE_ZIMAGE, ARM_IMAGE_RAW };
+enum arm_image_kind {
+    ARM_IMAGE_NONE,        /* no -kernel (-machine virt,dumpdtb=FILE) */
+    ARM_IMAGE_ELF,
+    ARM_IMAGE_ZIMAGE,
+    ARM_IMAGE_LINUX_IMAGE, /* an uncompressed Linux Image (arch/arm/boot/Image) */
+    ARM_IMAGE_RAW,
+};
 struct arm_boot_info {
     enum arm_image_kind kind;
     uint32_t image_low, image_high; /* the loaded image: [low, high) */
@@ -104,6 +111,44 @@ int virt_run(struct arm_board *board, char *err, size_t errlen);
 /* virt.c: frees the machine after virt_run (or instead of it); the serial chardev must be
  * closed first. */
 void virt_free(struct arm_board *board);
+
+/* virt.c: one row of the board's memory map, for the device tree (fdt.c), so that addresses and
+ * interrupts are written in one place. A row with count > 1 is an array of count devices, size
+ * bytes apart, with consecutive SPIs. */
+struct virt_map_row {
+    uint64_t base, size;
+    int spi;        /* GIC shared peripheral interrupt, -1: none */
+    unsigned count;
+    bool present;   /* the board models it (a device answers there) */
+};
+/* virt.c: the row named name ("gic-dist", "gic-cpu", "pl011", "pl031", "virtio-mmio", "ram"...).
+ * 0, or -1 when the map has no such row. */
+int virt_map_find(const char *name, struct virt_map_row *row);
+/* virt.c: writes the device tree that board passes to the kernel (as boot.c placed it, with
+ * /chosen filled in) to path. 0, or -1 with a one-line message. */
+int virt_dump_dtb(struct arm_board *board, const char *path, char *err, size_t errlen);
+
+/* fdt.c: builds the virt board's device tree (ncpus cores, board->ram_size of RAM, and the
+ * devices of virt_map_find) into a malloc'd buffer; /chosen has stdout-path only (boot.c adds
+ * bootargs and the initrd). It runs before the cores exist, hence ncpus. 0, or -1 with a
+ * one-line message (always, in a build without libfdt). */
+int arm_fdt_generate(const struct arm_board *board, unsigned ncpus, uint8_t **dtb, size_t *size,
+                     char *err, size_t errlen);
+/* fdt.c: writes the device tree that boot.c placed in guest memory (info->dtb_addr/size) to
+ * path. 0, or -1 with a one-line message. */
+int arm_fdt_dump(struct arm_board *board, const struct arm_boot_info *info, const char *path,
+                 char *err, size_t errlen);
+
+/* The virt board's interrupt controller is a GICv2 (hw/gic.h: distributor at the "gic-dist"
+ * row, CPU interface at "gic-cpu", no virtualization extensions, 256 SPIs). A device's SPI n
+ * is GIC interrupt ID 32 + n. The generic timer's private interrupts, as PPI numbers (interrupt
+ * ID 16 + n), in the order of the device tree's timer node (secure physical, non-secure
+ * physical, virtual, hypervisor); they are level-sensitive, active high. The core has no
+ * Security Extensions, so its physical timer (CNTP) drives the non-secure physical PPI. */
+#define VIRT_PPI_TIMER_SEC_PHYS 13
+#define VIRT_PPI_TIMER_NS_PHYS 14
+#define VIRT_PPI_TIMER_VIRT 11
+#define VIRT_PPI_TIMER_HYP 10
 
 /* psci.c: the firmware_call of the virt board: PSCI 1.0 over HVC and SMC. */
 bool arm_psci_call(struct arm_board *board, struct arm_cpu *cpu, bool is_smc, uint32_t imm);

@@ -2,10 +2,10 @@
  * coremu ARM — the virt board: the memory map that Linux, U-Boot and bare-metal programs know
  * as the ARM "virt" machine, with the devices placed in it, the cores, and PSCI as firmware.
  *
- * This first version has RAM, the PL011 UART and PSCI. The map below is complete so that each
- * device that comes later (GICv2, PL031, GPIO, virtio-mmio, flash) only fills in its row's
- * create function; a row without one is left unmapped, and a guest access there is a bus error
- * that -d guest_errors reports.
+ * This version has RAM, the GICv2, the PL011 UART, the PL031 RTC and PSCI. The map below is
+ * complete so that each device that comes later (GPIO, virtio-mmio, flash) only fills in its
+ * row's create function; a row without one is left unmapped, and a guest access there is a bus
+ * error that -d guest_errors reports.
  */
 #include "config.h"
 
@@ -19,7 +19,9 @@
 
 #include "board.h"
 #include "cpu.h"
+#include "gic.h"
 #include "pl011.h"
+#include "pl031.h"
 
 #define VIRT_RAM_DEFAULT (128ull << 20)
 #define VIRT_RAM_TOP (4ull << 30) /* a 32-bit physical address space without LPAE */
@@ -56,23 +58,39 @@ enum virt_region_id {
     VIRT_NREGIONS
 };
 
+static int virt_create_gic_dist(struct virt_board *vb, const struct virt_region *r, char *err,
+                                size_t errlen);
+static int virt_create_gic_cpu(struct virt_board *vb, const struct virt_region *r, char *err,
+                               size_t errlen);
+static int virt_create_rtc(struct virt_board *vb, const struct virt_region *r, char *err,
+                           size_t errlen);
 static int virt_create_uart(struct virt_board *vb, const struct virt_region *r, char *err,
                             size_t errlen);
 static int virt_create_ram(struct virt_board *vb, const struct virt_region *r, char *err,
                            size_t errlen);
+static int virt_create_virtio_slots(struct virt_board *vb, const struct virt_region *r, char *err,
+                                   size_t errlen);
 
 /* The memory map. RAM's size is the -m value; the row gives its base and the largest size
  * that fits below 4 GiB. */
 static const struct virt_region virt_memmap[VIRT_NREGIONS] = {
     [VIRT_FLASH] = {"flash", 0x00000000, 0x08000000, -1, 1, NULL},
-    [VIRT_GIC_DIST] = {"gic-dist", 0x08000000, 0x00010000, -1, 1, NULL},
-    [VIRT_GIC_CPU] = {"gic-cpu", 0x08010000, 0x00010000, -1, 1, NULL},
+    [VIRT_GIC_DIST] = {"gic-dist", 0x08000000, 0x00010000, -1, 1, virt_create_gic_dist},
+    [VIRT_GIC_CPU] = {"gic-cpu", 0x08010000, 0x00010000, -1, 1, virt_create_gic_cpu},
     [VIRT_UART0] = {"pl011", 0x09000000, 0x00001000, 1, 1, virt_create_uart},
-    [VIRT_RTC] = {"pl031", 0x09010000, 0x00001000, 2, 1, NULL},
+    [VIRT_RTC] = {"pl031", 0x09010000, 0x00001000, 2, 1, virt_create_rtc},
     [VIRT_FW_CFG] = {"fw-cfg", 0x09020000, 0x00000018, -1, 1, NULL},
     [VIRT_GPIO] = {"pl061", 0x09030000, 0x00001000, 7, 1, NULL},
-    [VIRT_VIRTIO] = {"virtio-mmio", 0x0a000000, 0x00000200, 16, VIRT_VIRTIO_SLOTS, NULL},
+    [VIRT_VIRTIO] = {"virtio-mmio", 0x0a000000, 0x00000200, 16, VIRT_VIRTIO_SLOTS,
+                     virt_create_virtio_slots},
     [VIRT_RAM] = {"ram", 0x40000000, VIRT_RAM_TOP - 0x40000000, -1, 1, virt_create_ram},
+};
+
+/* The generic timer's outputs and the PPIs they drive (board.h: VIRT_PPI_*). A core without
+ * the Security Extensions has only the non-secure physical timer, so CNTP goes to PPI 14. */
+static const int virt_timer_ppi[] = {
+    [ARM_TIMER_PHYS] = VIRT_PPI_TIMER_NS_PHYS,
+    [ARM_TIMER_VIRT] = VIRT_PPI_TIMER_VIRT,
 };
 
 /* An interrupt line from a device to the GIC's shared peripheral interrupt spi. */
@@ -87,6 +105,9 @@ struct virt_board {
     struct arm_boot_info boot_info; /* written by boot.c before the machine starts */
     struct pl011 *uart0;
     struct virt_irq_line uart0_irq;
+    struct gic *gic;                /* created by the gic-dist row, before every device */
+    struct pl031 *rtc;
+    struct virt_irq_line rtc_irq;
 };
 
 static int virt_error(char *err, size_t errlen, const char *fmt, ...)
@@ -100,13 +121,62 @@ static int virt_error(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* A device's interrupt output changed level. There is no interrupt controller yet, so the
- * level goes nowhere; the GIC will take it from here (called with the device's lock held, on
- * any thread: see pl011.h). */
+/* A device's interrupt output changed level (called with the device's lock held, on any
+ * thread: see pl011.h; the GIC's lock comes after every device's). */
 static void virt_set_spi(void *opaque, bool level)
 {
     const struct virt_irq_line *line = opaque;
-    COREMU_LOG(COREMU_LOG_INT, "SPI %u -> %d (no interrupt controller yet)", line->spi, level);
+    gic_set_irq(line->vb->gic, (int)(GIC_FIRST_SPI + line->spi), level);
+}
+
+/* A core's generic timer output changed level (on that core's thread). */
+static void virt_timer_output(struct arm_board *board, struct arm_cpu *cpu,
+                              enum arm_timer_output which, bool level)
+{
+    struct virt_board *vb = (struct virt_board *)board;
+    if ((unsigned)which < sizeof(virt_timer_ppi) / sizeof(virt_timer_ppi[0])) {
+        gic_set_ppi(vb->gic, cpu->rt->index, virt_timer_ppi[which], level);
+    }
+}
+
+static int virt_create_gic_dist(struct virt_board *vb, const struct virt_region *r, char *err,
+                                size_t errlen)
+{
+    vb->gic = gic_new(vb->cfg.ncpus, ARM_PENDING_IRQ, ARM_PENDING_FIQ);
+    if (vb->gic == NULL) {
+        return virt_error(err, errlen, "cannot create the GIC: out of memory");
+    }
+    int r2 = gic_map_dist(vb->gic, vb->arm.as, r->base, r->size);
+    if (r2 != 0) {
+        return virt_error(err, errlen, "cannot map the GIC distributor: %s", strerror(-r2));
+    }
+    return 0;
+}
+
+static int virt_create_gic_cpu(struct virt_board *vb, const struct virt_region *r, char *err,
+                               size_t errlen)
+{
+    int r2 = gic_map_cpu(vb->gic, vb->arm.as, r->base, r->size);
+    if (r2 != 0) {
+        return virt_error(err, errlen, "cannot map the GIC CPU interface: %s", strerror(-r2));
+    }
+    return 0;
+}
+
+static int virt_create_rtc(struct virt_board *vb, const struct virt_region *r, char *err,
+                           size_t errlen)
+{
+    vb->rtc_irq = (struct virt_irq_line){vb, (unsigned)r->spi};
+    const struct pl031_irq irq = {virt_set_spi, &vb->rtc_irq};
+    vb->rtc = pl031_new("rtc", NULL, &irq);
+    if (vb->rtc == NULL) {
+        return virt_error(err, errlen, "cannot create the PL031 RTC: out of memory");
+    }
+    int r2 = pl031_map(vb->rtc, vb->arm.as, r->base);
+    if (r2 != 0) {
+        return virt_error(err, errlen, "cannot map the PL031 RTC: %s", strerror(-r2));
+    }
+    return 0;
 }
 
 static int virt_create_ram(struct virt_board *vb, const struct virt_region *r, char *err,
@@ -137,6 +207,50 @@ static int virt_create_uart(struct virt_board *vb, const struct virt_region *r, 
     int r2 = pl011_map(vb->uart0, vb->arm.as, r->base);
     if (r2 != 0) {
         return virt_error(err, errlen, "cannot map the PL011 UART: %s", strerror(-r2));
+    }
+    return 0;
+}
+
+/* An empty virtio-mmio slot (virtio 1.x, 4.2.2): the magic and version of a transport with
+ * DeviceID 0, "no device", so that a driver probing every slot the device tree lists skips it.
+ * Every other register reads 0 and writes are ignored. A real device takes its slot over
+ * later. Stateless, hence lockless and with no opaque. */
+#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MMIO_VERSION 2u
+
+static int virt_virtio_empty_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
+{
+    (void)opaque;
+    (void)size;
+    *value = offset == 0x000 ? VIRTIO_MMIO_MAGIC : offset == 0x004 ? VIRTIO_MMIO_VERSION : 0;
+    return COREMU_MEM_OK;
+}
+
+static int virt_virtio_empty_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    (void)opaque;
+    (void)offset;
+    (void)size;
+    (void)value;
+    return COREMU_MEM_OK;
+}
+
+static const struct coremu_mmio_ops virt_virtio_empty_ops = {
+    .read = virt_virtio_empty_read,
+    .write = virt_virtio_empty_write,
+    .sizes = 4, /* the transport's registers are 32-bit */
+};
+
+static int virt_create_virtio_slots(struct virt_board *vb, const struct virt_region *r, char *err,
+                                   size_t errlen)
+{
+    for (unsigned i = 0; i < r->count; i++) {
+        int r2 = coremu_as_add_mmio(vb->arm.as, r->name, r->base + (uint64_t)i * r->size, r->size,
+                                    &virt_virtio_empty_ops, NULL, COREMU_MMIO_LOCKLESS);
+        if (r2 != 0) {
+            return virt_error(err, errlen, "cannot map virtio-mmio slot %u: %s", i,
+                              strerror(-r2));
+        }
     }
     return 0;
 }
@@ -191,7 +305,7 @@ struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errl
     vb->arm.ram_base = (uint32_t)ram->base;
     vb->arm.ram_size = ram_size;
     vb->arm.firmware_call = arm_psci_call;
-    vb->arm.timer_output = NULL; /* the generic timer's outputs wait for the GIC */
+    vb->arm.timer_output = virt_timer_output;
     vb->arm.no_reboot = cfg->no_reboot;
     vb->arm.as = coremu_as_new();
     if (vb->arm.as == NULL) {
@@ -211,6 +325,7 @@ struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errl
     if (virt_create_cpus(vb, err, errlen) != 0) {
         goto fail;
     }
+    gic_attach(vb->gic, vb->arm.machine);
     return &vb->arm;
 
 fail:
@@ -265,8 +380,28 @@ void virt_free(struct arm_board *board)
         coremu_as_free(vb->arm.as);
     }
     pl011_free(vb->uart0);
+    pl031_free(vb->rtc);
+    gic_free(vb->gic);
     if (vb->arm.xmon != NULL) {
         coremu_xmon_free(vb->arm.xmon);
     }
     free(vb);
+}
+
+int virt_map_find(const char *name, struct virt_map_row *row)
+{
+    for (unsigned i = 0; i < VIRT_NREGIONS; i++) {
+        const struct virt_region *r = &virt_memmap[i];
+        if (strcmp(r->name, name) == 0) {
+            *row = (struct virt_map_row){r->base, r->size, r->spi, r->count, r->create != NULL};
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int virt_dump_dtb(struct arm_board *board, const char *path, char *err, size_t errlen)
+{
+    struct virt_board *vb = (struct virt_board *)board;
+    return arm_fdt_dump(board, &vb->boot_info, path, err, errlen);
 }
