@@ -139,19 +139,19 @@ STORE_HANDLERS(STRHT, 2, true)
 
 /*
  * LDRD/STRD need word alignment. With LPAE (Cortex-A15) a doubleword-aligned access is single-
- * copy atomic: do it as one 64-bit access, whose halves map to Rt/Rt2 by endianness.
+ * copy atomic: do it as one 64-bit access. Rt is the word at addr and Rt2 the word at addr + 4
+ * whatever CPSR.E says (R[t] = MemA[address,4]; R[t2] = MemA[address+4,4]): big-endian
+ * reverses the bytes within each word, never the two words. arm_load64/arm_store64 keep the
+ * word at addr in bits 31:0 in both endiannesses, so no swap here. (These used to swap the
+ * halves when big-endian, which differed from their own unaligned path and from
+ * qemu-system-arm; found by testsuite/difftest.)
  */
 static inline void load_pair(struct arm_cpu *cpu, uint32_t addr, uint32_t *lo, uint32_t *hi)
 {
     if ((addr & 7) == 0) {
         uint64_t data = arm_load64(cpu, addr, true);
-        if (arm_big_endian(cpu)) {
-            *lo = (uint32_t)(data >> 32);
-            *hi = (uint32_t)data;
-        } else {
-            *lo = (uint32_t)data;
-            *hi = (uint32_t)(data >> 32);
-        }
+        *lo = (uint32_t)data;
+        *hi = (uint32_t)(data >> 32);
     } else {
         *lo = arm_load(cpu, addr, 4, false, true);
         *hi = arm_load(cpu, addr + 4, 4, false, true);
@@ -161,9 +161,7 @@ static inline void load_pair(struct arm_cpu *cpu, uint32_t addr, uint32_t *lo, u
 static inline void store_pair(struct arm_cpu *cpu, uint32_t addr, uint32_t lo, uint32_t hi)
 {
     if ((addr & 7) == 0) {
-        uint64_t data = arm_big_endian(cpu) ? ((uint64_t)lo << 32) | hi
-                                            : ((uint64_t)hi << 32) | lo;
-        arm_store64(cpu, addr, data, true);
+        arm_store64(cpu, addr, ((uint64_t)hi << 32) | lo, true);
     } else {
         arm_store(cpu, addr, 4, lo, false, true);
         arm_store(cpu, addr + 4, 4, hi, false, true);
@@ -471,25 +469,23 @@ ARM_OP(STREXH)
     return strex_common(cpu, op, 2);
 }
 
-/* The doubleword's halves map to Rt/Rt2 by endianness (MemA[address, 8]). */
+/* Rt is the word at the address, Rt2 the word after it, in either endianness: the ARM ARM's
+ * MemA[address,8] takes R[t] from value<63:32> when big-endian, which are the bytes at the
+ * address. arm_ldrexd/arm_strexd keep the word at the address in bits 31:0 (byte-reversing each
+ * word when big-endian), so no swap here. (These used to swap the words when big-endian;
+ * found by testsuite/difftest against qemu-system-arm.) */
 ARM_OP(LDREXD)
 {
     uint64_t value = arm_ldrexd(cpu, arm_reg(cpu, op, op->rn) + op->imm);
-    uint32_t lo = (uint32_t)value, hi = (uint32_t)(value >> 32);
-    if (arm_big_endian(cpu)) {
-        uint32_t t = lo;
-        lo = hi;
-        hi = t;
-    }
-    cpu->r[op->rd] = lo;
-    cpu->r[op->ra] = hi;
+    cpu->r[op->rd] = (uint32_t)value;
+    cpu->r[op->ra] = (uint32_t)(value >> 32);
     return ARM_NEXT;
 }
 
 ARM_OP(STREXD)
 {
     uint32_t t = arm_reg(cpu, op, op->rm), t2 = arm_reg(cpu, op, op->ra);
-    uint64_t value = arm_big_endian(cpu) ? ((uint64_t)t << 32) | t2 : ((uint64_t)t2 << 32) | t;
+    uint64_t value = ((uint64_t)t2 << 32) | t;
     bool ok = arm_strexd(cpu, arm_reg(cpu, op, op->rn) + op->imm, value);
     cpu->r[op->rd] = ok ? 0 : 1;
     return ARM_NEXT;

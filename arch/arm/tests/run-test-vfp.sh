@@ -31,7 +31,7 @@ if command -v "$ARM_CC" >/dev/null 2>&1 && command -v "$QEMU" >/dev/null 2>&1; t
         "$here/test_vfp.c" -o "$work/vfp_oracle.elf"
     # QEMU writes the guest's semihosting output to stderr.
     if timeout 300 "$QEMU" -M virt -cpu cortex-a15 -nographic -semihosting \
-        -kernel "$work/vfp_oracle.elf" >"$work/ref.txt" 2>&1; then
+        -kernel "$work/vfp_oracle.elf" </dev/null >"$work/ref.txt" 2>&1; then
         ref="$work/ref.txt"
     else
         echo "note: qemu-system-arm reference run failed; host-only checks"
