@@ -4,11 +4,16 @@
  * -kernel may be (after gunzip, when the file is gzip data):
  *   - an ELF executable for EM_ARM: its segments go to their physical addresses and core 0
  *     starts at the ELF entry (bit 0 set: Thumb). This is how bare-metal test programs run.
- *   - a Linux zImage (magic 0x016f2818 at offset 0x24): loaded at RAM base + 0x8000 and entered
- *     in ARM state with the Linux boot protocol's registers (Documentation/arm/booting.rst):
- *     r0 = 0, r1 = 0xffffffff (no machine number: the device tree describes the machine),
- *     r2 = the device tree's address (0 while there is none).
+ *   - a Linux zImage (magic 0x016f2818 at offset 0x24), or an uncompressed Linux Image (which
+ *     has no header: we know it by the kernel's "Linux version N" banner inside): loaded at
+ *     RAM base + 0x8000 (where an Image must sit, since the kernel derives the start of RAM
+ *     from its own address) and entered in ARM state with the Linux boot protocol's registers
+ *     (Documentation/arm/booting.rst): r0 = 0, r1 = 0xffffffff (no machine number: the device
+ *     tree describes the machine), r2 = the device tree's address. The CPU enters it in SVC
+ *     mode with the MMU and caches off and IRQ/FIQ masked.
  *   - anything else: a raw image, loaded at and entered at the RAM base.
+ * A Linux kernel gets the device tree of -dtb, or else the board's own (fdt.c); so does any
+ * kernel given -append or -initrd. /chosen gets bootargs (-append) and linux,initrd-start/-end.
  * The device tree (-dtb) and the initial RAM disk (-initrd) go where booting.rst calls safe:
  * the DTB just above the 128 MiB boundary from the start of RAM, 8-byte aligned (we use 4 KiB)
  * and at most 2 MiB, the initrd just above it, both inside the kernel's low-memory mapping and
@@ -38,10 +43,12 @@
 #define ZIMAGE_BIG_ENDIAN 0x01020304u /* the little-endian marker 0x04030201 read byte-swapped */
 #define ZIMAGE_HEADER_SIZE 0x34
 
-/* Where a zImage goes (RAM base + TEXT_OFFSET), and how much room above it its decompressor is
- * allowed to use: a decompressed kernel is well under four times its zImage. */
+/* Where a zImage goes (RAM base + TEXT_OFFSET), and how much room above it the kernel may use
+ * before it has reserved the DTB and initrd: the decompressed Image (Debian 12's XZ armmp
+ * zImage expands 3.8 times), its BSS, and the zImage's copy of itself, which it moves past the
+ * end of the Image before decompressing. Six times the zImage covers all of it. */
 #define ZIMAGE_LOAD_OFFSET 0x8000u
-#define ZIMAGE_EXPANSION 4u
+#define ZIMAGE_EXPANSION 6u
 
 #define BOOT_DATA_OFFSET (128u << 20) /* booting.rst's "just above the 128MiB boundary" */
 #define BOOT_ALIGN 0x1000u
@@ -69,6 +76,30 @@ static uint32_t le32(const uint8_t *p)
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* An uncompressed ARM Linux Image carries no magic number; its banner ("Linux version 6.1.0-...",
+ * in .rodata) is what tells it from a bare-metal program. */
+static bool is_linux_image(const uint8_t *img, size_t size)
+{
+    static const char banner[] = "Linux version ";
+    const size_t n = sizeof(banner) - 1;
+    if (size <= n) {
+        return false;
+    }
+    /* p[n] (the version's first digit) must lie in the image: p < end. */
+    const uint8_t *p = img, *end = img + size - n;
+    while (p < end) {
+        p = memchr(p, 'L', (size_t)(end - p));
+        if (p == NULL) {
+            return false;
+        }
+        if (memcmp(p, banner, n) == 0 && p[n] >= '0' && p[n] <= '9') {
+            return true;
+        }
+        p++;
+    }
+    return false;
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -117,6 +148,7 @@ static int boot_kernel(struct arm_board *board, const char *path, struct arm_boo
     }
 
     int ret = 0;
+    bool zimage = size >= ZIMAGE_HEADER_SIZE && le32(img + ZIMAGE_MAGIC_OFFSET) == ZIMAGE_MAGIC;
     if (coremu_is_elf(img, size)) {
         struct coremu_elf_info ei;
         char lerr[256];
@@ -135,19 +167,20 @@ static int boot_kernel(struct arm_board *board, const char *path, struct arm_boo
             board->boot.thumb = (ei.entry & 1) != 0;
             *reserved_end = ei.high;
         }
-    } else if (size >= ZIMAGE_HEADER_SIZE && le32(img + ZIMAGE_MAGIC_OFFSET) == ZIMAGE_MAGIC) {
+    } else if (zimage || is_linux_image(img, size)) {
         uint64_t load = board->ram_base + ZIMAGE_LOAD_OFFSET;
-        if (le32(img + ZIMAGE_ENDIAN_OFFSET) == ZIMAGE_BIG_ENDIAN) {
+        if (zimage && le32(img + ZIMAGE_ENDIAN_OFFSET) == ZIMAGE_BIG_ENDIAN) {
             ret = boot_error(err, errlen, "kernel %s: a big-endian zImage cannot run here", path);
         } else if (load + size > ram_end) {
             ret = boot_error(err, errlen, "kernel %s: %zu bytes do not fit in RAM (-m)", path,
                              size);
         } else if (boot_copy(board, "kernel", path, load, img, size, err, errlen) == 0) {
-            info->kind = ARM_IMAGE_ZIMAGE;
+            info->kind = zimage ? ARM_IMAGE_ZIMAGE : ARM_IMAGE_LINUX_IMAGE;
             info->image_low = (uint32_t)load;
             info->image_high = (uint32_t)(load + size);
             board->boot.entry = (uint32_t)load;
             board->boot.thumb = false;
+            /* An Image needs less (its BSS and early allocations), but the same is simpler. */
             *reserved_end = load + (uint64_t)size * ZIMAGE_EXPANSION;
         } else {
             ret = -1;
@@ -172,7 +205,8 @@ static int boot_kernel(struct arm_board *board, const char *path, struct arm_boo
     return ret;
 }
 
-/* Checks a -dtb's header and returns its own idea of its size. */
+/* Checks a -dtb: its header, and with libfdt its whole structure, so that a malformed file is
+ * the user's error now rather than the guest's mystery later. */
 static int boot_check_dtb(const char *path, const uint8_t *dtb, size_t size, char *err,
                           size_t errlen)
 {
@@ -184,18 +218,24 @@ static int boot_check_dtb(const char *path, const uint8_t *dtb, size_t size, cha
                           path, be32(dtb + 4), size);
     }
 #ifdef HAVE_LIBFDT
-    if (fdt_check_header(dtb) != 0) {
-        return boot_error(err, errlen, "-dtb %s: bad device tree header", path);
+    int r = fdt_check_header(dtb);
+    if (r == 0) {
+        r = fdt_check_full(dtb, size);
+    }
+    if (r != 0) {
+        return boot_error(err, errlen, "-dtb %s: malformed device tree: %s", path,
+                          fdt_strerror(r));
     }
 #endif
     return 0;
 }
 
-/* Builds the DTB the kernel gets in a buffer of capacity bytes: the -dtb file, with /chosen's
- * bootargs and linux,initrd-start/-end set when -append/-initrd are given. */
-static int boot_patch_dtb(const struct virt_config *cfg, const uint8_t *dtb, uint8_t *out,
-                          size_t capacity, const struct arm_boot_info *info, char *err,
-                          size_t errlen)
+/* Builds the DTB the kernel gets in a buffer of capacity bytes: the tree (-dtb's or the
+ * board's, named name in messages), with /chosen's bootargs and linux,initrd-start/-end set
+ * when -append/-initrd are given. */
+static int boot_patch_dtb(const struct virt_config *cfg, const char *name, const uint8_t *dtb,
+                          uint8_t *out, size_t capacity, const struct arm_boot_info *info,
+                          char *err, size_t errlen)
 {
     bool patch = cfg->append != NULL || info->initrd_size != 0;
     if (!patch) {
@@ -223,7 +263,7 @@ static int boot_patch_dtb(const struct virt_config *cfg, const uint8_t *dtb, uin
         r = fdt_pack(out);
     }
     if (r != 0) {
-        return boot_error(err, errlen, "-dtb %s: cannot add /chosen properties: %s", cfg->dtb,
+        return boot_error(err, errlen, "%s: cannot add /chosen properties: %s", name,
                           fdt_strerror(r));
     }
     return 0;
@@ -231,8 +271,8 @@ static int boot_patch_dtb(const struct virt_config *cfg, const uint8_t *dtb, uin
     (void)out;
     (void)capacity;
     return boot_error(err, errlen,
-                      "-dtb %s with -append or -initrd: passing them needs libfdt, and coremu was "
-                      "built without it", cfg->dtb);
+                      "%s with -append or -initrd: passing them needs libfdt, and coremu was "
+                      "built without it", name);
 #endif
 }
 
@@ -240,14 +280,13 @@ int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
                   struct arm_boot_info *info, char *err, size_t errlen)
 {
     memset(info, 0, sizeof(*info));
-    if (cfg->append != NULL && cfg->dtb == NULL) {
-        return boot_error(err, errlen,
-                          "-append: the command line travels in the device tree, which virt does "
-                          "not generate yet; give one with -dtb FILE");
-    }
-
-    uint64_t reserved_end = 0;
-    if (boot_kernel(board, cfg->kernel, info, &reserved_end, err, errlen) != 0) {
+    uint64_t reserved_end = board->ram_base;
+    if (cfg->kernel == NULL) {
+        /* Only -machine virt,dumpdtb=FILE gets here: the tree is placed as for a kernel. */
+        info->kind = ARM_IMAGE_NONE;
+        info->image_low = info->image_high = board->ram_base;
+        board->boot.entry = board->ram_base;
+    } else if (boot_kernel(board, cfg->kernel, info, &reserved_end, err, errlen) != 0) {
         return -1;
     }
     board->boot.r0 = 0;
@@ -256,15 +295,22 @@ int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
 
     uint8_t *dtb = NULL, *initrd = NULL;
     size_t dtb_size = 0, initrd_size = 0;
+    char dtb_name[512];
+    snprintf(dtb_name, sizeof(dtb_name), "%s%s", cfg->dtb != NULL ? "-dtb " : "",
+             cfg->dtb != NULL ? cfg->dtb : "the board's device tree");
+    bool linux_kernel = info->kind == ARM_IMAGE_ZIMAGE || info->kind == ARM_IMAGE_LINUX_IMAGE;
     int ret = -1;
     if (cfg->dtb != NULL) {
         if (boot_read("-dtb", cfg->dtb, false, DTB_MAX_SIZE, &dtb, &dtb_size, err, errlen) != 0 ||
             boot_check_dtb(cfg->dtb, dtb, dtb_size, err, errlen) != 0) {
             goto out;
         }
-    } else if (info->kind == ARM_IMAGE_ZIMAGE) {
-        coremu_warn("no device tree (-dtb): the Linux kernel %s will not find its machine",
-                    cfg->kernel);
+    } else if (linux_kernel || cfg->append != NULL || cfg->initrd != NULL ||
+               cfg->dumpdtb != NULL) {
+        /* A bare-metal ELF or raw program gets no tree unless it asks for what travels in one. */
+        if (arm_fdt_generate(board, cfg->ncpus, &dtb, &dtb_size, err, errlen) != 0) {
+            goto out;
+        }
     }
     if (cfg->initrd != NULL &&
         boot_read("-initrd", cfg->initrd, false, board->ram_size, &initrd, &initrd_size, err,
@@ -278,7 +324,7 @@ int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
         size_t grown = be32(dtb + 4) + DTB_EXTRA + (cfg->append ? strlen(cfg->append) + 1 : 0);
         dtb_slot = align_up(grown, BOOT_ALIGN);
         if (grown > DTB_MAX_SIZE) {
-            ret = boot_error(err, errlen, "-dtb %s: larger than 2 MiB with -append", cfg->dtb);
+            ret = boot_error(err, errlen, "%s: larger than 2 MiB with -append", dtb_name);
             goto out;
         }
     }
@@ -287,6 +333,11 @@ int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
         ret = 0;
         goto out;
     }
+    /* booting.rst's safe place: the DTB just above 128 MiB from the start of RAM, the initrd
+     * just above it. Both are inside the kernel's low memory (which with the 3G/1G split ends
+     * some 760 MiB above the start of RAM), above what the zImage decompresses into, and the
+     * kernel reserves both before it allocates anything. With too little RAM for that, the
+     * top of RAM, which is then all low memory. */
     uint64_t ram_end = board->ram_base + board->ram_size;
     uint64_t start = board->ram_base + BOOT_DATA_OFFSET;
     bool clear = start + need <= ram_end &&
@@ -313,11 +364,13 @@ int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
     if (dtb != NULL) {
         uint8_t *out = calloc(1, dtb_slot);
         if (out == NULL) {
-            ret = boot_error(err, errlen, "-dtb %s: out of memory", cfg->dtb);
+            ret = boot_error(err, errlen, "%s: out of memory", dtb_name);
             goto out;
         }
-        if (boot_patch_dtb(cfg, dtb, out, dtb_slot, info, err, errlen) != 0 ||
-            boot_copy(board, "-dtb", cfg->dtb, start, out, be32(out + 4), err, errlen) != 0) {
+        bool ok = boot_patch_dtb(cfg, dtb_name, dtb, out, dtb_slot, info, err, errlen) == 0 &&
+                  boot_copy(board, "device tree", cfg->dtb != NULL ? cfg->dtb : "(generated)",
+                            start, out, be32(out + 4), err, errlen) == 0;
+        if (!ok) {
             free(out);
             goto out;
         }

@@ -95,9 +95,17 @@ static int arm_check_options(const struct coremu_options *o, const char *machine
             return 1;
         }
     }
-    if (o->machine_props.n > 0) {
-        coremu_error("-machine %s: property '%s' is not supported yet", machine,
-                     o->machine_props.key[0]);
+    for (unsigned i = 0; i < o->machine_props.n; i++) {
+        const char *key = o->machine_props.key[i];
+        const char *value = o->machine_props.value[i];
+        if (strcmp(key, "dumpdtb") == 0) {
+            if (value == NULL || value[0] == '\0') {
+                coremu_error("-machine %s: dumpdtb needs a file name (dumpdtb=FILE)", machine);
+                return 1;
+            }
+            continue;
+        }
+        coremu_error("-machine %s: property '%s' is not supported yet", machine, key);
         return 1;
     }
     if (o->cpu_model != NULL) {
@@ -136,7 +144,8 @@ static int arm_check_options(const struct coremu_options *o, const char *machine
         coremu_error("-accel llsc=%s: expected exact or value", o->xmon_mode);
         return 1;
     }
-    if (o->kernel == NULL) {
+    /* dumpdtb only writes the device tree: no kernel needed. */
+    if (o->kernel == NULL && coremu_kv_get(&o->machine_props, "dumpdtb") == NULL) {
         coremu_error("no kernel given: use -kernel FILE");
         return 1;
     }
@@ -201,11 +210,21 @@ static int arm_run(const struct coremu_options *o)
         .initrd = o->initrd,
         .dtb = o->dtb,
         .append = o->append,
+        .dumpdtb = coremu_kv_get(&o->machine_props, "dumpdtb"),
     };
     struct arm_board *board = virt_new(&cfg, err, sizeof(err));
     if (board == NULL) {
         coremu_error("%s", err);
         return EXIT_FAILURE;
+    }
+    /* -machine virt,dumpdtb=FILE: the tree the guest would get, then stop (as QEMU does). */
+    if (cfg.dumpdtb != NULL) {
+        r = virt_dump_dtb(board, cfg.dumpdtb, err, sizeof(err));
+        if (r != 0) {
+            coremu_error("%s", err);
+        }
+        virt_free(board);
+        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
     }
 
     /* The serial port's back end: -serial, or the terminal. Without -nographic there would be
