@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode_pattern.h"
 #include "ops.h"
 
 #define BITS(x, hi, lo) (((x) >> (lo)) & ((1u << ((hi) - (lo) + 1)) - 1))
@@ -929,42 +930,18 @@ static struct a32_row a32_uncond_rows[] = {
 /* Conditional rows that can match each value of bits 27:25, in table order. */
 static const struct a32_row *a32_index[8][NCOND + 1];
 
-/* '0'/'1': fixed; "(0)"/"(1)": should-be-zero/one (variable for matching: a wrong value is
- * UNPREDICTABLE, and we execute the instruction as if it were right); other: a field. */
+/* The pattern syntax is decode_pattern.h's. */
 static void parse_pattern(struct a32_row *row)
 {
-    uint32_t mask = 0, value = 0, sbz = 0, sbo = 0;
-    unsigned nbits = 0;
-    for (const char *p = row->pattern; *p != '\0'; p++) {
-        if (*p == ' ') {
-            continue;
-        }
-        mask <<= 1;
-        value <<= 1;
-        sbz <<= 1;
-        sbo <<= 1;
-        if (*p == '(' && (p[1] == '0' || p[1] == '1') && p[2] == ')') {
-            if (p[1] == '0') {
-                sbz |= 1;
-            } else {
-                sbo |= 1;
-            }
-            p += 2;
-        } else if (*p == '0' || *p == '1') {
-            mask |= 1;
-            value |= (uint32_t)(*p - '0');
-        }
-        nbits++;
-    }
-    if (nbits != 32) {
-        fprintf(stderr, "coremu: decode_a32: bad pattern for %s: \"%s\"\n", row->name,
-                row->pattern);
+    struct arm_pattern pat;
+    if (!arm_pattern_parse(row->pattern, 32, &pat)) {
+        fprintf(stderr, "coremu: decode_a32: bad pattern for %s: \"%s\"\n", row->name, row->pattern);
         abort();
     }
-    row->mask = mask;
-    row->value = value;
-    row->sbz = sbz;
-    row->sbo = sbo;
+    row->mask = pat.mask;
+    row->value = pat.value;
+    row->sbz = pat.sbz;
+    row->sbo = pat.sbo;
 }
 
 /* Runs before main(), hence before any core thread decodes. */

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode_pattern.h"
 #include "ops.h"
 
 #define BITS(x, hi, lo) (((x) >> (lo)) & ((1u << ((hi) - (lo) + 1)) - 1))
@@ -1550,38 +1551,15 @@ static uint16_t t32_index[64][N32 + 1];
 
 static void parse_pattern(struct t32_row *row, unsigned width)
 {
-    uint32_t mask = 0, value = 0, sbz = 0, sbo = 0;
-    unsigned nbits = 0;
-    for (const char *p = row->pattern; *p != '\0'; p++) {
-        if (*p == ' ') {
-            continue;
-        }
-        mask <<= 1;
-        value <<= 1;
-        sbz <<= 1;
-        sbo <<= 1;
-        if (*p == '(' && (p[1] == '0' || p[1] == '1') && p[2] == ')') {
-            if (p[1] == '0') {
-                sbz |= 1;
-            } else {
-                sbo |= 1;
-            }
-            p += 2;
-        } else if (*p == '0' || *p == '1') {
-            mask |= 1;
-            value |= (uint32_t)(*p - '0');
-        }
-        nbits++;
-    }
-    if (nbits != width) {
-        fprintf(stderr, "coremu: decode_t32: bad pattern for %s: \"%s\"\n", row->name,
-                row->pattern);
+    struct arm_pattern pat;
+    if (!arm_pattern_parse(row->pattern, width, &pat)) {
+        fprintf(stderr, "coremu: decode_t32: bad pattern for %s: \"%s\"\n", row->name, row->pattern);
         abort();
     }
-    row->mask = mask;
-    row->value = value;
-    row->sbz = sbz;
-    row->sbo = sbo;
+    row->mask = pat.mask;
+    row->value = pat.value;
+    row->sbz = pat.sbz;
+    row->sbo = pat.sbo;
 }
 
 /* Runs before main(), hence before any core thread decodes. */
