@@ -96,7 +96,20 @@ if [ "${AUTOPKGTEST:-1}" != 0 ]; then
     autopkgtest --output-dir "$out/autopkgtest" "$dsc" "$@" -- null || rc=$?
     case $rc in
         0|2) ;;
-        *) echo "build-deb: autopkgtest failed (status $rc)" >&2; exit 1 ;;
+        *)
+            # autopkgtest also fails (status 20) when restoring the testbed's apt lists does
+            # not work, e.g. a mirror in the middle of a sync, after every test has passed.
+            # Judge the tests by their own results then.
+            summary=$out/autopkgtest/summary
+            if [ -s "$summary" ] && ! grep -qvE '^[^ ]+ +(PASS|SKIP)' "$summary"; then
+                echo "build-deb: autopkgtest status $rc after all tests passed:" >&2
+                cat "$summary" >&2
+            else
+                echo "build-deb: autopkgtest failed (status $rc)" >&2
+                [ -f "$summary" ] && cat "$summary" >&2
+                exit 1
+            fi
+            ;;
     esac
 fi
 
