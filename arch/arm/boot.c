@@ -4,10 +4,11 @@
  * -kernel may be (after gunzip, when the file is gzip data):
  *   - an ELF executable for EM_ARM: its segments go to their physical addresses and core 0
  *     starts at the ELF entry (bit 0 set: Thumb). This is how bare-metal test programs run.
- *   - a Linux zImage (magic 0x016f2818 at offset 0x24), or an uncompressed Linux Image (which
- *     has no header: we know it by the kernel's "Linux version N" banner inside): loaded at
- *     RAM base + 0x8000 (where an Image must sit, since the kernel derives the start of RAM
- *     from its own address) and entered in ARM state with the Linux boot protocol's registers
+ *   - a Linux zImage (magic 0x016f2818 at offset 0x24), loaded at RAM base + 0x8000, or an
+ *     uncompressed Linux Image (which has no header: we know it by the kernel's "Linux version
+ *     N" banner inside), loaded at RAM base + its TEXT_OFFSET (where an Image must sit, since
+ *     the kernel derives the start of RAM from its own address; see image_text_offset). Both
+ *     are entered in ARM state with the Linux boot protocol's registers
  *     (Documentation/arm/booting.rst): r0 = 0, r1 = 0xffffffff (no machine number: the device
  *     tree describes the machine), r2 = the device tree's address. The CPU enters it in SVC
  *     mode with the MMU and caches off and IRQ/FIQ masked.
@@ -43,12 +44,15 @@
 #define ZIMAGE_BIG_ENDIAN 0x01020304u /* the little-endian marker 0x04030201 read byte-swapped */
 #define ZIMAGE_HEADER_SIZE 0x34
 
-/* Where a zImage goes (RAM base + TEXT_OFFSET), and how much room above it the kernel may use
+/* Where a zImage goes (RAM base + 0x8000, booting.rst's convention; its decompressor puts the
+ * Image at the kernel's own TEXT_OFFSET), and how much room above it the kernel may use
  * before it has reserved the DTB and initrd: the decompressed Image (Debian 12's XZ armmp
  * zImage expands 3.8 times), its BSS, and the zImage's copy of itself, which it moves past the
  * end of the Image before decompressing. Six times the zImage covers all of it. */
 #define ZIMAGE_LOAD_OFFSET 0x8000u
 #define ZIMAGE_EXPANSION 6u
+/* An Image's TEXT_OFFSET when its contents do not tell (arch/arm/Makefile's default). */
+#define IMAGE_TEXT_OFFSET_DEFAULT 0x8000u
 
 #define BOOT_DATA_OFFSET (128u << 20) /* booting.rst's "just above the 128MiB boundary" */
 #define BOOT_ALIGN 0x1000u
@@ -100,6 +104,58 @@ static bool is_linux_image(const uint8_t *img, size_t size)
         p++;
     }
     return false;
+}
+
+/*
+ * Where an uncompressed Image goes: booting.rst requires a raw (non-zImage) kernel to be loaded
+ * at TEXT_OFFSET into RAM, because the kernel takes the start of RAM (PHYS_OFFSET) to be its
+ * own load address minus TEXT_OFFSET. That is 0x8000 for most kernels, but arch/arm/Makefile
+ * raises it to 0x108000, 0x208000 or 0x308000 when some platforms are built in: Debian's armmp
+ * kernel has ARCH_MESON, hence 0x208000. Loaded at 0x8000, such a kernel believes RAM starts
+ * 2 MiB below the real RAM (still a valid, 2 MiB-aligned PHYS_OFFSET, so nothing complains),
+ * and its memory map is off by that much: its struct pages for the top of RAM land on other
+ * early allocations, the vectors page among them. (A zImage has no such problem: its
+ * decompressor puts the Image at TEXT_OFFSET itself.)
+ *
+ * The Image has no header that gives TEXT_OFFSET, but its data does: many words hold their
+ * own link-time address (statically initialised list heads, which point to themselves, and
+ * the like), so for a word at file offset x holding v, v - x is the link address of the
+ * Image's first byte, PAGE_OFFSET + TEXT_OFFSET, far more often than any other value. The
+ * kernel requires that address to end in 0x8000 (head.S), and PAGE_OFFSET is a multiple of
+ * 256 MiB (0x40000000, 0x80000000, 0xb0000000 or 0xc0000000), so TEXT_OFFSET is the vote's
+ * winner modulo 256 MiB. Without a clear winner (a big-endian or unusual Image), the default.
+ */
+static uint32_t image_text_offset(const uint8_t *img, size_t size)
+{
+    /* Votes per candidate link address, by its bits 31..16 (bits 15..0 are 0x8000). */
+    uint32_t *votes = calloc(1u << 16, sizeof(*votes));
+    if (votes == NULL) {
+        return IMAGE_TEXT_OFFSET_DEFAULT;
+    }
+    for (size_t x = 0; x + 4 <= size; x += 4) {
+        uint32_t base = le32(img + x) - (uint32_t)x;
+        if ((base & 0xffffu) == 0x8000u) {
+            votes[base >> 16]++;
+        }
+    }
+    uint32_t best = 0, first = 0, second = 0;
+    for (uint32_t i = 0; i < (1u << 16); i++) {
+        if (votes[i] > first) {
+            second = first;
+            first = votes[i];
+            best = i;
+        } else if (votes[i] > second) {
+            second = votes[i];
+        }
+    }
+    free(votes);
+    uint32_t text_offset = ((best << 16) | 0x8000u) & 0x0fffffffu;
+    /* A clear winner, and an offset inside the first 128 MiB, where booting.rst wants the
+     * kernel. */
+    if (first < 16 || first < 4 * second || text_offset >= (128u << 20)) {
+        return IMAGE_TEXT_OFFSET_DEFAULT;
+    }
+    return text_offset;
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -168,7 +224,8 @@ static int boot_kernel(struct arm_board *board, const char *path, struct arm_boo
             *reserved_end = ei.high;
         }
     } else if (zimage || is_linux_image(img, size)) {
-        uint64_t load = board->ram_base + ZIMAGE_LOAD_OFFSET;
+        uint64_t load = board->ram_base +
+                        (zimage ? ZIMAGE_LOAD_OFFSET : image_text_offset(img, size));
         if (zimage && le32(img + ZIMAGE_ENDIAN_OFFSET) == ZIMAGE_BIG_ENDIAN) {
             ret = boot_error(err, errlen, "kernel %s: a big-endian zImage cannot run here", path);
         } else if (load + size > ram_end) {
