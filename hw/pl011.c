@@ -413,6 +413,21 @@ static const struct coremu_chardev_handlers pl011_chr_handlers = {
 
 /* ---- life cycle --------------------------------------------------------------------------- */
 
+/* Registers to their reset values, both FIFOs empty, no interrupt raised. The interrupt line
+ * itself is the caller's to update. */
+static void pl011_reset_locked(struct pl011 *uart)
+{
+    for (size_t i = 0; i < PL011_NREGS; i++) {
+        if (pl011_regs[i].kind == K_STORE) {
+            uart->regs[pl011_regs[i].slot] = pl011_regs[i].reset;
+        }
+    }
+    uart->ris = 0;
+    uart->rsr = 0;
+    uart->rx_head = 0;
+    uart->rx_count = 0;
+}
+
 struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr, const struct pl011_irq *irq)
 {
     struct pl011 *uart = calloc(1, sizeof(*uart));
@@ -427,15 +442,24 @@ struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr, const stru
         free(uart);
         return NULL;
     }
-    for (size_t i = 0; i < PL011_NREGS; i++) {
-        if (pl011_regs[i].kind == K_STORE) {
-            uart->regs[pl011_regs[i].slot] = pl011_regs[i].reset;
-        }
-    }
+    pl011_reset_locked(uart);
     if (chr != NULL) {
         pl011_attach(uart, chr);
     }
     return uart;
+}
+
+void pl011_reset(struct pl011 *uart)
+{
+    pthread_mutex_lock(&uart->lock);
+    pl011_reset_locked(uart);
+    pl011_update_irq(uart);
+    bool notify = pl011_take_input_hold(uart);
+    struct coremu_chardev *chr = uart->chr;
+    pthread_mutex_unlock(&uart->lock);
+    if (notify) {
+        coremu_chardev_accept_input(chr);
+    }
 }
 
 void pl011_attach(struct pl011 *uart, struct coremu_chardev *chr)

@@ -61,6 +61,10 @@ struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr, const stru
 void pl011_attach(struct pl011 *uart, struct coremu_chardev *chr);
 /* Adds the register window to as at base. 0 or -errno (coremu_as_add_mmio). */
 int pl011_map(struct pl011 *uart, struct coremu_as *as, uint64_t base);
+/* Hardware reset (the board's machine reset): registers to their reset values, FIFOs
+ * emptied, the interrupt line lowered; held input is accepted again. Any thread, with the
+ * device's guests stopped. */
+void pl011_reset(struct pl011 *uart);
 /* Frees the device; its region must not be reachable by running cores any more, and its
  * character device must be closed (or never attached). */
 void pl011_free(struct pl011 *uart);

@@ -291,6 +291,20 @@ struct pl031 *pl031_new(const char *name, struct coremu_iothread *io, const stru
     return rtc;
 }
 
+void pl031_reset(struct pl031 *rtc)
+{
+    pthread_mutex_lock(&rtc->lock);
+    /* The counter (offset) and RTCLR belong to the always-on clock domain: a system reset
+     * keeps the time, as a battery-backed RTC does. The match logic and interrupt restart. A
+     * match timer already queued finds `armed` clear and does nothing. */
+    rtc->mr = 0;
+    rtc->imsc = 0;
+    rtc->ris = 0;
+    rtc->armed = false;
+    pl031_update_irq(rtc);
+    pthread_mutex_unlock(&rtc->lock);
+}
+
 int pl031_map(struct pl031 *rtc, struct coremu_as *as, uint64_t base)
 {
     return coremu_as_add_mmio(as, rtc->name, base, PL031_MMIO_SIZE, &pl031_mmio_ops, rtc,

@@ -53,6 +53,9 @@ struct pl031_irq {
 struct pl031 *pl031_new(const char *name, struct coremu_iothread *io, const struct pl031_irq *irq);
 /* Adds the register window to as at base. 0 or -errno (coremu_as_add_mmio). */
 int pl031_map(struct pl031 *rtc, struct coremu_as *as, uint64_t base);
+/* Hardware reset (the board's machine reset): match register, mask and interrupt cleared, the
+ * line lowered; the time keeps counting. Any thread except the I/O thread's callbacks. */
+void pl031_reset(struct pl031 *rtc);
 /* Frees the device (its timer first); its region must not be reachable by running cores any
  * more. Not from the I/O thread's own callbacks. */
 void pl031_free(struct pl031 *rtc);

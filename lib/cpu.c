@@ -490,6 +490,56 @@ void coremu_machine_stop_world(struct coremu_machine *m, void (*fn)(void *), voi
     coremu_machine_resume(m);
 }
 
+void coremu_machine_reset(struct coremu_machine *m, unsigned boot_cpu, uint64_t arg0,
+                          uint64_t arg1, void (*fn)(void *), void *arg)
+{
+    struct coremu_cpu *self = self_in(m);
+
+    coremu_machine_pause(m);
+    pthread_mutex_lock(&m->world_lock);
+    bool exiting = atomic_load_explicit(&m->exiting, memory_order_acquire) != 0;
+    if (!exiting) {
+        /* Every core goes off. A parked core that was running leaves its loop when the world
+         * resumes (process_pending sees power != ON); a pending CPU_ON is forgotten. */
+        for (unsigned i = 0; i < m->ncpus; i++) {
+            atomic_store_explicit(&m->cpus[i]->power, COREMU_CPU_OFF, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&m->world_lock);
+    if (exiting) {
+        coremu_machine_resume(m);
+        return;
+    }
+
+    /* Nobody runs guest code or touches a core's state now: the board resets its devices and
+     * reloads its images. */
+    if (fn != NULL) {
+        fn(arg);
+    }
+
+    pthread_mutex_lock(&m->world_lock);
+    if (boot_cpu < m->ncpus) {
+        struct coremu_cpu *boot = m->cpus[boot_cpu];
+        boot->power_on_arg[0] = arg0;
+        boot->power_on_arg[1] = arg1;
+        atomic_store_explicit(&boot->power, COREMU_CPU_ON_PENDING, memory_order_release);
+    }
+    pthread_cond_broadcast(&m->world_cond);
+    pthread_mutex_unlock(&m->world_lock);
+    /* Parked cores look at their power state when the stop ends, sleeping off cores when
+     * world_cond is broadcast; the caller's own core must leave its loop at its next poll,
+     * which its POWER bit makes happen. Kick everyone so that no core that was between
+     * "parked" and "running" misses the change. */
+    for (unsigned i = 0; i < m->ncpus; i++) {
+        if (m->cpus[i] == self) {
+            atomic_fetch_or_explicit(&self->pending, COREMU_PENDING_POWER, memory_order_relaxed);
+        } else {
+            coremu_cpu_kick(m->cpus[i], COREMU_PENDING_POWER);
+        }
+    }
+    coremu_machine_resume(m);
+}
+
 /* ---- power --------------------------------------------------------------------------------- */
 
 int coremu_cpu_power_on(struct coremu_cpu *cpu, uint64_t arg0, uint64_t arg1)

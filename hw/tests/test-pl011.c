@@ -239,6 +239,31 @@ static void test_rx_fifo(void)
     pl011_free(u);
 }
 
+/* pl011_reset (the board's machine reset): registers, FIFOs and the line back to power-on. */
+static void test_device_reset(void)
+{
+    struct irq_probe probe = {0};
+    const struct pl011_irq irq = {probe_set, &probe};
+    struct pl011 *u = pl011_new("uart", NULL, &irq);
+    wr(u, LCR_H, LCRH_FEN | 0x60);
+    wr(u, IFLS, 0x00);
+    wr(u, IBRD, 13);
+    wr(u, IMSC, INT_RX | INT_RT);
+    rx(u, "abc");
+    UNIT_CHECK(probe.level == 1 && pl011_can_receive(u) == 13,
+               "before reset: line high, 3 characters held", "level %d, room %zu", probe.level,
+               pl011_can_receive(u));
+    pl011_reset(u);
+    UNIT_CHECK(probe.level == 0, "reset lowers the interrupt line", "level %d", probe.level);
+    UNIT_CHECK(rd(u, LCR_H) == 0 && rd(u, IMSC) == 0 && rd(u, RIS) == 0 && rd(u, IBRD) == 0 &&
+                   rd(u, IFLS) == 0x12 && rd(u, CR) == 0x300,
+               "reset restores every register", "LCR_H 0x%x IMSC 0x%x RIS 0x%x IFLS 0x%x",
+               rd(u, LCR_H), rd(u, IMSC), rd(u, RIS), rd(u, IFLS));
+    UNIT_CHECK((rd(u, FR) & FR_RXFE) && pl011_can_receive(u) == 1, "reset empties the FIFOs",
+               "FR 0x%x, room %zu", rd(u, FR), pl011_can_receive(u));
+    pl011_free(u);
+}
+
 static void test_tx_and_loopback(void)
 {
     struct irq_probe probe = {0, 0};
@@ -329,6 +354,7 @@ int main(void)
     test_register_widths();
     test_rx_character_mode();
     test_rx_fifo();
+    test_device_reset();
     test_tx_and_loopback();
     test_address_space();
     test_chardev();

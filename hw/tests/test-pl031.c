@@ -156,6 +156,23 @@ int main(void)
                "RIS 0x%x", rd(r, RIS));
     wr(r, ICR, 1);
 
+    /* pl031_reset (machine reset): the match logic restarts, the time keeps counting. A match
+     * armed before the reset must not fire after it. */
+    wr(r, MR, rd(r, DR) + 1);
+    wr(r, IMSC, 1);
+    uint32_t kept = rd(r, DR);
+    pl031_reset(r);
+    UNIT_CHECK(rd(r, MR) == 0 && rd(r, IMSC) == 0 && rd(r, RIS) == 0 &&
+                   atomic_load(&probe.level) == 0,
+               "reset clears RTCMR, RTCIMSC and RTCRIS and lowers the line", "MR 0x%x IMSC 0x%x",
+               rd(r, MR), rd(r, IMSC));
+    dr = rd(r, DR);
+    UNIT_CHECK(dr >= kept && dr <= kept + 1, "reset keeps the time", "%u, before %u", dr, kept);
+    wr(r, IMSC, 1);
+    sleep_ms(2100);
+    UNIT_CHECK(rd(r, RIS) == 0 && atomic_load(&probe.level) == 0,
+               "a match armed before the reset does not fire after it", "RIS 0x%x", rd(r, RIS));
+
     pl031_free(r);
     coremu_iothread_free(io);
     return unit_done();

@@ -156,6 +156,15 @@ void coremu_machine_stop_world(struct coremu_machine *m, void (*fn)(void *), voi
 void coremu_machine_pause(struct coremu_machine *m);
 void coremu_machine_resume(struct coremu_machine *m);
 
+/* Machine reset (PSCI SYSTEM_RESET, a monitor's system_reset): stops the world, switches every
+ * core off (each leaves ops->run; a core that was on loses nothing but its run), runs fn(arg)
+ * while no core runs (the board resets its devices and reloads its images), then powers on
+ * boot_cpu with arg0/arg1 as coremu_cpu_power_on does, and resumes. Any thread, including a
+ * core thread, which must then go straight back to its loop: its next poll leaves ops->run.
+ * Does nothing once the machine is exiting. Must not be called with world_lock held. */
+void coremu_machine_reset(struct coremu_machine *m, unsigned boot_cpu, uint64_t arg0,
+                          uint64_t arg1, void (*fn)(void *), void *arg);
+
 /* Powers a core on (it starts running ops->run with arg[] available in power_on_arg). Returns
  * 0, or -EALREADY if it is on, or -EINPROGRESS if a power-on is pending. Any thread. */
 int coremu_cpu_power_on(struct coremu_cpu *cpu, uint64_t arg0, uint64_t arg1);

@@ -1,7 +1,7 @@
 /*
  * Cores as host threads: naming, power on/off, run_sync, stop-the-world (alone, nested and from
- * several threads at once), and machine exit. The "guest" is a counting loop that follows the
- * CPU-loop contract of cpu.h; its counters show which cores are executing.
+ * several threads at once), machine reset, and machine exit. The "guest" is a counting loop
+ * that follows the CPU-loop contract of cpu.h; its counters show which cores are executing.
  */
 #include "config.h"
 
@@ -464,6 +464,130 @@ static void test_power_cycle(void)
                atomic_load(&cores[2].arg0), atomic_load(&cores[2].arg1));
 }
 
+/* The board's part of a machine reset: runs with every core off and none executing. */
+struct reset_probe {
+    _Atomic unsigned calls;
+    _Atomic unsigned not_off;  /* cores whose power was not OFF when fn ran */
+    _Atomic unsigned moved;    /* counters that advanced while fn ran */
+};
+
+static void reset_board_fn(void *arg)
+{
+    struct reset_probe *probe = arg;
+    uint64_t before[NCPUS];
+    uint64_t after[NCPUS];
+
+    sample_counters(before);
+    for (unsigned i = 0; i < NCPUS; i++) {
+        if (atomic_load(&machine->cpus[i]->power) != COREMU_CPU_OFF) {
+            atomic_fetch_add(&probe->not_off, 1);
+        }
+    }
+    sleep_ms(5);
+    sample_counters(after);
+    for (unsigned i = 0; i < NCPUS; i++) {
+        if (before[i] != after[i]) {
+            atomic_fetch_add(&probe->moved, 1);
+        }
+    }
+    atomic_fetch_add(&probe->calls, 1);
+}
+
+static void reset_from_core_fn(struct coremu_cpu *cpu, void *arg)
+{
+    coremu_machine_reset(cpu->machine, 0, 9, 10, reset_board_fn, arg);
+}
+
+/* Every core is on; after a reset only boot_cpu is, freshly entered with the given args, and
+ * the others left their runs and stay off. */
+static void check_after_reset(const char *how, struct reset_probe *probe, unsigned boot_cpu,
+                              uint64_t arg0, uint64_t arg1, const unsigned runs_before[NCPUS])
+{
+    char name[3][160];
+    snprintf(name[0], sizeof name[0], "%s: the board runs with every core off and still", how);
+    snprintf(name[1], sizeof name[1], "%s: the boot core starts with its arguments", how);
+    snprintf(name[2], sizeof name[2], "%s: the other cores stay off", how);
+
+    bool done = WAIT_FOR(atomic_load(&probe->calls) == 1 &&
+                             atomic_load(&cores[boot_cpu].runs) == runs_before[boot_cpu] + 1,
+                         30);
+    UNIT_CHECK(done, how, "board function ran %u times, boot core entered run %u times",
+               atomic_load(&probe->calls), atomic_load(&cores[boot_cpu].runs) -
+                                               runs_before[boot_cpu]);
+    UNIT_CHECK(atomic_load(&probe->not_off) == 0 && atomic_load(&probe->moved) == 0,
+               name[0],
+               "%u cores not off, %u counters moved", atomic_load(&probe->not_off),
+               atomic_load(&probe->moved));
+    UNIT_CHECK(atomic_load(&cores[boot_cpu].arg0) == arg0 &&
+                   atomic_load(&cores[boot_cpu].arg1) == arg1,
+               name[1],
+               "saw %" PRIu64 ", %" PRIu64, atomic_load(&cores[boot_cpu].arg0),
+               atomic_load(&cores[boot_cpu].arg1));
+    bool others_off = WAIT_FOR(
+        ({
+            bool all = true;
+            for (unsigned i = 0; i < NCPUS; i++) {
+                if (i != boot_cpu) {
+                    all &= atomic_load(&machine->cpus[i]->power) == COREMU_CPU_OFF &&
+                           atomic_load(&cores[i].leaves) == atomic_load(&cores[i].runs);
+                }
+            }
+            all;
+        }),
+        30);
+    uint64_t mark[NCPUS];
+    sample_counters(mark);
+    sleep_ms(20);
+    bool still = true;
+    for (unsigned i = 0; i < NCPUS; i++) {
+        if (i != boot_cpu) {
+            still &= counter_of(i) == mark[i];
+        }
+    }
+    UNIT_CHECK(others_off && still, name[2],
+               "off %d, still %d", others_off, still);
+}
+
+static void power_on_all(void)
+{
+    for (unsigned i = 0; i < NCPUS; i++) {
+        coremu_cpu_power_on(machine->cpus[i], 0, 0);
+    }
+    bool on = WAIT_FOR(({
+                           bool all = true;
+                           for (unsigned i = 0; i < NCPUS; i++) {
+                               all &= atomic_load(&machine->cpus[i]->power) == COREMU_CPU_ON;
+                           }
+                           all;
+                       }),
+                       30);
+    UNIT_REQUIRE(on, "cpu: every core on again", "some core did not start");
+}
+
+static void test_machine_reset(void)
+{
+    unsigned runs[NCPUS];
+
+    power_on_all();
+    struct reset_probe from_main = {0};
+    for (unsigned i = 0; i < NCPUS; i++) {
+        runs[i] = atomic_load(&cores[i].runs);
+    }
+    coremu_machine_reset(machine, 1, 5, 6, reset_board_fn, &from_main);
+    check_after_reset("cpu: machine_reset from another thread", &from_main, 1, 5, 6, runs);
+
+    /* From a core thread, which is itself reset: core 1 resets the machine, core 0 boots. */
+    power_on_all();
+    struct reset_probe from_core = {0};
+    for (unsigned i = 0; i < NCPUS; i++) {
+        runs[i] = atomic_load(&cores[i].runs);
+    }
+    UNIT_REQUIRE(coremu_cpu_run_async(machine->cpus[1], reset_from_core_fn, &from_core),
+                 "cpu: run_async", "failed");
+    check_after_reset("cpu: machine_reset from a core thread", &from_core, 0, 9, 10, runs);
+    power_on_all();
+}
+
 static void test_exit(void)
 {
     UNIT_REQUIRE(coremu_cpu_run_async(machine->cpus[1], exit_fn, (void *)(intptr_t)3),
@@ -526,6 +650,7 @@ int main(void)
     test_concurrent_stops();
     test_busy_deadline();
     test_power_cycle();
+    test_machine_reset();
     test_exit();
     test_exit_while_off();
     printf("test-cpu: %.2f s\n", (now_ns() - start) / 1e9);
