@@ -412,6 +412,7 @@ static void async_call_run(struct coremu_cpu *cpu, struct coremu_event *ev)
 bool coremu_cpu_run_async(struct coremu_cpu *cpu, void (*fn)(struct coremu_cpu *, void *),
                           void *arg)
 {
+    struct coremu_machine *m = cpu->machine;
     struct async_call *call = calloc(1, sizeof(*call));
     if (call == NULL) {
         return false;
@@ -419,7 +420,22 @@ bool coremu_cpu_run_async(struct coremu_cpu *cpu, void (*fn)(struct coremu_cpu *
     call->ev.fn = async_call_run;
     call->fn = fn;
     call->arg = arg;
-    coremu_cpu_post(cpu, &call->ev);
+
+    /* A thread that has decided to finish drains its queue once more and never again: an
+     * event pushed after that would never run, and its block would leak. Pushing under
+     * world_lock while `retired` is false guarantees the drain sees it (a core whose thread has
+     * not started yet runs it when it starts). */
+    pthread_mutex_lock(&m->world_lock);
+    bool retired = cpu->retired;
+    if (!retired) {
+        coremu_evq_push(&cpu->evq, &call->ev);
+    }
+    pthread_mutex_unlock(&m->world_lock);
+    if (retired) {
+        free(call);
+        return false;
+    }
+    coremu_cpu_kick(cpu, COREMU_PENDING_EVENT);
     return true;
 }
 
@@ -664,6 +680,7 @@ static void finish_thread(struct coremu_cpu *cpu)
     }
     set_parked_locked(cpu, false);
     cpu->alive = false;
+    cpu->retired = true;
     pthread_mutex_unlock(&m->world_lock);
 
     /* Run everything still queued, above all run_sync calls accepted while we were alive,
@@ -748,6 +765,7 @@ struct coremu_machine *coremu_machine_new(unsigned ncpus, const struct coremu_cp
         atomic_init(&cpu->power, COREMU_CPU_OFF);
         cpu->parked = true;
         cpu->alive = false;
+        cpu->retired = false;
         cpu->thread_started = false;
         m->cpus[i] = cpu;
     }

@@ -104,6 +104,9 @@ struct coremu_cpu {
      * an event pushed under world_lock while it is true is guaranteed to run (the finishing
      * thread drains its queue after clearing it). */
     bool alive;
+    /* Under machine->world_lock. Set once, when the thread decides to finish (with `alive`
+     * cleared): from then on nothing posted to the core runs, and run_async refuses. */
+    bool retired;
 
     pthread_t thread;
     bool thread_started; /* main thread only: created and not yet joined */
@@ -191,7 +194,9 @@ void coremu_cpu_post(struct coremu_cpu *cpu, struct coremu_event *ev);
 bool coremu_cpu_run_sync(struct coremu_cpu *cpu, void (*fn)(struct coremu_cpu *, void *),
                          void *arg);
 /* Fire and forget: fn(cpu, arg) will run on cpu's thread at its next block boundary (a copy
- * of nothing: arg must stay valid until then). Returns false if allocation failed. */
+ * of nothing: arg must stay valid until then), or when the thread starts, or while the core is
+ * off. Returns false, without running fn, if allocation failed or the core's thread has
+ * finished (machine exit). Must not be called with world_lock held. */
 bool coremu_cpu_run_async(struct coremu_cpu *cpu, void (*fn)(struct coremu_cpu *, void *),
                           void *arg);
 

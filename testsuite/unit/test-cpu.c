@@ -615,6 +615,10 @@ static void test_exit(void)
     atomic_init(&probe.ran_on_target, -1);
     UNIT_CHECK(!coremu_cpu_run_sync(machine->cpus[0], self_probe_fn, &probe),
                "cpu: run_sync after exit", "returned true");
+    /* The finished thread will never drain its queue again: the call must be refused (and its
+     * block freed), not queued for ever. */
+    UNIT_CHECK(!coremu_cpu_run_async(machine->cpus[0], cpu_arg_probe_fn, &probe),
+               "cpu: run_async after exit is refused", "returned true");
     coremu_machine_free(machine);
     machine = NULL;
 }
