@@ -151,12 +151,15 @@ static void drain_events(struct coremu_cpu *cpu)
 }
 
 /* Owner only. Sleeps on the pending word while it still holds `seen` (or until timeout_ns,
- * < 0: none). The seq_cst store of `sleeping` and the seq_cst re-read of `pending` pair with
- * coremu_cpu_kick's seq_cst fetch_or of `pending` and read of `sleeping`: either the kicker
- * sees us sleeping and wakes us, or we see its bit and do not sleep. */
-static void sleep_on_pending(struct coremu_cpu *cpu, uint32_t seen, int64_t timeout_ns)
+ * < 0: none); only kicks of bits in wake_mask wake it. The seq_cst store of `sleeping` and the
+ * seq_cst re-read of `pending` pair with coremu_cpu_kick's seq_cst fetch_or of `pending` and
+ * read of `sleeping`: either the kicker sees us sleeping for its bit and wakes us, or we see
+ * its bit and do not sleep (a bit outside wake_mask then makes the caller re-check and sleep
+ * again, which costs one loop, not a wake-up per kick). */
+static void sleep_on_pending(struct coremu_cpu *cpu, uint32_t seen, int64_t timeout_ns,
+                             uint32_t wake_mask)
 {
-    atomic_store_explicit(&cpu->sleeping, 1, memory_order_seq_cst);
+    atomic_store_explicit(&cpu->sleeping, wake_mask, memory_order_seq_cst);
     if (atomic_load_explicit(&cpu->pending, memory_order_seq_cst) == seen) {
         rt_futex_wait(&cpu->pending, seen, timeout_ns);
     }
@@ -166,7 +169,9 @@ static void sleep_on_pending(struct coremu_cpu *cpu, uint32_t seen, int64_t time
 void coremu_cpu_kick(struct coremu_cpu *cpu, uint32_t bits)
 {
     atomic_fetch_or_explicit(&cpu->pending, bits, memory_order_seq_cst);
-    if (atomic_load_explicit(&cpu->sleeping, memory_order_seq_cst)) {
+    /* A core asleep in WFI is not woken for work it would only do and go back to sleep
+     * (cross-core TLB maintenance, say): it finds the bit when something it waits for comes. */
+    if (atomic_load_explicit(&cpu->sleeping, memory_order_seq_cst) & bits) {
         rt_futex_wake(&cpu->pending, 1);
     }
 }
@@ -203,7 +208,7 @@ void coremu_cpu_wait(struct coremu_cpu *cpu, uint32_t mask)
             }
             previous_now = now;
         }
-        sleep_on_pending(cpu, seen, timeout_ns);
+        sleep_on_pending(cpu, seen, timeout_ns, wake_bits);
     }
 }
 
@@ -333,7 +338,7 @@ static void wait_sync_as_core(struct coremu_cpu *self, struct sync_call *call)
         }
         /* Same handshake as sleep_on_pending, with the completion flag checked after
          * announcing the sleep: the completer stores done before it kicks. */
-        atomic_store_explicit(&self->sleeping, 1, memory_order_seq_cst);
+        atomic_store_explicit(&self->sleeping, ~0u, memory_order_seq_cst);
         if (!atomic_load_explicit(&call->done, memory_order_seq_cst) &&
             atomic_load_explicit(&self->pending, memory_order_seq_cst) == seen) {
             rt_futex_wait(&self->pending, seen, -1);
@@ -649,7 +654,7 @@ static bool wait_for_power_on(struct coremu_cpu *cpu)
             continue;
         }
         pthread_mutex_unlock(&m->world_lock);
-        sleep_on_pending(cpu, seen, -1);
+        sleep_on_pending(cpu, seen, -1, ~0u); /* any change: power-on, events, exit */
     }
 }
 

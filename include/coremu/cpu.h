@@ -73,8 +73,10 @@ struct coremu_cpu {
      * clears them (fetch_and). The owner reads it relaxed at every block boundary and acquires
      * on the slow path. */
     _Alignas(64) _Atomic uint32_t pending;
-    /* Owner writes 1 (seq_cst) before re-checking pending and sleeping on the futex, 0 after.
-     * Producers read it (seq_cst) after setting pending, and only then pay for a futex wake. */
+    /* Owner writes the mask of pending bits that end its sleep (non-zero, seq_cst) before
+     * re-checking pending and sleeping on the futex, 0 after. Producers read it (seq_cst)
+     * after setting pending, and pay for a futex wake only when it holds one of their bits;
+     * non-zero means "asleep, runs no guest code until woken". */
     _Atomic uint32_t sleeping;
 
     struct coremu_evq evq;
