@@ -108,6 +108,10 @@ void virt_attach_serial(struct arm_board *board, struct coremu_chardev *chr);
 /* virt.c: starts the core threads, powers on core 0 at the boot entry, waits until the machine
  * exits; returns the exit status, or -1 with a message in err if it could not start. */
 int virt_run(struct arm_board *board, char *err, size_t errlen);
+/* virt.c: machine reset (PSCI SYSTEM_RESET without -no-reboot): every core off, devices reset,
+ * the boot images restored, core 0 restarted at the boot entry. On a core thread, which then
+ * leaves its loop at once; any other thread too. */
+void virt_system_reset(struct arm_board *board);
 /* virt.c: frees the machine after virt_run (or instead of it); the serial chardev must be
  * closed first. */
 void virt_free(struct arm_board *board);

@@ -78,8 +78,11 @@ static int32_t psci_cpu_suspend(struct psci_call *c)
     /* Every state is entered as standby (WFI), whatever power_state's StateType (bit 16)
      * asks: the core wakes on an interrupt and the call returns SUCCESS. DEN0022 lets a
      * powerdown request end that way too (the state actually entered may be shallower than the
-     * one requested), and the caller's context is then intact, so its entry point is unused. */
-    coremu_cpu_wait(c->cpu->rt, ARM_PENDING_IRQ | ARM_PENDING_FIQ);
+     * one requested), and the caller's context is then intact, so its entry point is unused.
+     * arm_wfi serves runtime work (events that carry interrupts to the GIC, stops) without
+     * ending the standby, so the call returns only on an interrupt, or when the core must
+     * leave its loop. */
+    arm_wfi(c->cpu);
     return PSCI_SUCCESS;
 }
 
@@ -166,16 +169,14 @@ static int32_t psci_system_off(struct psci_call *c)
 
 static int32_t psci_system_reset(struct psci_call *c)
 {
-    /*
-     * System reset is not implemented yet: the machine exits with status 0, exactly as with
-     * -no-reboot, and says so unless -no-reboot asked for that. A real reset needs every core
-     * returned to its reset state and the images reloaded, which waits for the CPU's reset
-     * path; until then a guest's reboot ends the emulator rather than hanging it.
-     */
-    if (!c->board->no_reboot) {
-        coremu_warn("the guest asked for a system reset, which is not implemented yet: exiting");
+    /* -no-reboot: a reboot ends the emulator, as a power-off does. Otherwise the board resets
+     * and core 0 boots again; this core is off when the call returns, so the firmware_call
+     * path ends its run before another guest instruction (the result in r0 is never seen). */
+    if (c->board->no_reboot) {
+        coremu_machine_exit(c->board->machine, 0);
+    } else {
+        virt_system_reset(c->board);
     }
-    coremu_machine_exit(c->board->machine, 0);
     return PSCI_SUCCESS;
 }
 

@@ -2,7 +2,8 @@
  * coremu ARM — the virt board: the memory map that Linux, U-Boot and bare-metal programs know
  * as the ARM "virt" machine, with the devices placed in it, the cores, and PSCI as firmware.
  *
- * This version has RAM, the GICv2, the PL011 UART, the PL031 RTC and PSCI. The map below is
+ * This version has RAM, the GICv2, the PL011 UART, the PL031 RTC and PSCI (with a machine
+ * reset that restores the devices and the boot images). The map below is
  * complete so that each device that comes later (GPIO, virtio-mmio, flash) only fills in its
  * row's create function; a row without one is left unmapped, and a guest access there is a bus
  * error that -d guest_errors reports.
@@ -99,10 +100,22 @@ struct virt_irq_line {
     unsigned spi;
 };
 
+/* A loaded image's bytes as they were before the guest ran, so that a machine reset can put
+ * them back without reading the files again (which may have changed, or gone). */
+struct virt_image_copy {
+    uint32_t addr;
+    uint32_t size;
+    uint8_t *bytes; /* NULL when nothing was loaded there */
+};
+
+enum { VIRT_COPY_KERNEL, VIRT_COPY_INITRD, VIRT_COPY_DTB, VIRT_NCOPIES };
+
 struct virt_board {
     struct arm_board arm;           /* first: the CPU and psci.c see only this part */
     struct virt_config cfg;         /* immutable copy of what main asked for */
     struct arm_boot_info boot_info; /* written by boot.c before the machine starts */
+    /* Written before the machine starts; read by virt_reset_devices with the world stopped. */
+    struct virt_image_copy images[VIRT_NCOPIES];
     struct pl011 *uart0;
     struct virt_irq_line uart0_irq;
     struct gic *gic;                /* created by the gic-dist row, before every device */
@@ -122,7 +135,7 @@ static int virt_error(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /* A device's interrupt output changed level (called with the device's lock held, on any
- * thread: see pl011.h; the GIC's lock comes after every device's). */
+ * thread: see pl011.h). The GIC takes no lock, so this adds no lock order. */
 static void virt_set_spi(void *opaque, bool level)
 {
     const struct virt_irq_line *line = opaque;
@@ -255,6 +268,72 @@ static int virt_create_virtio_slots(struct virt_board *vb, const struct virt_reg
     return 0;
 }
 
+static int virt_save_image(struct virt_board *vb, unsigned which, uint32_t addr, uint32_t size,
+                           char *err, size_t errlen)
+{
+    struct virt_image_copy *copy = &vb->images[which];
+    if (size == 0) {
+        return 0;
+    }
+    copy->bytes = malloc(size);
+    if (copy->bytes == NULL) {
+        return virt_error(err, errlen, "out of memory for a %u KiB copy of the boot images",
+                          size >> 10);
+    }
+    if (coremu_as_copy_from(vb->arm.as, addr, copy->bytes, size) != COREMU_MEM_OK) {
+        return virt_error(err, errlen, "cannot read back the image loaded at 0x%08x", addr);
+    }
+    copy->addr = addr;
+    copy->size = size;
+    return 0;
+}
+
+/* Keeps what boot.c loaded, for machine resets. */
+static int virt_save_images(struct virt_board *vb, char *err, size_t errlen)
+{
+    const struct arm_boot_info *bi = &vb->boot_info;
+    if (bi->kind == ARM_IMAGE_NONE) {
+        return 0;
+    }
+    if (virt_save_image(vb, VIRT_COPY_KERNEL, bi->image_low, bi->image_high - bi->image_low, err,
+                        errlen) != 0 ||
+        virt_save_image(vb, VIRT_COPY_INITRD, bi->initrd_start, bi->initrd_size, err,
+                        errlen) != 0 ||
+        virt_save_image(vb, VIRT_COPY_DTB, bi->dtb_addr, bi->dtb_size, err, errlen) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs with the world stopped and every core off (coremu_machine_reset): devices to their reset
+ * state, the images back in RAM as they were loaded; core 0 starts again at the boot entry.
+ * The rest of RAM keeps its contents, as on real hardware. */
+static void virt_reset_machine(void *opaque)
+{
+    struct virt_board *vb = opaque;
+
+    pl011_reset(vb->uart0);
+    pl031_reset(vb->rtc);
+    gic_reset(vb->gic);
+    for (unsigned i = 0; i < VIRT_NCOPIES; i++) {
+        const struct virt_image_copy *copy = &vb->images[i];
+        if (copy->bytes != NULL &&
+            coremu_as_copy_to(vb->arm.as, copy->addr, copy->bytes, copy->size) != COREMU_MEM_OK) {
+            /* The RAM it came from cannot have gone away: an internal error. */
+            coremu_warn("machine reset: cannot restore the image at 0x%08x", copy->addr);
+        }
+    }
+    vb->arm.cpus[0]->booted = false; /* core 0 takes its registers from board->boot again */
+}
+
+void virt_system_reset(struct arm_board *board)
+{
+    struct virt_board *vb = (struct virt_board *)board;
+    COREMU_LOG(COREMU_LOG_INT, "machine reset\n");
+    coremu_machine_reset(board->machine, 0, board->boot.entry | (board->boot.thumb ? 1u : 0u),
+                         board->boot.r0, virt_reset_machine, vb);
+}
+
 static int virt_create_cpus(struct virt_board *vb, char *err, size_t errlen)
 {
     unsigned n = vb->cfg.ncpus;
@@ -319,7 +398,8 @@ struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errl
         }
     }
     /* Images go in before any core exists, so a bad file costs nothing but this board. */
-    if (arm_boot_load(&vb->arm, cfg, &vb->boot_info, err, errlen) != 0) {
+    if (arm_boot_load(&vb->arm, cfg, &vb->boot_info, err, errlen) != 0 ||
+        virt_save_images(vb, err, errlen) != 0) {
         goto fail;
     }
     if (virt_create_cpus(vb, err, errlen) != 0) {
@@ -384,6 +464,9 @@ void virt_free(struct arm_board *board)
     gic_free(vb->gic);
     if (vb->arm.xmon != NULL) {
         coremu_xmon_free(vb->arm.xmon);
+    }
+    for (unsigned i = 0; i < VIRT_NCOPIES; i++) {
+        free(vb->images[i].bytes);
     }
     free(vb);
 }

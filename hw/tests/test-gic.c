@@ -5,8 +5,17 @@
  * core, exactly as guest accesses would. The GIC's outputs are checked in each core's pending
  * word. Expected values come from the GIC Architecture Specification v2.0 (IHI 0048B).
  *
+ * The GIC has no lock: a change made on one thread reaches another core as an update request
+ * in that core's event queue. A check of the cores' outputs therefore first lets every core
+ * drain its queue (settle: a no-op run_sync on each, which the queue's order puts after every
+ * request posted before it).
+ *
  * The last part is a concurrency test (meant to run under ThreadSanitizer too): device threads
- * raise and lower SPIs, cores send each other SGIs, and cores acknowledge, with exact counts.
+ * raise and lower level SPIs and pulse edge SPIs aimed at several cores while another thread
+ * retargets, disables and re-enables them; a foreign thread pulses PPIs; cores send each other
+ * SGIs; cores acknowledge and EOI. Every request is counted exactly once, and no 1-N SPI is
+ * ever in service on two cores at once. Machine reset (gic_reset with the world stopped) and a
+ * core woken from WFI by an update request are tested too.
  */
 #include "config.h"
 
@@ -52,12 +61,22 @@ static struct gic *gic;
 
 /* ---- the fake machine ----------------------------------------------------------------------- */
 
+/* 1 while the concurrency test runs: the cores then serve interrupts in their loop. */
+static _Atomic int stress_phase;
+static void stress_step(struct coremu_cpu *cpu);
+
+/* A CPU loop that serves events (and so the GIC's update requests) at every turn, as the real
+ * one does at block boundaries; during the concurrency test it also takes interrupts. */
 static void fake_run(struct coremu_cpu *cpu)
 {
     for (;;) {
-        coremu_cpu_wait(cpu, 0);
         if (coremu_cpu_process_pending(cpu) == COREMU_CPU_LEAVE) {
             return;
+        }
+        if (atomic_load(&stress_phase)) {
+            stress_step(cpu);
+        } else {
+            coremu_cpu_wait(cpu, 0);
         }
     }
 }
@@ -122,10 +141,28 @@ static void cwr(unsigned c, uint64_t off, uint32_t v)
     access_as(c, &gic_cpu_mmio_ops, true, off, 4, v);
 }
 
-/* The cores whose IRQ (or FIQ) input is asserted, as a mask. */
+static void nothing(struct coremu_cpu *cpu, void *arg)
+{
+    (void)cpu;
+    (void)arg;
+}
+
+/* Every update request posted so far has run: each core has drained its queue up to a no-op
+ * call queued after them. */
+static void settle(void)
+{
+    for (unsigned c = 0; c < NCPUS; c++) {
+        if (!coremu_cpu_run_sync(machine->cpus[c], nothing, NULL)) {
+            unit_fail("settle", "core %u did not run its queue", c);
+        }
+    }
+}
+
+/* The cores whose IRQ (or FIQ) input is asserted, as a mask, once every core is up to date. */
 static unsigned lines(uint32_t bit)
 {
     unsigned m = 0;
+    settle();
     for (unsigned c = 0; c < NCPUS; c++) {
         if (atomic_load(&machine->cpus[c]->pending) & bit) {
             m |= 1u << c;
@@ -174,17 +211,20 @@ static bool is_active(unsigned c, unsigned irq)
 static void fresh_gic(void)
 {
     if (gic != NULL) {
+        settle(); /* no update request of the old GIC may still be queued */
         gic_free(gic);
     }
     gic = gic_new(NCPUS, IRQ_BIT, FIQ_BIT);
     UNIT_REQUIRE(gic != NULL, "gic_new", "NULL");
+    /* Its update requests also clear what the previous GIC left on the cores' lines. */
     gic_attach(gic, machine);
     dwr(0, GICD_CTLR, 1);
     for (unsigned c = 0; c < NCPUS; c++) {
         cwr(c, GICC_CTLR, CCTLR_GRP0);
         cwr(c, GICC_PMR, 0xff);
-        coremu_cpu_clear_pending(machine->cpus[c], IRQ_BIT | FIQ_BIT);
     }
+    UNIT_REQUIRE(lines(IRQ_BIT | FIQ_BIT) == 0, "fresh GIC", "lines 0x%x",
+                 lines(IRQ_BIT | FIQ_BIT));
 }
 
 /* ---- register file -------------------------------------------------------------------------- */
@@ -627,6 +667,179 @@ static void test_groups(void)
     dwr(0, GICD_CTLR, 1);
 }
 
+/* ---- the direct paths, WFI, reset ----------------------------------------------------------- */
+
+struct own_ppi {
+    bool before, after_raise, after_lower;
+};
+
+/* On core 2's thread: its timer's PPI changes are evaluated at once, without an event. */
+static void own_ppi_fn(struct coremu_cpu *cpu, void *arg)
+{
+    struct own_ppi *r = arg;
+    r->before = (atomic_load(&cpu->pending) & IRQ_BIT) != 0;
+    gic_set_ppi(gic, cpu->index, 14, true);
+    r->after_raise = (atomic_load(&cpu->pending) & IRQ_BIT) != 0;
+    gic_set_ppi(gic, cpu->index, 14, false);
+    r->after_lower = (atomic_load(&cpu->pending) & IRQ_BIT) != 0;
+}
+
+static void test_own_thread(void)
+{
+    fresh_gic();
+    enable(2, 30);
+    struct own_ppi r = {true, false, true};
+    coremu_cpu_run_sync(machine->cpus[2], own_ppi_fn, &r);
+    UNIT_CHECK(!r.before && r.after_raise && !r.after_lower,
+               "gic_set_ppi on the core's own thread updates its output at once",
+               "before %d raised %d lowered %d", r.before, r.after_raise, r.after_lower);
+}
+
+static _Atomic int wfi_state; /* 1: about to sleep, 2: woken with IRQ set */
+
+/* Waits for an interrupt as the ARM CPU's WFI does: runtime work (the GIC's update requests
+ * among it) is served, and only an IRQ ends the wait. */
+static void wfi_fn(struct coremu_cpu *cpu, void *arg)
+{
+    (void)arg;
+    atomic_store(&wfi_state, 1);
+    for (;;) {
+        uint32_t p = atomic_load(&cpu->pending);
+        if (p & IRQ_BIT) {
+            break;
+        }
+        if (p & (COREMU_PENDING_ARCH0 - 1u)) {
+            if (coremu_cpu_process_pending(cpu) == COREMU_CPU_LEAVE) {
+                return;
+            }
+            continue;
+        }
+        coremu_cpu_wait(cpu, IRQ_BIT);
+    }
+    atomic_store(&wfi_state, 2);
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void test_wfi_wake(void)
+{
+    fresh_gic();
+    set_prio(0, 47, 0x80);
+    set_target(47, 1u << 1);
+    enable(0, 47);
+    atomic_store(&wfi_state, 0);
+    coremu_cpu_run_async(machine->cpus[1], wfi_fn, NULL);
+    struct coremu_cpu *c1 = machine->cpus[1];
+    bool asleep = false;
+    for (unsigned ms = 0; ms < 5000 && !asleep; ms++) {
+        asleep = atomic_load(&wfi_state) == 1 && atomic_load(&c1->sleeping) != 0;
+        if (!asleep) {
+            sleep_ms(1);
+        }
+    }
+    UNIT_CHECK(asleep, "core 1 asleep in WFI", "state %d pending 0x%x sleeping %u",
+               atomic_load(&wfi_state), atomic_load(&c1->pending), atomic_load(&c1->sleeping));
+    gic_set_irq(gic, 47, true); /* a device thread's line: an update request to core 1 */
+    bool woke = false;
+    for (unsigned ms = 0; ms < 5000 && !woke; ms++) {
+        woke = atomic_load(&wfi_state) == 2;
+        if (!woke) {
+            sleep_ms(1);
+        }
+    }
+    UNIT_CHECK(woke, "an update request wakes a core in WFI, which then signals itself",
+               "state %d", atomic_load(&wfi_state));
+    gic_set_irq(gic, 47, false);
+    UNIT_CHECK(irq_lines() == 0, "line low: the output follows", "lines 0x%x", irq_lines());
+}
+
+static void reset_fn(void *arg)
+{
+    unsigned *left = arg;
+    gic_reset(gic);
+    /* Every core is parked: read the lines as the reset left them, without settling. */
+    *left = 0;
+    for (unsigned c = 0; c < NCPUS; c++) {
+        if (atomic_load(&machine->cpus[c]->pending) & (IRQ_BIT | FIQ_BIT)) {
+            *left |= 1u << c;
+        }
+    }
+}
+
+static void test_reset(void)
+{
+    fresh_gic();
+    /* Something of every kind: an active SPI, a pending SGI, a PPI with its line high, FIQ. */
+    set_prio(0, 45, 0x80);
+    set_target(45, 1u << 1);
+    enable(0, 45);
+    gic_set_irq(gic, 45, true);
+    UNIT_CHECK(crd(1, GICC_IAR) == 45, "reset: SPI 45 active on core 1", "no");
+    dwr(2, GICD_ISENABLER, 0xffff);
+    sgi(0, 0, 1u << 2, 3);
+    enable(3, 30);
+    gic_set_ppi(gic, 3, 14, true);
+    cwr(0, GICC_CTLR, CCTLR_GRP0 | CCTLR_FIQEN);
+    set_target(46, 1);
+    set_edge(0, 46, true);
+    enable(0, 46);
+    cwr(1, GICC_BPR, 5);
+    cwr(1, GICC_PMR, 0x80);
+    gic_set_irq(gic, 46, true);
+    UNIT_CHECK(irq_lines() == 0xc && lines(FIQ_BIT) == 1,
+               "reset: before, cores 2 and 3 signal IRQ, core 0 FIQ", "irq 0x%x fiq 0x%x",
+               irq_lines(), lines(FIQ_BIT));
+    /* Update requests still queued when the world stops: a line change from this thread. */
+    gic_set_irq(gic, 46, false);
+    gic_set_ppi(gic, 3, 14, false);
+    gic_set_ppi(gic, 3, 14, true);
+    unsigned left = ~0u;
+    coremu_machine_stop_world(machine, reset_fn, &left);
+    UNIT_CHECK(left == 0, "reset: every IRQ/FIQ bit cleared while the world is stopped",
+               "0x%x", left);
+    UNIT_CHECK(lines(IRQ_BIT | FIQ_BIT) == 0, "reset: queued update requests signal nothing",
+               "0x%x", lines(IRQ_BIT | FIQ_BIT));
+    bool regs = drd(0, GICD_CTLR) == 0 && drd8(0, GICD_ITARGETSR + 45) == 0 &&
+                drd8(0, GICD_IPRIORITYR + 45) == 0 && drd(0, GICD_ICFGR + 8) == 0 &&
+                drd(2, GICD_ICFGR) == 0xaaaaaaaa && drd(3, GICD_ICFGR + 4) == 0;
+    for (unsigned c = 0; c < NCPUS; c++) {
+        for (unsigned w = 0; w < 9; w++) {
+            regs = regs && drd(c, GICD_ISENABLER + 4 * w) == 0 &&
+                   drd(c, GICD_ISACTIVER + 4 * w) == 0 && drd(c, GICD_IGROUPR + 4 * w) == 0;
+        }
+        regs = regs && drd(c, GICD_SPENDSGIR) == 0 && crd(c, GICC_CTLR) == 0 &&
+               crd(c, GICC_PMR) == 0 && crd(c, GICC_BPR) == 2 && crd(c, GICC_ABPR) == 3 &&
+               crd(c, GICC_RPR) == 0xff && crd(c, GICC_APR0) == 0 && crd(c, 0xe0) == 0;
+    }
+    UNIT_CHECK(regs, "reset: every register back to its reset value", "some differ");
+    UNIT_CHECK(is_pending(0, 45) && is_pending(3, 30) && !is_pending(2, 3) &&
+                   !is_pending(0, 46),
+               "reset: input lines keep their levels; latches and SGIs are gone",
+               "45 %d 30 %d sgi %d 46 %d", is_pending(0, 45), is_pending(3, 30),
+               is_pending(2, 3), is_pending(0, 46));
+    /* And it works again. */
+    dwr(0, GICD_CTLR, 1);
+    for (unsigned c = 0; c < NCPUS; c++) {
+        cwr(c, GICC_CTLR, CCTLR_GRP0);
+        cwr(c, GICC_PMR, 0xff);
+    }
+    set_target(45, 1u << 1);
+    enable(0, 45);
+    dwr(2, GICD_ISENABLER, 0xffff);
+    sgi(1, 0, 1u << 2, 5);
+    UNIT_CHECK(irq_lines() == 6 && crd(1, GICC_IAR) == 45 && crd(2, GICC_IAR) == (5u | 1u << 10),
+               "reset: the GIC works again afterwards", "lines 0x%x", irq_lines());
+    cwr(1, GICC_EOIR, 45);
+    cwr(2, GICC_EOIR, 5u | 1u << 10);
+    gic_set_irq(gic, 45, false);
+    gic_set_ppi(gic, 3, 14, false);
+    UNIT_CHECK(irq_lines() == 0, "reset: quiet at the end", "lines 0x%x", irq_lines());
+}
+
 /* ---- concurrency ---------------------------------------------------------------------------- */
 
 #define DEV_THREADS 2u
@@ -634,6 +847,12 @@ static void test_groups(void)
 #define RAISES_PER_DEV 3000u
 #define SGIS_PER_PAIR 400u
 #define SGI_SENDERS 2u /* cores 2 and 3 send; cores 0 and 1 only serve (and sleep) */
+#define EDGE_SPIS 4u
+#define EDGE_FIRST 140u
+#define EDGE_PULSES 1500u /* per edge SPI */
+#define PPI_CORES 2u      /* cores 0 and 1 get PPI 4 (ID 20) pulsed from a foreign thread */
+#define PPI_ID 20u
+#define PPI_PULSES 1500u  /* per core */
 
 /* A device with a request counter: its line is high while requests are outstanding, and the
  * handler takes them all (and lowers the line) under the device's lock, as a driver reading
@@ -652,8 +871,20 @@ static _Atomic unsigned sgi_received[NCPUS][NCPUS]; /* [source][target] */
 static _Atomic unsigned sgi_in_flight[NCPUS][NCPUS];
 static _Atomic unsigned sgi_bad_source;
 static _Atomic unsigned senders_done;
-static _Atomic int stop_serving;
-static _Atomic unsigned loops_running;
+static unsigned sgi_sent[NCPUS][NCPUS]; /* [source][target], the source core's thread only */
+/* Edge SPIs: one pulse in flight each; the handler takes it. */
+static _Atomic unsigned edge_in_flight[EDGE_SPIS];
+static _Atomic unsigned edge_acks[EDGE_SPIS];
+static _Atomic unsigned edge_in_service[EDGE_SPIS]; /* cores between acknowledge and EOI */
+static _Atomic unsigned edge_bogus;                 /* acknowledged with no pulse in flight */
+static _Atomic unsigned edge_twice;                 /* in service on two cores at once */
+static _Atomic unsigned edge_by_core[NCPUS];        /* informative: 1-N spread */
+static _Atomic int edge_done;
+/* PPI pulses per core, from a thread that is no core. */
+static _Atomic unsigned ppi_in_flight[PPI_CORES];
+static _Atomic unsigned ppi_acks[PPI_CORES];
+static _Atomic unsigned ppi_bogus;
+static _Atomic int ppi_done;
 
 static struct fake_dev *dev_of(unsigned irq)
 {
@@ -682,6 +913,81 @@ static void *device_thread(void *arg)
     return NULL;
 }
 
+/* Pulses each edge SPI whenever its previous pulse has been taken: no pulse merges with
+ * another, so pulses and acknowledges must match exactly. */
+static void *edge_thread(void *arg)
+{
+    (void)arg;
+    unsigned pulses[EDGE_SPIS] = {0};
+    unsigned left = EDGE_SPIS;
+    while (left != 0) {
+        for (unsigned i = 0; i < EDGE_SPIS; i++) {
+            if (pulses[i] == EDGE_PULSES || atomic_load(&edge_in_flight[i]) != 0) {
+                continue;
+            }
+            atomic_store(&edge_in_flight[i], 1);
+            gic_set_irq(gic, (int)(EDGE_FIRST + i), true);
+            gic_set_irq(gic, (int)(EDGE_FIRST + i), false);
+            if (++pulses[i] == EDGE_PULSES) {
+                left--;
+            }
+        }
+        sched_yield();
+    }
+    atomic_store(&edge_done, 1);
+    return NULL;
+}
+
+/* While the edge SPIs fire: retargets them among several cores, disables and re-enables them,
+ * through the distributor from a thread that is no core (a monitor could). */
+static void *churn_thread(void *arg)
+{
+    (void)arg;
+    static const uint8_t masks[] = {0xf, 0x3, 0xc, 0x5, 0xa, 0x6, 0x9, 0xe, 0x7};
+    unsigned n = 0;
+    while (!atomic_load(&edge_done)) {
+        unsigned i = n % EDGE_SPIS;
+        unsigned irq = EDGE_FIRST + i;
+        uint64_t en = 4 * (irq / 32);
+        gic_dist_mmio_ops.write(gic, GICD_ITARGETSR + irq, 1, masks[n % sizeof(masks)]);
+        if (n % 3 == 0) {
+            gic_dist_mmio_ops.write(gic, GICD_ICENABLER + en, 4, 1u << (irq % 32));
+            sched_yield();
+            gic_dist_mmio_ops.write(gic, GICD_ISENABLER + en, 4, 1u << (irq % 32));
+        }
+        n++;
+        sched_yield();
+    }
+    for (unsigned i = 0; i < EDGE_SPIS; i++) {
+        gic_dist_mmio_ops.write(gic, GICD_ITARGETSR + EDGE_FIRST + i, 1, 0xf);
+    }
+    return NULL;
+}
+
+/* A timer that is on no core's thread: its PPI changes reach the core as update requests. */
+static void *ppi_thread(void *arg)
+{
+    (void)arg;
+    unsigned pulses[PPI_CORES] = {0};
+    unsigned left = PPI_CORES;
+    while (left != 0) {
+        for (unsigned c = 0; c < PPI_CORES; c++) {
+            if (pulses[c] == PPI_PULSES || atomic_load(&ppi_in_flight[c]) != 0) {
+                continue;
+            }
+            atomic_store(&ppi_in_flight[c], 1);
+            gic_set_ppi(gic, c, (int)(PPI_ID - GIC_FIRST_PPI), true);
+            gic_set_ppi(gic, c, (int)(PPI_ID - GIC_FIRST_PPI), false);
+            if (++pulses[c] == PPI_PULSES) {
+                left--;
+            }
+        }
+        sched_yield();
+    }
+    atomic_store(&ppi_done, 1);
+    return NULL;
+}
+
 static void handle_one(unsigned c, uint32_t iar)
 {
     unsigned id = iar & 0x3ff;
@@ -693,6 +999,25 @@ static void handle_one(unsigned c, uint32_t iar)
             atomic_fetch_add(&sgi_received[src][c], 1);
             atomic_store(&sgi_in_flight[src][c], 0);
         }
+    } else if (id == PPI_ID) {
+        if (c >= PPI_CORES || atomic_exchange(&ppi_in_flight[c], 0) != 1) {
+            atomic_fetch_add(&ppi_bogus, 1);
+        } else {
+            atomic_fetch_add(&ppi_acks[c], 1);
+        }
+    } else if (id >= EDGE_FIRST && id < EDGE_FIRST + EDGE_SPIS) {
+        unsigned i = id - EDGE_FIRST;
+        if (atomic_fetch_add(&edge_in_service[i], 1) != 0) {
+            atomic_fetch_add(&edge_twice, 1);
+        }
+        if (atomic_exchange(&edge_in_flight[i], 0) != 1) {
+            atomic_fetch_add(&edge_bogus, 1);
+        } else {
+            atomic_fetch_add(&edge_acks[i], 1);
+            atomic_fetch_add(&edge_by_core[c], 1);
+        }
+        sched_yield(); /* stay in service a while: another target must not get it meanwhile */
+        atomic_fetch_sub(&edge_in_service[i], 1);
     } else {
         struct fake_dev *d = dev_of(id);
         if (d == NULL) {
@@ -726,52 +1051,62 @@ static void serve(struct coremu_cpu *cpu)
     }
 }
 
-/* Runs on a core's thread (run_async) until the main thread says stop. */
-static void service_loop(struct coremu_cpu *cpu, void *arg)
+/* One turn of a core's loop during the concurrency test (fake_run, on the core's thread):
+ * take what is signalled, send SGIs, then sleep (serving cores) or yield (senders). */
+static void stress_step(struct coremu_cpu *cpu)
 {
-    (void)arg;
     unsigned c = cpu->index;
     bool sender = c >= NCPUS - SGI_SENDERS;
-    unsigned sent[NCPUS] = {0};
-    bool done_sending = !sender;
 
-    while (!atomic_load(&stop_serving)) {
-        serve(cpu);
-        if (!done_sending) {
-            /* One SGI in flight per pair: the next one goes when the previous was taken, so
-             * none is merged with another and the counts are exact. */
-            bool all = true;
-            for (unsigned t = 0; t < NCPUS; t++) {
-                if (t == c || sent[t] == SGIS_PER_PAIR) {
-                    continue;
+    serve(cpu);
+    if (!sender) {
+        /* A serving core sleeps as in WFI: update requests and the IRQ input wake it. */
+        coremu_cpu_wait(cpu, IRQ_BIT);
+        return;
+    }
+    /* One SGI in flight per pair: the next one goes when the previous was taken, so none is
+     * merged with another and the counts are exact. */
+    for (unsigned t = 0; t < NCPUS; t++) {
+        if (t == c || sgi_sent[c][t] == SGIS_PER_PAIR) {
+            continue;
+        }
+        if (atomic_load(&sgi_in_flight[c][t]) == 0) {
+            atomic_store(&sgi_in_flight[c][t], 1);
+            if (++sgi_sent[c][t] == SGIS_PER_PAIR) {
+                bool last = true;
+                for (unsigned u = 0; u < NCPUS; u++) {
+                    last = last && (u == c || sgi_sent[c][u] == SGIS_PER_PAIR);
                 }
-                all = false;
-                if (atomic_load(&sgi_in_flight[c][t]) == 0) {
-                    atomic_store(&sgi_in_flight[c][t], 1);
-                    sent[t]++;
-                    gic_dist_mmio_ops.write(gic, GICD_SGIR, 4, (1u << (16 + t)) | (c & 0xf));
+                if (last) {
+                    atomic_fetch_add(&senders_done, 1);
                 }
             }
-            if (all) {
-                done_sending = true;
-                atomic_fetch_add(&senders_done, 1);
-            }
-            sched_yield();
-        } else if (sender) {
-            sched_yield();
-        } else {
-            /* A serving core sleeps as in WFI: the GIC's kick must wake it. */
-            coremu_cpu_wait(cpu, IRQ_BIT);
+            gic_dist_mmio_ops.write(gic, GICD_SGIR, 4, (1u << (16 + t)) | (c & 0xf));
         }
     }
-    serve(cpu);
-    atomic_fetch_sub(&loops_running, 1);
+    sched_yield();
 }
 
-static void sleep_ms(unsigned ms)
+static bool flights_left(void)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    for (unsigned s = 0; s < NCPUS; s++) {
+        for (unsigned t = 0; t < NCPUS; t++) {
+            if (atomic_load(&sgi_in_flight[s][t]) != 0) {
+                return true;
+            }
+        }
+    }
+    for (unsigned i = 0; i < EDGE_SPIS; i++) {
+        if (atomic_load(&edge_in_flight[i]) != 0) {
+            return true;
+        }
+    }
+    for (unsigned c = 0; c < PPI_CORES; c++) {
+        if (atomic_load(&ppi_in_flight[c]) != 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void test_concurrency(void)
@@ -780,6 +1115,11 @@ static void test_concurrency(void)
     for (unsigned c = 0; c < NCPUS; c++) {
         dwr(c, GICD_ISENABLER, 0xffff);
         cwr(c, GICC_PMR, 0xf0);
+    }
+    for (unsigned c = 0; c < PPI_CORES; c++) {
+        set_edge(c, PPI_ID, true);
+        set_prio(c, PPI_ID, 0x60);
+        enable(c, PPI_ID);
     }
     for (size_t i = 0; i < DEV_THREADS * SPIS_PER_DEV; i++) {
         unsigned irq = 100 + (unsigned)i;
@@ -791,43 +1131,54 @@ static void test_concurrency(void)
         set_target(irq, (uint8_t)(i % 3 == 0 ? 0x3 : 1u << (i % NCPUS)));
         enable(0, irq);
     }
-    atomic_store(&loops_running, NCPUS);
-    for (unsigned c = 0; c < NCPUS; c++) {
-        coremu_cpu_run_async(machine->cpus[c], service_loop, NULL);
+    for (unsigned i = 0; i < EDGE_SPIS; i++) {
+        unsigned irq = EDGE_FIRST + i;
+        set_prio(0, irq, 0x50);
+        set_edge(0, irq, true);
+        set_target(irq, 0xf); /* 1-N to every core */
+        enable(0, irq);
     }
-    pthread_t th[DEV_THREADS];
+    atomic_store(&stress_phase, 1);
+    for (unsigned c = 0; c < NCPUS; c++) {
+        coremu_cpu_kick(machine->cpus[c], COREMU_PENDING_KICK);
+    }
+    pthread_t th[DEV_THREADS], edge_th, churn_th, ppi_th;
     for (unsigned t = 0; t < DEV_THREADS; t++) {
         pthread_create(&th[t], NULL, device_thread, (void *)(uintptr_t)t);
     }
+    pthread_create(&edge_th, NULL, edge_thread, NULL);
+    pthread_create(&churn_th, NULL, churn_thread, NULL);
+    pthread_create(&ppi_th, NULL, ppi_thread, NULL);
     for (unsigned t = 0; t < DEV_THREADS; t++) {
         pthread_join(th[t], NULL);
     }
     const unsigned total = DEV_THREADS * RAISES_PER_DEV;
     bool drained = false;
-    for (unsigned ms = 0; ms < 60000; ms += 5) {
-        bool flights = false;
-        for (unsigned s = 0; s < NCPUS; s++) {
-            for (unsigned t = 0; t < NCPUS; t++) {
-                flights = flights || atomic_load(&sgi_in_flight[s][t]) != 0;
-            }
-        }
+    for (unsigned ms = 0; ms < 120000; ms += 5) {
         if (atomic_load(&spi_handled) == total && atomic_load(&senders_done) == SGI_SENDERS &&
-            !flights) {
+            atomic_load(&edge_done) && atomic_load(&ppi_done) && !flights_left()) {
             drained = true;
             break;
         }
         sleep_ms(5);
     }
-    atomic_store(&stop_serving, 1);
+    if (!drained) {
+        /* Let the helper threads finish anyway, so that the join below returns. */
+        atomic_store(&edge_done, 1);
+    }
+    pthread_join(edge_th, NULL);
+    pthread_join(churn_th, NULL);
+    pthread_join(ppi_th, NULL);
+    atomic_store(&stress_phase, 0);
     for (unsigned c = 0; c < NCPUS; c++) {
         coremu_cpu_kick(machine->cpus[c], COREMU_PENDING_KICK);
     }
-    while (atomic_load(&loops_running) != 0) {
-        sleep_ms(1);
-    }
+    settle(); /* every core is back in its idle loop */
 
-    UNIT_CHECK(drained, "concurrency: every interrupt handled", "SPI %u of %u, senders %u",
-               atomic_load(&spi_handled), total, atomic_load(&senders_done));
+    UNIT_CHECK(drained, "concurrency: every interrupt handled",
+               "SPI %u of %u, senders %u, edge done %d, PPI done %d, flights %d",
+               atomic_load(&spi_handled), total, atomic_load(&senders_done),
+               atomic_load(&edge_done), atomic_load(&ppi_done), flights_left());
     UNIT_CHECK(atomic_load(&spi_handled) == total,
                "concurrency: SPI requests handled exactly once", "%u of %u",
                atomic_load(&spi_handled), total);
@@ -850,15 +1201,36 @@ static void test_concurrency(void)
     UNIT_CHECK(atomic_load(&sgi_bad_source) == 0,
                "concurrency: every SGI names its real source", "%u",
                atomic_load(&sgi_bad_source));
+    bool edges = true;
+    for (unsigned i = 0; i < EDGE_SPIS; i++) {
+        edges = edges && atomic_load(&edge_acks[i]) == EDGE_PULSES;
+    }
+    UNIT_CHECK(edges && atomic_load(&edge_bogus) == 0,
+               "concurrency: each pulse of a 1-N edge SPI acknowledged exactly once",
+               "acks %u %u %u %u of %u, bogus %u", atomic_load(&edge_acks[0]),
+               atomic_load(&edge_acks[1]), atomic_load(&edge_acks[2]),
+               atomic_load(&edge_acks[3]), EDGE_PULSES, atomic_load(&edge_bogus));
+    UNIT_CHECK(atomic_load(&edge_twice) == 0,
+               "concurrency: a 1-N SPI is never in service on two cores at once", "%u times",
+               atomic_load(&edge_twice));
+    UNIT_CHECK(atomic_load(&ppi_acks[0]) == PPI_PULSES &&
+                   atomic_load(&ppi_acks[1]) == PPI_PULSES && atomic_load(&ppi_bogus) == 0,
+               "concurrency: PPI edges from a foreign thread taken exactly once",
+               "%u %u of %u, bogus %u", atomic_load(&ppi_acks[0]), atomic_load(&ppi_acks[1]),
+               PPI_PULSES, atomic_load(&ppi_bogus));
     unsigned active = 0;
     for (unsigned c = 0; c < NCPUS; c++) {
-        active |= drd(c, GICD_ISACTIVER) | drd(c, GICD_ISACTIVER + 12);
-        active |= drd(c, GICD_ISPENDR) | drd(c, GICD_ISPENDR + 12);
+        for (unsigned w = 0; w < 9; w++) {
+            active |= drd(c, GICD_ISACTIVER + 4 * w) | drd(c, GICD_ISPENDR + 4 * w);
+        }
     }
     UNIT_CHECK(active == 0 && irq_lines() == 0,
                "concurrency: nothing left pending or active, every line low",
                "0x%x, lines 0x%x", active, irq_lines());
-    printf("concurrency: %u spurious acknowledges\n", atomic_load(&spurious_iars));
+    printf("concurrency: %u spurious acknowledges; edge SPIs taken by cores %u/%u/%u/%u\n",
+           atomic_load(&spurious_iars), atomic_load(&edge_by_core[0]),
+           atomic_load(&edge_by_core[1]), atomic_load(&edge_by_core[2]),
+           atomic_load(&edge_by_core[3]));
     for (size_t i = 0; i < DEV_THREADS * SPIS_PER_DEV; i++) {
         pthread_mutex_destroy(&devs[i].lock);
     }
@@ -883,6 +1255,9 @@ int main(void)
     test_ppi();
     test_sgi();
     test_groups();
+    test_own_thread();
+    test_wfi_wake();
+    test_reset();
     test_concurrency();
 
     coremu_machine_exit(machine, 0);

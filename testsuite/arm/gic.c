@@ -4,7 +4,9 @@
  * masked woken by its own timer, SGIs to self and between two cores (core 1 started with PSCI
  * CPU_ON) with the source core in GICC_IAR, and the PL031's match interrupt through SPI 2
  * (ID 34). Both cores handle interrupts in one exception hook: acknowledge, record, quiet the
- * source, EOI.
+ * source, EOI. Then a stress of cross-core delivery: SGI ping-pong between the cores, and a 1-N
+ * SPI (made pending by GICD_ISPENDR, edge-triggered, aimed at both cores) that must be taken
+ * exactly once per request and never by both cores at once.
  */
 #include "test.h"
 
@@ -15,6 +17,8 @@
 #define GICD_CTLR 0x000u
 #define GICD_TYPER 0x004u
 #define GICD_ISENABLER 0x100u
+#define GICD_ISPENDR 0x200u
+#define GICD_ICFGR 0xc00u
 #define GICD_IPRIORITYR 0x400u
 #define GICD_ITARGETSR 0x800u
 #define GICD_SGIR 0xf00u
@@ -32,6 +36,10 @@
 #define ID_CNTP 30u
 #define ID_CNTV 27u
 #define ID_RTC 34u
+#define ID_PING 4u  /* SGI core 0 -> core 1 */
+#define ID_PONG 5u  /* SGI core 1 -> core 0, sent from core 1's handler */
+#define ID_SHARED 40u /* an SPI no device drives: pended by software, targets both cores */
+#define ROUNDS 2000u
 #define TICKS_PER_MS 62500u /* the virt board's 62.5 MHz counter */
 
 #define CTL_ENABLE 1u
@@ -96,6 +104,12 @@ static volatile uint32_t rtc_hits[TEST_MAX_CORES];
 static volatile uint32_t sgi_hits[TEST_MAX_CORES][16];
 static volatile uint32_t sgi_src[TEST_MAX_CORES][16];
 
+/* The stress phase. */
+static volatile uint32_t shared_hits[TEST_MAX_CORES];
+static volatile uint32_t shared_in_service[TEST_MAX_CORES];
+static volatile uint32_t shared_overlaps;
+static volatile uint32_t stress_over;
+
 /* Core 1's results and the handshake with core 0. */
 static volatile uint32_t core1_ready;
 static volatile uint32_t core1_wfi_woke_by_timer;
@@ -125,9 +139,22 @@ static bool irq_hook(enum exc_kind kind, struct exc_frame *f)
     } else if (id == ID_RTC) {
         *reg(RTC + RTCICR) = 1;
         rtc_hits[c]++;
+    } else if (id == ID_SHARED) {
+        /* Each core announces itself, then looks at the other (dsb: a full barrier between). */
+        shared_in_service[c] = 1;
+        dsb();
+        if (shared_in_service[1 - c]) {
+            shared_overlaps++;
+        }
+        shared_hits[c]++;
+        dsb();
+        shared_in_service[c] = 0;
     } else if (id < 16) {
         sgi_src[c][id] = (iar >> 10) & 7;
         sgi_hits[c][id]++;
+        if (id == ID_PING && c == 1) {
+            *reg(GICD + GICD_SGIR) = (1u << 16) | ID_PONG;
+        }
     }
     irqs[c]++;
     dsb();
@@ -201,9 +228,48 @@ void secondary_main(uint32_t arg)
     core1_wfi_woke_by_timer = r & 1;
     core1_wfi_hppir = (r >> 1) & 1;
     core1_timer_taken = (r >> 2) & 1;
-    irq_off();
     dsb();
     core1_done = 1;
+    /* Serve the stress phase's interrupts until core 0 is done with it. */
+    while (!stress_over) {
+        wfi();
+    }
+    irq_off();
+}
+
+/* SGI ping-pong and the 1-N SPI; core 1 serves from WFI, core 0 spins with IRQs on. */
+static void stress(void)
+{
+    uint32_t pings = sgi_hits[1][ID_PING];
+    bool ok = true;
+    for (uint32_t i = 1; i <= ROUNDS && ok; i++) {
+        *reg(GICD + GICD_SGIR) = (1u << (16 + 1)) | ID_PING;
+        ok = wait_for(&sgi_hits[0][ID_PONG], i, 2000);
+    }
+    test_check(ok && sgi_hits[1][ID_PING] == pings + ROUNDS && sgi_hits[0][ID_PONG] == ROUNDS,
+               "gic: SGI ping-pong between the cores, every one delivered",
+               "pings %u pongs %u of %u", sgi_hits[1][ID_PING] - pings, sgi_hits[0][ID_PONG],
+               ROUNDS);
+
+    *reg8(GICD + GICD_IPRIORITYR + ID_SHARED) = 0x80;
+    *reg8(GICD + GICD_ITARGETSR + ID_SHARED) = 3;
+    *reg(GICD + GICD_ICFGR + 4 * (ID_SHARED / 16)) |= 2u << (2 * (ID_SHARED % 16));
+    *reg(GICD + GICD_ISENABLER + 4 * (ID_SHARED / 32)) = 1u << (ID_SHARED % 32);
+    ok = true;
+    for (uint32_t i = 1; i <= ROUNDS && ok; i++) {
+        *reg(GICD + GICD_ISPENDR + 4 * (ID_SHARED / 32)) = 1u << (ID_SHARED % 32);
+        uint64_t end = cntpct() + 2000ull * TICKS_PER_MS;
+        while (shared_hits[0] + shared_hits[1] < i && cntpct() < end) {
+        }
+        ok = shared_hits[0] + shared_hits[1] == i;
+    }
+    test_check(ok && shared_hits[0] + shared_hits[1] == ROUNDS,
+               "gic: a 1-N SPI is taken once per request", "%u + %u of %u", shared_hits[0],
+               shared_hits[1], ROUNDS);
+    test_check_eq("gic: ... and never by both cores at once", shared_overlaps, 0);
+    stress_over = 1;
+    dsb();
+    *reg(GICD + GICD_SGIR) = (1u << (16 + 1)) | 15; /* wake core 1 to see it */
 }
 
 int main(void)
@@ -273,6 +339,10 @@ int main(void)
     test_check(wait_for(&rtc_hits[0], 1, 3000), "gic: PL031 match interrupt through SPI 2 (ID 34)",
                "irqs %u", irqs[0]);
     test_check_eq("gic: no spurious interrupt on core 0", spurious[0], 0);
+    /* Last: a 1-N SPI may well reach a core as spurious once the other has taken it. */
+    if (core1_done) {
+        stress();
+    }
     irq_off();
     return 0;
 }

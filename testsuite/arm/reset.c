@@ -1,5 +1,6 @@
 /*
- * PSCI SYSTEM_RESET under -no-reboot: the emulator must exit (status 0) instead of resetting.
+ * PSCI SYSTEM_RESET under -no-reboot: the emulator must exit (status 0) instead of resetting
+ * (reboot.c tests the reset itself).
  * The harness runs this with -no-reboot; a reset that returns, or that restarts the program
  * (which would print the PASS line again and loop), is a failure.
  */
