@@ -213,9 +213,9 @@ struct arm_cpu {
     uint64_t insns_executed;     /* statistics */
 
     /* ---- system-side state (owner thread only unless said otherwise) ---- */
-    /* exec.c: the micro-op executing, NULL between blocks. While a micro-op runs, r[15] also
-     * holds its address (op->pc); exceptions use both for the preferred return address and
-     * the IT state to save. */
+    /* exec.c: the micro-op executing, NULL between blocks. While a micro-op runs, r[15] holds
+     * the address of its block, not its own (tb_exec does not store it per instruction):
+     * exceptions take the preferred return address and the IT state to save from cur_op. */
     const struct arm_uop *cur_op;
     /* Bumped by everything that may change what a virtual PC translates to or what a block
      * holds (TLB flushes, block invalidation): chained successors are only followed within

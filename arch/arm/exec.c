@@ -13,14 +13,20 @@
  * Chaining. A block remembers its last successor per exit (fall-through, taken) together with
  * cpu->tb_epoch; anything that may change the meaning of a virtual PC (TLB maintenance, block
  * invalidation) bumps the epoch, so a chain is followed only if nothing changed since it was
- * made, and the context word must still match.
+ * made, and the context word must still match. Exits whose successor varies (returns, other
+ * indirect branches) go through a small per-core jump cache under the same rule: the block
+ * last found for a PC and context, kept with the epoch it was found in.
+ *
+ * Specialisation. After decoding, the builder lets ops_dp.c and ops_ldst.c swap a general
+ * handler for an equivalent one specialised to its operands (no PC operand, constant shift).
  *
  * Code changes. Stores: pages from which some core translated code carry a per-page mask of
  * those cores (code_pages); the TLB marks writable entries of such pages ARM_TLBF_CODE, and the
  * slow store path (memory.c) then drops the page's blocks here at once, and has the other
- * cores re-validate theirs at their next block boundary. I-cache maintenance: ICIALLU bumps the cache's generation; a
- * block from an older generation is re-validated by comparing the guest code it was built from
- * with memory (cheap), which also catches code that DMA wrote behind every core's back.
+ * cores re-validate theirs at their next block boundary. I-cache maintenance: ICIALLU bumps
+ * the cache's generation; a block from an older generation is re-validated by comparing the
+ * guest code it was built from with memory (cheap), which also catches code that DMA wrote
+ * behind every core's back.
  */
 #include "config.h"
 
@@ -36,12 +42,15 @@
 
 #include "board.h"
 #include "cpu.h"
+#include "ops.h"
 
 #define TB_MAX_OPS 64u
 #define TB_HASH_BITS 15u
 #define TB_HASH_SIZE (1u << TB_HASH_BITS)
 #define TB_PAGE_HASH_BITS 12u
 #define TB_PAGE_HASH_SIZE (1u << TB_PAGE_HASH_BITS)
+#define TB_JMP_BITS 10u
+#define TB_JMP_SIZE (1u << TB_JMP_BITS)
 #define TB_ARENA_SIZE (64u << 20)
 #define ARM_MAX_CPUS 64u
 
@@ -59,6 +68,7 @@ struct arm_tb {
     uint16_t n_ops;
     uint16_t code_len[2];   /* bytes of code on each page */
     bool valid;
+    bool has_it;            /* some instruction executes inside an IT block (tb_exec) */
     const uint8_t *host[2]; /* host address of the code on each page; NULL when not RAM */
     struct arm_tb *hash_next;
     struct arm_tb *page_next[2];
@@ -68,12 +78,24 @@ struct arm_tb {
     struct arm_uop ops[];
 };
 
+/* A block found for a virtual PC in a context during one epoch (tb_find). */
+struct arm_tb_jmp {
+    uint32_t pc;
+    uint32_t flags;
+    uint32_t epoch;
+    struct arm_tb *tb; /* NULL: empty */
+};
+
 struct arm_tb_cache {
     /* Owner-private. */
     uint8_t *arena;
     size_t arena_used;
     struct arm_tb *hash[TB_HASH_SIZE];
     struct arm_tb *page_hash[TB_PAGE_HASH_SIZE];
+    /* Direct-mapped by PC: what the last lookup of a PC found, valid while cpu->tb_epoch has
+     * not moved (the same rule as a chain, without the predecessor: it serves the exits that
+     * vary, returns and other indirect branches). */
+    struct arm_tb_jmp jmp[TB_JMP_SIZE];
     uint32_t gen;
     bool flush_pending;
     /* Tickets this core waits for at its next DSB, per target core (0: none). */
@@ -191,6 +213,8 @@ static void tb_flush_now(struct arm_cpu *cpu)
 
     memset(tbc->hash, 0, sizeof(tbc->hash));
     memset(tbc->page_hash, 0, sizeof(tbc->page_hash));
+    /* The epoch moves below as well; clearing also drops the pointers into the arena. */
+    memset(tbc->jmp, 0, sizeof(tbc->jmp));
     /* Give the used part back to the host, so that a core whose working set shrank does not
      * keep its high-water mark resident. */
     if (tbc->arena_used > 0) {
@@ -308,6 +332,11 @@ void arm_code_written(struct arm_cpu *cpu, uint32_t pa)
 }
 
 /* ---- building blocks ---------------------------------------------------------------------- */
+
+/* Weak: the standalone test of the executor (tests/run-test-system.sh) links this file with a
+ * fake decoder and without the handlers; there the builder keeps the decoder's handlers. */
+extern bool arm_dp_specialise(struct arm_uop *op) __attribute__((weak));
+extern bool arm_ldst_specialise(struct arm_uop *op) __attribute__((weak));
 
 static enum arm_uop_result op_undefined(struct arm_cpu *cpu, const struct arm_uop *op)
 {
@@ -464,6 +493,11 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
         if (!op->fn) {
             op->fn = op_undefined;
         }
+        /* The decoders' general handlers, swapped for faster equivalents where the operands
+         * allow (ops_dp.c, ops_ldst.c). */
+        if (arm_dp_specialise && !arm_dp_specialise(op)) {
+            arm_ldst_specialise(op);
+        }
         if (log_asm) {
             coremu_log(COREMU_LOG_IN_ASM, "cpu%u: %08x: %0*x%s\n", cpu_index(cpu), addr,
                        thumb && len == 2 ? 4 : 8, insn, thumb ? " (T)" : "");
@@ -496,6 +530,11 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
     tb->host[0] = host0 ? host0 + (pc & ~ARM_PAGE_MASK) : NULL;
     tb->host[1] = host1;
     tb->valid = true;
+    for (unsigned i = 0; i < n; i++) {
+        if (tbc->tmp_ops[i].itstate != 0) {
+            tb->has_it = true;
+        }
+    }
     memcpy(tb->ops, tbc->tmp_ops, n * sizeof(struct arm_uop));
     tb->code = (uint8_t *)&tb->ops[n];
     memcpy(tb->code, tbc->tmp_code, len0 + len1);
@@ -538,8 +577,9 @@ static bool tb_code_current(const struct arm_tb *tb)
 }
 
 /* The block at cpu->r[15] in the current context: through prev's chain when nothing changed
- * since it was made, else by hash lookup (translating the PC, which may prefetch-abort), else
- * newly built. Links prev to it when prev_epoch is still current. */
+ * since it was made, else through the jump cache likewise, else by hash lookup (translating
+ * the PC, which may prefetch-abort), else newly built. Links prev to it when prev_epoch is
+ * still current. */
 static struct arm_tb *tb_find(struct arm_cpu *cpu, struct arm_tb *prev, unsigned slot,
                               uint32_t prev_epoch)
 {
@@ -553,6 +593,13 @@ static struct arm_tb *tb_find(struct arm_cpu *cpu, struct arm_tb *prev, unsigned
         if (tb && prev->chain_epoch[slot] == prev_epoch && tb->pc == pc && tb->flags == flags) {
             return tb;
         }
+    }
+
+    unsigned jh = ((pc >> 1) ^ (pc >> (1 + TB_JMP_BITS))) & (TB_JMP_SIZE - 1);
+    struct arm_tb_jmp *j = &tbc->jmp[jh];
+    if (j->tb && j->pc == pc && j->flags == flags && j->epoch == cpu->tb_epoch) {
+        tb = j->tb;
+        goto found;
     }
 
     uint32_t pa;
@@ -583,6 +630,12 @@ static struct arm_tb *tb_find(struct arm_cpu *cpu, struct arm_tb *prev, unsigned
     if (!tb) {
         tb = tb_build(cpu, pc, flags, phys0, host ? host - (pc & ~ARM_PAGE_MASK) : NULL);
     }
+    /* The block is right for this PC now, and stays so until the epoch moves. */
+    j->pc = pc;
+    j->flags = flags;
+    j->epoch = cpu->tb_epoch;
+    j->tb = tb;
+found:
     if (prev && prev_epoch == cpu->tb_epoch) {
         prev->chain[slot] = tb;
         prev->chain_epoch[slot] = prev_epoch;
@@ -592,30 +645,49 @@ static struct arm_tb *tb_find(struct arm_cpu *cpu, struct arm_tb *prev, unsigned
 
 /* ---- executing ---------------------------------------------------------------------------- */
 
-/* Runs one block; returns the address of the next instruction. */
+/*
+ * Runs one block; returns the address of the next instruction.
+ *
+ * Per micro-op bookkeeping is kept to what an exception inside it needs: cur_op (the faulting
+ * instruction's address and IT state, exception.c). cpu->r[15] keeps the block's address
+ * until the block ends: nothing reads it while cur_op is set. CPSR.IT is rewritten per
+ * instruction only in blocks that contain IT-block instructions; in every other block it is
+ * zero at the start (it is part of the context word) and nothing but IT changes it, and an IT
+ * instruction followed by none of its block's instructions leaves the state that it wrote.
+ */
 static inline uint32_t tb_exec(struct arm_cpu *cpu, const struct arm_tb *tb)
 {
     const struct arm_uop *op = tb->ops;
     const struct arm_uop *end = op + tb->n_ops;
-    bool thumb = (tb->flags & TBF_THUMB) != 0;
     uint32_t next = tb->end_pc;
 
-    for (; op < end; op++) {
-        cpu->cur_op = op;
-        cpu->r[15] = op->pc;
-        if (thumb) {
+    if (__builtin_expect(tb->has_it, 0)) {
+        for (; op < end; op++) {
+            cpu->cur_op = op;
             /* While an instruction executes the CPSR holds the IT state of the next one, so
              * that a branch or an SVC leaves the right state behind; exceptions inside the
              * instruction save op->itstate instead (exception.c). */
             cpu->cpsr_it = it_advance(op->itstate);
+            if (op->cond < 0xe && !cond_passed(cpu->cpsr_nzcv, op->cond)) {
+                continue;
+            }
+            if (op->fn(cpu, op) == ARM_BRANCH) {
+                next = cpu->next_pc;
+                op++;
+                break;
+            }
         }
-        if (op->cond < 0xe && !cond_passed(cpu->cpsr_nzcv, op->cond)) {
-            continue;
-        }
-        if (op->fn(cpu, op) == ARM_BRANCH) {
-            next = cpu->next_pc;
-            op++;
-            break;
+    } else {
+        for (; op < end; op++) {
+            cpu->cur_op = op;
+            if (op->cond < 0xe && !cond_passed(cpu->cpsr_nzcv, op->cond)) {
+                continue;
+            }
+            if (op->fn(cpu, op) == ARM_BRANCH) {
+                next = cpu->next_pc;
+                op++;
+                break;
+            }
         }
     }
     cpu->insns_executed += (uint64_t)(op - tb->ops);

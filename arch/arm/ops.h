@@ -227,6 +227,78 @@ static inline bool arm_big_endian(const struct arm_cpu *cpu)
     return (cpu->cpsr_rest & ARM_CPSR_E) != 0;
 }
 
+/*
+ * Inline fast paths of arm_load/arm_store (memory.c) for the privilege of the current mode
+ * (aligned: the instruction's own alignment requirement, as for arm_load): a naturally aligned
+ * access to a RAM page whose TLB entry is present, little-endian data. Folding the alignment
+ * bits into the tag comparison makes an unaligned address miss, so that arm_load/arm_store
+ * deal with it (alignment faults, page crossing); everything else unusual (MMIO, watched or
+ * code pages, CPSR.E) also goes there. The result is exactly what arm_load/arm_store would
+ * have done.
+ */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARM_LE16(x) ((uint16_t)(x))
+#define ARM_LE32(x) ((uint32_t)(x))
+#else
+#define ARM_LE16(x) __builtin_bswap16(x)
+#define ARM_LE32(x) __builtin_bswap32(x)
+#endif
+
+static inline __attribute__((always_inline)) const struct arm_tlb_entry *
+arm_tlb_entry_here(const struct arm_cpu *cpu, uint32_t vaddr)
+{
+    unsigned m = arm_cpu_privileged(cpu) ? ARM_MMU_PRIV : ARM_MMU_USER;
+    return &cpu->tlb[m][(vaddr >> ARM_PAGE_BITS) & (ARM_TLB_SIZE - 1)];
+}
+
+static inline __attribute__((always_inline)) uint32_t
+arm_load_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, bool aligned)
+{
+    const struct arm_tlb_entry *e = arm_tlb_entry_here(cpu, vaddr);
+
+    if (__builtin_expect(e->tag_read == (vaddr & (ARM_PAGE_MASK | (size - 1))) &&
+                             !((e->flags & ARM_TLBF_MMIO) | (cpu->cpsr_rest & ARM_CPSR_E)),
+                         1)) {
+        const void *p = (const void *)(uintptr_t)(vaddr + e->addend);
+        switch (size) {
+        case 1:
+            return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
+        case 2:
+            return ARM_LE16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+        default:
+            return ARM_LE32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
+        }
+    }
+    return arm_load(cpu, vaddr, size, false, aligned);
+}
+
+/* value holds exactly size bytes (the caller masked it). aligned: as for arm_store. */
+static inline __attribute__((always_inline)) void
+arm_store_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value,
+               bool aligned)
+{
+    const struct arm_tlb_entry *e = arm_tlb_entry_here(cpu, vaddr);
+
+    if (__builtin_expect(e->tag_write == (vaddr & (ARM_PAGE_MASK | (size - 1))) &&
+                             !((e->flags & (ARM_TLBF_MMIO | ARM_TLBF_WATCH | ARM_TLBF_CODE)) |
+                               (cpu->cpsr_rest & ARM_CPSR_E)),
+                         1)) {
+        void *p = (void *)(uintptr_t)(vaddr + e->addend);
+        switch (size) {
+        case 1:
+            __atomic_store_n((uint8_t *)p, (uint8_t)value, __ATOMIC_RELAXED);
+            return;
+        case 2:
+            __atomic_store_n((uint16_t *)p, ARM_LE16((uint16_t)value), __ATOMIC_RELAXED);
+            return;
+        default:
+            __atomic_store_n((uint32_t *)p, ARM_LE32(value), __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    arm_store(cpu, vaddr, size, value, false, aligned);
+}
+
 /* The current mode's SPSR, or NULL in User and System modes, which have none. */
 static inline uint32_t *arm_current_spsr(struct arm_cpu *cpu)
 {
@@ -291,6 +363,10 @@ uint32_t arm_t32_canonical(uint32_t insn, unsigned len);
 
 /* ---- ops_dp.c: data processing, MOVW/MOVT, bit fields, CLZ, REV*, RBIT, extend/pack, SEL,
  *      USAD8 --------------------------------------------------------------------------------- */
+
+/* Swaps op->fn for a faster equivalent when the operands allow (no PC, constant shifts);
+ * true when it did. Called by the block builder after decoding. */
+bool arm_dp_specialise(struct arm_uop *op);
 
 ARM_OP(AND_imm);
 ARM_OP(AND_reg);
@@ -447,6 +523,9 @@ ARM_OP(SSAT16);
 ARM_OP(USAT16);
 
 /* ---- ops_ldst.c: loads and stores, LDM/STM, SWP, exclusives --------------------------------- */
+
+/* As arm_dp_specialise, for single loads and stores (exec.c). */
+bool arm_ldst_specialise(struct arm_uop *op);
 
 ARM_OP(LDR_imm);
 ARM_OP(LDR_reg);

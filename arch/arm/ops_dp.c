@@ -384,3 +384,131 @@ ARM_OP(USADA8)
         arm_reg(cpu, op, op->ra) + usad8(arm_reg(cpu, op, op->rn), arm_reg(cpu, op, op->rm));
     return ARM_NEXT;
 }
+
+/* ---- specialised forms -------------------------------------------------------------------
+ *
+ * The decoders produce the general handlers above; the block builder (exec.c) then calls
+ * arm_dp_specialise, which swaps in a handler that does the same for the operands at hand
+ * with less work at run time: none of the registers is the PC (so no arm_reg test and no
+ * ALUWritePC), and a register operand is either unshifted or shifted by a constant 1..31 of a
+ * type known at compile time (so no Shift_C switch). Flag setting stays a run-time test in
+ * dp_exec: it is one well-predicted branch. Each fast handler computes exactly what its
+ * general handler computes for such operands.
+ */
+
+/* Shift_C for amount 1..31 of a constant type (never RRX, never 0 or >= 32). */
+static inline __attribute__((always_inline)) uint32_t
+shift_const_c(uint32_t value, unsigned type, unsigned amount, unsigned *carry_out)
+{
+    switch (type) {
+    case ARM_SHIFT_LSL:
+        *carry_out = (value >> (32 - amount)) & 1;
+        return value << amount;
+    case ARM_SHIFT_LSR:
+        *carry_out = (value >> (amount - 1)) & 1;
+        return value >> amount;
+    case ARM_SHIFT_ASR:
+        *carry_out = (value >> (amount - 1)) & 1;
+        return (uint32_t)((int32_t)value >> amount);
+    default: {
+        uint32_t r = (value >> amount) | (value << (32 - amount));
+        *carry_out = r >> 31;
+        return r;
+    }
+    }
+}
+
+/* Rn as an operand; MOV and MVN have none (the decoders may leave anything in op->rn). */
+#define DP_N(OPC) (((OPC) == DP_MOV || (OPC) == DP_MVN) ? 0u : cpu->r[op->rn])
+
+#define DP_FAST(NAME, OPC)                                                                      \
+    static ARM_OP(fast_##NAME##_imm)                                                            \
+    {                                                                                           \
+        return dp_exec(cpu, op, OPC, DP_N(OPC), op->imm, op->carry);                            \
+    }                                                                                           \
+    static ARM_OP(fast_##NAME##_rr)                                                             \
+    {                                                                                           \
+        return dp_exec(cpu, op, OPC, DP_N(OPC), cpu->r[op->rm], 2);                             \
+    }                                                                                           \
+    DP_FAST_SHIFT(NAME, OPC, lsl, ARM_SHIFT_LSL)                                                \
+    DP_FAST_SHIFT(NAME, OPC, lsr, ARM_SHIFT_LSR)                                                \
+    DP_FAST_SHIFT(NAME, OPC, asr, ARM_SHIFT_ASR)                                                \
+    DP_FAST_SHIFT(NAME, OPC, ror, ARM_SHIFT_ROR)
+
+#define DP_FAST_SHIFT(NAME, OPC, SUFFIX, TYPE)                                                  \
+    static ARM_OP(fast_##NAME##_##SUFFIX)                                                       \
+    {                                                                                           \
+        unsigned c;                                                                             \
+        uint32_t m = shift_const_c(cpu->r[op->rm], TYPE, op->shift_n, &c);                      \
+        return dp_exec(cpu, op, OPC, DP_N(OPC), m, c);                                          \
+    }
+
+DP_FAST(AND, DP_AND)
+DP_FAST(EOR, DP_EOR)
+DP_FAST(SUB, DP_SUB)
+DP_FAST(RSB, DP_RSB)
+DP_FAST(ADD, DP_ADD)
+DP_FAST(ADC, DP_ADC)
+DP_FAST(SBC, DP_SBC)
+DP_FAST(RSC, DP_RSC)
+DP_FAST(TST, DP_TST)
+DP_FAST(TEQ, DP_TEQ)
+DP_FAST(CMP, DP_CMP)
+DP_FAST(CMN, DP_CMN)
+DP_FAST(ORR, DP_ORR)
+DP_FAST(MOV, DP_MOV)
+DP_FAST(BIC, DP_BIC)
+DP_FAST(MVN, DP_MVN)
+DP_FAST(ORN, DP_ORN)
+
+struct dp_fast {
+    arm_uop_fn imm_fn, reg_fn;      /* the general handlers */
+    arm_uop_fn imm, rr, shifted[4]; /* their fast forms; shifted by SRType */
+    bool uses_rn, writes_rd;
+};
+
+#define DP_FAST_ROW(NAME, RN, RD)                                                               \
+    {arm_op_##NAME##_imm, arm_op_##NAME##_reg, arm_op_fast_##NAME##_imm,                        \
+     arm_op_fast_##NAME##_rr,                                                                   \
+     {arm_op_fast_##NAME##_lsl, arm_op_fast_##NAME##_lsr, arm_op_fast_##NAME##_asr,             \
+      arm_op_fast_##NAME##_ror},                                                                \
+     RN, RD}
+
+static const struct dp_fast dp_fast_table[] = {
+    DP_FAST_ROW(AND, true, true),  DP_FAST_ROW(EOR, true, true),  DP_FAST_ROW(SUB, true, true),
+    DP_FAST_ROW(RSB, true, true),  DP_FAST_ROW(ADD, true, true),  DP_FAST_ROW(ADC, true, true),
+    DP_FAST_ROW(SBC, true, true),  DP_FAST_ROW(RSC, true, true),  DP_FAST_ROW(TST, true, false),
+    DP_FAST_ROW(TEQ, true, false), DP_FAST_ROW(CMP, true, false), DP_FAST_ROW(CMN, true, false),
+    DP_FAST_ROW(ORR, true, true),  DP_FAST_ROW(MOV, false, true), DP_FAST_ROW(BIC, true, true),
+    DP_FAST_ROW(MVN, false, true), DP_FAST_ROW(ORN, true, true),
+};
+
+bool arm_dp_specialise(struct arm_uop *op)
+{
+    for (size_t i = 0; i < sizeof(dp_fast_table) / sizeof(dp_fast_table[0]); i++) {
+        const struct dp_fast *f = &dp_fast_table[i];
+        if (op->fn != f->imm_fn && op->fn != f->reg_fn) {
+            continue;
+        }
+        if ((f->uses_rn && op->rn == 15) || (f->writes_rd && op->rd == 15)) {
+            return false;
+        }
+        if (op->fn == f->imm_fn) {
+            op->fn = f->imm;
+            return true;
+        }
+        if (op->rm == 15) {
+            return false;
+        }
+        if (op->shift_type == ARM_SHIFT_LSL && op->shift_n == 0) {
+            op->fn = f->rr;
+            return true;
+        }
+        if (op->shift_type < ARM_SHIFT_RRX && op->shift_n >= 1 && op->shift_n <= 31) {
+            op->fn = f->shifted[op->shift_type];
+            return true;
+        }
+        return false;
+    }
+    return false;
+}

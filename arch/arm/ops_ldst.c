@@ -64,7 +64,9 @@ load_common(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, unsi
 {
     uint32_t oa;
     uint32_t addr = ls_address(cpu, op, offset, &oa);
-    uint32_t data = extend(arm_load(cpu, addr, size, user, false), size, sign);
+    uint32_t raw =
+        user ? arm_load(cpu, addr, size, true, false) : arm_load_fast(cpu, addr, size, false);
+    uint32_t data = extend(raw, size, sign);
     if (ls_wback(cpu, op)) {
         cpu->r[op->rn] = oa;
     }
@@ -78,7 +80,12 @@ store_common(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, uns
     uint32_t oa;
     uint32_t addr = ls_address(cpu, op, offset, &oa);
     uint32_t data = arm_reg(cpu, op, op->rd);
-    arm_store(cpu, addr, size, size == 4 ? data : data & ((1u << (8 * size)) - 1), user, false);
+    data = size == 4 ? data : data & ((1u << (8 * size)) - 1);
+    if (user) {
+        arm_store(cpu, addr, size, data, true, false);
+    } else {
+        arm_store_fast(cpu, addr, size, data, false);
+    }
     if (ls_wback(cpu, op)) {
         cpu->r[op->rn] = oa;
     }
@@ -99,7 +106,7 @@ store_common(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, uns
     ARM_OP(NAME##_lit)                                                                         \
     {                                                                                          \
         return load_finish(cpu, op,                                                            \
-                           extend(arm_load(cpu, lit_address(op), SIZE, false, false), SIZE,   \
+                           extend(arm_load_fast(cpu, lit_address(op), SIZE, false), SIZE,     \
                                   SIGN));                                                      \
     }
 
@@ -232,6 +239,17 @@ static inline enum amode op_amode(const struct arm_uop *op)
     return (enum amode)(((op->flags & ARM_UOP_U) ? 1 : 0) | ((op->flags & ARM_UOP_P) ? 2 : 0));
 }
 
+/* Number of registers in a list: the host may have no population count instruction (the
+ * default x86-64 target has none, and __builtin_popcount then becomes a library call). */
+static inline unsigned count16(uint32_t list)
+{
+    uint32_t x = list & 0xffffu;
+    x = x - ((x >> 1) & 0x5555u);
+    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+    x = (x + (x >> 4)) & 0x0f0fu;
+    return (x + (x >> 8)) & 0x1fu;
+}
+
 /* Lowest address accessed, and the base's write-back value. */
 static inline uint32_t multi_start(uint32_t base, unsigned count, enum amode mode,
                                    uint32_t *wback)
@@ -258,11 +276,10 @@ static inline uint32_t ldm_load(struct arm_cpu *cpu, const struct arm_uop *op, e
                                 uint32_t v[16])
 {
     uint32_t list = op->imm, wback;
-    uint32_t addr = multi_start(arm_reg(cpu, op, op->rn), (unsigned)__builtin_popcount(list),
-                                mode, &wback);
+    uint32_t addr = multi_start(arm_reg(cpu, op, op->rn), count16(list), mode, &wback);
     for (uint32_t l = list; l != 0; l &= l - 1) {
         unsigned i = (unsigned)__builtin_ctz(l);
-        v[i] = arm_load(cpu, addr, 4, false, true);
+        v[i] = arm_load_fast(cpu, addr, 4, true);
         addr += 4;
     }
     return wback;
@@ -291,15 +308,14 @@ static inline __attribute__((always_inline)) enum arm_uop_result
 stm_common(struct arm_cpu *cpu, const struct arm_uop *op, enum amode mode, bool user)
 {
     uint32_t list = op->imm, wback;
-    uint32_t addr = multi_start(arm_reg(cpu, op, op->rn), (unsigned)__builtin_popcount(list),
-                                mode, &wback);
+    uint32_t addr = multi_start(arm_reg(cpu, op, op->rn), count16(list), mode, &wback);
     /* With Rn in the list and write-back, the original base is stored: what the ARM ARM
      * specifies when Rn is the lowest register, and a sane choice otherwise. */
     for (uint32_t l = list; l != 0; l &= l - 1) {
         unsigned i = (unsigned)__builtin_ctz(l);
         uint32_t value = (user && i >= 8 && i <= 14) ? arm_get_user_reg(cpu, i)
                                                      : arm_reg(cpu, op, i);
-        arm_store(cpu, addr, 4, value, false, true);
+        arm_store_fast(cpu, addr, 4, value, true);
         addr += 4;
     }
     if (op->flags & ARM_UOP_W) {
@@ -489,4 +505,111 @@ ARM_OP(STREXD)
     bool ok = arm_strexd(cpu, arm_reg(cpu, op, op->rn) + op->imm, value);
     cpu->r[op->rd] = ok ? 0 : 1;
     return ARM_NEXT;
+}
+
+/* ---- specialised forms -------------------------------------------------------------------
+ *
+ * arm_ldst_specialise (called by the block builder) swaps the general single load/store
+ * handlers for these when neither Rt nor Rn (nor Rm) is the PC, a register offset is shifted
+ * left by a constant (LSL #0-31, by far the common case), and a load with write-back does not
+ * also load into its base (UNPREDICTABLE; left to the general handler). What they save is the
+ * PC tests of arm_reg, the LoadWritePC path and the general shifter.
+ */
+
+static inline __attribute__((always_inline)) enum arm_uop_result
+fast_load(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, unsigned size,
+          bool sign)
+{
+    uint32_t base = cpu->r[op->rn];
+    uint32_t oa = (op->flags & ARM_UOP_U) ? base + offset : base - offset;
+    uint32_t addr = (op->flags & ARM_UOP_P) ? oa : base;
+    uint32_t data = extend(arm_load_fast(cpu, addr, size, false), size, sign);
+    if (ls_wback(cpu, op)) {
+        cpu->r[op->rn] = oa;
+    }
+    cpu->r[op->rd] = data;
+    return ARM_NEXT;
+}
+
+static inline __attribute__((always_inline)) enum arm_uop_result
+fast_store(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, unsigned size)
+{
+    uint32_t base = cpu->r[op->rn];
+    uint32_t oa = (op->flags & ARM_UOP_U) ? base + offset : base - offset;
+    uint32_t addr = (op->flags & ARM_UOP_P) ? oa : base;
+    uint32_t data = cpu->r[op->rd];
+    arm_store_fast(cpu, addr, size, size == 4 ? data : data & ((1u << (8 * size)) - 1), false);
+    if (ls_wback(cpu, op)) {
+        cpu->r[op->rn] = oa;
+    }
+    return ARM_NEXT;
+}
+
+#define LOAD_FAST(NAME, SIZE, SIGN)                                                             \
+    static ARM_OP(fast_##NAME##_imm)                                                            \
+    {                                                                                           \
+        return fast_load(cpu, op, op->imm, SIZE, SIGN);                                         \
+    }                                                                                           \
+    static ARM_OP(fast_##NAME##_reg)                                                            \
+    {                                                                                           \
+        return fast_load(cpu, op, cpu->r[op->rm] << op->shift_n, SIZE, SIGN);                   \
+    }
+
+#define STORE_FAST(NAME, SIZE)                                                                  \
+    static ARM_OP(fast_##NAME##_imm)                                                            \
+    {                                                                                           \
+        return fast_store(cpu, op, op->imm, SIZE);                                              \
+    }                                                                                           \
+    static ARM_OP(fast_##NAME##_reg)                                                            \
+    {                                                                                           \
+        return fast_store(cpu, op, cpu->r[op->rm] << op->shift_n, SIZE);                        \
+    }
+
+LOAD_FAST(LDR, 4, false)
+LOAD_FAST(LDRB, 1, false)
+LOAD_FAST(LDRH, 2, false)
+LOAD_FAST(LDRSB, 1, true)
+LOAD_FAST(LDRSH, 2, true)
+STORE_FAST(STR, 4)
+STORE_FAST(STRB, 1)
+STORE_FAST(STRH, 2)
+
+struct ldst_fast {
+    arm_uop_fn imm_fn, reg_fn; /* the general handlers */
+    arm_uop_fn imm, reg;       /* their fast forms */
+    bool load;
+};
+
+#define LDST_FAST_ROW(NAME, LOAD)                                                               \
+    {arm_op_##NAME##_imm, arm_op_##NAME##_reg, arm_op_fast_##NAME##_imm,                        \
+     arm_op_fast_##NAME##_reg, LOAD}
+
+static const struct ldst_fast ldst_fast_table[] = {
+    LDST_FAST_ROW(LDR, true),   LDST_FAST_ROW(LDRB, true), LDST_FAST_ROW(LDRH, true),
+    LDST_FAST_ROW(LDRSB, true), LDST_FAST_ROW(LDRSH, true), LDST_FAST_ROW(STR, false),
+    LDST_FAST_ROW(STRB, false), LDST_FAST_ROW(STRH, false),
+};
+
+bool arm_ldst_specialise(struct arm_uop *op)
+{
+    for (size_t i = 0; i < sizeof(ldst_fast_table) / sizeof(ldst_fast_table[0]); i++) {
+        const struct ldst_fast *f = &ldst_fast_table[i];
+        if (op->fn != f->imm_fn && op->fn != f->reg_fn) {
+            continue;
+        }
+        bool wback = !(op->flags & ARM_UOP_P) || (op->flags & ARM_UOP_W);
+        if (op->rn == 15 || op->rd == 15 || (f->load && wback && op->rn == op->rd)) {
+            return false;
+        }
+        if (op->fn == f->imm_fn) {
+            op->fn = f->imm;
+            return true;
+        }
+        if (op->rm == 15 || op->shift_type != ARM_SHIFT_LSL || op->shift_n > 31) {
+            return false;
+        }
+        op->fn = f->reg;
+        return true;
+    }
+    return false;
 }
