@@ -35,35 +35,11 @@
  */
 #include "config.h"
 
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "decode_pattern.h"
-#include "ops.h"
-
-#define BITS(x, hi, lo) (((x) >> (lo)) & ((1u << ((hi) - (lo) + 1)) - 1))
-#define BIT(x, n) (((x) >> (n)) & 1u)
-
-typedef void (*a32_builder)(uint32_t insn, struct arm_uop *op);
-
-struct a32_row {
-    const char *pattern;
-    a32_builder build;
-    arm_uop_fn fn; /* NULL: the builder chooses (the VFP rows) */
-    const char *name;
-    uint8_t flags; /* ARM_UOP_ENDS_BLOCK for instructions that always end a block */
-    uint32_t mask, value; /* from pattern, at start-up: fixed bits */
-    uint32_t sbz, sbo;    /* should-be-zero and should-be-one bits */
-};
+#include "decode_common.h"
 
 /* ---- field helpers ---------------------------------------------------------------------- */
-
-static void reject(struct arm_uop *op)
-{
-    op->fn = arm_op_UNDEFINED;
-}
 
 /* ARMExpandImm_C: the carry is 2 (unchanged) when the rotation is zero. */
 static void expand_imm(uint32_t imm12, struct arm_uop *op)
@@ -72,26 +48,6 @@ static void expand_imm(uint32_t imm12, struct arm_uop *op)
     uint32_t value = arm_ror32(imm12 & 0xff, rot);
     op->imm = value;
     op->carry = rot == 0 ? 2 : (uint8_t)(value >> 31);
-}
-
-/* DecodeImmShift(type, imm5). */
-static void imm_shift(unsigned type, unsigned imm5, struct arm_uop *op)
-{
-    switch (type) {
-    case 0:
-        op->shift_type = ARM_SHIFT_LSL;
-        op->shift_n = (uint8_t)imm5;
-        break;
-    case 1:
-    case 2:
-        op->shift_type = (uint8_t)type;
-        op->shift_n = (uint8_t)(imm5 == 0 ? 32 : imm5);
-        break;
-    default:
-        op->shift_type = imm5 == 0 ? ARM_SHIFT_RRX : ARM_SHIFT_ROR;
-        op->shift_n = (uint8_t)(imm5 == 0 ? 1 : imm5);
-        break;
-    }
 }
 
 static void set_puw(uint32_t insn, struct arm_uop *op)
@@ -647,10 +603,11 @@ static void b_vfp(uint32_t insn, struct arm_uop *op)
 
 /* ---- the tables ------------------------------------------------------------------------- */
 
-#define ROW(pattern, build, name) {pattern, build, arm_op_##name, #name, 0, 0, 0, 0, 0}
-#define ROW_END(pattern, build, name) \
-    {pattern, build, arm_op_##name, #name, ARM_UOP_ENDS_BLOCK, 0, 0, 0, 0}
-#define ROW_VFP(pattern) {pattern, b_vfp, NULL, "VFP", 0, 0, 0, 0, 0}
+#define ROWF(pattern_, build_, name_, flags_)                                                \
+    {.pattern = pattern_, .build = build_, .fn = arm_op_##name_, .name = #name_, .flags = flags_}
+#define ROW(pattern, build, name)     ROWF(pattern, build, name, 0)
+#define ROW_END(pattern, build, name) ROWF(pattern, build, name, ARM_UOP_ENDS_BLOCK)
+#define ROW_VFP(pattern_)             {.pattern = pattern_, .build = b_vfp, .name = "VFP"}
 
 /* One data-processing operation in its three operand forms: op5 is bits 24:20, rn and rd the
  * Rn and Rd fields ("(0)(0)(0)(0)" where the operation has none). */
@@ -671,7 +628,7 @@ static void b_vfp(uint32_t insn, struct arm_uop *op)
     X("1100x", ORR, N, D), X("1101x", MOV, Z, D), X("1110x", BIC, N, D),                    \
     X("1111x", MVN, Z, D)
 
-static struct a32_row a32_cond_rows[] = {
+static struct arm_decode_row a32_cond_rows[] = {
     /* -- op1 = 000: miscellaneous (op1 = 10xx0, op2 = 0xxx) ------------------------------ */
     ROW("cccc 0001 0x00 xxxx xxxx xx1x 0000 xxxx", NULL, UNDEFINED), /* MRS (banked) */
     ROW("cccc 0001 0x10 xxxx xxxx xx1x 0000 xxxx", NULL, UNDEFINED), /* MSR (banked) */
@@ -897,7 +854,7 @@ static struct a32_row a32_cond_rows[] = {
     ROW_END("cccc 1111 iiii iiii iiii iiii iiii iiii", b_svc, SVC),
 };
 
-static struct a32_row a32_uncond_rows[] = {
+static struct arm_decode_row a32_uncond_rows[] = {
     ROW_END("1111 0001 0000 iim0 (0)(0)(0)(0) (0)(0)(0)a if0m mmmm", b_cps, CPS),
     ROW_END("1111 0001 0000 0001 (0)(0)(0)(0) (0)(0)e(0) 0000 (0)(0)(0)(0)", b_setend, SETEND),
     ROW_VFP("1111 001x xxxx xxxx xxxx xxxx xxxx xxxx"), /* Advanced SIMD data processing */
@@ -927,60 +884,27 @@ static struct a32_row a32_uncond_rows[] = {
 #define NCOND (sizeof a32_cond_rows / sizeof a32_cond_rows[0])
 #define NUNCOND (sizeof a32_uncond_rows / sizeof a32_uncond_rows[0])
 
-/* Conditional rows that can match each value of bits 27:25, in table order. */
-static const struct a32_row *a32_index[8][NCOND + 1];
-
-/* The pattern syntax is decode_pattern.h's. */
-static void parse_pattern(struct a32_row *row)
-{
-    struct arm_pattern pat;
-    if (!arm_pattern_parse(row->pattern, 32, &pat)) {
-        fprintf(stderr, "coremu: decode_a32: bad pattern for %s: \"%s\"\n", row->name, row->pattern);
-        abort();
-    }
-    row->mask = pat.mask;
-    row->value = pat.value;
-    row->sbz = pat.sbz;
-    row->sbo = pat.sbo;
-}
+/* Rows that can match each value of bits 27:25 (conditional rows), and all unconditional rows. */
+static uint16_t a32_index[8][NCOND + 1];
+static uint16_t a32_uncond_index[NUNCOND + 1];
 
 /* Runs before main(), hence before any core thread decodes. */
 __attribute__((constructor)) static void a32_init(void)
 {
-    for (size_t i = 0; i < NCOND; i++) {
-        parse_pattern(&a32_cond_rows[i]);
-    }
-    for (size_t i = 0; i < NUNCOND; i++) {
-        parse_pattern(&a32_uncond_rows[i]);
-    }
+    arm_decode_parse_rows(a32_cond_rows, NCOND, 32, "decode_a32");
+    arm_decode_parse_rows(a32_uncond_rows, NUNCOND, 32, "decode_a32");
     for (uint32_t op1 = 0; op1 < 8; op1++) {
-        size_t n = 0;
-        for (size_t i = 0; i < NCOND; i++) {
-            const struct a32_row *row = &a32_cond_rows[i];
-            if (((op1 << 25) & row->mask & 0x0e000000u) == (row->value & 0x0e000000u)) {
-                a32_index[op1][n++] = row;
-            }
-        }
-        a32_index[op1][n] = NULL;
+        arm_decode_bucket(a32_cond_rows, NCOND, op1 << 25, 0x0e000000u, a32_index[op1]);
     }
+    arm_decode_bucket(a32_uncond_rows, NUNCOND, 0, 0, a32_uncond_index);
 }
 
-static const struct a32_row *a32_lookup(uint32_t insn)
+static const struct arm_decode_row *a32_lookup(uint32_t insn)
 {
     if ((insn >> 28) == 0xf) {
-        for (size_t i = 0; i < NUNCOND; i++) {
-            if ((insn & a32_uncond_rows[i].mask) == a32_uncond_rows[i].value) {
-                return &a32_uncond_rows[i];
-            }
-        }
-        return NULL;
+        return arm_decode_find(a32_uncond_rows, a32_uncond_index, insn);
     }
-    for (const struct a32_row *const *r = a32_index[BITS(insn, 27, 25)]; *r != NULL; r++) {
-        if ((insn & (*r)->mask) == (*r)->value) {
-            return *r;
-        }
-    }
-    return NULL;
+    return arm_decode_find(a32_cond_rows, a32_index[BITS(insn, 27, 25)], insn);
 }
 
 void arm_decode_a32(uint32_t pc, uint32_t insn, struct arm_uop *op)
@@ -992,25 +916,13 @@ void arm_decode_a32(uint32_t pc, uint32_t insn, struct arm_uop *op)
     /* The unconditional space executes always. */
     op->cond = (uint8_t)((insn >> 28) == 0xf ? 0xe : insn >> 28);
 
-    const struct a32_row *row = a32_lookup(insn);
-    if (row == NULL) {
-        op->fn = arm_op_UNDEFINED;
-    } else {
-        op->fn = row->fn;
-        op->flags |= row->flags;
-        if (row->build != NULL) {
-            row->build(insn, op);
-        }
-    }
-    if (op->fn == arm_op_UNDEFINED) {
-        op->flags |= ARM_UOP_ENDS_BLOCK;
-    }
+    arm_decode_apply(a32_lookup(insn), insn, op);
+    arm_decode_finish(op);
 }
 
 uint32_t arm_a32_canonical(uint32_t insn)
 {
-    const struct a32_row *row = a32_lookup(insn);
-    return row == NULL ? insn : (insn & ~row->sbz) | row->sbo;
+    return arm_decode_canonical(a32_lookup(insn), insn);
 }
 
 const char *arm_a32_handler_name(arm_uop_fn fn)
@@ -1018,15 +930,6 @@ const char *arm_a32_handler_name(arm_uop_fn fn)
     if (fn == arm_op_UNDEFINED) {
         return "UNDEFINED";
     }
-    for (size_t i = 0; i < NCOND; i++) {
-        if (a32_cond_rows[i].fn == fn) {
-            return a32_cond_rows[i].name;
-        }
-    }
-    for (size_t i = 0; i < NUNCOND; i++) {
-        if (a32_uncond_rows[i].fn == fn) {
-            return a32_uncond_rows[i].name;
-        }
-    }
-    return NULL;
+    const char *name = arm_decode_name(a32_cond_rows, NCOND, fn);
+    return name != NULL ? name : arm_decode_name(a32_uncond_rows, NUNCOND, fn);
 }

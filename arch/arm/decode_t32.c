@@ -47,18 +47,9 @@
  */
 #include "config.h"
 
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "decode_pattern.h"
-#include "ops.h"
-
-#define BITS(x, hi, lo) (((x) >> (lo)) & ((1u << ((hi) - (lo) + 1)) - 1))
-#define BIT(x, n) (((x) >> (n)) & 1u)
-
-typedef void (*t32_builder)(uint32_t insn, struct arm_uop *op);
+#include "decode_common.h"
 
 /* IT-block rules of a row, applied after its builder. */
 enum t32_kind {
@@ -67,23 +58,7 @@ enum t32_kind {
     K_NOT_IN_IT, /* UNPREDICTABLE in an IT block */
 };
 
-struct t32_row {
-    const char *pattern;
-    t32_builder build;
-    arm_uop_fn fn; /* NULL: the builder chooses (the VFP rows) */
-    const char *name;
-    uint8_t flags; /* ARM_UOP_ENDS_BLOCK for instructions that always end a block */
-    uint8_t kind;
-    uint32_t mask, value; /* from pattern, at start-up: fixed bits */
-    uint32_t sbz, sbo;    /* should-be-zero and should-be-one bits */
-};
-
 /* ---- field helpers ---------------------------------------------------------------------- */
-
-static void reject(struct arm_uop *op)
-{
-    op->fn = arm_op_UNDEFINED;
-}
 
 static bool in_it(const struct arm_uop *op)
 {
@@ -120,26 +95,6 @@ static uint8_t reg(uint32_t insn, unsigned lo)
 static uint8_t low_reg(uint32_t insn, unsigned lo)
 {
     return (uint8_t)BITS(insn, lo + 2, lo);
-}
-
-/* DecodeImmShift(type, imm5). */
-static void imm_shift(unsigned type, unsigned imm5, struct arm_uop *op)
-{
-    switch (type) {
-    case 0:
-        op->shift_type = ARM_SHIFT_LSL;
-        op->shift_n = (uint8_t)imm5;
-        break;
-    case 1:
-    case 2:
-        op->shift_type = (uint8_t)type;
-        op->shift_n = (uint8_t)(imm5 == 0 ? 32 : imm5);
-        break;
-    default:
-        op->shift_type = imm5 == 0 ? ARM_SHIFT_RRX : ARM_SHIFT_ROR;
-        op->shift_n = (uint8_t)(imm5 == 0 ? 1 : imm5);
-        break;
-    }
 }
 
 /*
@@ -1175,15 +1130,16 @@ static void b32_vfp(uint32_t insn, struct arm_uop *op)
 
 /* ---- the tables ------------------------------------------------------------------------- */
 
-#define ROWK(pattern, build, name, flags, kind) \
-    {pattern, build, arm_op_##name, #name, flags, kind, 0, 0, 0, 0}
+#define ROWK(pattern_, build_, name_, flags_, kind_)                                      \
+    {.pattern = pattern_, .build = build_, .fn = arm_op_##name_, .name = #name_,           \
+     .flags = flags_, .kind = kind_}
 #define ROW(pattern, build, name) ROWK(pattern, build, name, 0, K_PLAIN)
 #define ROW_END(pattern, build, name) ROWK(pattern, build, name, ARM_UOP_ENDS_BLOCK, K_PLAIN)
 #define ROW_BR(pattern, build, name) ROWK(pattern, build, name, ARM_UOP_ENDS_BLOCK, K_BRANCH)
 #define ROW_NIT(pattern, build, name, flags) ROWK(pattern, build, name, flags, K_NOT_IN_IT)
-#define ROW_VFP(pattern) {pattern, b32_vfp, NULL, "VFP", 0, K_PLAIN, 0, 0, 0, 0}
+#define ROW_VFP(pattern_) {.pattern = pattern_, .build = b32_vfp, .name = "VFP", .kind = K_PLAIN}
 
-static struct t32_row t16_rows[] = {
+static struct arm_decode_row t16_rows[] = {
     /* -- shift (immediate), add, subtract, move, compare (00xxxx) ------------------------- */
     ROW("0000 0iii iimm mddd", b16_shift_imm, MOV_reg), /* LSL; MOVS Rd, Rm when imm5 = 0 */
     ROW("0000 1iii iimm mddd", b16_shift_imm, MOV_reg), /* LSR */
@@ -1316,7 +1272,7 @@ static struct t32_row t16_rows[] = {
     ROW("1111 100" u0 " nnnn tttt 1puw iiii iiii", b32_ls_imm8, name##_imm),              \
     ROW("1111 100" u0 " nnnn tttt 0000 00ii mmmm", b32_ls_reg, name##_reg)
 
-static struct t32_row t32_rows[] = {
+static struct arm_decode_row t32_rows[] = {
     /* -- load/store multiple (1110 100xx0) ------------------------------------------------ */
     ROW("1110 1000 00w0 (1)(1)(0)(1) (1)(1)(0)(0) (0)(0)(0)(0) (0)(0)(0)m mmmm", b32_srs, SRS),
     ROW_BR("1110 1000 00w1 nnnn (1)(1)(0)(0) (0)(0)(0)(0) (0)(0)(0)(0) (0)(0)(0)(0)", b32_rfe,
@@ -1549,67 +1505,25 @@ static struct t32_row t32_rows[] = {
 static uint16_t t16_index[64][N16 + 1];
 static uint16_t t32_index[64][N32 + 1];
 
-static void parse_pattern(struct t32_row *row, unsigned width)
-{
-    struct arm_pattern pat;
-    if (!arm_pattern_parse(row->pattern, width, &pat)) {
-        fprintf(stderr, "coremu: decode_t32: bad pattern for %s: \"%s\"\n", row->name, row->pattern);
-        abort();
-    }
-    row->mask = pat.mask;
-    row->value = pat.value;
-    row->sbz = pat.sbz;
-    row->sbo = pat.sbo;
-}
-
 /* Runs before main(), hence before any core thread decodes. */
 __attribute__((constructor)) static void t32_init(void)
 {
-    for (size_t i = 0; i < N16; i++) {
-        parse_pattern(&t16_rows[i], 16);
-    }
-    for (size_t i = 0; i < N32; i++) {
-        parse_pattern(&t32_rows[i], 32);
-    }
+    arm_decode_parse_rows(t16_rows, N16, 16, "decode_t32");
+    arm_decode_parse_rows(t32_rows, N32, 32, "decode_t32");
     for (uint32_t key = 0; key < 64; key++) {
-        size_t n = 0;
-        uint32_t bits = key << 10;
-        for (size_t i = 0; i < N16; i++) {
-            const struct t32_row *row = &t16_rows[i];
-            if ((bits & row->mask & 0xfc00u) == (row->value & 0xfc00u)) {
-                t16_index[key][n++] = (uint16_t)i;
-            }
-        }
-        t16_index[key][n] = UINT16_MAX;
-        n = 0;
-        bits = ((key & 0x3eu) << 23) | ((key & 1u) << 15);
-        for (size_t i = 0; i < N32; i++) {
-            const struct t32_row *row = &t32_rows[i];
-            if ((bits & row->mask & T32_KEY_MASK) == (row->value & T32_KEY_MASK)) {
-                t32_index[key][n++] = (uint16_t)i;
-            }
-        }
-        t32_index[key][n] = UINT16_MAX;
+        arm_decode_bucket(t16_rows, N16, key << 10, 0xfc00u, t16_index[key]);
+        arm_decode_bucket(t32_rows, N32, ((key & 0x3eu) << 23) | ((key & 1u) << 15),
+                          T32_KEY_MASK, t32_index[key]);
     }
 }
 
-static const struct t32_row *t32_lookup(uint32_t insn, unsigned len)
+static const struct arm_decode_row *t32_lookup(uint32_t insn, unsigned len)
 {
     if (len == 2) {
         insn &= 0xffffu;
-        for (const uint16_t *i = t16_index[T16_KEY(insn)]; *i != UINT16_MAX; i++) {
-            if ((insn & t16_rows[*i].mask) == t16_rows[*i].value) {
-                return &t16_rows[*i];
-            }
-        }
-        return NULL;
+        return arm_decode_find(t16_rows, t16_index[T16_KEY(insn)], insn);
     }
-    for (const uint16_t *i = t32_index[T32_KEY(insn)]; *i != UINT16_MAX; i++) {
-        if ((insn & t32_rows[*i].mask) == t32_rows[*i].value) {
-            return &t32_rows[*i];
-        }
-    }
-    return NULL;
+    return arm_decode_find(t32_rows, t32_index[T32_KEY(insn)], insn);
 }
 
 void arm_decode_t32(uint32_t pc, uint32_t insn, unsigned len, uint8_t itstate,
@@ -1623,30 +1537,20 @@ void arm_decode_t32(uint32_t pc, uint32_t insn, unsigned len, uint8_t itstate,
     op->flags = ARM_UOP_THUMB;
     op->cond = (uint8_t)((itstate & 0xf) != 0 ? itstate >> 4 : 0xe);
 
-    const struct t32_row *row = t32_lookup(insn, len);
-    if (row == NULL) {
-        op->fn = arm_op_UNDEFINED;
-    } else {
-        op->fn = row->fn;
-        op->flags |= row->flags;
-        if (row->build != NULL) {
-            row->build(insn, op);
-        }
+    const struct arm_decode_row *row = t32_lookup(insn, len);
+    if (arm_decode_apply(row, insn, op)) {
         if (row->kind == K_BRANCH) {
             writes_pc(op);
         } else if (row->kind == K_NOT_IN_IT && in_it(op)) {
             reject(op);
         }
     }
-    if (op->fn == arm_op_UNDEFINED) {
-        op->flags |= ARM_UOP_ENDS_BLOCK;
-    }
+    arm_decode_finish(op);
 }
 
 uint32_t arm_t32_canonical(uint32_t insn, unsigned len)
 {
-    const struct t32_row *row = t32_lookup(insn, len);
-    return row == NULL ? insn : (insn & ~row->sbz) | row->sbo;
+    return arm_decode_canonical(t32_lookup(insn, len), insn);
 }
 
 const char *arm_t32_handler_name(arm_uop_fn fn)
@@ -1654,15 +1558,6 @@ const char *arm_t32_handler_name(arm_uop_fn fn)
     if (fn == arm_op_UNDEFINED) {
         return "UNDEFINED";
     }
-    for (size_t i = 0; i < N16; i++) {
-        if (t16_rows[i].fn == fn) {
-            return t16_rows[i].name;
-        }
-    }
-    for (size_t i = 0; i < N32; i++) {
-        if (t32_rows[i].fn == fn) {
-            return t32_rows[i].name;
-        }
-    }
-    return NULL;
+    const char *name = arm_decode_name(t16_rows, N16, fn);
+    return name != NULL ? name : arm_decode_name(t32_rows, N32, fn);
 }

@@ -333,11 +333,6 @@ void arm_code_written(struct arm_cpu *cpu, uint32_t pa)
 
 /* ---- building blocks ---------------------------------------------------------------------- */
 
-/* Weak: the standalone test of the executor (tests/run-test-system.sh) links this file with a
- * fake decoder and without the handlers; there the builder keeps the decoder's handlers. */
-extern bool arm_dp_specialise(struct arm_uop *op) __attribute__((weak));
-extern bool arm_ldst_specialise(struct arm_uop *op) __attribute__((weak));
-
 static enum arm_uop_result op_undefined(struct arm_cpu *cpu, const struct arm_uop *op)
 {
     arm_undefined(cpu, op);
@@ -495,7 +490,7 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
         }
         /* The decoders' general handlers, swapped for faster equivalents where the operands
          * allow (ops_dp.c, ops_ldst.c). */
-        if (arm_dp_specialise && !arm_dp_specialise(op)) {
+        if (!arm_dp_specialise(op)) {
             arm_ldst_specialise(op);
         }
         if (log_asm) {

@@ -403,32 +403,53 @@ static struct fp_wide wide_mul(const struct fp_unpacked *a, const struct fp_unpa
     return r;
 }
 
+/* The two operands of FPAdd, FPMul and FPDiv, unpacked, with what their special cases test. */
+struct fp_operands {
+    struct fp_unpacked v[2];
+    bool inf1, inf2, zero1, zero2;
+};
+
+/* Unpacks op1 and op2 into *o; true, with the result in *result, when a NaN operand decides
+ * it (FPProcessNaNs). */
+static bool fp_operands(uint64_t op1, uint64_t op2, unsigned n, uint32_t *fpscr,
+                        struct fp_operands *o, uint64_t *result)
+{
+    uint64_t x[2] = {op1, op2};
+    o->v[0] = fp_unpack(op1, n, fpscr);
+    o->v[1] = fp_unpack(op2, n, fpscr);
+    if (fp_process_nans3(o->v, x, 2, n, fpscr, result)) {
+        return true;
+    }
+    o->inf1 = o->v[0].type == FP_INFINITY;
+    o->inf2 = o->v[1].type == FP_INFINITY;
+    o->zero1 = o->v[0].type == FP_ZERO;
+    o->zero2 = o->v[1].type == FP_ZERO;
+    return false;
+}
+
 static uint64_t fp_add(uint64_t op1, uint64_t op2, bool subtract, unsigned n, uint32_t *fpscr)
 {
-    uint64_t x[2] = { op1, op2 };
-    struct fp_unpacked v[2] = { fp_unpack(op1, n, fpscr), fp_unpack(op2, n, fpscr) };
+    struct fp_operands o;
     uint64_t result;
-    if (fp_process_nans3(v, x, 2, n, fpscr, &result)) {
+    if (fp_operands(op1, op2, n, fpscr, &o, &result)) {
         return result;
     }
     /* FPSub is FPAdd with the second operand's sign flipped once NaNs are out of the way. */
-    bool sign1 = v[0].sign, sign2 = v[1].sign != subtract;
-    bool inf1 = v[0].type == FP_INFINITY, inf2 = v[1].type == FP_INFINITY;
-    bool zero1 = v[0].type == FP_ZERO, zero2 = v[1].type == FP_ZERO;
-    if (inf1 && inf2 && sign1 != sign2) {
+    bool sign1 = o.v[0].sign, sign2 = o.v[1].sign != subtract;
+    if (o.inf1 && o.inf2 && sign1 != sign2) {
         *fpscr |= ARM_FPSCR_IOC;
         return fp_default_nan(n);
     }
-    if ((inf1 && !sign1) || (inf2 && !sign2)) {
+    if ((o.inf1 && !sign1) || (o.inf2 && !sign2)) {
         return fp_infinity(false, n);
     }
-    if (inf1 || inf2) {
+    if (o.inf1 || o.inf2) {
         return fp_infinity(true, n);
     }
-    if (zero1 && zero2 && sign1 == sign2) {
+    if (o.zero1 && o.zero2 && sign1 == sign2) {
         return fp_zero(sign1, n);
     }
-    struct fp_wide r = wide_add(wide_from(&v[0], false), wide_from(&v[1], subtract));
+    struct fp_wide r = wide_add(wide_from(&o.v[0], false), wide_from(&o.v[1], subtract));
     if (r.m == 0) {
         return fp_exact_zero(n, *fpscr);
     }
@@ -437,26 +458,23 @@ static uint64_t fp_add(uint64_t op1, uint64_t op2, bool subtract, unsigned n, ui
 
 static uint64_t fp_mul(uint64_t op1, uint64_t op2, unsigned n, uint32_t *fpscr)
 {
-    uint64_t x[2] = { op1, op2 };
-    struct fp_unpacked v[2] = { fp_unpack(op1, n, fpscr), fp_unpack(op2, n, fpscr) };
+    struct fp_operands o;
     uint64_t result;
-    if (fp_process_nans3(v, x, 2, n, fpscr, &result)) {
+    if (fp_operands(op1, op2, n, fpscr, &o, &result)) {
         return result;
     }
-    bool inf1 = v[0].type == FP_INFINITY, inf2 = v[1].type == FP_INFINITY;
-    bool zero1 = v[0].type == FP_ZERO, zero2 = v[1].type == FP_ZERO;
-    bool sign = v[0].sign != v[1].sign;
-    if ((inf1 && zero2) || (zero1 && inf2)) {
+    bool sign = o.v[0].sign != o.v[1].sign;
+    if ((o.inf1 && o.zero2) || (o.zero1 && o.inf2)) {
         *fpscr |= ARM_FPSCR_IOC;
         return fp_default_nan(n);
     }
-    if (inf1 || inf2) {
+    if (o.inf1 || o.inf2) {
         return fp_infinity(sign, n);
     }
-    if (zero1 || zero2) {
+    if (o.zero1 || o.zero2) {
         return fp_zero(sign, n);
     }
-    struct fp_wide r = wide_mul(&v[0], &v[1], false);
+    struct fp_wide r = wide_mul(&o.v[0], &o.v[1], false);
     return fp_round_wide(r.sign, r.exp, r.m, n, fpscr);
 }
 
@@ -508,33 +526,30 @@ static uint64_t fp_muladd(uint64_t addend, uint64_t op1, uint64_t op2, unsigned 
 
 static uint64_t fp_div(uint64_t op1, uint64_t op2, unsigned n, uint32_t *fpscr)
 {
-    uint64_t x[2] = { op1, op2 };
-    struct fp_unpacked v[2] = { fp_unpack(op1, n, fpscr), fp_unpack(op2, n, fpscr) };
+    struct fp_operands o;
     uint64_t result;
-    if (fp_process_nans3(v, x, 2, n, fpscr, &result)) {
+    if (fp_operands(op1, op2, n, fpscr, &o, &result)) {
         return result;
     }
-    bool inf1 = v[0].type == FP_INFINITY, inf2 = v[1].type == FP_INFINITY;
-    bool zero1 = v[0].type == FP_ZERO, zero2 = v[1].type == FP_ZERO;
-    bool sign = v[0].sign != v[1].sign;
-    if ((inf1 && inf2) || (zero1 && zero2)) {
+    bool sign = o.v[0].sign != o.v[1].sign;
+    if ((o.inf1 && o.inf2) || (o.zero1 && o.zero2)) {
         *fpscr |= ARM_FPSCR_IOC;
         return fp_default_nan(n);
     }
-    if (inf1 || zero2) {
-        if (!inf1) {
+    if (o.inf1 || o.zero2) {
+        if (!o.inf1) {
             *fpscr |= ARM_FPSCR_DZC;
         }
         return fp_infinity(sign, n);
     }
-    if (zero1 || inf2) {
+    if (o.zero1 || o.inf2) {
         return fp_zero(sign, n);
     }
     /* q = sig1 * 2^64 / sig2 lies in (2^63, 2^65): at least 64 significant bits. */
-    u128 num = (u128)v[0].sig << 64;
-    u128 q = num / v[1].sig;
-    bool rem = q * v[1].sig != num;
-    return fp_round_wide(sign, v[0].exp - v[1].exp + 61, q | rem, n, fpscr);
+    u128 num = (u128)o.v[0].sig << 64;
+    u128 q = num / o.v[1].sig;
+    bool rem = q * o.v[1].sig != num;
+    return fp_round_wide(sign, o.v[0].exp - o.v[1].exp + 61, q | rem, n, fpscr);
 }
 
 /* floor(sqrt(x)) for x < 2^128, bit by bit from the top. */

@@ -4,23 +4,12 @@
 # arm-none-eabi-gcc are installed — a replay of reference results computed by a bare-metal
 # Cortex-A15 program under qemu-system-arm (a test-time oracle only).
 # Usage: run-test-vfp.sh [builddir-with-config.h]
-set -e
-here=$(cd "$(dirname "$0")" && pwd)
-arm=$(dirname "$here")
-top=$(dirname "$(dirname "$arm")")
-work=$(mktemp -d "${TMPDIR:-/tmp}/test-vfp.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-if [ -n "$1" ] && [ -f "$1/config.h" ]; then
-    cfg=$1
-else
-    cfg=$work
-    : > "$work/config.h"
-fi
+name=vfp
+. "$(cd "$(dirname "$0")" && pwd)/run-test-common.sh"
 
 ${CC:-gcc} -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -Werror -frounding-math \
     -D_GNU_SOURCE -I"$top/include" -I"$arm" -I"$cfg" -o "$work/test_vfp" \
-    "$here/test_vfp.c" "$arm/decode_vfp.c" "$arm/ops_vfp.c" -lm
+    "$here/test_vfp.c" "$here/stub_mem.c" "$arm/decode_vfp.c" "$arm/ops_vfp.c" -lm
 
 ref=
 ARM_CC=${ARM_CC:-arm-none-eabi-gcc}

@@ -20,24 +20,19 @@
  *       runs Thumb-specific semantic checks through the real handlers on a stub CPU.
  */
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode_check.h"
 #include "ops.h"
-
-/* ==== stubs for the rest of the CPU ========================================================= */
-
 #include "stub_cpu.h"
 
 /* ==== decoder cross-check against objdump =================================================== */
 
-/* objdump mnemonic (condition and .w/.n stripped) -> handlers that may implement it. */
-static const struct {
-    const char *mnemonic;
-    const char *handlers;
-} name_map[] = {
+/* objdump mnemonic (condition and .w/.n stripped) -> handlers that may implement it, where they
+ * differ from A32 (decode_check.c has the mnemonics both share). */
+static const struct dc_name name_map[] = {
 #define DP2(m, H) {m, H "_imm " H "_reg"}, {m "s", H "_imm " H "_reg"}
     DP2("and", "AND"), DP2("eor", "EOR"), DP2("rsb", "RSB"), DP2("adc", "ADC"),
     DP2("sbc", "SBC"), DP2("orr", "ORR"), DP2("orn", "ORN"), DP2("bic", "BIC"),
@@ -47,71 +42,18 @@ static const struct {
     {"adr", "ADR"}, {"neg", "RSB_imm"}, {"negs", "RSB_imm"},
     {"tst", "TST_imm TST_reg"}, {"teq", "TEQ_imm TEQ_reg"}, {"cmp", "CMP_imm CMP_reg"},
     {"cmn", "CMN_imm CMN_reg"},
-    {"mov", "MOV_imm MOV_reg"}, {"movs", "MOV_imm MOV_reg"},
-    {"lsl", "MOV_reg MOV_rsr"}, {"lsls", "MOV_reg MOV_rsr"}, {"lsr", "MOV_reg MOV_rsr"},
-    {"lsrs", "MOV_reg MOV_rsr"}, {"asr", "MOV_reg MOV_rsr"}, {"asrs", "MOV_reg MOV_rsr"},
-    {"ror", "MOV_reg MOV_rsr"}, {"rors", "MOV_reg MOV_rsr"}, {"rrx", "MOV_reg"},
-    {"rrxs", "MOV_reg"},
-    {"movw", "MOVW"}, {"movt", "MOVT"},
-    {"bfc", "BFC"}, {"bfi", "BFI"}, {"sbfx", "SBFX"}, {"ubfx", "UBFX"}, {"clz", "CLZ"},
-    {"rev", "REV"}, {"rev16", "REV16"}, {"revsh", "REVSH"}, {"rbit", "RBIT"},
-    {"sxtb", "SXTB"}, {"sxth", "SXTH"}, {"sxtb16", "SXTB16"}, {"uxtb", "UXTB"},
-    {"uxth", "UXTH"}, {"uxtb16", "UXTB16"}, {"sxtab", "SXTAB"}, {"sxtah", "SXTAH"},
-    {"sxtab16", "SXTAB16"}, {"uxtab", "UXTAB"}, {"uxtah", "UXTAH"}, {"uxtab16", "UXTAB16"},
-    {"pkhbt", "PKHBT"}, {"pkhtb", "PKHTB"}, {"sel", "SEL"}, {"usad8", "USAD8"},
-    {"usada8", "USADA8"},
-    {"mul", "MUL"}, {"muls", "MUL"}, {"mla", "MLA"}, {"mls", "MLS"},
-    {"umull", "UMULL"}, {"umlal", "UMLAL"}, {"smull", "SMULL"}, {"smlal", "SMLAL"},
-    {"umaal", "UMAAL"},
-    {"smulbb", "SMULxy"}, {"smulbt", "SMULxy"}, {"smultb", "SMULxy"}, {"smultt", "SMULxy"},
-    {"smlabb", "SMLAxy"}, {"smlabt", "SMLAxy"}, {"smlatb", "SMLAxy"}, {"smlatt", "SMLAxy"},
-    {"smlalbb", "SMLALxy"}, {"smlalbt", "SMLALxy"}, {"smlaltb", "SMLALxy"},
-    {"smlaltt", "SMLALxy"}, {"smulwb", "SMULWy"}, {"smulwt", "SMULWy"}, {"smlawb", "SMLAWy"},
-    {"smlawt", "SMLAWy"},
-    {"smuad", "SMUAD"}, {"smuadx", "SMUAD"}, {"smusd", "SMUSD"}, {"smusdx", "SMUSD"},
-    {"smlad", "SMLAD"}, {"smladx", "SMLAD"}, {"smlsd", "SMLSD"}, {"smlsdx", "SMLSD"},
-    {"smlald", "SMLALD"}, {"smlaldx", "SMLALD"}, {"smlsld", "SMLSLD"}, {"smlsldx", "SMLSLD"},
-    {"smmul", "SMMUL"}, {"smmulr", "SMMUL"}, {"smmla", "SMMLA"}, {"smmlar", "SMMLA"},
-    {"smmls", "SMMLS"}, {"smmlsr", "SMMLS"}, {"sdiv", "SDIV"}, {"udiv", "UDIV"},
-#define PAR6(p, P)                                                                         \
-    {p "add16", P "ADD16"}, {p "asx", P "ASX"}, {p "sax", P "SAX"}, {p "sub16", P "SUB16"}, \
-        {p "add8", P "ADD8"}, {p "sub8", P "SUB8"}
-    PAR6("s", "S"), PAR6("q", "Q"), PAR6("sh", "SH"), PAR6("u", "U"), PAR6("uq", "UQ"),
-    PAR6("uh", "UH"),
-    {"qadd", "QADD"}, {"qsub", "QSUB"}, {"qdadd", "QDADD"}, {"qdsub", "QDSUB"},
-    {"ssat", "SSAT"}, {"usat", "USAT"}, {"ssat16", "SSAT16"}, {"usat16", "USAT16"},
-    {"ldr", "LDR_imm LDR_reg LDR_lit"}, {"ldrb", "LDRB_imm LDRB_reg LDRB_lit"},
-    {"ldrh", "LDRH_imm LDRH_reg LDRH_lit"}, {"ldrsb", "LDRSB_imm LDRSB_reg LDRSB_lit"},
-    {"ldrsh", "LDRSH_imm LDRSH_reg LDRSH_lit"}, {"ldrd", "LDRD_imm LDRD_lit"},
-    {"str", "STR_imm STR_reg"}, {"strb", "STRB_imm STRB_reg"}, {"strh", "STRH_imm STRH_reg"},
-    {"strd", "STRD_imm"},
+    {"ldrd", "LDRD_imm LDRD_lit"}, {"strd", "STRD_imm"},
     {"ldrt", "LDRT_imm"}, {"ldrbt", "LDRBT_imm"}, {"ldrht", "LDRHT_imm"},
     {"ldrsbt", "LDRSBT_imm"}, {"ldrsht", "LDRSHT_imm"}, {"strt", "STRT_imm"},
     {"strbt", "STRBT_imm"}, {"strht", "STRHT_imm"},
-    {"ldm", "LDM"}, {"ldmia", "LDM"}, {"ldmfd", "LDM"}, {"ldmdb", "LDMDB"},
-    {"ldmea", "LDMDB"}, {"stm", "STM"}, {"stmia", "STM"}, {"stmea", "STM"},
-    {"stmdb", "STMDB"}, {"stmfd", "STMDB"}, {"push", "STMDB STR_imm"}, {"pop", "LDM LDR_imm"},
-    {"ldrex", "LDREX"}, {"ldrexb", "LDREXB"}, {"ldrexh", "LDREXH"}, {"ldrexd", "LDREXD"},
-    {"strex", "STREX"}, {"strexb", "STREXB"}, {"strexh", "STREXH"}, {"strexd", "STREXD"},
-    {"clrex", "CLREX"}, {"tbb", "TBB"}, {"tbh", "TBH"}, {"cbz", "CBZ"}, {"cbnz", "CBNZ"},
-    {"b", "B"}, {"bl", "BL"}, {"blx", "BLX_imm BLX_reg"}, {"bx", "BX"}, {"bxj", "BX"},
-    {"svc", "SVC"}, {"bkpt", "BKPT"}, {"udf", "UDF"}, {"hvc", "HVC"}, {"smc", "SMC"},
-    {"cps", "CPS"}, {"cpsie", "CPS"}, {"cpsid", "CPS"}, {"setend", "SETEND"},
+    {"tbb", "TBB"}, {"tbh", "TBH"}, {"cbz", "CBZ"}, {"cbnz", "CBNZ"},
     {"srsdb", "SRS"}, {"srsia", "SRS"}, {"srs", "SRS"}, {"srsea", "SRS"}, {"srsfd", "SRS"},
     {"rfedb", "RFE"}, {"rfeia", "RFE"}, {"rfe", "RFE"}, {"rfeea", "RFE"}, {"rfefd", "RFE"},
-    {"mrs", "MRS"}, {"msr", "MSR_reg"},
+    {"msr", "MSR_reg"},
     {"subs pc, lr", "SUB_imm"}, {"eret", "SUB_imm"},
-    {"dmb", "DMB"}, {"dsb", "DSB"}, {"isb", "ISB"},
-    {"nop", "NOP MOV_reg"}, {"yield", "YIELD"}, {"wfe", "WFE"}, {"wfi", "WFI"}, {"sev", "SEV"},
-    {"dbg", "DBG"}, {"it", "IT"},
-    {"pld", "PLD"}, {"pldw", "PLD"}, {"pli", "PLI"},
-    /* ARMv8 hints and DSB options: unallocated hints (NOP) and DSB SY on ARMv7 */
-    {"sevl", "NOP"}, {"csdb", "NOP"}, {"esb", "NOP"}, {"ssbb", "DSB"}, {"pssbb", "DSB"},
-    {"dfb", "DSB"},
+    {"it", "IT"},
     /* ARMv8 and ThumbEE additions: UNDEFINED here */
-    {"hlt", "UNDEFINED"}, {"crc32b", "UNDEFINED"}, {"crc32h", "UNDEFINED"},
-    {"crc32w", "UNDEFINED"}, {"crc32cb", "UNDEFINED"}, {"crc32ch", "UNDEFINED"},
-    {"crc32cw", "UNDEFINED"}, {"sb", "UNDEFINED"}, {"setpan", "UNDEFINED"},
+    {"setpan", "UNDEFINED"},
     {"dcps1", "UNDEFINED"}, {"dcps2", "UNDEFINED"}, {"dcps3", "UNDEFINED"},
     {"enterx", "UNDEFINED"}, {"leavex", "UNDEFINED"},
     {"lda", "UNDEFINED"}, {"ldab", "UNDEFINED"}, {"ldah", "UNDEFINED"},
@@ -156,46 +98,9 @@ static const char *const s_mnemonics[] = {
     "lsl", "lsr", "asr", "ror", "rrx", "mul", "neg", "mla", "umull", "smull", "umlal", "smlal",
 };
 
-static const char *const conds[16] = {"eq", "ne", "cs", "cc", "mi", "pl", "vs", "vc",
-                                      "hi", "ls", "ge", "lt", "gt", "le", "", ""};
-
 static const char *lookup_handlers(const char *mnemonic)
 {
-    for (size_t i = 0; i < sizeof name_map / sizeof name_map[0]; i++) {
-        if (strcmp(name_map[i].mnemonic, mnemonic) == 0) {
-            return name_map[i].handlers;
-        }
-    }
-    return NULL;
-}
-
-static bool word_in(const char *word, const char *list)
-{
-    size_t n = strlen(word);
-    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n) {
-        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ')) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Strips the condition suffix cond (or its alias) from key; false if it has none. */
-static bool strip_cond(char *key, unsigned cond)
-{
-    const char *alias = cond == 2 ? "hs" : cond == 3 ? "lo" : NULL;
-    size_t n = strlen(key);
-    if (n > 2 && (ends_with(key, conds[cond]) || (alias && ends_with(key, alias)))) {
-        key[n - 2] = '\0';
-        return true;
-    }
-    return false;
+    return dc_lookup(name_map, sizeof name_map / sizeof name_map[0], mnemonic);
 }
 
 static uint8_t it_advance(uint8_t it)
@@ -257,29 +162,6 @@ static const char *space_expectation(uint32_t insn, unsigned len)
     return "UNDEFINED";
 }
 
-struct tally {
-    const char *mnemonic;
-    unsigned count;
-    uint32_t example;
-};
-
-static void tally_add(struct tally *t, size_t *n, size_t max, const char *mnemonic,
-                      uint32_t insn)
-{
-    for (size_t i = 0; i < *n; i++) {
-        if (strcmp(t[i].mnemonic, mnemonic) == 0) {
-            t[i].count++;
-            return;
-        }
-    }
-    if (*n < max) {
-        t[*n].mnemonic = strdup(mnemonic);
-        t[*n].count = 1;
-        t[*n].example = insn;
-        (*n)++;
-    }
-}
-
 /* Handlers whose S flag objdump's mnemonic shows. */
 static bool shows_s(const char *handler)
 {
@@ -288,8 +170,8 @@ static bool shows_s(const char *handler)
         strncmp(handler, "CMN", 3) == 0) {
         return false;
     }
-    return ends_with(handler, "_imm") || ends_with(handler, "_reg") ||
-           ends_with(handler, "_rsr") || strcmp(handler, "MUL") == 0;
+    return dc_ends_with(handler, "_imm") || dc_ends_with(handler, "_reg") ||
+           dc_ends_with(handler, "_rsr") || strcmp(handler, "MUL") == 0;
 }
 
 /*
@@ -381,7 +263,7 @@ static unsigned operand_regs(const char *rest, int regs[8], uint32_t *list)
 static const char *order_of(const char *handler)
 {
     for (size_t i = 0; i < sizeof operand_order / sizeof operand_order[0]; i++) {
-        if (word_in(handler, operand_order[i].handlers)) {
+        if (dc_word_in(handler, operand_order[i].handlers)) {
             return operand_order[i].order;
         }
     }
@@ -469,265 +351,200 @@ static bool operand_target(const char *rest, uint32_t *target)
     return true;
 }
 
-static int check_objdump(const char *path, bool strict)
+/* Instructions decoded in IT blocks, and ARMv8-M mnemonics, which objdump is no oracle of. */
+static unsigned in_it, m_skipped;
+/* The IT state in force, as objdump tracks it. */
+static uint8_t objdump_it;
+
+static void check_line(struct dc_run *run, const char *line)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        perror(path);
-        return 2;
+    /* "  addr:\thw1 [hw2] \tmnemonic\toperands" */
+    unsigned addr;
+    const char *tab1 = strchr(line, '\t');
+    if (sscanf(line, " %x:", &addr) != 1 || tab1 == NULL || strchr(line, ':') > tab1) {
+        return;
     }
-    char line[512];
-    unsigned checked = 0, errors = 0, in_it = 0, m_skipped = 0;
-    struct tally rejected[256];
-    size_t nrejected = 0;
-    uint8_t it = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        /* "  addr:\thw1 [hw2] \tmnemonic\toperands" */
-        unsigned addr;
-        char *tab1 = strchr(line, '\t');
-        if (sscanf(line, " %x:", &addr) != 1 || tab1 == NULL || strchr(line, ':') > tab1) {
-            continue;
-        }
-        char *tab2 = strchr(tab1 + 1, '\t');
-        if (tab2 == NULL) {
-            continue;
-        }
-        unsigned hw1, hw2;
-        int nhex = sscanf(tab1 + 1, "%x %x", &hw1, &hw2);
-        size_t hexlen = strcspn(tab1 + 1, " \t");
-        if (nhex < 1 || hexlen != 4) {
-            it = 0; /* data (.word) or ARM code */
-            continue;
-        }
-        unsigned len = (hw1 >> 11) >= 0x1d ? 4 : 2;
-        if (len == 4 && (nhex != 2 || tab2 - tab1 < 10)) {
-            continue;
-        }
-        uint32_t insn = len == 4 ? (hw1 << 16) | hw2 : hw1;
-        char mnem[64] = "", rest[400] = "";
-        sscanf(tab2 + 1, "%63s %399[^\n]", mnem, rest);
-        bool objdump_undef = strstr(line, "UNDEFINED") != NULL || strstr(line, "undefined") ||
-                             strcmp(mnem, ".inst.w") == 0 || strcmp(mnem, ".inst.n") == 0 ||
-                             strcmp(mnem, ".inst") == 0;
-        bool unpredictable = strstr(line, "UNPREDICTABLE") != NULL;
+    const char *tab2 = strchr(tab1 + 1, '\t');
+    if (tab2 == NULL) {
+        return;
+    }
+    unsigned hw1, hw2;
+    int nhex = sscanf(tab1 + 1, "%x %x", &hw1, &hw2);
+    size_t hexlen = strcspn(tab1 + 1, " \t");
+    if (nhex < 1 || hexlen != 4) {
+        objdump_it = 0; /* data (.word) or ARM code */
+        return;
+    }
+    unsigned len = (hw1 >> 11) >= 0x1d ? 4 : 2;
+    if (len == 4 && (nhex != 2 || tab2 - tab1 < 10)) {
+        return;
+    }
+    uint32_t insn = len == 4 ? (hw1 << 16) | hw2 : hw1;
+    char mnem[64] = "", rest[400] = "";
+    sscanf(tab2 + 1, "%63s %399[^\n]", mnem, rest);
+    bool objdump_undef = strstr(line, "UNDEFINED") != NULL || strstr(line, "undefined") ||
+                         strcmp(mnem, ".inst.w") == 0 || strcmp(mnem, ".inst.n") == 0 ||
+                         strcmp(mnem, ".inst") == 0;
+    bool unpredictable = strstr(line, "UNPREDICTABLE") != NULL;
 
-        uint8_t it_here = it;
-        struct arm_uop op;
-        arm_decode_t32(addr, insn, len, it_here, &op);
-        it = is_it(insn, len) && it_here == 0 ? (uint8_t)(insn & 0xff) : it_advance(it_here);
-        if (it_here & 0xf) {
-            in_it++;
-        }
-        const char *got = op.fn == VFP_STUB ? "VFP" : arm_t32_handler_name(op.fn);
-        if (got == NULL) {
-            printf("FAIL %08x: handler with no name\n", insn);
-            errors++;
-            continue;
-        }
-        checked++;
-        if ((op.flags & ARM_UOP_THUMB) == 0 || op.len != len || op.pc != addr ||
-            op.itstate != it_here) {
-            printf("FAIL %08x: pc/len/itstate/THUMB not filled\n", insn);
-            errors++;
-        }
+    uint8_t it_here = objdump_it;
+    struct arm_uop op;
+    arm_decode_t32(addr, insn, len, it_here, &op);
+    objdump_it = is_it(insn, len) && it_here == 0 ? (uint8_t)(insn & 0xff) : it_advance(it_here);
+    if (it_here & 0xf) {
+        in_it++;
+    }
+    const char *got = dc_handler(run, insn, op.fn, arm_t32_handler_name(op.fn));
+    if (got == NULL) {
+        return;
+    }
+    if ((op.flags & ARM_UOP_THUMB) == 0 || op.len != len || op.pc != addr ||
+        op.itstate != it_here) {
+        printf("FAIL %08x: pc/len/itstate/THUMB not filled\n", insn);
+        run->errors++;
+    }
 
-        const char *expected = space_expectation(insn, len);
-        char key[80];
-        snprintf(key, sizeof key, "%s", mnem);
-        if (ends_with(key, ".w") || ends_with(key, ".n")) {
+    const char *expected = space_expectation(insn, len);
+    char key[80];
+    snprintf(key, sizeof key, "%s", mnem);
+    if (dc_ends_with(key, ".w") || dc_ends_with(key, ".n")) {
+        key[strlen(key) - 2] = '\0';
+    }
+    bool cond_ok = true;
+    if (expected == NULL && !objdump_undef && is_m_profile(key)) {
+        m_skipped++;
+        return;
+    }
+    expected = dc_settled(expected, objdump_undef, mnem);
+    if (expected == NULL) {
+        if (strncmp(key, "it", 2) == 0 && strspn(key + 2, "te") == strlen(key + 2) &&
+            strlen(key) <= 5) {
+            key[2] = '\0';
+        } else if (op.cond < 0xe && strcmp(got, "UNDEFINED") != 0) {
+            cond_ok = dc_strip_cond(key, op.cond);
+        } else if ((it_here & 0xf) && op.cond < 0xe) {
+            /* rejected in an IT block: objdump shows the condition, unless the mnemonic
+             * is an unconditional one (HLT) */
+            char bare[80];
+            snprintf(bare, sizeof bare, "%s", key);
+            if (dc_strip_cond(bare, op.cond) && lookup_handlers(bare) != NULL) {
+                strcpy(key, bare);
+            }
+        } else if ((it_here & 0xf) && lookup_handlers(key) == NULL && dc_ends_with(key, "al")) {
             key[strlen(key) - 2] = '\0';
         }
-        bool cond_ok = true;
-        if (expected == NULL && !objdump_undef && is_m_profile(key)) {
-            m_skipped++;
-            continue;
+        if (strcmp(key, "subs") == 0 && strncmp(rest, "pc, lr", 6) == 0) {
+            strcpy(key, "subs pc, lr");
         }
-        if (expected == NULL && objdump_undef) {
-            expected = "UNDEFINED UDF";
-        } else if (expected == NULL && mnem[0] == 'v') {
-            expected = "VFP";
-        } else if (expected == NULL) {
-            if (strncmp(key, "it", 2) == 0 && strspn(key + 2, "te") == strlen(key + 2) &&
-                strlen(key) <= 5) {
-                key[2] = '\0';
-            } else if (op.cond < 0xe && strcmp(got, "UNDEFINED") != 0) {
-                cond_ok = strip_cond(key, op.cond);
-            } else if ((it_here & 0xf) && op.cond < 0xe) {
-                /* rejected in an IT block: objdump shows the condition, unless the mnemonic
-                 * is an unconditional one (HLT) */
-                char bare[80];
-                snprintf(bare, sizeof bare, "%s", key);
-                if (strip_cond(bare, op.cond) && lookup_handlers(bare) != NULL) {
-                    strcpy(key, bare);
-                }
-            } else if ((it_here & 0xf) && lookup_handlers(key) == NULL && ends_with(key, "al")) {
-                key[strlen(key) - 2] = '\0';
-            }
-            if (strcmp(key, "subs") == 0 && strncmp(rest, "pc, lr", 6) == 0) {
-                strcpy(key, "subs pc, lr");
-            }
-            expected = lookup_handlers(key);
-            /* LDRT and friends with Rn = PC are the literal loads (objdump shows the T form) */
-            if (expected != NULL && ends_with(key, "t") && strstr(rest, "[pc") != NULL &&
-                strncmp(key, "ldr", 3) == 0) {
-                expected = strstr(expected, "LDRSB") ? "LDRSB_lit" : strstr(expected, "LDRSH")
-                           ? "LDRSH_lit" : strstr(expected, "LDRB") ? "LDRB_lit" : strstr(
-                           expected, "LDRH") ? "LDRH_lit" : "LDR_lit";
-            }
-            if (expected == NULL) {
-                printf("FAIL %04x%s%04x: objdump mnemonic \"%s\" (%s) is not in the map; "
-                       "decoded as %s\n", len == 4 ? insn >> 16 : insn, len == 4 ? " " : "",
-                       len == 4 ? insn & 0xffff : 0, mnem, key, got);
-                errors++;
+        expected = lookup_handlers(key);
+        /* LDRT and friends with Rn = PC are the literal loads (objdump shows the T form) */
+        if (expected != NULL && dc_ends_with(key, "t") && strstr(rest, "[pc") != NULL &&
+            strncmp(key, "ldr", 3) == 0) {
+            expected = strstr(expected, "LDRSB")   ? "LDRSB_lit"
+                       : strstr(expected, "LDRSH") ? "LDRSH_lit"
+                       : strstr(expected, "LDRB")  ? "LDRB_lit"
+                       : strstr(expected, "LDRH")  ? "LDRH_lit"
+                                                   : "LDR_lit";
+        }
+        if (expected == NULL) {
+            printf("FAIL %04x%s%04x: objdump mnemonic \"%s\" (%s) is not in the map; "
+                   "decoded as %s\n",
+                   len == 4 ? insn >> 16 : insn, len == 4 ? " " : "", len == 4 ? insn & 0xffff : 0,
+                   mnem, key, got);
+            run->errors++;
+            return;
+        }
+    }
+    char where[16];
+    snprintf(where, sizeof where, " (it %02x)", it_here);
+    if (!dc_judge(run, got, expected, key, insn, unpredictable, where, mnem, rest)) {
+        return;
+    }
+    if (strcmp(got, "UNDEFINED") == 0 || strcmp(got, "VFP") == 0) {
+        return;
+    }
+    /* The condition objdump shows, the flag setting, targets and immediates. */
+    if (!cond_ok) {
+        printf("FAIL %08x (it %02x): %s: decoded condition %s not shown\n", insn, it_here, mnem,
+               dc_conds[op.cond]);
+        run->errors++;
+    }
+    if (shows_s(got) && strcmp(key, "subs pc, lr") != 0) {
+        for (size_t i = 0; i < sizeof s_mnemonics / sizeof s_mnemonics[0]; i++) {
+            size_t n = strlen(s_mnemonics[i]);
+            if (strncmp(key, s_mnemonics[i], n) != 0 || strlen(key) > n + 1 ||
+                (key[n] != '\0' && key[n] != 's')) {
                 continue;
             }
-        }
-        if (!word_in(got, expected)) {
-            if (strcmp(got, "UNDEFINED") == 0 && (unpredictable || !strict)) {
-                /* A deliberate rejection of an UNPREDICTABLE encoding. */
-                tally_add(rejected, &nrejected, 256, key, insn);
-                continue;
+            bool want = key[n] == 's';
+            if (want != ((op.flags & ARM_UOP_S) != 0)) {
+                printf("FAIL %08x (it %02x): %s: S = %d\n", insn, it_here, mnem, !want);
+                run->errors++;
             }
-            printf("FAIL %08x (it %02x): %s %s -> %s, expected one of: %s\n", insn, it_here,
-                   mnem, rest, got, expected);
-            errors++;
-            continue;
-        }
-        if (strcmp(got, "UNDEFINED") == 0 || strcmp(got, "VFP") == 0) {
-            continue;
-        }
-        /* The condition objdump shows, the flag setting, targets and immediates. */
-        if (!cond_ok) {
-            printf("FAIL %08x (it %02x): %s: decoded condition %s not shown\n", insn, it_here,
-                   mnem, conds[op.cond]);
-            errors++;
-        }
-        if (shows_s(got) && strcmp(key, "subs pc, lr") != 0) {
-            for (size_t i = 0; i < sizeof s_mnemonics / sizeof s_mnemonics[0]; i++) {
-                size_t n = strlen(s_mnemonics[i]);
-                if (strncmp(key, s_mnemonics[i], n) != 0 || strlen(key) > n + 1 ||
-                    (key[n] != '\0' && key[n] != 's')) {
-                    continue;
-                }
-                bool want = key[n] == 's';
-                if (want != ((op.flags & ARM_UOP_S) != 0)) {
-                    printf("FAIL %08x (it %02x): %s: S = %d\n", insn, it_here, mnem, !want);
-                    errors++;
-                }
-                break;
-            }
-        }
-        if (!operands_match(got, key, rest, &op)) {
-            printf("FAIL %08x: %s %s: registers d%u n%u m%u a%u s%u list %#x\n", insn, mnem,
-                   rest, op.rd, op.rn, op.rm, op.ra, op.rs, op.imm);
-            errors++;
-        }
-        uint32_t target;
-        if ((strcmp(got, "B") == 0 || strcmp(got, "BL") == 0 || strcmp(got, "BLX_imm") == 0 ||
-             strcmp(got, "CBZ") == 0 || strcmp(got, "CBNZ") == 0) &&
-            operand_target(rest, &target) && target != op.imm) {
-            printf("FAIL %08x: %s %s: target %08x\n", insn, mnem, rest, op.imm);
-            errors++;
-        }
-        const char *hash = strchr(rest, '#');
-        if (len == 4 && (insn & 0xfa008000u) == 0xf0000000u && ends_with(got, "_imm") &&
-            hash != NULL && strtoul(hash + 1, NULL, 0) != op.imm) {
-            printf("FAIL %08x: %s %s: immediate %#x\n", insn, mnem, rest, op.imm);
-            errors++;
+            break;
         }
     }
-    fclose(f);
-    if (nrejected > 0) {
-        printf("encodings objdump prints that the decoder treats as UNDEFINED "
-               "(UNPREDICTABLE cases):\n");
-        for (size_t i = 0; i < nrejected; i++) {
-            printf("  %-12s %6u  e.g. %08x\n", rejected[i].mnemonic, rejected[i].count,
-                   rejected[i].example);
-        }
+    if (!operands_match(got, key, rest, &op)) {
+        printf("FAIL %08x: %s %s: registers d%u n%u m%u a%u s%u list %#x\n", insn, mnem, rest,
+               op.rd, op.rn, op.rm, op.ra, op.rs, op.imm);
+        run->errors++;
     }
-    printf("%s: %u instructions checked (%u in IT blocks; %u ARMv8-M mnemonics not judged), "
-           "%u errors\n", path, checked, in_it, m_skipped, errors);
-    return errors != 0;
+    uint32_t target;
+    if ((strcmp(got, "B") == 0 || strcmp(got, "BL") == 0 || strcmp(got, "BLX_imm") == 0 ||
+         strcmp(got, "CBZ") == 0 || strcmp(got, "CBNZ") == 0) &&
+        operand_target(rest, &target) && target != op.imm) {
+        printf("FAIL %08x: %s %s: target %08x\n", insn, mnem, rest, op.imm);
+        run->errors++;
+    }
+    const char *hash = strchr(rest, '#');
+    if (len == 4 && (insn & 0xfa008000u) == 0xf0000000u && dc_ends_with(got, "_imm") &&
+        hash != NULL && strtoul(hash + 1, NULL, 0) != op.imm) {
+        printf("FAIL %08x: %s %s: immediate %#x\n", insn, mnem, rest, op.imm);
+        run->errors++;
+    }
 }
 
-/* xorshift64*, for reproducible random encodings. */
-static uint64_t rng_state;
-static uint32_t rng(void)
+static void note(char *buf, size_t size)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+    snprintf(buf, size, "%u in IT blocks; %u ARMv8-M mnemonics not judged", in_it, m_skipped);
 }
 
-static int random_corpus(unsigned n, unsigned seed)
+static void random_line(unsigned i)
 {
-    rng_state = 0x9e3779b97f4a7c15ull ^ seed;
-    printf("\t.syntax unified\n\t.arch armv7ve\n\t.thumb\n\t.fpu neon-vfpv4\n\t.text\n");
-    for (unsigned i = 0; i < n; i++) {
-        uint32_t r = rng();
-        if (i % 16 == 0) {
-            /* A valid IT (conditions EQ..LE), so that IT blocks get their share. */
-            unsigned firstcond = r % 14, mask = 1 + (r >> 8) % 15;
-            printf("\t.inst.n 0x%04x\n", 0xbf00u | (firstcond << 4) | mask);
-        } else if (i % 3 == 0) {
-            uint32_t hw = r & 0xffff;
-            while ((hw >> 11) >= 0x1d || is_it(hw, 2)) {
-                hw = rng() & 0xffff;
-            }
-            printf("\t.inst.n 0x%04x\n", arm_t32_canonical(hw, 2));
-        } else {
-            uint32_t insn = r | 0xe0000000u;
-            if ((insn >> 27) == 0x1c) {
-                insn |= 0x08000000u;
-            }
-            /* Setting the should-be bits may move an encoding into another row (LDRD
-             * (literal) with W = 1 becomes an exclusive): iterate to a fixed point. */
-            for (uint32_t prev = 0; prev != insn;) {
-                prev = insn;
-                insn = arm_t32_canonical(insn, 4);
-            }
-            printf("\t.inst.w 0x%08x\n", insn);
+    uint32_t r = dc_rng();
+    if (i % 16 == 0) {
+        /* A valid IT (conditions EQ..LE), so that IT blocks get their share. */
+        unsigned firstcond = r % 14, mask = 1 + (r >> 8) % 15;
+        printf("\t.inst.n 0x%04x\n", 0xbf00u | (firstcond << 4) | mask);
+    } else if (i % 3 == 0) {
+        uint32_t hw = r & 0xffff;
+        while ((hw >> 11) >= 0x1d || is_it(hw, 2)) {
+            hw = dc_rng() & 0xffff;
         }
+        printf("\t.inst.n 0x%04x\n", arm_t32_canonical(hw, 2));
+    } else {
+        uint32_t insn = r | 0xe0000000u;
+        if ((insn >> 27) == 0x1c) {
+            insn |= 0x08000000u;
+        }
+        /* Setting the should-be bits may move an encoding into another row (LDRD
+         * (literal) with W = 1 becomes an exclusive): iterate to a fixed point. */
+        for (uint32_t prev = 0; prev != insn;) {
+            prev = insn;
+            insn = arm_t32_canonical(insn, 4);
+        }
+        printf("\t.inst.w 0x%08x\n", insn);
     }
-    return 0;
 }
 
 /* ==== handler semantics ===================================================================== */
-
-static struct arm_cpu cpu;
-static int sem_errors, sem_checks;
-
-static void check_eq(const char *what, uint64_t got, uint64_t want)
-{
-    sem_checks++;
-    if (got != want) {
-        printf("FAIL %s: got %#llx, want %#llx\n", what, (unsigned long long)got,
-               (unsigned long long)want);
-        sem_errors++;
-    }
-}
 
 #define CODE (MEM_BASE + 0x4000u) /* word-aligned */
 
 static void reset_cpu(void)
 {
-    memset(&cpu, 0, sizeof cpu);
-    cpu.cpsr_rest = ARM_MODE_SVC | ARM_CPSR_I | ARM_CPSR_F | ARM_CPSR_T;
-    memset(mem, 0, sizeof mem);
+    dc_reset_cpu(ARM_MODE_SVC | ARM_CPSR_I | ARM_CPSR_F | ARM_CPSR_T);
 }
-
-static uint32_t nzcv(void)
-{
-    return cpu.cpsr_nzcv >> 28;
-}
-
-static void set_nzcv(unsigned f)
-{
-    cpu.cpsr_nzcv = (uint32_t)f << 28;
-}
-
-enum { FN = 8, FZ = 4, FC = 2, FV = 1 };
 
 static bool cond_passed(uint32_t flags, unsigned cond)
 {
@@ -761,15 +578,6 @@ static uint32_t emit(uint32_t addr, const uint16_t *hw, size_t n)
     return addr + 2 * (uint32_t)n;
 }
 
-/* Runs a decoded micro-op; -1 if it escaped (fault or UNDEFINED). */
-static int call_op(const struct arm_uop *op)
-{
-    if (sigsetjmp(cpu.fault_jmp, 0) != 0) {
-        return -1;
-    }
-    return (int)op->fn(&cpu, op);
-}
-
 /*
  * Runs Thumb code from pc as exec.c does (IT state tracked by the builder's rule, ITSTATE
  * advanced in the CPSR before each instruction, conditions checked) until pc reaches end, a
@@ -795,7 +603,7 @@ static uint32_t run_thumb(uint32_t pc, uint32_t end)
             vpc += len;
             continue;
         }
-        int r = call_op(&op);
+        int r = dc_call(&op);
         if (r < 0) {
             return ~0u;
         }
@@ -818,7 +626,7 @@ static int run1(uint32_t pc, uint32_t insn, uint8_t it)
     arm_decode_t32(pc, insn, insn > 0xffff ? 4 : 2, it, &op);
     cpu.r[15] = pc;
     cpu.cpsr_it = it_advance(it);
-    return call_op(&op);
+    return dc_call(&op);
 }
 
 static int run(uint32_t insn)
@@ -831,6 +639,12 @@ static const char *name_at(uint32_t insn, uint8_t it, struct arm_uop *op)
     arm_decode_t32(CODE, insn, insn > 0xffff ? 4 : 2, it, op);
     const char *n = arm_t32_handler_name(op->fn);
     return n ? n : "?";
+}
+
+/* Decodes insn outside an IT block into *op; the handler's name. */
+static const char *decode_at(uint32_t insn, struct arm_uop *op)
+{
+    return name_at(insn, 0, op);
 }
 
 /* MOV{S}.W Rd, #<ThumbExpandImm(imm12)> */
@@ -1440,23 +1254,13 @@ static void test_system(void)
         0xf000f804u, 0xf3808100u, 0xee010f10u, 0xf3bf8f6fu, 0xe8d0f001u, 0xf3de8f04u,
         0xe8bd8010u, 0xe990c000u, 0xf85dfb04u, 0xf3c48f00u,
     };
-    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
-        char what[64];
-        const char *n = name_at(ends[i], 0, &op);
-        snprintf(what, sizeof what, "ENDS_BLOCK %08x (%s)", ends[i], n);
-        check_eq(what, (op.flags & ARM_UOP_ENDS_BLOCK) != 0, 1);
-    }
+    dc_check_ends_block(ends, sizeof ends / sizeof ends[0], true, decode_at);
     static const uint32_t not_ends[] = {0x1888, 0x6808, 0xbf08, 0xbc10, 0xf3bf8f5fu,
                                         0xe8bd0ff0u, 0x4608, 0xfb01f002u};
-    for (size_t i = 0; i < sizeof not_ends / sizeof not_ends[0]; i++) {
-        char what[64];
-        const char *n = name_at(not_ends[i], 0, &op);
-        snprintf(what, sizeof what, "no ENDS_BLOCK %08x (%s)", not_ends[i], n);
-        check_eq(what, (op.flags & ARM_UOP_ENDS_BLOCK) != 0, 0);
-    }
+    dc_check_ends_block(not_ends, sizeof not_ends / sizeof not_ends[0], false, decode_at);
 }
 
-static int semantics(void)
+static void semantics(void)
 {
     test_expand_imm();
     test_it();
@@ -1466,23 +1270,16 @@ static int semantics(void)
     test_shifts();
     test_fields();
     test_system();
-    printf("semantics: %d checks, %d errors\n", sem_checks, sem_errors);
-    return sem_errors != 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc >= 3 && strcmp(argv[1], "--objdump") == 0) {
-        return check_objdump(argv[2], argc >= 4 && strcmp(argv[3], "--strict") == 0);
-    }
-    if (argc == 4 && strcmp(argv[1], "--random") == 0) {
-        return random_corpus((unsigned)strtoul(argv[2], NULL, 0),
-                             (unsigned)strtoul(argv[3], NULL, 0));
-    }
-    if (argc == 2 && strcmp(argv[1], "--semantics") == 0) {
-        return semantics();
-    }
-    fprintf(stderr, "usage: %s --objdump FILE [--strict] | --random N SEED | --semantics\n",
-            argv[0]);
-    return 2;
+    static const struct dc_program prog = {
+        .check_line = check_line,
+        .note = note,
+        .state = "thumb",
+        .random_line = random_line,
+        .semantics = semantics,
+    };
+    return dc_main(argc, argv, &prog);
 }

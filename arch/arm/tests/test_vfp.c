@@ -16,7 +16,8 @@
  *
  *      gcc -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter -frounding-math -D_GNU_SOURCE \
  *          -I include -I arch/arm -I <build dir with config.h> \
- *          arch/arm/tests/test_vfp.c arch/arm/decode_vfp.c arch/arm/ops_vfp.c -lm -o test_vfp
+ *          arch/arm/tests/test_vfp.c arch/arm/tests/stub_mem.c arch/arm/decode_vfp.c \
+ *          arch/arm/ops_vfp.c -lm -o test_vfp
  *      ./test_vfp [reference.txt]
  *
  * 2. The oracle generator (-DVFP_ORACLE_GUEST): a bare-metal Cortex-A15 program that runs
@@ -267,13 +268,12 @@ void guest_main(void)
 #include <string.h>
 
 #include "ops.h"
+#include "stub_mem.h"
 
-/* ---- stubs of the rest of the CPU ---- */
+/* ---- stubs of the rest of the CPU (memory: stub_mem.c) ---- */
 
 static struct arm_cpu cpu;
 static unsigned undef_count;
-static uint8_t memory[4096];
-#define MEM_BASE 0x10000u
 
 _Noreturn void arm_undefined(struct arm_cpu *c, const struct arm_uop *op)
 {
@@ -284,34 +284,6 @@ _Noreturn void arm_undefined(struct arm_cpu *c, const struct arm_uop *op)
 ARM_OP(UNDEFINED)
 {
     arm_undefined(cpu, op);
-}
-
-static uint8_t *mem_at(struct arm_cpu *c, uint32_t vaddr, unsigned size, bool aligned)
-{
-    if (vaddr < MEM_BASE || vaddr + size > MEM_BASE + sizeof(memory) ||
-        (aligned && (vaddr & (size - 1)))) {
-        siglongjmp(c->fault_jmp, 2);
-    }
-    return memory + (vaddr - MEM_BASE);
-}
-
-uint32_t arm_load(struct arm_cpu *c, uint32_t vaddr, unsigned size, bool user, bool aligned)
-{
-    uint8_t *p = mem_at(c, vaddr, size, aligned);
-    uint32_t v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        v |= (uint32_t)p[i] << (8 * i);
-    }
-    return v;
-}
-
-void arm_store(struct arm_cpu *c, uint32_t vaddr, unsigned size, uint32_t value, bool user,
-               bool aligned)
-{
-    uint8_t *p = mem_at(c, vaddr, size, aligned);
-    for (unsigned i = 0; i < size; i++) {
-        p[i] = (uint8_t)(value >> (8 * i));
-    }
 }
 
 /* ---- helpers ---- */
@@ -343,6 +315,9 @@ static void reset_cpu(void)
     cpu.mvfr1 = 0x11000011u;
 }
 
+/* Where exec() places the instruction: outside the test memory, so that a literal load faults. */
+#define EXEC_PC 0x40000u
+
 /* Decodes and executes one instruction (A32, or T32 when thumb); returns 0 when it ran, 1 when
  * it was UNDEFINED, 2 on a memory fault, -1 when the decoder did not take it. */
 static int exec(uint32_t insn, bool thumb)
@@ -350,7 +325,7 @@ static int exec(uint32_t insn, bool thumb)
     struct arm_uop op;
     memset(&op, 0, sizeof(op));
     op.cond = 0xe;
-    if (!arm_decode_vfp(0x8000, insn, thumb, &op)) {
+    if (!arm_decode_vfp(EXEC_PC, insn, thumb, &op)) {
         return -1;
     }
     int r = sigsetjmp(cpu.fault_jmp, 0);
@@ -1016,8 +991,8 @@ static void test_moves_and_access(void)
     cpu.cp15.cpacr = 0xfu << 20;
 
     /* loads and stores */
-    for (unsigned i = 0; i < sizeof(memory); i++) {
-        memory[i] = (uint8_t)i;
+    for (unsigned i = 0; i < MEM_SIZE; i++) {
+        mem[i] = (uint8_t)i;
     }
     cpu.r[1] = MEM_BASE + 0x108;
     exec(0xed512a02, false); /* vldr s5, [r1, #-8] */
@@ -1036,21 +1011,21 @@ static void test_moves_and_access(void)
         cpu.d[i] = 0x0101010101010101ull * i;
     }
     exec(0xed2d8b10, false); /* vpush {d8-d15} */
-    CHECK(cpu.r[13] == MEM_BASE + 0x3c0 && memory[0x3c0] == 8 && memory[0x3ff] == 15, "vpush");
+    CHECK(cpu.r[13] == MEM_BASE + 0x3c0 && mem[0x3c0] == 8 && mem[0x3ff] == 15, "vpush");
     memset(cpu.d, 0, sizeof(cpu.d));
     exec(0xecbd8a10, false); /* vpop {s16-s31} */
     CHECK(cpu.r[13] == MEM_BASE + 0x400 && cpu.d[8] == 0x0808080808080808ull &&
               cpu.d[15] == 0x0f0f0f0f0f0f0f0full, "vpop");
     /* a fault in the middle of VLDM changes nothing */
-    cpu.r[0] = MEM_BASE + sizeof(memory) - 8;
+    cpu.r[0] = MEM_BASE + MEM_SIZE - 8;
     cpu.d[0] = 0x5555;
-    CHECK(exec(0xecb00b20, false) == 2 && cpu.r[0] == MEM_BASE + sizeof(memory) - 8 &&
+    CHECK(exec(0xecb00b20, false) == 2 && cpu.r[0] == MEM_BASE + MEM_SIZE - 8 &&
               cpu.d[0] == 0x5555, "vldm fault");
     /* FSTMX-style odd count: imm8 words of writeback */
     cpu.r[0] = MEM_BASE + 0x100;
     exec(0xeca00b09, false); /* fstmiax r0!, {d0-d3} */
     CHECK(cpu.r[0] == MEM_BASE + 0x124, "fstmiax writeback %08x", cpu.r[0]);
-    /* literal: Align(PC, 4) + 8 in A32; the test places pc at 0x8000, so out of memory */
+    /* literal: Align(PC, 4) + 8 in A32, out of memory from EXEC_PC */
     CHECK(exec(0xeddf1b04, false) == 2, "vldr literal outside memory faults");
 }
 
