@@ -291,6 +291,13 @@ struct pl031 *pl031_new(const char *name, struct coremu_iothread *io, const stru
     return rtc;
 }
 
+void pl031_set_offset(struct pl031 *rtc, int64_t offset_s)
+{
+    pthread_mutex_lock(&rtc->lock);
+    rtc->offset = (uint32_t)(uint64_t)offset_s;
+    pthread_mutex_unlock(&rtc->lock);
+}
+
 void pl031_reset(struct pl031 *rtc)
 {
     pthread_mutex_lock(&rtc->lock);

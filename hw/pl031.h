@@ -51,6 +51,9 @@ struct pl031_irq {
  * thread, coremu_iothread_default). irq may be NULL (no interrupt line). name is used in log
  * messages and must outlive the device. NULL on allocation failure. */
 struct pl031 *pl031_new(const char *name, struct coremu_iothread *io, const struct pl031_irq *irq);
+/* Sets what the counter reads: the host's UTC time in seconds plus offset_s (modulo 2^32, as
+ * the 32-bit counter wraps), e.g. -rtc base=localtime or base=DATE. Before the guest runs. */
+void pl031_set_offset(struct pl031 *rtc, int64_t offset_s);
 /* Adds the register window to as at base. 0 or -errno (coremu_as_add_mmio). */
 int pl031_map(struct pl031 *rtc, struct coremu_as *as, uint64_t base);
 /* Hardware reset (the board's machine reset): match register, mask and interrupt cleared, the

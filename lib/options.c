@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <coremu/coremu.h>
@@ -351,6 +352,8 @@ struct opt_def {
     size_t off, count_off;
     const char *implied, *required;
     bool empty_ok;
+    /* opt_kv: checks the parsed list (keys allowed, value forms); 0 or -1 with err. */
+    int (*check)(const struct coremu_kv *kv, char *err, size_t errlen);
     /* -help: left column and text; a NULL usage hides the row (an alias documented with its
      * main spelling). */
     const char *usage, *help;
@@ -463,6 +466,126 @@ static parse_result opt_kvlist(struct parse_ctx *c, const char *arg)
     }
     list[(*count)++] = kv;
     return COREMU_PARSE_OK;
+}
+
+/* A key=value list kept whole in one field (-name, -rtc); a repeated option replaces the
+ * earlier one, as QEMU's last-wins merge does for these. The keys allowed and each value's
+ * form are checked by check_name / check_rtc. */
+static parse_result opt_kv(struct parse_ctx *c, const char *arg)
+{
+    const struct opt_def *d = c->def;
+    struct coremu_kv *dst = field(c, d->off);
+    struct coremu_kv kv;
+    char err[256];
+
+    if (coremu_kv_parse(&kv, arg, d->implied, err, sizeof(err)) < 0) {
+        return bad_value(c, arg, "%s", err);
+    }
+    if (kv.n == 0) {
+        coremu_kv_free(&kv);
+        return bad_value(c, arg, "parameters missing");
+    }
+    if (d->check != NULL && d->check(&kv, err, sizeof(err)) < 0) {
+        coremu_kv_free(&kv);
+        return bad_value(c, arg, "%s", err);
+    }
+    coremu_kv_free(dst);
+    *dst = kv;
+    return COREMU_PARSE_OK;
+}
+
+static int check_name(const struct coremu_kv *kv, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"guest", "process", "debug-threads", NULL};
+    if (coremu_kv_check(kv, keys, err, errlen) < 0) {
+        return -1;
+    }
+    const char *dt = coremu_kv_get(kv, "debug-threads");
+    bool on;
+    if (dt != NULL && coremu_parse_bool(dt, &on) < 0) {
+        snprintf(err, errlen, "debug-threads: expected on or off");
+        return -1;
+    }
+    const char *process = coremu_kv_get(kv, "process");
+    if (process != NULL && process[0] == '\0') {
+        snprintf(err, errlen, "process: empty name");
+        return -1;
+    }
+    return 0;
+}
+
+/* A -rtc base date: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, in UTC. 0 and *t, or -1. */
+static int parse_rtc_date(const char *s, int64_t *t)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (end == NULL || *end != '\0') {
+        memset(&tm, 0, sizeof(tm));
+        end = strptime(s, "%Y-%m-%d", &tm);
+        if (end == NULL || *end != '\0') {
+            return -1;
+        }
+    }
+    time_t v = timegm(&tm);
+    if (v == (time_t)-1) {
+        return -1;
+    }
+    *t = (int64_t)v;
+    return 0;
+}
+
+static int check_rtc(const struct coremu_kv *kv, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"base", "clock", "driftfix", NULL};
+    if (coremu_kv_check(kv, keys, err, errlen) < 0) {
+        return -1;
+    }
+    const char *base = coremu_kv_get(kv, "base");
+    int64_t t;
+    if (base != NULL && strcmp(base, "utc") != 0 && strcmp(base, "localtime") != 0 &&
+        parse_rtc_date(base, &t) < 0) {
+        snprintf(err, errlen, "base: expected utc, localtime or a date like 2006-06-17T16:01:21");
+        return -1;
+    }
+    const char *clock = coremu_kv_get(kv, "clock");
+    if (clock != NULL && strcmp(clock, "host") != 0 && strcmp(clock, "rt") != 0 &&
+        strcmp(clock, "vm") != 0) {
+        snprintf(err, errlen, "clock: expected host, rt or vm");
+        return -1;
+    }
+    const char *drift = coremu_kv_get(kv, "driftfix");
+    if (drift != NULL && strcmp(drift, "none") != 0 && strcmp(drift, "slew") != 0) {
+        snprintf(err, errlen, "driftfix: expected none or slew");
+        return -1;
+    }
+    return 0;
+}
+
+int coremu_rtc_base_offset(const struct coremu_kv *rtc, int64_t now_s, int64_t *offset_s,
+                           char *err, size_t errlen)
+{
+    const char *base = rtc != NULL ? coremu_kv_get(rtc, "base") : NULL;
+    int64_t t;
+
+    if (base == NULL || strcmp(base, "utc") == 0) {
+        *offset_s = 0;
+    } else if (strcmp(base, "localtime") == 0) {
+        /* The guest's clock reads local time: the zone's offset from UTC now. */
+        time_t now = (time_t)now_s;
+        struct tm local;
+        if (localtime_r(&now, &local) == NULL) {
+            snprintf(err, errlen, "-rtc base=localtime: cannot read the local time zone");
+            return -1;
+        }
+        *offset_s = (int64_t)local.tm_gmtoff;
+    } else if (parse_rtc_date(base, &t) == 0) {
+        *offset_s = t - now_s;
+    } else {
+        snprintf(err, errlen, "-rtc base=%s: expected utc, localtime or a date", base);
+        return -1;
+    }
+    return 0;
 }
 
 static void print_machines(const struct coremu_binary_info *bin, FILE *out)
@@ -793,6 +916,23 @@ static const struct opt_def opt_table[] = {
      .usage = "-d ITEM[,...]", .help = "enable log categories (-d help lists them)"},
     {.name = "D", .has_arg = true, .fn = opt_str, .off = OFF(log_file),
      .usage = "-D FILE", .help = "write the log to FILE instead of stderr"},
+    {.name = "nodefaults", .fn = opt_flag, .off = OFF(nodefaults),
+     .usage = "-nodefaults", .help = "no default back ends (serial port unconnected)"},
+    {.name = "no-user-config", .fn = opt_flag, .off = OFF(no_user_config),
+     .usage = "-no-user-config", .help = "read no configuration files (coremu reads none)"},
+    {.name = "name", .has_arg = true, .fn = opt_kv, .off = OFF(name), .implied = "guest",
+     .check = check_name,
+     .usage = "-name NAME[,process=P]", .help = "guest name; process=P names the process"},
+    {.name = "pidfile", .has_arg = true, .fn = opt_str, .off = OFF(pidfile),
+     .usage = "-pidfile FILE", .help = "write and lock the process id in FILE"},
+    {.name = "rtc", .has_arg = true, .fn = opt_kv, .off = OFF(rtc), .check = check_rtc,
+     .usage = "-rtc base=utc|localtime|DATE", .help = "RTC time (DATE: 2006-06-17T16:01:21)"},
+    {.name = "nic", .has_arg = true, .fn = opt_str, .off = OFF(nic),
+     .usage = "-nic none", .help = "no network interface (the only choice so far)"},
+    {.name = "net", .has_arg = true, .fn = opt_str, .off = OFF(nic),
+     .usage = "-net none", .help = "the same, in the older syntax"},
+    {.name = "vga", .has_arg = true, .fn = opt_str, .off = OFF(vga),
+     .usage = "-vga none", .help = "no display adapter"},
     {.name = "accel", .has_arg = true, .fn = opt_accel,
      .usage = "-accel tcg[,thread=multi][,pin=on|off][,llsc=exact|value]",
      .help = "software translation (see below)"},
@@ -807,10 +947,9 @@ static const struct opt_def opt_table[] = {
  * unknown, so that a user porting a script knows the option was understood. */
 static const char *const unsupported[] = {
     "enable-kvm", "hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb", "sd", "pflash",
-    "mtdblock", "boot", "snapshot", "blockdev", "net", "nic", "usb", "usbdevice", "vga",
-    "vnc", "full-screen", "k", "audiodev", "soundhw", "rtc", "icount", "object", "global",
-    "name", "uuid", "daemonize", "pidfile", "qmp", "mon", "readconfig", "writeconfig",
-    "nodefaults", "no-user-config", "numa", "mem-path", "mem-prealloc", "sandbox", "incoming",
+    "mtdblock", "boot", "snapshot", "blockdev", "usb", "usbdevice", "vnc", "full-screen", "k",
+    "audiodev", "soundhw", "icount", "object", "global", "uuid", "daemonize", "qmp", "mon",
+    "readconfig", "writeconfig", "numa", "mem-path", "mem-prealloc", "sandbox", "incoming",
     "loadvm", "L", "semihosting", "semihosting-config", "trace", "plugin", "overcommit",
     "fsdev", "virtfs", "watchdog-action", "action", "fw_cfg", "smbios", "add-fd", "msg",
     "parallel", "virtioconsole", "echr", "run-with", "compat",
@@ -838,11 +977,13 @@ void coremu_options_free(struct coremu_options *o)
 {
     char **strs[] = {&o->machine, &o->cpu_model, &o->kernel, &o->initrd, &o->append, &o->dtb,
                      &o->bios, &o->monitor, &o->display, &o->gdb, &o->log_items, &o->log_file,
-                     &o->xmon_mode};
+                     &o->xmon_mode, &o->pidfile, &o->nic, &o->vga};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
     }
     coremu_kv_free(&o->machine_props);
+    coremu_kv_free(&o->name);
+    coremu_kv_free(&o->rtc);
     for (unsigned i = 0; i < o->ndrives; i++) {
         coremu_kv_free(&o->drives[i]);
     }

@@ -82,6 +82,7 @@ struct virt_config {
     const char *dtb;                /* -dtb, or NULL */
     const char *append;             /* -append, or NULL */
     const char *dumpdtb;            /* -machine virt,dumpdtb=FILE, or NULL */
+    int64_t rtc_offset;             /* -rtc base: seconds added to the host's UTC time */
 };
 
 /* What boot.c put where in guest memory (the device tree code reads it). Addresses are guest

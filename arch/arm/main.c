@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <coremu/coremu.h>
 
@@ -32,8 +33,15 @@ static const struct coremu_binary_info arm_binary = {
     .max_cpus = 8, /* GICv2 */
 };
 
-/* The one processor model (what -cpu help lists). */
-static const char *const arm_cpu_models[] = {"cortex-a15", NULL};
+/* The processor models -cpu accepts, with what -cpu help says of them. There is one model;
+ * "max" (QEMU's "every feature the emulator has") names it too. */
+static const struct arm_cpu_model {
+    const char *name;
+    const char *help;
+} arm_cpu_models[] = {
+    {"cortex-a15", "ARMv7-A with VFPv4, no NEON, no LPAE (the default)"},
+    {"max", "the same cortex-a15: every feature coremu implements"},
+};
 
 /* Options the parser accepts (they are part of the command-line syntax) that this binary
  * cannot honour yet. Each is an error naming it, never silently ignored. */
@@ -80,6 +88,46 @@ static bool arm_machine_known(const char *name)
     return false;
 }
 
+/* One -machine virt property. 0, or 1 after an error line. */
+static int arm_check_machine_prop(const char *machine, const char *key, const char *value)
+{
+    bool on;
+    if (strcmp(key, "dumpdtb") == 0) {
+        if (value == NULL || value[0] == '\0') {
+            coremu_error("-machine %s: dumpdtb needs a file name (dumpdtb=FILE)", machine);
+            return 1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "highmem") == 0) {
+        /* RAM and devices above 4 GiB need LPAE, which this core lacks: as with QEMU and a
+         * 32-bit core without it, the board is the same either way. */
+        if (value == NULL || coremu_parse_bool(value, &on) < 0) {
+            coremu_error("-machine %s: highmem: expected on or off", machine);
+            return 1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "gic-version") == 0) {
+        if (value == NULL || (strcmp(value, "2") != 0 && strcmp(value, "max") != 0)) {
+            coremu_error("-machine %s: gic-version=%s: only GICv2 is implemented (2 or max)",
+                         machine, value != NULL ? value : "");
+            return 1;
+        }
+        return 0;
+    }
+    if (strcmp(key, "accel") == 0) {
+        if (value == NULL || strcmp(value, "tcg") != 0) {
+            coremu_error("-machine %s: accel=%s: tcg is the only accelerator", machine,
+                         value != NULL ? value : "");
+            return 1;
+        }
+        return 0;
+    }
+    coremu_error("-machine %s: property '%s' is not supported yet", machine, key);
+    return 1;
+}
+
 /* Everything the command line asks that this binary cannot do. 0 to go on, 1 after printing
  * one error line, 2 when an informational request was answered (-cpu help). */
 static int arm_check_options(const struct coremu_options *o, const char *machine)
@@ -96,29 +144,42 @@ static int arm_check_options(const struct coremu_options *o, const char *machine
         }
     }
     for (unsigned i = 0; i < o->machine_props.n; i++) {
-        const char *key = o->machine_props.key[i];
-        const char *value = o->machine_props.value[i];
-        if (strcmp(key, "dumpdtb") == 0) {
-            if (value == NULL || value[0] == '\0') {
-                coremu_error("-machine %s: dumpdtb needs a file name (dumpdtb=FILE)", machine);
-                return 1;
-            }
-            continue;
+        if (arm_check_machine_prop(machine, o->machine_props.key[i],
+                                   o->machine_props.value[i]) != 0) {
+            return 1;
         }
-        coremu_error("-machine %s: property '%s' is not supported yet", machine, key);
+    }
+    if (o->nic != NULL && strcmp(o->nic, "none") != 0) {
+        coremu_error("-nic/-net %s: no network devices yet (none is the only choice)", o->nic);
+        return 1;
+    }
+    if (o->vga != NULL && strcmp(o->vga, "none") != 0) {
+        coremu_error("-vga %s: virt has no display adapter (none is the only choice)", o->vga);
+        return 1;
+    }
+    const char *rtc_clock = coremu_kv_get(&o->rtc, "clock");
+    if (rtc_clock != NULL && strcmp(rtc_clock, "host") != 0) {
+        coremu_error("-rtc clock=%s: the RTC follows the host clock (clock=host) only",
+                     rtc_clock);
+        return 1;
+    }
+    const char *rtc_drift = coremu_kv_get(&o->rtc, "driftfix");
+    if (rtc_drift != NULL && strcmp(rtc_drift, "none") != 0) {
+        coremu_error("-rtc driftfix=%s: only the PC's RTC has drift compensation", rtc_drift);
         return 1;
     }
     if (o->cpu_model != NULL) {
+        size_t nmodels = sizeof(arm_cpu_models) / sizeof(arm_cpu_models[0]);
         if (strcmp(o->cpu_model, "help") == 0) {
             printf("Available CPUs:\n");
-            for (const char *const *c = arm_cpu_models; *c != NULL; c++) {
-                printf("  %s\n", *c);
+            for (size_t i = 0; i < nmodels; i++) {
+                printf("  %-12s %s\n", arm_cpu_models[i].name, arm_cpu_models[i].help);
             }
             return 2;
         }
         bool known = false;
-        for (const char *const *c = arm_cpu_models; *c != NULL; c++) {
-            known = known || strcmp(*c, o->cpu_model) == 0;
+        for (size_t i = 0; i < nmodels; i++) {
+            known = known || strcmp(arm_cpu_models[i].name, o->cpu_model) == 0;
         }
         if (!known) {
             coremu_error("-cpu %s: unknown processor model (use -cpu help to list them)",
@@ -193,6 +254,12 @@ static int arm_run(const struct coremu_options *o)
     if (r != 0) {
         return r == 2 ? EXIT_SUCCESS : EXIT_FAILURE;
     }
+    int64_t rtc_offset;
+    if (coremu_rtc_base_offset(&o->rtc, (int64_t)time(NULL), &rtc_offset, err, sizeof(err)) <
+        0) {
+        coremu_error("%s", err);
+        return EXIT_FAILURE;
+    }
     r = coremu_atomic_register(&arm_atomic_table);
     if (r != 0) {
         coremu_error("cannot register the ARM atomic helpers: %s", strerror(-r));
@@ -211,7 +278,13 @@ static int arm_run(const struct coremu_options *o)
         .dtb = o->dtb,
         .append = o->append,
         .dumpdtb = coremu_kv_get(&o->machine_props, "dumpdtb"),
+        .rtc_offset = rtc_offset,
     };
+    /* The pid file and process name, before any thread exists. */
+    if (coremu_process_setup(o, err, sizeof(err)) != 0) {
+        coremu_error("%s", err);
+        return EXIT_FAILURE;
+    }
     struct arm_board *board = virt_new(&cfg, err, sizeof(err));
     if (board == NULL) {
         coremu_error("%s", err);
@@ -228,10 +301,10 @@ static int arm_run(const struct coremu_options *o)
     }
 
     /* The serial port's back end: -serial, or the terminal. Without -nographic there would be
-     * a display window, but there is no display device yet, so the terminal it is too. The
-     * chardev is opened last, once every input has been checked: mon:stdio puts the terminal
-     * in raw mode. */
-    const char *serial = o->nserials > 0 ? o->serials[0] : "mon:stdio";
+     * a display window, but there is no display device yet, so the terminal it is too;
+     * -nodefaults leaves the port unconnected instead. The chardev is opened last, once every
+     * input has been checked: mon:stdio puts the terminal in raw mode. */
+    const char *serial = o->nserials > 0 ? o->serials[0] : o->nodefaults ? "none" : "mon:stdio";
     struct coremu_iothread *io = coremu_iothread_default();
     struct coremu_chardev *chr = NULL;
     int status = EXIT_FAILURE;
@@ -281,6 +354,7 @@ int main(int argc, char **argv)
         return r == COREMU_PARSE_EXIT ? EXIT_SUCCESS : EXIT_FAILURE;
     }
     int status = arm_run(&opts);
+    coremu_process_cleanup();
     coremu_options_free(&opts);
     return status;
 }

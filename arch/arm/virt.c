@@ -185,6 +185,7 @@ static int virt_create_rtc(struct virt_board *vb, const struct virt_region *r, c
     if (vb->rtc == NULL) {
         return virt_error(err, errlen, "cannot create the PL031 RTC: out of memory");
     }
+    pl031_set_offset(vb->rtc, vb->cfg.rtc_offset);
     int r2 = pl031_map(vb->rtc, vb->arm.as, r->base);
     if (r2 != 0) {
         return virt_error(err, errlen, "cannot map the PL031 RTC: %s", strerror(-r2));

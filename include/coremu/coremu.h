@@ -15,6 +15,7 @@
 #include <coremu/log.h>
 #include <coremu/options.h>
 #include <coremu/physmem.h>
+#include <coremu/process.h>
 #include <coremu/topology.h>
 
 /* The package version ("0.1.0"). */

@@ -62,6 +62,16 @@ struct coremu_options {
     char *gdb;            /* -gdb dev, -s = tcp::1234 */
     char *log_items;      /* -d; already applied to coremu_log_mask by the parser */
     char *log_file;       /* -D; the binary opens it with coremu_log_set_file */
+    bool nodefaults;      /* -nodefaults: no default back ends (the serial port is
+                           * unconnected unless -serial says otherwise) */
+    bool no_user_config;  /* -no-user-config: coremu reads no configuration files at all */
+    struct coremu_kv name; /* -name [guest=]NAME[,process=P][,debug-threads=on|off] */
+    char *pidfile;        /* -pidfile FILE */
+    /* -rtc [base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]: keys and
+     * values checked by the parser; what a board supports is its own to check. */
+    struct coremu_kv rtc;
+    char *nic;            /* -nic / -net, as given ("none" is the only back end so far) */
+    char *vga;            /* -vga TYPE */
     bool accel_pin;       /* -accel tcg,thread=multi,pin=on */
     char *xmon_mode;      /* -accel tcg,llsc=exact|value; NULL: the default (exact) */
     bool smp_given, m_given;
@@ -110,6 +120,12 @@ void coremu_kv_free(struct coremu_kv *kv);
 int coremu_parse_size(const char *s, char default_unit, uint64_t *out);
 /* on/off/yes/no/true/false. 0 or -1. */
 int coremu_parse_bool(const char *s, bool *out);
+
+/* The -rtc base as seconds to add to the host's UTC time: 0 for utc (or no -rtc), the local
+ * zone's offset for localtime, DATE - now for a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC).
+ * now_s is the host's time in seconds. 0, or -1 with a one-line message in err. */
+int coremu_rtc_base_offset(const struct coremu_kv *rtc, int64_t now_s, int64_t *offset_s,
+                           char *err, size_t errlen);
 
 /* Print "NAME: message" (coremu_warn: "NAME: warning: message") on stderr as one line written
  * at once; newlines inside the message become spaces. Any thread. */

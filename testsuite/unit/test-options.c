@@ -629,6 +629,59 @@ static void test_log(void)
                saw_always, saw_nl, saw_disabled);
 }
 
+/* The QEMU options a distribution's CI passes besides the machine's own: -nodefaults,
+ * -no-user-config, -name, -pidfile, -rtc, -nic/-net none, -vga none. */
+static void test_host_options(void)
+{
+    struct coremu_options o;
+    enum coremu_parse_result r;
+
+    r = run(&o, "-nodefaults", "-no-user-config", "-name", "ci-guest,process=coremu-ci",
+            "-pidfile", "/run/x.pid", "-rtc", "base=localtime,clock=host,driftfix=none", "-nic",
+            "none", "-vga", "none", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.nodefaults && o.no_user_config &&
+                   strcmp(coremu_kv_get(&o.name, "guest"), "ci-guest") == 0 &&
+                   strcmp(coremu_kv_get(&o.name, "process"), "coremu-ci") == 0 &&
+                   strcmp(o.pidfile, "/run/x.pid") == 0 &&
+                   strcmp(coremu_kv_get(&o.rtc, "base"), "localtime") == 0 &&
+                   strcmp(o.nic, "none") == 0 && strcmp(o.vga, "none") == 0,
+               "host options parsed", "r=%d err=%s", r, err_text);
+    coremu_options_free(&o);
+
+    r = run(&o, "-rtc", "base=2006-06-17", "-rtc", "base=2006-06-17T16:01:21", "-net", "none",
+            NULL);
+    int64_t off = 1;
+    char err[256] = "";
+    int rc = r == COREMU_PARSE_OK ? coremu_rtc_base_offset(&o.rtc, 1150560000, &off, err,
+                                                           sizeof err)
+                                  : -2;
+    UNIT_CHECK(rc == 0 && off == 81 && strcmp(o.nic, "none") == 0,
+               "-rtc: the last base wins, a date is UTC", "rc %d offset %lld err '%s'", rc,
+               (long long)off, err);
+    coremu_options_free(&o);
+
+    r = run(&o, "-rtc", "base=2006-06-17", NULL);
+    rc = r == COREMU_PARSE_OK ? coremu_rtc_base_offset(&o.rtc, 1150560081, &off, err, sizeof err)
+                              : -2;
+    UNIT_CHECK(rc == 0 && off == -(16 * 3600 + 81), "-rtc base=DATE: midnight UTC",
+               "rc %d offset %lld", rc, (long long)off);
+    coremu_options_free(&o);
+
+    rc = coremu_rtc_base_offset(NULL, 1150560081, &off, err, sizeof err);
+    UNIT_CHECK(rc == 0 && off == 0, "no -rtc: UTC", "rc %d offset %lld", rc, (long long)off);
+
+    EXPECT_ERROR("-rtc base=tomorrow", "-rtc base=tomorrow", "expected utc, localtime", "-rtc",
+                 "base=tomorrow");
+    EXPECT_ERROR("-rtc base=2006-13-45", "-rtc base=2006-13-45", "a date", "-rtc",
+                 "base=2006-13-45");
+    EXPECT_ERROR("-rtc clock=wall", "clock", "host, rt or vm", "-rtc", "clock=wall");
+    EXPECT_ERROR("-rtc unknown key", "-rtc", "'speed'", "-rtc", "speed=2");
+    EXPECT_ERROR("-name unknown key", "-name", "'colour'", "-name", "g,colour=red");
+    EXPECT_ERROR("-name empty process", "-name", "process: empty name", "-name", "g,process=");
+    EXPECT_ERROR("-pidfile empty", "-pidfile", "empty argument", "-pidfile", "");
+    EXPECT_ERROR("-daemonize still unsupported", "-daemonize", "not supported", "-daemonize");
+}
+
 int main(void)
 {
     test_defaults();
@@ -640,5 +693,6 @@ int main(void)
     test_kv();
     test_messages();
     test_log();
+    test_host_options();
     return unit_done();
 }
