@@ -925,6 +925,8 @@ static const struct opt_def opt_table[] = {
      .usage = "-name NAME[,process=P]", .help = "guest name; process=P names the process"},
     {.name = "pidfile", .has_arg = true, .fn = opt_str, .off = OFF(pidfile),
      .usage = "-pidfile FILE", .help = "write and lock the process id in FILE"},
+    {.name = "daemonize", .fn = opt_flag, .off = OFF(daemonize),
+     .usage = "-daemonize", .help = "run in the background once the machine is set up"},
     {.name = "rtc", .has_arg = true, .fn = opt_kv, .off = OFF(rtc), .check = check_rtc,
      .usage = "-rtc base=utc|localtime|DATE", .help = "RTC time (DATE: 2006-06-17T16:01:21)"},
     {.name = "nic", .has_arg = true, .fn = opt_str, .off = OFF(nic),
@@ -948,7 +950,7 @@ static const struct opt_def opt_table[] = {
 static const char *const unsupported[] = {
     "enable-kvm", "hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb", "sd", "pflash",
     "mtdblock", "boot", "snapshot", "blockdev", "usb", "usbdevice", "vnc", "full-screen", "k",
-    "audiodev", "soundhw", "icount", "object", "global", "uuid", "daemonize", "qmp", "mon",
+    "audiodev", "soundhw", "icount", "object", "global", "uuid", "qmp", "mon",
     "readconfig", "writeconfig", "numa", "mem-path", "mem-prealloc", "sandbox", "incoming",
     "loadvm", "L", "semihosting", "semihosting-config", "trace", "plugin", "overcommit",
     "fsdev", "virtfs", "watchdog-action", "action", "fw_cfg", "smbios", "add-fd", "msg",

@@ -1,5 +1,6 @@
 /*
- * coremu — the emulator's own process: its name and its pid file (see coremu/process.h).
+ * coremu — the emulator's own process: its name, its pid file and -daemonize (see
+ * coremu/process.h).
  *
  * Only the main thread touches the state below, before the machine's threads start and after
  * they have finished; no lock is needed.
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <coremu/options.h>
@@ -19,6 +21,7 @@
 
 static int pidfile_fd = -1;    /* open and locked while we own the pid file */
 static char *pidfile_path;     /* its path, for the unlink at exit */
+static int daemon_ready_fd = -1; /* the daemon child's end of the pipe to its waiting parent */
 
 static int pidfile_create(const char *path, char *err, size_t errlen)
 {
@@ -86,4 +89,66 @@ void coremu_process_cleanup(void)
     pidfile_fd = -1;
     free(pidfile_path);
     pidfile_path = NULL;
+}
+
+int coremu_process_daemonize(char *err, size_t errlen)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "-daemonize: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid_t child = fork();
+    if (child < 0) {
+        snprintf(err, errlen, "-daemonize: cannot fork: %s", strerror(errno));
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -1;
+    }
+    if (child > 0) {
+        /* The parent: the shell waits for us, and we for the child to be set up. One byte
+         * means ready; end of file without it means the child failed (and said why). */
+        close(pipefd[1]);
+        char byte;
+        ssize_t n;
+        do {
+            n = read(pipefd[0], &byte, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) {
+            waitpid(child, NULL, WNOHANG);
+        }
+        _exit(n == 1 ? 0 : 1);
+    }
+    close(pipefd[0]);
+    daemon_ready_fd = pipefd[1];
+    /* A new session: no controlling terminal, so the shell's job control and hang-ups do not
+     * reach the daemon. */
+    if (setsid() < 0) {
+        snprintf(err, errlen, "-daemonize: setsid: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void coremu_process_daemon_ready(void)
+{
+    if (daemon_ready_fd < 0) {
+        return;
+    }
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        fflush(NULL);
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        close(null);
+    }
+    char byte = 1;
+    ssize_t n;
+    do {
+        n = write(daemon_ready_fd, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    close(daemon_ready_fd);
+    daemon_ready_fd = -1;
 }

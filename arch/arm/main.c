@@ -88,6 +88,14 @@ static bool arm_machine_known(const char *name)
     return false;
 }
 
+/* The serial port's back end: -serial, or the terminal. Without -nographic there would be a
+ * display window, but there is no display device yet, so the terminal it is too; -nodefaults
+ * leaves the port unconnected instead. */
+static const char *arm_serial_backend(const struct coremu_options *o)
+{
+    return o->nserials > 0 ? o->serials[0] : o->nodefaults ? "none" : "mon:stdio";
+}
+
 /* One -machine virt property. 0, or 1 after an error line. */
 static int arm_check_machine_prop(const char *machine, const char *key, const char *value)
 {
@@ -156,6 +164,18 @@ static int arm_check_options(const struct coremu_options *o, const char *machine
     if (o->vga != NULL && strcmp(o->vga, "none") != 0) {
         coremu_error("-vga %s: virt has no display adapter (none is the only choice)", o->vga);
         return 1;
+    }
+    if (o->daemonize) {
+        const char *serial = arm_serial_backend(o);
+        if (o->nographic) {
+            coremu_error("-daemonize cannot be used with -nographic: the terminal goes away");
+            return 1;
+        }
+        if (strcmp(serial, "stdio") == 0 || strcmp(serial, "mon:stdio") == 0) {
+            coremu_error("-daemonize: the serial port cannot use the terminal (give -serial "
+                         "file:PATH, pty, tcp:... or none)");
+            return 1;
+        }
     }
     const char *rtc_clock = coremu_kv_get(&o->rtc, "clock");
     if (rtc_clock != NULL && strcmp(rtc_clock, "host") != 0) {
@@ -280,7 +300,12 @@ static int arm_run(const struct coremu_options *o)
         .dumpdtb = coremu_kv_get(&o->machine_props, "dumpdtb"),
         .rtc_offset = rtc_offset,
     };
-    /* The pid file and process name, before any thread exists. */
+    /* Into the background, then the pid file (with the daemon's pid) and the process name:
+     * all before any thread exists. */
+    if (o->daemonize && coremu_process_daemonize(err, sizeof(err)) != 0) {
+        coremu_error("%s", err);
+        return EXIT_FAILURE;
+    }
     if (coremu_process_setup(o, err, sizeof(err)) != 0) {
         coremu_error("%s", err);
         return EXIT_FAILURE;
@@ -300,11 +325,9 @@ static int arm_run(const struct coremu_options *o)
         return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
     }
 
-    /* The serial port's back end: -serial, or the terminal. Without -nographic there would be
-     * a display window, but there is no display device yet, so the terminal it is too;
-     * -nodefaults leaves the port unconnected instead. The chardev is opened last, once every
-     * input has been checked: mon:stdio puts the terminal in raw mode. */
-    const char *serial = o->nserials > 0 ? o->serials[0] : o->nodefaults ? "none" : "mon:stdio";
+    /* The chardev is opened last, once every input has been checked: mon:stdio puts the
+     * terminal in raw mode. */
+    const char *serial = arm_serial_backend(o);
     struct coremu_iothread *io = coremu_iothread_default();
     struct coremu_chardev *chr = NULL;
     int status = EXIT_FAILURE;
@@ -328,6 +351,9 @@ static int arm_run(const struct coremu_options *o)
         coremu_chardev_set_quit(chr, arm_quit, board->machine);
     }
 
+    /* Everything that can fail before the guest runs has been checked: a daemon's parent may
+     * exit now. */
+    coremu_process_daemon_ready();
     status = virt_run(board, err, sizeof(err));
     if (status < 0) {
         coremu_error("%s", err);

@@ -67,6 +67,7 @@ struct coremu_options {
     bool no_user_config;  /* -no-user-config: coremu reads no configuration files at all */
     struct coremu_kv name; /* -name [guest=]NAME[,process=P][,debug-threads=on|off] */
     char *pidfile;        /* -pidfile FILE */
+    bool daemonize;       /* -daemonize */
     /* -rtc [base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]: keys and
      * values checked by the parser; what a board supports is its own to check. */
     struct coremu_kv rtc;

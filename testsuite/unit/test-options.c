@@ -679,7 +679,10 @@ static void test_host_options(void)
     EXPECT_ERROR("-name unknown key", "-name", "'colour'", "-name", "g,colour=red");
     EXPECT_ERROR("-name empty process", "-name", "process: empty name", "-name", "g,process=");
     EXPECT_ERROR("-pidfile empty", "-pidfile", "empty argument", "-pidfile", "");
-    EXPECT_ERROR("-daemonize still unsupported", "-daemonize", "not supported", "-daemonize");
+    EXPECT_ERROR("-qmp still unsupported", "-qmp", "not supported", "-qmp", "unix:/tmp/q");
+    r = run(&o, "-daemonize", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.daemonize, "-daemonize parsed", "r=%d", r);
+    coremu_options_free(&o);
 }
 
 int main(void)
