@@ -80,6 +80,15 @@ enum arm_uop_result {
 typedef enum arm_uop_result (*arm_uop_fn)(struct arm_cpu *cpu, const struct arm_uop *op);
 
 /*
+ * Threaded form of a micro-op (exec.c): runs op, then passes control straight on to the next
+ * micro-op of its block (ARM_THREAD_NEXT, a tail call), so that a block runs without going
+ * back to a dispatch loop between instructions and each handler's own indirect jump predicts
+ * its successor. Returns the micro-op after the last one that executed, with cpu->next_pc
+ * set to where execution continues (every block ends with a sentinel that sets its end).
+ */
+typedef const struct arm_uop *(*arm_uop_tfn)(struct arm_cpu *cpu, const struct arm_uop *op);
+
+/*
  * One decoded instruction. The decoder fills the fields its handler needs; their meaning is
  * the handler's (documented at the handler). Common uses:
  *   rd, rn, rm, rs, ra: register numbers (Rd, Rn, Rm, Rs, Ra/RdHi/Rt2)
@@ -88,6 +97,9 @@ typedef enum arm_uop_result (*arm_uop_fn)(struct arm_cpu *cpu, const struct arm_
  */
 struct arm_uop {
     arm_uop_fn fn;
+    /* Set by the block builder (exec.c): fn's threaded form when the operands allow one
+     * (arm_dp_specialise and friends may offer it), else a generic one that calls fn. */
+    arm_uop_tfn tfn;
     uint32_t pc;   /* address of the instruction */
     uint32_t insn; /* raw encoding: diagnostics and UNDEFINED reporting */
     uint32_t imm;

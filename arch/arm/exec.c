@@ -20,6 +20,14 @@
  * Specialisation. After decoding, the builder lets ops_dp.c and ops_ldst.c swap a general
  * handler for an equivalent one specialised to its operands (no PC operand, constant shift).
  *
+ * Threaded execution. A block runs by calling its first micro-op's threaded handler (tfn),
+ * which tail-calls the next one's, and so on until a branch or the sentinel micro-op after the
+ * last instruction: no dispatch loop between instructions, and an indirect jump per handler,
+ * which predicts far better than one shared call site. Always-executed instructions outside
+ * IT blocks get the threaded form of their specialised handler (ops_dp.c, ops_ldst.c; B and BL
+ * here); every other one a generic threaded handler that does what a dispatch loop would:
+ * record cur_op, keep CPSR.IT, test the condition, call fn.
+ *
  * Code changes. Stores: pages from which some core translated code carry a per-page mask of
  * those cores (code_pages); the TLB marks writable entries of such pages ARM_TLBF_CODE, and the
  * slow store path (memory.c) then drops the page's blocks here at once, and has the other
@@ -65,10 +73,9 @@ struct arm_tb {
     uint32_t phys[2];       /* physical page of the code; phys[1] ~0 unless it crosses */
     uint32_t end_pc;        /* address after the last instruction */
     uint32_t gen;           /* cache generation the code was last known current in */
-    uint16_t n_ops;
+    uint16_t n_ops;         /* not counting the sentinel that follows them (tb_exec) */
     uint16_t code_len[2];   /* bytes of code on each page */
     bool valid;
-    bool has_it;            /* some instruction executes inside an IT block (tb_exec) */
     const uint8_t *host[2]; /* host address of the code on each page; NULL when not RAM */
     struct arm_tb *hash_next;
     struct arm_tb *page_next[2];
@@ -101,7 +108,7 @@ struct arm_tb_cache {
     /* Tickets this core waits for at its next DSB, per target core (0: none). */
     uint64_t maint_ticket[ARM_MAX_CPUS];
     bool maint_any;
-    struct arm_uop tmp_ops[TB_MAX_OPS];
+    struct arm_uop tmp_ops[TB_MAX_OPS + 1];
     uint8_t tmp_code[TB_MAX_OPS * 4 + 4];
 
     /* Maintenance requested by other cores. A requester ORs the work into maint_flags
@@ -386,6 +393,73 @@ static void save_code(uint8_t *dst, uint32_t v, unsigned size)
     }
 }
 
+/* ---- threaded handlers of the executor ---------------------------------------------------- */
+
+/* An always-executed instruction outside IT blocks: arm_thread_general (ops_branch.c).
+ *
+ * Any instruction: what a dispatch loop does per instruction, then the next one. cpu->cur_op
+ * is set for exceptions inside fn. While an instruction executes the CPSR holds the IT state
+ * of the next one, so that a branch or an SVC leaves the right state behind (exceptions inside
+ * the instruction save op->itstate instead, exception.c). Writing it for itstate 0 is not
+ * needed (the state is already 0 then: see tb_exec), but costs less than a test. */
+static const struct arm_uop *thr_generic_cond(struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    cpu->cur_op = op;
+    cpu->cpsr_it = it_advance(op->itstate);
+    if (cond_passed(cpu->cpsr_nzcv, op->cond) && op->fn(cpu, op) == ARM_BRANCH) {
+        return op + 1;
+    }
+    ARM_THREAD_NEXT(cpu, op);
+}
+
+/* The sentinel after a block's last instruction: execution falls through to op->pc, the
+ * block's end. */
+static const struct arm_uop *thr_end(struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    cpu->next_pc = op->pc;
+    return op;
+}
+
+/* B, B<c> outside IT blocks (its condition tested here), BL: as arm_op_B/arm_op_BL. */
+static const struct arm_uop *thr_B(struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    cpu->next_pc = op->imm;
+    return op + 1;
+}
+
+static const struct arm_uop *thr_Bcc(struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    if (cond_passed(cpu->cpsr_nzcv, op->cond)) {
+        cpu->next_pc = op->imm;
+        return op + 1;
+    }
+    ARM_THREAD_NEXT(cpu, op);
+}
+
+static const struct arm_uop *thr_BL(struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    uint32_t next = op->pc + op->len;
+    cpu->r[14] = (op->flags & ARM_UOP_THUMB) ? next | 1u : next;
+    cpu->next_pc = op->imm;
+    return op + 1;
+}
+
+/* Chooses op->tfn once fn is final; a specialiser may have offered one already. */
+static void thread_op(struct arm_uop *op)
+{
+    bool always = op->cond >= 0xe && op->itstate == 0;
+
+    if (op->fn == arm_op_B && op->itstate == 0) {
+        op->tfn = always ? thr_B : thr_Bcc;
+    } else if (op->fn == arm_op_BL && always) {
+        op->tfn = thr_BL;
+    } else if (!always) {
+        op->tfn = thr_generic_cond;
+    } else if (!op->tfn) {
+        op->tfn = arm_thread_general;
+    }
+}
+
 /*
  * Translates a block at pc (whose physical page is phys0, host page base host0 or NULL).
  * Fetch faults escape as prefetch aborts; only the first instruction can fault (the others are
@@ -493,6 +567,7 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
         if (!arm_dp_specialise(op)) {
             arm_ldst_specialise(op);
         }
+        thread_op(op);
         if (log_asm) {
             coremu_log(COREMU_LOG_IN_ASM, "cpu%u: %08x: %0*x%s\n", cpu_index(cpu), addr,
                        thumb && len == 2 ? 4 : 8, insn, thumb ? " (T)" : "");
@@ -504,7 +579,13 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
         }
     }
 
-    size_t size = sizeof(struct arm_tb) + n * sizeof(struct arm_uop) + len0 + len1;
+    struct arm_uop *sentinel = &tbc->tmp_ops[n];
+    memset(sentinel, 0, sizeof(*sentinel));
+    sentinel->tfn = thr_end;
+    sentinel->pc = addr;
+    sentinel->cond = 0xe;
+
+    size_t size = sizeof(struct arm_tb) + (n + 1) * sizeof(struct arm_uop) + len0 + len1;
     size = (size + 15) & ~(size_t)15;
     if (tbc->arena_used + size > TB_ARENA_SIZE) {
         tb_flush_now(cpu);
@@ -525,13 +606,8 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
     tb->host[0] = host0 ? host0 + (pc & ~ARM_PAGE_MASK) : NULL;
     tb->host[1] = host1;
     tb->valid = true;
-    for (unsigned i = 0; i < n; i++) {
-        if (tbc->tmp_ops[i].itstate != 0) {
-            tb->has_it = true;
-        }
-    }
-    memcpy(tb->ops, tbc->tmp_ops, n * sizeof(struct arm_uop));
-    tb->code = (uint8_t *)&tb->ops[n];
+    memcpy(tb->ops, tbc->tmp_ops, (n + 1) * sizeof(struct arm_uop));
+    tb->code = (uint8_t *)&tb->ops[n + 1];
     memcpy(tb->code, tbc->tmp_code, len0 + len1);
 
     unsigned h = tb_hash(pc, flags);
@@ -643,51 +719,23 @@ found:
 /*
  * Runs one block; returns the address of the next instruction.
  *
- * Per micro-op bookkeeping is kept to what an exception inside it needs: cur_op (the faulting
- * instruction's address and IT state, exception.c). cpu->r[15] keeps the block's address
- * until the block ends: nothing reads it while cur_op is set. CPSR.IT is rewritten per
- * instruction only in blocks that contain IT-block instructions; in every other block it is
- * zero at the start (it is part of the context word) and nothing but IT changes it, and an IT
- * instruction followed by none of its block's instructions leaves the state that it wrote.
+ * Per instruction bookkeeping is kept to what an exception inside it needs: cur_op (the
+ * faulting instruction's address and IT state, exception.c), set by the generic threaded
+ * handlers and, before any path that may fault, by the specialised ones. cpu->r[15] keeps the
+ * block's address until the block ends: nothing reads it while cur_op is set. CPSR.IT is
+ * rewritten only by instructions inside IT blocks (thr_generic_cond): an instruction starts
+ * with CPSR.IT equal to its op->itstate, which is the block's context at its start and, after
+ * each instruction, what that instruction left (IT writes the state it sets; any other
+ * instruction the advanced one, which the builder gave the next op), so for itstate 0 the
+ * state is already right.
  */
 static inline uint32_t tb_exec(struct arm_cpu *cpu, const struct arm_tb *tb)
 {
-    const struct arm_uop *op = tb->ops;
-    const struct arm_uop *end = op + tb->n_ops;
-    uint32_t next = tb->end_pc;
+    const struct arm_uop *last = tb->ops[0].tfn(cpu, tb->ops);
 
-    if (__builtin_expect(tb->has_it, 0)) {
-        for (; op < end; op++) {
-            cpu->cur_op = op;
-            /* While an instruction executes the CPSR holds the IT state of the next one, so
-             * that a branch or an SVC leaves the right state behind; exceptions inside the
-             * instruction save op->itstate instead (exception.c). */
-            cpu->cpsr_it = it_advance(op->itstate);
-            if (op->cond < 0xe && !cond_passed(cpu->cpsr_nzcv, op->cond)) {
-                continue;
-            }
-            if (op->fn(cpu, op) == ARM_BRANCH) {
-                next = cpu->next_pc;
-                op++;
-                break;
-            }
-        }
-    } else {
-        for (; op < end; op++) {
-            cpu->cur_op = op;
-            if (op->cond < 0xe && !cond_passed(cpu->cpsr_nzcv, op->cond)) {
-                continue;
-            }
-            if (op->fn(cpu, op) == ARM_BRANCH) {
-                next = cpu->next_pc;
-                op++;
-                break;
-            }
-        }
-    }
-    cpu->insns_executed += (uint64_t)(op - tb->ops);
+    cpu->insns_executed += (uint64_t)(last - tb->ops);
     cpu->cur_op = NULL;
-    return next;
+    return cpu->next_pc;
 }
 
 static void log_cpu_state(struct arm_cpu *cpu)

@@ -251,8 +251,9 @@ arm_tlb_entry_here(const struct arm_cpu *cpu, uint32_t vaddr)
     return &cpu->tlb[m][(vaddr >> ARM_PAGE_BITS) & (ARM_TLB_SIZE - 1)];
 }
 
-static inline __attribute__((always_inline)) uint32_t
-arm_load_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, bool aligned)
+/* The fast path alone: true when it did the load (*value set), false when arm_load must. */
+static inline __attribute__((always_inline)) bool
+arm_load_try(const struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t *value)
 {
     const struct arm_tlb_entry *e = arm_tlb_entry_here(cpu, vaddr);
 
@@ -262,20 +263,35 @@ arm_load_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, bool aligned)
         const void *p = (const void *)(uintptr_t)(vaddr + e->addend);
         switch (size) {
         case 1:
-            return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
+            *value = __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
+            break;
         case 2:
-            return ARM_LE16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+            *value = ARM_LE16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
+            break;
         default:
-            return ARM_LE32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
+            *value = ARM_LE32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
+            break;
         }
+        return true;
+    }
+    return false;
+}
+
+static inline __attribute__((always_inline)) uint32_t
+arm_load_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, bool aligned)
+{
+    uint32_t v;
+
+    if (arm_load_try(cpu, vaddr, size, &v)) {
+        return v;
     }
     return arm_load(cpu, vaddr, size, false, aligned);
 }
 
-/* value holds exactly size bytes (the caller masked it). aligned: as for arm_store. */
-static inline __attribute__((always_inline)) void
-arm_store_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value,
-               bool aligned)
+/* The fast path alone: true when it did the store, false when arm_store must. value holds
+ * exactly size bytes (the caller masked it). */
+static inline __attribute__((always_inline)) bool
+arm_store_try(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value)
 {
     const struct arm_tlb_entry *e = arm_tlb_entry_here(cpu, vaddr);
 
@@ -287,17 +303,41 @@ arm_store_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t valu
         switch (size) {
         case 1:
             __atomic_store_n((uint8_t *)p, (uint8_t)value, __ATOMIC_RELAXED);
-            return;
+            break;
         case 2:
             __atomic_store_n((uint16_t *)p, ARM_LE16((uint16_t)value), __ATOMIC_RELAXED);
-            return;
+            break;
         default:
             __atomic_store_n((uint32_t *)p, ARM_LE32(value), __ATOMIC_RELAXED);
-            return;
+            break;
         }
+        return true;
     }
-    arm_store(cpu, vaddr, size, value, false, aligned);
+    return false;
 }
+
+/* value: as for arm_store_try. aligned: as for arm_store. */
+static inline __attribute__((always_inline)) void
+arm_store_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value, bool aligned)
+{
+    if (!arm_store_try(cpu, vaddr, size, value)) {
+        arm_store(cpu, vaddr, size, value, false, aligned);
+    }
+}
+
+/*
+ * Threaded handlers (arm_uop_tfn, cpu.h). A threaded handler runs only where the block builder
+ * put it: an instruction that always executes (no condition, outside IT blocks) and whose
+ * handler cannot write the PC. cpu->cur_op is not set for it: one that can fault sets it
+ * (the *_fast_at helpers) before it takes a path that may. It ends with ARM_THREAD_NEXT.
+ */
+#define ARM_THREAD_OP(name) \
+    const struct arm_uop *arm_thr_##name(struct arm_cpu *cpu, const struct arm_uop *op)
+#define ARM_THREAD_NEXT(cpu, op) return (op)[1].tfn((cpu), (op) + 1)
+
+/* ops_branch.c: runs op through op->fn with the executor's bookkeeping, then the rest of the
+ * block. */
+const struct arm_uop *arm_thread_general(struct arm_cpu *cpu, const struct arm_uop *op);
 
 /* The current mode's SPSR, or NULL in User and System modes, which have none. */
 static inline uint32_t *arm_current_spsr(struct arm_cpu *cpu)
@@ -364,8 +404,9 @@ uint32_t arm_t32_canonical(uint32_t insn, unsigned len);
 /* ---- ops_dp.c: data processing, MOVW/MOVT, bit fields, CLZ, REV*, RBIT, extend/pack, SEL,
  *      USAD8 --------------------------------------------------------------------------------- */
 
-/* Swaps op->fn for a faster equivalent when the operands allow (no PC, constant shifts);
- * true when it did. Called by the block builder after decoding. */
+/* Swaps op->fn for a faster equivalent when the operands allow (no PC, constant shifts),
+ * and sets op->tfn to its threaded form; true when it did. Called by the block builder after
+ * decoding. */
 bool arm_dp_specialise(struct arm_uop *op);
 
 ARM_OP(AND_imm);

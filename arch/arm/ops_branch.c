@@ -14,6 +14,19 @@ static inline uint32_t link_value(const struct arm_uop *op)
     return (op->flags & ARM_UOP_THUMB) ? next | 1u : next;
 }
 
+/* The executor's threaded handler for an always-executed instruction outside IT blocks that
+ * has no threaded form of its own, and the slow path of those that have one (ops.h): cur_op
+ * for exceptions inside fn, then fn, then the next micro-op unless fn branched. Here rather
+ * than in exec.c so that the handler tests, which run handlers without the executor, link. */
+const struct arm_uop *arm_thread_general(struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    cpu->cur_op = op;
+    if (op->fn(cpu, op) == ARM_BRANCH) {
+        return op + 1;
+    }
+    ARM_THREAD_NEXT(cpu, op);
+}
+
 ARM_OP(B)
 {
     cpu->next_pc = op->imm;

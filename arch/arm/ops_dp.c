@@ -15,11 +15,12 @@ enum dp_opc {
 /*
  * The shared body of every ALU operation. opc is a constant at each call site, so the switch
  * folds away. m is the shifted operand and c the shifter's carry (2: keep C), used only by the
- * logical operations.
+ * logical operations. rd_may_be_pc false: the caller knows Rd is not the PC (the threaded
+ * fast forms, which cannot branch).
  */
 static inline __attribute__((always_inline)) enum arm_uop_result
-dp_exec(struct arm_cpu *cpu, const struct arm_uop *op, enum dp_opc opc, uint32_t n, uint32_t m,
-        unsigned c)
+dp_exec_pc(struct arm_cpu *cpu, const struct arm_uop *op, enum dp_opc opc, uint32_t n,
+           uint32_t m, unsigned c, bool rd_may_be_pc)
 {
     uint32_t r;
     unsigned carry = 0, overflow = 0;
@@ -81,7 +82,7 @@ dp_exec(struct arm_cpu *cpu, const struct arm_uop *op, enum dp_opc opc, uint32_t
 
     bool test = opc == DP_TST || opc == DP_TEQ || opc == DP_CMP || opc == DP_CMN;
     if (!test) {
-        if (__builtin_expect(op->rd == 15, 0)) {
+        if (rd_may_be_pc && __builtin_expect(op->rd == 15, 0)) {
             return arm_dp_write_pc(cpu, op, r);
         }
         cpu->r[op->rd] = r;
@@ -95,6 +96,13 @@ dp_exec(struct arm_cpu *cpu, const struct arm_uop *op, enum dp_opc opc, uint32_t
         arm_set_nzc(cpu, r, c);
     }
     return ARM_NEXT;
+}
+
+static inline __attribute__((always_inline)) enum arm_uop_result
+dp_exec(struct arm_cpu *cpu, const struct arm_uop *op, enum dp_opc opc, uint32_t n, uint32_t m,
+        unsigned c)
+{
+    return dp_exec_pc(cpu, op, opc, n, m, c, true);
 }
 
 /* Operand 2 forms. */
@@ -421,27 +429,35 @@ shift_const_c(uint32_t value, unsigned type, unsigned amount, unsigned *carry_ou
 /* Rn as an operand; MOV and MVN have none (the decoders may leave anything in op->rn). */
 #define DP_N(OPC) (((OPC) == DP_MOV || (OPC) == DP_MVN) ? 0u : cpu->r[op->rn])
 
+/* Each fast form comes as a handler (for the executor's generic path: conditional or
+ * IT-block instructions) and as a threaded handler, which never has Rd = PC to deal with. */
+#define DP_FAST_PAIR(NAME, SUFFIX, OPC, N, M, C)                                                \
+    static ARM_OP(fast_##NAME##_##SUFFIX)                                                       \
+    {                                                                                           \
+        unsigned c = (C);                                                                       \
+        uint32_t m = (M);                                                                       \
+        return dp_exec(cpu, op, OPC, (N), m, c);                                                \
+    }                                                                                           \
+    static ARM_THREAD_OP(fast_##NAME##_##SUFFIX)                                                \
+    {                                                                                           \
+        unsigned c = (C);                                                                       \
+        uint32_t m = (M);                                                                       \
+        dp_exec_pc(cpu, op, OPC, (N), m, c, false);                                             \
+        ARM_THREAD_NEXT(cpu, op);                                                               \
+    }
+
 #define DP_FAST(NAME, OPC)                                                                      \
-    static ARM_OP(fast_##NAME##_imm)                                                            \
-    {                                                                                           \
-        return dp_exec(cpu, op, OPC, DP_N(OPC), op->imm, op->carry);                            \
-    }                                                                                           \
-    static ARM_OP(fast_##NAME##_rr)                                                             \
-    {                                                                                           \
-        return dp_exec(cpu, op, OPC, DP_N(OPC), cpu->r[op->rm], 2);                             \
-    }                                                                                           \
+    DP_FAST_PAIR(NAME, imm, OPC, DP_N(OPC), op->imm, op->carry)                                 \
+    DP_FAST_PAIR(NAME, rr, OPC, DP_N(OPC), cpu->r[op->rm], 2)                                   \
     DP_FAST_SHIFT(NAME, OPC, lsl, ARM_SHIFT_LSL)                                                \
     DP_FAST_SHIFT(NAME, OPC, lsr, ARM_SHIFT_LSR)                                                \
     DP_FAST_SHIFT(NAME, OPC, asr, ARM_SHIFT_ASR)                                                \
     DP_FAST_SHIFT(NAME, OPC, ror, ARM_SHIFT_ROR)
 
+/* C is only a starting value here: shift_const_c, computing M, sets c to the shifter's carry. */
 #define DP_FAST_SHIFT(NAME, OPC, SUFFIX, TYPE)                                                  \
-    static ARM_OP(fast_##NAME##_##SUFFIX)                                                       \
-    {                                                                                           \
-        unsigned c;                                                                             \
-        uint32_t m = shift_const_c(cpu->r[op->rm], TYPE, op->shift_n, &c);                      \
-        return dp_exec(cpu, op, OPC, DP_N(OPC), m, c);                                          \
-    }
+    DP_FAST_PAIR(NAME, SUFFIX, OPC, DP_N(OPC),                                                  \
+                 shift_const_c(cpu->r[op->rm], TYPE, op->shift_n, &c), 0)
 
 DP_FAST(AND, DP_AND)
 DP_FAST(EOR, DP_EOR)
@@ -464,15 +480,23 @@ DP_FAST(ORN, DP_ORN)
 struct dp_fast {
     arm_uop_fn imm_fn, reg_fn;      /* the general handlers */
     arm_uop_fn imm, rr, shifted[4]; /* their fast forms; shifted by SRType */
+    arm_uop_tfn imm_t, rr_t, shifted_t[4]; /* and the threaded ones */
     bool uses_rn, writes_rd;
 };
 
 #define DP_FAST_ROW(NAME, RN, RD)                                                               \
-    {arm_op_##NAME##_imm, arm_op_##NAME##_reg, arm_op_fast_##NAME##_imm,                        \
+    {arm_op_##NAME##_imm,                                                                       \
+     arm_op_##NAME##_reg,                                                                       \
+     arm_op_fast_##NAME##_imm,                                                                  \
      arm_op_fast_##NAME##_rr,                                                                   \
      {arm_op_fast_##NAME##_lsl, arm_op_fast_##NAME##_lsr, arm_op_fast_##NAME##_asr,             \
       arm_op_fast_##NAME##_ror},                                                                \
-     RN, RD}
+     arm_thr_fast_##NAME##_imm,                                                                 \
+     arm_thr_fast_##NAME##_rr,                                                                  \
+     {arm_thr_fast_##NAME##_lsl, arm_thr_fast_##NAME##_lsr, arm_thr_fast_##NAME##_asr,          \
+      arm_thr_fast_##NAME##_ror},                                                               \
+     RN,                                                                                        \
+     RD}
 
 static const struct dp_fast dp_fast_table[] = {
     DP_FAST_ROW(AND, true, true),  DP_FAST_ROW(EOR, true, true),  DP_FAST_ROW(SUB, true, true),
@@ -495,6 +519,7 @@ bool arm_dp_specialise(struct arm_uop *op)
         }
         if (op->fn == f->imm_fn) {
             op->fn = f->imm;
+            op->tfn = f->imm_t;
             return true;
         }
         if (op->rm == 15) {
@@ -502,10 +527,12 @@ bool arm_dp_specialise(struct arm_uop *op)
         }
         if (op->shift_type == ARM_SHIFT_LSL && op->shift_n == 0) {
             op->fn = f->rr;
+            op->tfn = f->rr_t;
             return true;
         }
         if (op->shift_type < ARM_SHIFT_RRX && op->shift_n >= 1 && op->shift_n <= 31) {
             op->fn = f->shifted[op->shift_type];
+            op->tfn = f->shifted_t[op->shift_type];
             return true;
         }
         return false;

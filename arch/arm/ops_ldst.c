@@ -545,25 +545,60 @@ fast_store(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, unsig
     return ARM_NEXT;
 }
 
-#define LOAD_FAST(NAME, SIZE, SIGN)                                                             \
-    static ARM_OP(fast_##NAME##_imm)                                                            \
+/* The threaded forms (ops.h): the fast path only; anything else goes to the handler above
+ * through arm_thread_general, before any register was written. Keeping the slow path out of
+ * line leaves these without a stack frame. */
+static inline __attribute__((always_inline)) const struct arm_uop *
+thread_load(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, unsigned size,
+            bool sign)
+{
+    uint32_t base = cpu->r[op->rn];
+    uint32_t oa = (op->flags & ARM_UOP_U) ? base + offset : base - offset;
+    uint32_t addr = (op->flags & ARM_UOP_P) ? oa : base;
+    uint32_t data;
+    if (!arm_load_try(cpu, addr, size, &data)) {
+        return arm_thread_general(cpu, op);
+    }
+    if (ls_wback(cpu, op)) {
+        cpu->r[op->rn] = oa;
+    }
+    cpu->r[op->rd] = extend(data, size, sign);
+    ARM_THREAD_NEXT(cpu, op);
+}
+
+static inline __attribute__((always_inline)) const struct arm_uop *
+thread_store(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, unsigned size)
+{
+    uint32_t base = cpu->r[op->rn];
+    uint32_t oa = (op->flags & ARM_UOP_U) ? base + offset : base - offset;
+    uint32_t addr = (op->flags & ARM_UOP_P) ? oa : base;
+    uint32_t data = cpu->r[op->rd];
+    if (!arm_store_try(cpu, addr, size, size == 4 ? data : data & ((1u << (8 * size)) - 1))) {
+        return arm_thread_general(cpu, op);
+    }
+    if (ls_wback(cpu, op)) {
+        cpu->r[op->rn] = oa;
+    }
+    ARM_THREAD_NEXT(cpu, op);
+}
+
+#define LDST_FAST_PAIR(NAME, SUFFIX, KIND, OFFSET, ...)                                         \
+    static ARM_OP(fast_##NAME##_##SUFFIX)                                                       \
     {                                                                                           \
-        return fast_load(cpu, op, op->imm, SIZE, SIGN);                                         \
+        return fast_##KIND(cpu, op, (OFFSET), __VA_ARGS__);                                     \
     }                                                                                           \
-    static ARM_OP(fast_##NAME##_reg)                                                            \
+    static ARM_THREAD_OP(fast_##NAME##_##SUFFIX)                                                \
     {                                                                                           \
-        return fast_load(cpu, op, cpu->r[op->rm] << op->shift_n, SIZE, SIGN);                   \
+        return thread_##KIND(cpu, op, (OFFSET), __VA_ARGS__);                                   \
     }
 
+#define LOAD_FAST(NAME, SIZE, SIGN)                                                             \
+    LDST_FAST_PAIR(NAME, imm, load, op->imm, SIZE, SIGN)                                        \
+    LDST_FAST_PAIR(NAME, reg, load, cpu->r[op->rm] << op->shift_n, SIZE, SIGN)
+
 #define STORE_FAST(NAME, SIZE)                                                                  \
-    static ARM_OP(fast_##NAME##_imm)                                                            \
-    {                                                                                           \
-        return fast_store(cpu, op, op->imm, SIZE);                                              \
-    }                                                                                           \
-    static ARM_OP(fast_##NAME##_reg)                                                            \
-    {                                                                                           \
-        return fast_store(cpu, op, cpu->r[op->rm] << op->shift_n, SIZE);                        \
-    }
+    LDST_FAST_PAIR(NAME, imm, store, op->imm, SIZE)                                             \
+    LDST_FAST_PAIR(NAME, reg, store, cpu->r[op->rm] << op->shift_n, SIZE)
 
 LOAD_FAST(LDR, 4, false)
 LOAD_FAST(LDRB, 1, false)
@@ -577,12 +612,14 @@ STORE_FAST(STRH, 2)
 struct ldst_fast {
     arm_uop_fn imm_fn, reg_fn; /* the general handlers */
     arm_uop_fn imm, reg;       /* their fast forms */
+    arm_uop_tfn imm_t, reg_t;  /* and threaded ones */
     bool load;
 };
 
 #define LDST_FAST_ROW(NAME, LOAD)                                                               \
-    {arm_op_##NAME##_imm, arm_op_##NAME##_reg, arm_op_fast_##NAME##_imm,                        \
-     arm_op_fast_##NAME##_reg, LOAD}
+    {arm_op_##NAME##_imm,      arm_op_##NAME##_reg,      arm_op_fast_##NAME##_imm,              \
+     arm_op_fast_##NAME##_reg, arm_thr_fast_##NAME##_imm, arm_thr_fast_##NAME##_reg,            \
+     LOAD}
 
 static const struct ldst_fast ldst_fast_table[] = {
     LDST_FAST_ROW(LDR, true),   LDST_FAST_ROW(LDRB, true), LDST_FAST_ROW(LDRH, true),
@@ -603,12 +640,14 @@ bool arm_ldst_specialise(struct arm_uop *op)
         }
         if (op->fn == f->imm_fn) {
             op->fn = f->imm;
+            op->tfn = f->imm_t;
             return true;
         }
         if (op->rm == 15 || op->shift_type != ARM_SHIFT_LSL || op->shift_n > 31) {
             return false;
         }
         op->fn = f->reg;
+        op->tfn = f->reg_t;
         return true;
     }
     return false;
