@@ -85,6 +85,8 @@ typedef enum arm_uop_result (*arm_uop_fn)(struct arm_cpu *cpu, const struct arm_
  * back to a dispatch loop between instructions and each handler's own indirect jump predicts
  * its successor. Returns the micro-op after the last one that executed, with cpu->next_pc
  * set to where execution continues (every block ends with a sentinel that sets its end).
+ * A block's exit may pass control on to a chained successor block instead of returning
+ * (arm_block_exit, exec.c): the micro-op returned is then the last block's.
  */
 typedef const struct arm_uop *(*arm_uop_tfn)(struct arm_cpu *cpu, const struct arm_uop *op);
 
@@ -112,6 +114,9 @@ struct arm_uop {
     uint8_t flags;
     uint8_t carry;      /* ARMExpandImm_C carry out: 0, 1, or 2 = unchanged */
     uint8_t itstate;    /* Thumb: ITSTATE to hold while this instruction executes */
+    /* Set by the block builder (exec.c): position in its block (the sentinel's: the number of
+     * instructions), so that a block's exit finds its block and counts what it executed. */
+    uint8_t index;
 };
 
 /* uop.flags bits shared by several handlers. */
@@ -233,6 +238,11 @@ struct arm_cpu {
      * holds (TLB flushes, block invalidation): chained successors are only followed within
      * one epoch. Written by the owner, or by a stopper while the owner is parked. */
     uint32_t tb_epoch;
+    /* Owner-private (exec.c): tb_epoch when the block executing now started, and how many more
+     * blocks may follow it by direct chaining (arm_block_exit) before control must go back to
+     * the block loop. */
+    uint32_t tb_start_epoch;
+    uint32_t chain_budget;
     /* Range of virtual addresses covered by TLB entries filled from 64 KB / 1 MB / 16 MB
      * mappings: a TLBIMVA inside it flushes everything (lo > hi: none). */
     uint32_t tlb_large_lo, tlb_large_hi;

@@ -11,11 +11,16 @@
  * the whole of the block's execution even if the block is invalidated meanwhile.
  *
  * Chaining. A block remembers its last successor per exit (fall-through, taken) together with
- * cpu->tb_epoch; anything that may change the meaning of a virtual PC (TLB maintenance, block
- * invalidation) bumps the epoch, so a chain is followed only if nothing changed since it was
- * made, and the context word must still match. Exits whose successor varies (returns, other
- * indirect branches) go through a small per-core jump cache under the same rule: the block
- * last found for a PC and context, kept with the epoch it was found in.
+ * cpu->tb_epoch (struct arm_tb_exit, after the block's micro-ops); anything that may change
+ * the meaning of a virtual PC (TLB maintenance, block invalidation) bumps the epoch, so a
+ * chain is followed only if nothing changed since it was made, and the context word must
+ * still match. Exits whose successor varies (returns, other indirect branches) go through a
+ * small per-core jump cache under the same rule: the block last found for a PC and context,
+ * kept with the epoch it was found in. A block's last handler follows the chain itself
+ * (arm_block_exit) when the block loop would have nothing else to do at that boundary: the
+ * runtime's poll is made there exactly as the loop makes it, so pending work is still taken
+ * at the next boundary and the clock countdown still counts every boundary; at most
+ * TB_CHAIN_MAX blocks follow each other so before control returns to the loop.
  *
  * Specialisation. After decoding, the builder lets ops_dp.c and ops_ldst.c swap a general
  * handler for an equivalent one specialised to its operands (no PC operand, constant shift).
@@ -25,7 +30,8 @@
  * last instruction: no dispatch loop between instructions, and an indirect jump per handler,
  * which predicts far better than one shared call site. Always-executed instructions outside
  * IT blocks get the threaded form of their specialised handler (ops_dp.c, ops_ldst.c; B and BL
- * here); every other one a generic threaded handler that does what a dispatch loop would:
+ * here), and so do conditional ones outside IT blocks (a _cc form that tests the condition
+ * first); every other one a generic threaded handler that does what a dispatch loop would:
  * record cur_op, keep CPSR.IT, test the condition, call fn.
  *
  * Code changes. Stores: pages from which some core translated code carry a per-page mask of
@@ -61,6 +67,12 @@
 #define TB_JMP_SIZE (1u << TB_JMP_BITS)
 #define TB_ARENA_SIZE (64u << 20)
 #define ARM_MAX_CPUS 64u
+/* Blocks that may follow each other by direct chaining (arm_block_exit) before control goes
+ * back to the block loop. Every chained boundary polls the runtime exactly as the loop does,
+ * so this bound is not what keeps interrupts or stops prompt: it bounds the host stack, which
+ * grows with each block where the compiler does not turn the tail calls into jumps
+ * (-O0, sanitizers). */
+#define TB_CHAIN_MAX 32u
 
 /* Context word of a block. */
 #define TBF_THUMB 1u
@@ -79,10 +91,21 @@ struct arm_tb {
     const uint8_t *host[2]; /* host address of the code on each page; NULL when not RAM */
     struct arm_tb *hash_next;
     struct arm_tb *page_next[2];
-    struct arm_tb *chain[2]; /* last successor: [0] fall-through, [1] other */
-    uint32_t chain_epoch[2];
     uint8_t *code;          /* copy of the guest code, code_len[0] + code_len[1] bytes */
+    /* n_ops micro-ops, the sentinel, then the block's struct arm_tb_exit (tb_exit_of). */
     struct arm_uop ops[];
+};
+
+/* A block's chain: its last successor per exit ([0] fall-through, [1] other), with what the
+ * successor was found for (PC, context, epoch). It follows the sentinel rather than sitting in
+ * struct arm_tb so that a block's exit, which has just touched the sentinel, finds everything
+ * it checks in one place, without a look at the block's (or the successor's) header.
+ * Owner-private. */
+struct arm_tb_exit {
+    struct arm_tb *succ[2];
+    uint32_t pc[2];
+    uint32_t flags[2];      /* ~0 (no context has all bits): nothing chained */
+    uint32_t epoch[2];
 };
 
 /* A block found for a virtual PC in a context during one epoch (tb_find). */
@@ -143,15 +166,9 @@ static void maint_post(struct arm_cpu *other, uint32_t work)
  */
 static _Atomic uint64_t code_pages[1u << 20];
 
-/* 16 x 16 table: bit NZCV of entry cond says whether cond passes. */
-static const uint16_t cond_table[16] = {
-    0xf0f0, 0x0f0f, 0xcccc, 0x3333, 0xff00, 0x00ff, 0xaaaa, 0x5555,
-    0x0c0c, 0xf3f3, 0xaa55, 0x55aa, 0x0a05, 0xf5fa, 0xffff, 0xffff,
-};
-
 static inline bool cond_passed(uint32_t nzcv, unsigned cond)
 {
-    return (cond_table[cond & 15] >> (nzcv >> 28)) & 1;
+    return arm_cond_pass(nzcv, cond);
 }
 
 bool arm_condition_passed(uint32_t nzcv, unsigned cond)
@@ -395,9 +412,103 @@ static void save_code(uint8_t *dst, uint32_t v, unsigned size)
 
 /* ---- threaded handlers of the executor ---------------------------------------------------- */
 
-/* An always-executed instruction outside IT blocks: arm_thread_general (ops_branch.c).
- *
- * Any instruction: what a dispatch loop does per instruction, then the next one. cpu->cur_op
+static const struct arm_uop *thr_end(struct arm_cpu *cpu, const struct arm_uop *op);
+
+static inline struct arm_tb_exit *tb_exit_of(struct arm_tb *tb)
+{
+    return (struct arm_tb_exit *)&tb->ops[tb->n_ops + 1];
+}
+
+static inline void chain_set(struct arm_tb_exit *x, unsigned slot, struct arm_tb *tb,
+                             uint32_t epoch)
+{
+    x->succ[slot] = tb;
+    x->pc[slot] = tb->pc;
+    x->flags[slot] = tb->flags;
+    x->epoch[slot] = epoch;
+}
+
+static inline unsigned jmp_hash(uint32_t pc)
+{
+    return ((pc >> 1) ^ (pc >> (1 + TB_JMP_BITS))) & (TB_JMP_SIZE - 1);
+}
+
+/* The block exit's second chance when the chain does not match: the jump cache (the exits
+ * whose successor varies), under tb_find's rules. Links the exit to what it finds. */
+static __attribute__((noinline)) struct arm_tb *exit_lookup(struct arm_cpu *cpu,
+                                                            struct arm_tb_exit *x, unsigned slot,
+                                                            uint32_t pc, uint32_t flags)
+{
+    const struct arm_tb_jmp *j = &cpu->tbs->jmp[jmp_hash(pc)];
+
+    if (!j->tb || j->pc != pc || j->flags != flags || j->epoch != cpu->tb_epoch) {
+        return NULL;
+    }
+    chain_set(x, slot, j->tb, cpu->tb_epoch);
+    return j->tb;
+}
+
+/*
+ * The end of a block: next is the micro-op after the last one that executed (the sentinel, or
+ * the one after a branch), cpu->next_pc where execution continues. Passes control straight on
+ * to the successor block when the block loop would do nothing else at this boundary: the
+ * successor is the one the loop would find first (the block's chain for the exit, or the jump
+ * cache, under tb_find's epoch and context rules), nothing is pending for the runtime
+ * (coremu_cpu_poll, exactly as the loop calls it, so the clock countdown still counts every
+ * boundary), no flush or logging waits (a flush request moves the epoch), and the chain
+ * budget is not spent. Otherwise returns next to the block loop, which does the boundary's
+ * work; a poll that returned true here leaves a pending bit set, so the loop's poll sees it
+ * too. An exit from inside a block (a conditional PC write that was not the last instruction)
+ * always goes back to the loop. Inlined into each exit handler, so that each has its own
+ * indirect jump to predict.
+ */
+static inline __attribute__((always_inline)) const struct arm_uop *
+arm_block_exit(struct arm_cpu *cpu, const struct arm_uop *next)
+{
+    if (next->tfn != thr_end) {
+        return next;
+    }
+    /* The arena is writable: the exit's chain is updated through the block's micro-ops. */
+    struct arm_tb_exit *x = (struct arm_tb_exit *)(uintptr_t)(next + 1);
+    uint32_t epoch = cpu->tb_epoch;
+    uint32_t target = cpu->next_pc;
+    unsigned slot = target != next->pc;
+    uint32_t pc = target & ((cpu->cpsr_rest & ARM_CPSR_T) ? ~1u : ~3u);
+    uint32_t flags = tb_context(cpu);
+    struct arm_tb *succ = x->succ[slot];
+
+    if (__builtin_expect(x->epoch[slot] != epoch || x->pc[slot] != pc || x->flags[slot] != flags,
+                         0)) {
+        succ = exit_lookup(cpu, x, slot, pc, flags);
+        if (!succ) {
+            return next;
+        }
+    }
+    if (cpu->chain_budget == 0 || epoch != cpu->tb_start_epoch ||
+        coremu_log_enabled(COREMU_LOG_CPU | COREMU_LOG_EXEC) || coremu_cpu_poll(cpu->rt)) {
+        return next;
+    }
+    cpu->chain_budget--;
+    cpu->insns_executed += next->index;
+    cpu->cur_op = NULL;
+    cpu->r[15] = pc;
+    return succ->ops[0].tfn(cpu, succ->ops);
+}
+
+
+/* An always-executed instruction outside IT blocks without a threaded form of its own: as
+ * arm_thread_general (ops_branch.c, which the specialised forms take for their slow paths and
+ * which never branch there), but a branch leaves through the block exit. */
+static const struct arm_uop *thr_general(struct arm_cpu *cpu, const struct arm_uop *op)
+{
+    cpu->cur_op = op;
+    if (op->fn(cpu, op) == ARM_BRANCH) {
+        return arm_block_exit(cpu, op + 1);
+    }
+    ARM_THREAD_NEXT(cpu, op);
+}
+
+/* Any instruction: what a dispatch loop does per instruction, then the next one. cpu->cur_op
  * is set for exceptions inside fn. While an instruction executes the CPSR holds the IT state
  * of the next one, so that a branch or an SVC leaves the right state behind (exceptions inside
  * the instruction save op->itstate instead, exception.c). Writing it for itstate 0 is not
@@ -407,7 +518,7 @@ static const struct arm_uop *thr_generic_cond(struct arm_cpu *cpu, const struct 
     cpu->cur_op = op;
     cpu->cpsr_it = it_advance(op->itstate);
     if (cond_passed(cpu->cpsr_nzcv, op->cond) && op->fn(cpu, op) == ARM_BRANCH) {
-        return op + 1;
+        return arm_block_exit(cpu, op + 1);
     }
     ARM_THREAD_NEXT(cpu, op);
 }
@@ -417,21 +528,21 @@ static const struct arm_uop *thr_generic_cond(struct arm_cpu *cpu, const struct 
 static const struct arm_uop *thr_end(struct arm_cpu *cpu, const struct arm_uop *op)
 {
     cpu->next_pc = op->pc;
-    return op;
+    return arm_block_exit(cpu, op);
 }
 
 /* B, B<c> outside IT blocks (its condition tested here), BL: as arm_op_B/arm_op_BL. */
 static const struct arm_uop *thr_B(struct arm_cpu *cpu, const struct arm_uop *op)
 {
     cpu->next_pc = op->imm;
-    return op + 1;
+    return arm_block_exit(cpu, op + 1);
 }
 
 static const struct arm_uop *thr_Bcc(struct arm_cpu *cpu, const struct arm_uop *op)
 {
     if (cond_passed(cpu->cpsr_nzcv, op->cond)) {
         cpu->next_pc = op->imm;
-        return op + 1;
+        return arm_block_exit(cpu, op + 1);
     }
     ARM_THREAD_NEXT(cpu, op);
 }
@@ -441,10 +552,11 @@ static const struct arm_uop *thr_BL(struct arm_cpu *cpu, const struct arm_uop *o
     uint32_t next = op->pc + op->len;
     cpu->r[14] = (op->flags & ARM_UOP_THUMB) ? next | 1u : next;
     cpu->next_pc = op->imm;
-    return op + 1;
+    return arm_block_exit(cpu, op + 1);
 }
 
-/* Chooses op->tfn once fn is final; a specialiser may have offered one already. */
+/* Chooses op->tfn once fn is final; a specialiser may have offered one already, which tests
+ * op->cond itself when the instruction is conditional (but knows nothing of IT blocks). */
 static void thread_op(struct arm_uop *op)
 {
     bool always = op->cond >= 0xe && op->itstate == 0;
@@ -453,10 +565,10 @@ static void thread_op(struct arm_uop *op)
         op->tfn = always ? thr_B : thr_Bcc;
     } else if (op->fn == arm_op_BL && always) {
         op->tfn = thr_BL;
-    } else if (!always) {
+    } else if (op->itstate != 0 || (!always && !op->tfn)) {
         op->tfn = thr_generic_cond;
     } else if (!op->tfn) {
-        op->tfn = arm_thread_general;
+        op->tfn = thr_general;
     }
 }
 
@@ -568,6 +680,7 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
             arm_ldst_specialise(op);
         }
         thread_op(op);
+        op->index = (uint8_t)n;
         if (log_asm) {
             coremu_log(COREMU_LOG_IN_ASM, "cpu%u: %08x: %0*x%s\n", cpu_index(cpu), addr,
                        thumb && len == 2 ? 4 : 8, insn, thumb ? " (T)" : "");
@@ -584,8 +697,10 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
     sentinel->tfn = thr_end;
     sentinel->pc = addr;
     sentinel->cond = 0xe;
+    sentinel->index = (uint8_t)n;
 
-    size_t size = sizeof(struct arm_tb) + (n + 1) * sizeof(struct arm_uop) + len0 + len1;
+    size_t size = sizeof(struct arm_tb) + (n + 1) * sizeof(struct arm_uop) +
+                  sizeof(struct arm_tb_exit) + len0 + len1;
     size = (size + 15) & ~(size_t)15;
     if (tbc->arena_used + size > TB_ARENA_SIZE) {
         tb_flush_now(cpu);
@@ -607,7 +722,10 @@ static struct arm_tb *tb_build(struct arm_cpu *cpu, uint32_t pc, uint32_t flags,
     tb->host[1] = host1;
     tb->valid = true;
     memcpy(tb->ops, tbc->tmp_ops, (n + 1) * sizeof(struct arm_uop));
-    tb->code = (uint8_t *)&tb->ops[n + 1];
+    struct arm_tb_exit *x = (struct arm_tb_exit *)&tb->ops[n + 1];
+    memset(x, 0, sizeof(*x));
+    x->flags[0] = x->flags[1] = ~0u;
+    tb->code = (uint8_t *)(x + 1);
     memcpy(tb->code, tbc->tmp_code, len0 + len1);
 
     unsigned h = tb_hash(pc, flags);
@@ -660,14 +778,13 @@ static struct arm_tb *tb_find(struct arm_cpu *cpu, struct arm_tb *prev, unsigned
     struct arm_tb *tb;
 
     if (prev && prev_epoch == cpu->tb_epoch) {
-        tb = prev->chain[slot];
-        if (tb && prev->chain_epoch[slot] == prev_epoch && tb->pc == pc && tb->flags == flags) {
-            return tb;
+        const struct arm_tb_exit *x = tb_exit_of(prev);
+        if (x->epoch[slot] == prev_epoch && x->pc[slot] == pc && x->flags[slot] == flags) {
+            return x->succ[slot];
         }
     }
 
-    unsigned jh = ((pc >> 1) ^ (pc >> (1 + TB_JMP_BITS))) & (TB_JMP_SIZE - 1);
-    struct arm_tb_jmp *j = &tbc->jmp[jh];
+    struct arm_tb_jmp *j = &tbc->jmp[jmp_hash(pc)];
     if (j->tb && j->pc == pc && j->flags == flags && j->epoch == cpu->tb_epoch) {
         tb = j->tb;
         goto found;
@@ -708,8 +825,7 @@ static struct arm_tb *tb_find(struct arm_cpu *cpu, struct arm_tb *prev, unsigned
     j->tb = tb;
 found:
     if (prev && prev_epoch == cpu->tb_epoch) {
-        prev->chain[slot] = tb;
-        prev->chain_epoch[slot] = prev_epoch;
+        chain_set(tb_exit_of(prev), slot, tb, prev_epoch);
     }
     return tb;
 }
@@ -729,13 +845,22 @@ found:
  * instruction the advanced one, which the builder gave the next op), so for itstate 0 the
  * state is already right.
  */
-static inline uint32_t tb_exec(struct arm_cpu *cpu, const struct arm_tb *tb)
+static inline struct arm_tb *tb_of(const struct arm_uop *op)
 {
+    return (struct arm_tb *)((uintptr_t)(op - op->index) - offsetof(struct arm_tb, ops));
+}
+
+/* Runs a block and whatever chains from it; returns the micro-op after the last one that
+ * executed, in the last block run (tb_of finds that block). */
+static inline const struct arm_uop *tb_exec(struct arm_cpu *cpu, const struct arm_tb *tb)
+{
+    cpu->chain_budget = TB_CHAIN_MAX;
+    cpu->tb_start_epoch = cpu->tb_epoch;
     const struct arm_uop *last = tb->ops[0].tfn(cpu, tb->ops);
 
-    cpu->insns_executed += (uint64_t)(last - tb->ops);
+    cpu->insns_executed += last->index;
     cpu->cur_op = NULL;
-    return cpu->next_pc;
+    return last;
 }
 
 static void log_cpu_state(struct arm_cpu *cpu)
@@ -804,13 +929,12 @@ static void exec_loop(struct arm_cpu *cpu)
                 coremu_log(COREMU_LOG_EXEC, "cpu%u: block %08x\n", cpu_index(cpu), cpu->r[15]);
             }
         }
-        struct arm_tb *tb = tb_find(cpu, prev, slot, prev_epoch);
-        uint32_t epoch = cpu->tb_epoch;
-        uint32_t next = tb_exec(cpu, tb);
+        struct arm_tb *tb = tb_of(tb_exec(cpu, tb_find(cpu, prev, slot, prev_epoch)));
+        uint32_t next = cpu->next_pc;
 
         cpu->r[15] = next & ((cpu->cpsr_rest & ARM_CPSR_T) ? ~1u : ~3u);
-        prev = cpu->tb_epoch == epoch ? tb : NULL;
-        prev_epoch = epoch;
+        prev = cpu->tb_epoch == cpu->tb_start_epoch ? tb : NULL;
+        prev_epoch = cpu->tb_start_epoch;
         slot = next == tb->end_pc ? 0 : 1;
     }
 }

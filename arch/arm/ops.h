@@ -327,13 +327,34 @@ arm_store_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t valu
 
 /*
  * Threaded handlers (arm_uop_tfn, cpu.h). A threaded handler runs only where the block builder
- * put it: an instruction that always executes (no condition, outside IT blocks) and whose
- * handler cannot write the PC. cpu->cur_op is not set for it: one that can fault sets it
- * (the *_fast_at helpers) before it takes a path that may. It ends with ARM_THREAD_NEXT.
+ * put it: an instruction outside IT blocks whose handler cannot write the PC, either always
+ * executed or, in the _cc forms the specialisers offer for conditional ones, after its own
+ * test of op->cond (arm_cond_pass). cpu->cur_op is not set for it: one that can fault sets
+ * it (through arm_thread_general) before it takes a path that may. It ends with
+ * ARM_THREAD_NEXT.
  */
 #define ARM_THREAD_OP(name) \
     const struct arm_uop *arm_thr_##name(struct arm_cpu *cpu, const struct arm_uop *op)
 #define ARM_THREAD_NEXT(cpu, op) return (op)[1].tfn((cpu), (op) + 1)
+
+/* exec.c: bit NZCV (flags in bits 3..0) of entry cond says whether cond passes. */
+extern const uint16_t arm_cond_table[16];
+
+static inline bool arm_cond_pass(uint32_t nzcv, unsigned cond)
+{
+    return (arm_cond_table[cond & 15] >> (nzcv >> 28)) & 1;
+}
+
+/* The threaded form of a conditional instruction outside IT blocks: skips it when op->cond
+ * fails, else goes on to BODY, its unconditional threaded form (a direct tail call). */
+#define ARM_THREAD_COND(name, body)                                                             \
+    const struct arm_uop *arm_thr_##name(struct arm_cpu *cpu, const struct arm_uop *op)         \
+    {                                                                                           \
+        if (!arm_cond_pass(cpu->cpsr_nzcv, op->cond)) {                                         \
+            ARM_THREAD_NEXT(cpu, op);                                                           \
+        }                                                                                       \
+        return arm_thr_##body(cpu, op);                                                         \
+    }
 
 /* ops_branch.c: runs op through op->fn with the executor's bookkeeping, then the rest of the
  * block. */

@@ -14,6 +14,14 @@ static inline uint32_t link_value(const struct arm_uop *op)
     return (op->flags & ARM_UOP_THUMB) ? next | 1u : next;
 }
 
+/* 16 x 16 table: bit NZCV of entry cond says whether cond passes (arm_cond_pass). Here, with
+ * arm_thread_general, because every program that links the specialised handlers links this
+ * file. */
+const uint16_t arm_cond_table[16] = {
+    0xf0f0, 0x0f0f, 0xcccc, 0x3333, 0xff00, 0x00ff, 0xaaaa, 0x5555,
+    0x0c0c, 0xf3f3, 0xaa55, 0x55aa, 0x0a05, 0xf5fa, 0xffff, 0xffff,
+};
+
 /* The executor's threaded handler for an always-executed instruction outside IT blocks that
  * has no threaded form of its own, and the slow path of those that have one (ops.h): cur_op
  * for exceptions inside fn, then fn, then the next micro-op unless fn branched. Here rather

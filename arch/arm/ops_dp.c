@@ -444,7 +444,8 @@ shift_const_c(uint32_t value, unsigned type, unsigned amount, unsigned *carry_ou
         uint32_t m = (M);                                                                       \
         dp_exec_pc(cpu, op, OPC, (N), m, c, false);                                             \
         ARM_THREAD_NEXT(cpu, op);                                                               \
-    }
+    }                                                                                           \
+    static ARM_THREAD_COND(fast_##NAME##_##SUFFIX##_cc, fast_##NAME##_##SUFFIX)
 
 #define DP_FAST(NAME, OPC)                                                                      \
     DP_FAST_PAIR(NAME, imm, OPC, DP_N(OPC), op->imm, op->carry)                                 \
@@ -481,6 +482,7 @@ struct dp_fast {
     arm_uop_fn imm_fn, reg_fn;      /* the general handlers */
     arm_uop_fn imm, rr, shifted[4]; /* their fast forms; shifted by SRType */
     arm_uop_tfn imm_t, rr_t, shifted_t[4]; /* and the threaded ones */
+    arm_uop_tfn imm_tc, rr_tc, shifted_tc[4]; /* threaded, for conditional instructions */
     bool uses_rn, writes_rd;
 };
 
@@ -495,6 +497,10 @@ struct dp_fast {
      arm_thr_fast_##NAME##_rr,                                                                  \
      {arm_thr_fast_##NAME##_lsl, arm_thr_fast_##NAME##_lsr, arm_thr_fast_##NAME##_asr,          \
       arm_thr_fast_##NAME##_ror},                                                               \
+     arm_thr_fast_##NAME##_imm_cc,                                                              \
+     arm_thr_fast_##NAME##_rr_cc,                                                               \
+     {arm_thr_fast_##NAME##_lsl_cc, arm_thr_fast_##NAME##_lsr_cc, arm_thr_fast_##NAME##_asr_cc, \
+      arm_thr_fast_##NAME##_ror_cc},                                                            \
      RN,                                                                                        \
      RD}
 
@@ -509,6 +515,8 @@ static const struct dp_fast dp_fast_table[] = {
 
 bool arm_dp_specialise(struct arm_uop *op)
 {
+    bool cond = op->cond < 0xe;
+
     for (size_t i = 0; i < sizeof(dp_fast_table) / sizeof(dp_fast_table[0]); i++) {
         const struct dp_fast *f = &dp_fast_table[i];
         if (op->fn != f->imm_fn && op->fn != f->reg_fn) {
@@ -519,7 +527,7 @@ bool arm_dp_specialise(struct arm_uop *op)
         }
         if (op->fn == f->imm_fn) {
             op->fn = f->imm;
-            op->tfn = f->imm_t;
+            op->tfn = cond ? f->imm_tc : f->imm_t;
             return true;
         }
         if (op->rm == 15) {
@@ -527,12 +535,12 @@ bool arm_dp_specialise(struct arm_uop *op)
         }
         if (op->shift_type == ARM_SHIFT_LSL && op->shift_n == 0) {
             op->fn = f->rr;
-            op->tfn = f->rr_t;
+            op->tfn = cond ? f->rr_tc : f->rr_t;
             return true;
         }
         if (op->shift_type < ARM_SHIFT_RRX && op->shift_n >= 1 && op->shift_n <= 31) {
             op->fn = f->shifted[op->shift_type];
-            op->tfn = f->shifted_t[op->shift_type];
+            op->tfn = cond ? f->shifted_tc[op->shift_type] : f->shifted_t[op->shift_type];
             return true;
         }
         return false;

@@ -590,7 +590,8 @@ thread_store(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t offset, uns
     static ARM_THREAD_OP(fast_##NAME##_##SUFFIX)                                                \
     {                                                                                           \
         return thread_##KIND(cpu, op, (OFFSET), __VA_ARGS__);                                   \
-    }
+    }                                                                                           \
+    static ARM_THREAD_COND(fast_##NAME##_##SUFFIX##_cc, fast_##NAME##_##SUFFIX)
 
 #define LOAD_FAST(NAME, SIZE, SIGN)                                                             \
     LDST_FAST_PAIR(NAME, imm, load, op->imm, SIZE, SIGN)                                        \
@@ -613,13 +614,14 @@ struct ldst_fast {
     arm_uop_fn imm_fn, reg_fn; /* the general handlers */
     arm_uop_fn imm, reg;       /* their fast forms */
     arm_uop_tfn imm_t, reg_t;  /* and threaded ones */
+    arm_uop_tfn imm_tc, reg_tc; /* threaded, for conditional instructions */
     bool load;
 };
 
 #define LDST_FAST_ROW(NAME, LOAD)                                                               \
     {arm_op_##NAME##_imm,      arm_op_##NAME##_reg,      arm_op_fast_##NAME##_imm,              \
      arm_op_fast_##NAME##_reg, arm_thr_fast_##NAME##_imm, arm_thr_fast_##NAME##_reg,            \
-     LOAD}
+     arm_thr_fast_##NAME##_imm_cc, arm_thr_fast_##NAME##_reg_cc, LOAD}
 
 static const struct ldst_fast ldst_fast_table[] = {
     LDST_FAST_ROW(LDR, true),   LDST_FAST_ROW(LDRB, true), LDST_FAST_ROW(LDRH, true),
@@ -640,14 +642,14 @@ bool arm_ldst_specialise(struct arm_uop *op)
         }
         if (op->fn == f->imm_fn) {
             op->fn = f->imm;
-            op->tfn = f->imm_t;
+            op->tfn = op->cond < 0xe ? f->imm_tc : f->imm_t;
             return true;
         }
         if (op->rm == 15 || op->shift_type != ARM_SHIFT_LSL || op->shift_n > 31) {
             return false;
         }
         op->fn = f->reg;
-        op->tfn = f->reg_t;
+        op->tfn = op->cond < 0xe ? f->reg_tc : f->reg_t;
         return true;
     }
     return false;
