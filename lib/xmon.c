@@ -14,7 +14,9 @@
  *
  * Stores reach this engine only for watched pages: the softmmu sends a page's stores here once
  * coremu_xmon_page_watched says so. A page becomes watched at its first load-exclusive, which
- * calls the machine's watch callback to drop every fast-path TLB entry for the page.
+ * calls the machine's watch callback to drop every fast-path TLB entry for the page. A periodic
+ * sweep (coremu_xmon_sweep) unwatches pages that no load-exclusive used lately, so that plain
+ * stores to them are fast again; a page watched a second time stays watched.
  *
  * Value mode. The load-exclusive records the value and the store-conditional is a host CAS from
  * it. No page is ever watched and no version is kept; a store that puts the same value back
@@ -33,7 +35,9 @@
  *  - page state: 0 -> 1 by a CAS (acq_rel) of the first load-exclusive, 1 -> 2 by a release store
  *    once the watch callback has returned; load-exclusive reads it with acquire, so a reservation
  *    is only made after the callback's flush (and every fast-path store before it) happened.
- *    coremu_xmon_page_watched reads it with acquire for the softmmu's TLB fill.
+ *    coremu_xmon_page_watched reads it with acquire for the softmmu's TLB fill. The sweep's
+ *    2 -> 3 -> (next generation) 0 and load-exclusive's version read and page re-read are
+ *    seq_cst; the argument is at coremu_xmon_sweep.
  */
 #include "config.h"
 
@@ -47,11 +51,23 @@
 #define XMON_NCOUNTERS    (1u << XMON_COUNTER_BITS)
 #define XMON_PAGE_SIZE    (1ull << COREMU_XMON_PAGE_BITS)
 
-/* Page watch states. */
+/* Page watch states: the low two bits of a page's word; the bits above count the page's
+ * unwatches (its generation), so that a load-exclusive can tell "still the same watch" from
+ * "unwatched and watched again" (fast stores may have hit the page in between). */
 enum {
     PAGE_UNWATCHED = 0,
-    PAGE_WATCHING = 1, /* stores already take the slow path; the callback has not returned */
-    PAGE_WATCHED = 2,  /* the callback has returned: reservations on the page are exact */
+    PAGE_WATCHING = 1,   /* stores already take the slow path; the callback has not returned */
+    PAGE_WATCHED = 2,    /* the callback has returned: reservations on the page are exact */
+    PAGE_UNWATCHING = 3, /* a sweep is killing the page's reservations; stores still slow */
+};
+#define PAGE_STATE(w) ((w)&3u)
+#define PAGE_GEN_ONE 4u
+
+/* Per-page hints for the sweep (coremu_xmon_sweep), not part of the exactness argument. */
+enum {
+    PAGE_TOUCHED = 1,  /* a load-exclusive used the page since the last sweep */
+    PAGE_WAS_UNWATCHED = 2,
+    PAGE_STICKY = 4,   /* watched again after an unwatch: never unwatched again */
 };
 
 struct coremu_xmon {
@@ -64,10 +80,15 @@ struct coremu_xmon {
     coremu_xmon_watch_fn watch;
     void *opaque;
 
-    /* Exact mode only (NULL in value mode). One state byte per page of [base, base + size):
-     * written by load-exclusive (CAS 0->1 acq_rel, store 2 release); read by load-exclusive
-     * and coremu_xmon_page_watched (acquire). */
-    _Atomic uint8_t *pages;
+    /* Exact mode only (NULL in value mode). One state word per page of [base, base + size)
+     * (generation << 2 | state): written by load-exclusive (UNWATCHED -> WATCHING by CAS
+     * acq_rel, -> WATCHED release) and by the sweep (WATCHED -> UNWATCHING by CAS seq_cst,
+     * -> next generation's UNWATCHED seq_cst); read by load-exclusive (acquire, and a seq_cst
+     * re-read after its version read) and coremu_xmon_page_watched (acquire). */
+    _Atomic uint32_t *pages;
+    /* Exact mode only. PAGE_TOUCHED and friends: set by load-exclusive and watch_page
+     * (fetch_or, relaxed), cleared by the sweep; hints only, any order. */
+    _Atomic uint8_t *page_flags;
     /* Exact mode only. The granule version counters, XMON_NCOUNTERS of them, each written and
      * read by every path as described at the top of this file. */
     _Atomic uint64_t *versions;
@@ -283,8 +304,9 @@ struct coremu_xmon *coremu_xmon_new(enum coremu_xmon_mode mode, uint64_t base, u
     if (mode == COREMU_XMON_EXACT) {
         /* calloc: untouched parts of a large table stay unbacked zero pages. */
         x->pages = calloc(x->npages, sizeof(*x->pages));
+        x->page_flags = calloc(x->npages, sizeof(*x->page_flags));
         x->versions = aligned_alloc(64, XMON_NCOUNTERS * sizeof(*x->versions));
-        if (!x->pages || !x->versions) {
+        if (!x->pages || !x->page_flags || !x->versions) {
             coremu_xmon_free(x);
             errno = ENOMEM;
             return NULL;
@@ -302,6 +324,7 @@ void coremu_xmon_free(struct coremu_xmon *x)
         return;
     }
     free(x->pages);
+    free(x->page_flags);
     free(x->versions);
     free(x);
 }
@@ -316,37 +339,103 @@ bool coremu_xmon_page_watched(const struct coremu_xmon *x, uint64_t pa)
     if (x->mode != COREMU_XMON_EXACT || !in_range(x, pa)) {
         return false;
     }
-    return atomic_load_explicit(&x->pages[page_slot(x, pa)], memory_order_acquire) !=
-           PAGE_UNWATCHED;
+    return PAGE_STATE(atomic_load_explicit(&x->pages[page_slot(x, pa)],
+                                           memory_order_acquire)) != PAGE_UNWATCHED;
 }
 
 /*
- * Makes the page of pa watched; true when reservations on it are exact now. The first caller
- * wins a CAS, so the callback runs exactly once per page. It runs with no lock held, because it
- * may stop the world: a core blocked here on a lock could not park, and the stop would never
- * end. For the same reason a core that arrives while another one's callback is still running
- * does not wait for it: its reservation is simply not valid (its store-conditional will fail,
- * which the architectures allow), the guest retries, parks at its next block boundary for the
- * stop, and finds the page watched afterwards.
+ * Makes the page of pa watched. Returns the page's word (generation | PAGE_WATCHED) when
+ * reservations on it are exact now, 0 when not. The first caller wins a CAS, so the callback
+ * runs once per watch. It runs with no lock held, because it may stop the world: a core blocked
+ * here on a lock could not park, and the stop would never end. For the same reason a core that
+ * arrives while another one's callback (or a sweep's unwatch) is still running does not wait
+ * for it: its reservation is simply not valid (its store-conditional will fail, which the
+ * architectures allow), the guest retries, parks at its next block boundary for the stop, and
+ * finds the page watched afterwards.
  */
-static bool watch_page(struct coremu_xmon *x, uint64_t pa)
+static uint32_t watch_page(struct coremu_xmon *x, uint64_t pa)
 {
-    _Atomic uint8_t *st = &x->pages[page_slot(x, pa)];
-    uint8_t s = atomic_load_explicit(st, memory_order_acquire);
+    size_t slot = page_slot(x, pa);
+    _Atomic uint32_t *st = &x->pages[slot];
+    uint32_t s = atomic_load_explicit(st, memory_order_acquire);
 
-    if (s == PAGE_WATCHED) {
-        return true;
+    if (PAGE_STATE(s) == PAGE_WATCHED) {
+        return s;
     }
-    if (s == PAGE_UNWATCHED &&
-        atomic_compare_exchange_strong_explicit(st, &s, PAGE_WATCHING, memory_order_acq_rel,
+    if (PAGE_STATE(s) == PAGE_UNWATCHED &&
+        atomic_compare_exchange_strong_explicit(st, &s, s | PAGE_WATCHING, memory_order_acq_rel,
                                                 memory_order_acquire)) {
         if (x->watch) {
             x->watch(x->opaque, pa & ~(XMON_PAGE_SIZE - 1));
         }
-        atomic_store_explicit(st, PAGE_WATCHED, memory_order_release);
-        return true;
+        /* A page used again after an unwatch stays watched: each watch is a stop-the-world. */
+        if (atomic_load_explicit(&x->page_flags[slot], memory_order_relaxed) &
+            PAGE_WAS_UNWATCHED) {
+            atomic_fetch_or_explicit(&x->page_flags[slot], PAGE_STICKY, memory_order_relaxed);
+        }
+        atomic_store_explicit(st, s | PAGE_WATCHED, memory_order_release);
+        return s | PAGE_WATCHED;
     }
-    return s == PAGE_WATCHED;
+    return PAGE_STATE(s) == PAGE_WATCHED ? s : 0;
+}
+
+/*
+ * Unwatches every watched page that no load-exclusive used since the previous sweep (and that
+ * was never watched twice), so that plain stores to it take the fast path again. Exactness: the
+ * page first goes UNWATCHING (its stores stay slow, new reservations on it are not valid), then
+ * every version counter of its granules is locked and released, which makes the
+ * store-conditional of any reservation taken before fail, and only then UNWATCHED. A
+ * load-exclusive re-reads the page's word after its version read (both seq_cst), so one that
+ * read a version after the bump sees UNWATCHING or a newer generation and is not valid either.
+ * A later load-exclusive watches the page again (a new generation, the callback dropping every
+ * fast store entry first).
+ */
+size_t coremu_xmon_sweep(struct coremu_xmon *x)
+{
+    size_t unwatched = 0;
+
+    if (x->mode != COREMU_XMON_EXACT) {
+        return 0;
+    }
+    for (size_t i = 0; i < x->npages; i++) {
+        _Atomic uint32_t *st = &x->pages[i];
+        uint32_t s = atomic_load_explicit(st, memory_order_acquire);
+        if (PAGE_STATE(s) != PAGE_WATCHED) {
+            continue;
+        }
+        uint8_t f = atomic_fetch_and_explicit(&x->page_flags[i], (uint8_t)~PAGE_TOUCHED,
+                                              memory_order_relaxed);
+        if ((f & (PAGE_TOUCHED | PAGE_STICKY)) != 0) {
+            continue;
+        }
+        if (!atomic_compare_exchange_strong_explicit(st, &s, (s & ~3u) | PAGE_UNWATCHING,
+                                                     memory_order_seq_cst,
+                                                     memory_order_relaxed)) {
+            continue;
+        }
+        uint64_t page = (x->first_page + i) << COREMU_XMON_PAGE_BITS;
+        for (uint64_t pa = page; pa < page + XMON_PAGE_SIZE; pa += COREMU_XMON_GRANULE) {
+            _Atomic uint64_t *c = &x->versions[granule_index(pa)];
+            unsigned spins = 0;
+            uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
+            for (;;) {
+                if (v & 1) {
+                    spin_wait(&spins);
+                    v = atomic_load_explicit(c, memory_order_relaxed);
+                    continue;
+                }
+                if (atomic_compare_exchange_weak_explicit(c, &v, v + 1, memory_order_seq_cst,
+                                                          memory_order_relaxed)) {
+                    break;
+                }
+            }
+            version_unlock(c, v);
+        }
+        atomic_fetch_or_explicit(&x->page_flags[i], PAGE_WAS_UNWATCHED, memory_order_relaxed);
+        atomic_store_explicit(st, (s & ~3u) + PAGE_GEN_ONE, memory_order_seq_cst);
+        unwatched++;
+    }
+    return unwatched;
 }
 
 uint64_t coremu_xmon_load_exclusive(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p,
@@ -369,13 +458,23 @@ uint64_t coremu_xmon_load_exclusive(struct coremu_xmon *x, struct coremu_xmon_lo
 
     /* Outside the covered range nothing can be watched: only stores that come through this
      * engine break such a reservation. */
-    bool exact = !in_range(x, pa) || watch_page(x, pa);
+    bool covered = in_range(x, pa);
+    uint32_t watch = 0;
+    if (covered) {
+        size_t slot = page_slot(x, pa);
+        if (!(atomic_load_explicit(&x->page_flags[slot], memory_order_relaxed) & PAGE_TOUCHED)) {
+            atomic_fetch_or_explicit(&x->page_flags[slot], PAGE_TOUCHED, memory_order_relaxed);
+        }
+        watch = watch_page(x, pa);
+    }
+    bool exact = !covered || watch != 0;
     _Atomic uint64_t *c = &x->versions[granule_index(pa)];
     unsigned spins = 0;
     uint64_t v;
 
     for (;;) {
-        v = atomic_load_explicit(c, memory_order_acquire);
+        /* seq_cst: ordered before the page word's re-read below (see coremu_xmon_sweep). */
+        v = atomic_load_explicit(c, memory_order_seq_cst);
         if (v & 1) {
             spin_wait(&spins);
             continue;
@@ -392,6 +491,12 @@ uint64_t coremu_xmon_load_exclusive(struct coremu_xmon *x, struct coremu_xmon_lo
         if (atomic_load_explicit(c, memory_order_relaxed) == v) {
             break;
         }
+    }
+    /* Still the same watch of the page: not unwatched (nor unwatched and watched again, when
+     * fast stores may have hit it) since before our version read. */
+    if (exact && covered &&
+        atomic_load_explicit(&x->pages[page_slot(x, pa)], memory_order_seq_cst) != watch) {
+        exact = false;
     }
     mon->valid = exact;
     mon->pa = pa;

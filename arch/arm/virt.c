@@ -121,7 +121,11 @@ struct virt_board {
     struct gic *gic;                /* created by the gic-dist row, before every device */
     struct pl031 *rtc;
     struct virt_irq_line rtc_irq;
+    /* Sweeps the exclusive monitor's idle pages (virt_xmon_sweep) on the I/O thread. */
+    struct coremu_timer *xmon_sweep;
 };
+
+#define VIRT_XMON_SWEEP_NS 1000000000ll /* a page unused by LDREX for 1-2 s is unwatched */
 
 static int virt_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -193,6 +197,18 @@ static int virt_create_rtc(struct virt_board *vb, const struct virt_region *r, c
     return 0;
 }
 
+/* I/O thread, once a second: plain stores to pages that held an LDREX long ago take the fast
+ * path again (coremu_xmon_sweep keeps reservations exact). */
+static void virt_xmon_sweep(void *opaque)
+{
+    struct virt_board *vb = opaque;
+    size_t n = coremu_xmon_sweep(vb->arm.xmon);
+    if (n != 0) {
+        COREMU_LOG(COREMU_LOG_MMU, "xmon: %zu idle pages unwatched\n", n);
+    }
+    coremu_timer_mod(vb->xmon_sweep, coremu_clock_ns() + VIRT_XMON_SWEEP_NS);
+}
+
 static int virt_create_ram(struct virt_board *vb, const struct virt_region *r, char *err,
                            size_t errlen)
 {
@@ -205,6 +221,14 @@ static int virt_create_ram(struct virt_board *vb, const struct virt_region *r, c
                                    &vb->arm);
     if (vb->arm.xmon == NULL) {
         return virt_error(err, errlen, "cannot create the exclusive monitor for guest RAM");
+    }
+    if (vb->cfg.llsc == COREMU_XMON_EXACT) {
+        struct coremu_iothread *io = coremu_iothread_default();
+        vb->xmon_sweep = io != NULL ? coremu_timer_new(io, virt_xmon_sweep, vb) : NULL;
+        if (vb->xmon_sweep == NULL) {
+            return virt_error(err, errlen, "cannot create the exclusive monitor's timer");
+        }
+        coremu_timer_mod(vb->xmon_sweep, coremu_clock_ns() + VIRT_XMON_SWEEP_NS);
     }
     return 0;
 }
@@ -462,6 +486,7 @@ void virt_free(struct arm_board *board)
     }
     pl011_free(vb->uart0);
     pl031_free(vb->rtc);
+    coremu_timer_free(vb->xmon_sweep); /* before the monitor it sweeps */
     gic_free(vb->gic);
     if (vb->arm.xmon != NULL) {
         coremu_xmon_free(vb->arm.xmon);

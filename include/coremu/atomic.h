@@ -80,6 +80,11 @@ enum coremu_xmon_mode coremu_xmon_mode(const struct coremu_xmon *x);
 /* Whether stores to the page containing pa must go through coremu_xmon_store. The softmmu asks
  * at TLB fill time (acquire). */
 bool coremu_xmon_page_watched(const struct coremu_xmon *x, uint64_t pa);
+/* Unwatches the pages no load-exclusive used since the previous call (exact mode; a page that
+ * was watched a second time is kept), returning how many: plain stores to them take the fast
+ * path again, and reservations on them stay exact. Any thread, e.g. the I/O thread once a
+ * second; never with a lock that a core may wait for. */
+size_t coremu_xmon_sweep(struct coremu_xmon *x);
 
 /* One core's monitor (its "local monitor" state). Owned by that core's thread. */
 struct coremu_xmon_local {

@@ -529,6 +529,54 @@ static void test_watch(void)
     coremu_xmon_free(x);
 }
 
+/* The sweep: a page no load-exclusive used since the previous sweep is unwatched (plain stores
+ * may take the fast path again); a reservation taken before that must fail; the next
+ * load-exclusive watches the page again, and a page watched twice stays watched. */
+static void test_sweep(void)
+{
+    struct watch_log w = {0};
+    struct coremu_xmon *x = coremu_xmon_new(COREMU_XMON_EXACT, RAM_BASE, RAM_SIZE, watch_cb, &w);
+    struct coremu_xmon_local m1 = {0}, m2 = {0};
+    const uint64_t p3 = RAM_BASE + 3 * PAGE_SIZE, p9 = RAM_BASE + 9 * PAGE_SIZE;
+
+    UNIT_REQUIRE(x != NULL, "sweep", "xmon_new failed");
+    ram_clear();
+    coremu_xmon_load_exclusive(x, &m1, host(p3 + 0x20), p3 + 0x20, 4, NULL);
+    coremu_xmon_load_exclusive(x, &m2, host(p9), p9, 4, NULL);
+    size_t first = coremu_xmon_sweep(x);
+    UNIT_CHECK(first == 0 && coremu_xmon_page_watched(x, p3),
+               "exact: a sweep keeps pages used since the previous one", "%zu unwatched", first);
+    /* p9 is used again: only p3 goes. */
+    coremu_xmon_load_exclusive(x, &m2, host(p9), p9, 4, NULL);
+    size_t second = coremu_xmon_sweep(x);
+    UNIT_CHECK(second == 1 && !coremu_xmon_page_watched(x, p3) && coremu_xmon_page_watched(x, p9),
+               "exact: the next sweep unwatches an idle page only", "%zu unwatched", second);
+    UNIT_CHECK(!coremu_xmon_store_exclusive(x, &m1, host(p3 + 0x20), p3 + 0x20, 4, 7, 0),
+               "exact: a reservation from before an unwatch fails", "store-conditional succeeded");
+    UNIT_CHECK(coremu_xmon_store_exclusive(x, &m2, host(p9), p9, 4, 9, 0),
+               "exact: a reservation on a kept page succeeds", "store-conditional failed");
+
+    unsigned calls = atomic_load(&w.calls);
+    coremu_xmon_load_exclusive(x, &m1, host(p3 + 0x20), p3 + 0x20, 4, NULL);
+    UNIT_CHECK(atomic_load(&w.calls) == calls + 1 && coremu_xmon_page_watched(x, p3),
+               "exact: a load-exclusive watches an unwatched page again",
+               "%u new callback calls", atomic_load(&w.calls) - calls);
+    coremu_xmon_sweep(x);
+    size_t sticky = coremu_xmon_sweep(x);
+    UNIT_CHECK(sticky == 0 && coremu_xmon_page_watched(x, p3),
+               "exact: a page watched twice stays watched", "%zu unwatched", sticky);
+    UNIT_CHECK(coremu_xmon_store_exclusive(x, &m1, host(p3 + 0x20), p3 + 0x20, 4, 7, 0) &&
+                   coremu_atomic_load(host(p3 + 0x20), 4) == 7,
+               "exact: a reservation across sweeps that keep the page succeeds",
+               "store-conditional failed");
+    coremu_xmon_free(x);
+
+    x = coremu_xmon_new(COREMU_XMON_VALUE, RAM_BASE, RAM_SIZE, watch_cb, &w);
+    UNIT_REQUIRE(x != NULL, "sweep", "xmon_new failed");
+    UNIT_CHECK(coremu_xmon_sweep(x) == 0, "value: the sweep does nothing", "it unwatched pages");
+    coremu_xmon_free(x);
+}
+
 /*
  * While one core's watch callback runs (in a real machine: a stop-the-world that waits for
  * every core to park), another core's LL on the same page must not block, or the stop would
@@ -805,6 +853,7 @@ int main(void)
     test_breaking();
     test_aba();
     test_watch();
+    test_sweep();
     test_watch_race();
     test_page_race();
     test_torture();
