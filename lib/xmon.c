@@ -143,8 +143,9 @@ static inline size_t page_slot(const struct coremu_xmon *x, uint64_t pa)
     return (size_t)((pa >> COREMU_XMON_PAGE_BITS) - x->first_page);
 }
 
-/* Locks one counter: waits for even v, CASes it to v + 1 (acquire, see the top). Returns v. */
-static uint64_t version_lock(_Atomic uint64_t *c)
+/* Locks one counter: waits for even v, CASes it to v + 1 with order mo (acquire for a store,
+ * see the top; seq_cst for the sweep). Returns v. */
+static uint64_t version_lock_mo(_Atomic uint64_t *c, memory_order mo)
 {
     unsigned spins = 0;
     uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
@@ -155,11 +156,15 @@ static uint64_t version_lock(_Atomic uint64_t *c)
             v = atomic_load_explicit(c, memory_order_relaxed);
             continue;
         }
-        if (atomic_compare_exchange_weak_explicit(c, &v, v + 1, memory_order_acquire,
-                                                  memory_order_relaxed)) {
+        if (atomic_compare_exchange_weak_explicit(c, &v, v + 1, mo, memory_order_relaxed)) {
             return v;
         }
     }
+}
+
+static uint64_t version_lock(_Atomic uint64_t *c)
+{
+    return version_lock_mo(c, memory_order_acquire);
 }
 
 /* Unlocks a counter taken at v: v + 2, release (publishes the data stored under it). */
@@ -416,20 +421,7 @@ size_t coremu_xmon_sweep(struct coremu_xmon *x)
         uint64_t page = (x->first_page + i) << COREMU_XMON_PAGE_BITS;
         for (uint64_t pa = page; pa < page + XMON_PAGE_SIZE; pa += COREMU_XMON_GRANULE) {
             _Atomic uint64_t *c = &x->versions[granule_index(pa)];
-            unsigned spins = 0;
-            uint64_t v = atomic_load_explicit(c, memory_order_relaxed);
-            for (;;) {
-                if (v & 1) {
-                    spin_wait(&spins);
-                    v = atomic_load_explicit(c, memory_order_relaxed);
-                    continue;
-                }
-                if (atomic_compare_exchange_weak_explicit(c, &v, v + 1, memory_order_seq_cst,
-                                                          memory_order_relaxed)) {
-                    break;
-                }
-            }
-            version_unlock(c, v);
+            version_unlock(c, version_lock_mo(c, memory_order_seq_cst));
         }
         atomic_fetch_or_explicit(&x->page_flags[i], PAGE_WAS_UNWATCHED, memory_order_relaxed);
         atomic_store_explicit(st, (s & ~3u) + PAGE_GEN_ONE, memory_order_seq_cst);
