@@ -106,10 +106,14 @@ build() {
 }
 
 # run NAME: NAME.coremu and NAME.qemu, the guest's output without CRs, both emulators at once.
+# QEMU gets -nic none: its virt board's default network card needs a PXE ROM (efi-virtio.rom, in
+# Debian's ipxe-qemu, which a --no-install-recommends install leaves out), and without it QEMU
+# refuses to start; the programs use no network.
 run() {
     timeout 300 "$coremu" -M virt -nographic -kernel "$work/$1.elf" </dev/null 2>&1 |
         tr -d '\r' >"$work/$1.coremu" &
-    timeout 300 "$QEMU" -M virt -cpu cortex-a15 -nographic -kernel "$work/$1.elf" </dev/null 2>&1 |
+    timeout 300 "$QEMU" -M virt -cpu cortex-a15 -nographic -nic none -kernel "$work/$1.elf" \
+        </dev/null 2>&1 |
         tr -d '\r' >"$work/$1.qemu" &
     wait
 }
