@@ -28,65 +28,59 @@
 #error "coremu needs a little-endian host"
 #endif
 
-/* Reads all of fd, at most limit bytes; more is an error (*too_big). 0 or -errno. */
-static int read_fd(int fd, size_t limit, uint8_t **data, size_t *size, bool *too_big)
+/* Input is read in pieces of this size, so that its size is checked as it grows. */
+#define LOAD_CHUNK (64 * 1024)
+
+/* A buffer that grows up to a hard capacity and never beyond it. */
+struct load_buf {
+    uint8_t *data;
+    size_t len, cap;
+};
+
+/* Makes room for at least one more byte, doubling up to hard bytes. -ENOMEM, or -EFBIG when
+ * the buffer already holds hard bytes. */
+static int load_buf_grow(struct load_buf *b, size_t hard)
 {
-    struct stat st;
-    size_t cap = 64 * 1024;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 0) {
-        /* One read for the common case; +1 so that reaching EOF needs no reallocation. */
-        cap = (uint64_t)st.st_size < limit ? (size_t)st.st_size + 1 : limit + 1;
+    if (b->len < b->cap) {
+        return 0;
     }
-    if (cap > limit + 1) {
-        cap = limit + 1;
-    }
-    if (cap == 0) {
-        cap = 1;
-    }
-    uint8_t *buf = malloc(cap);
-    size_t len = 0;
-    *too_big = false;
-    if (buf == NULL) {
-        return -ENOMEM;
-    }
-    for (;;) {
-        if (len == cap) {
-            if (len > limit) {
-                *too_big = true;
-                free(buf);
-                return -EFBIG;
-            }
-            size_t ncap = cap > (limit + 1) / 2 ? limit + 1 : cap * 2;
-            uint8_t *nbuf = realloc(buf, ncap);
-            if (nbuf == NULL) {
-                free(buf);
-                return -ENOMEM;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int e = errno;
-            free(buf);
-            return -e;
-        }
-        if (n == 0) {
-            break;
-        }
-        len += (size_t)n;
-    }
-    if (len > limit) {
-        *too_big = true;
-        free(buf);
+    if (b->cap >= hard) {
         return -EFBIG;
     }
-    *data = buf;
-    *size = len;
+    size_t ncap = b->cap < LOAD_CHUNK ? LOAD_CHUNK : b->cap;
+    ncap = ncap > hard / 2 ? hard : ncap * 2;
+    uint8_t *n = realloc(b->data, ncap);
+    if (n == NULL) {
+        return -ENOMEM;
+    }
+    b->data = n;
+    b->cap = ncap;
     return 0;
+}
+
+/* read(2) that retries on EINTR. Bytes read, 0 at end of file, or -errno. */
+static ssize_t read_some(int fd, uint8_t *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n = read(fd, buf, len);
+        if (n >= 0) {
+            return n;
+        }
+        if (errno != EINTR) {
+            return -errno;
+        }
+    }
+}
+
+/* "128 MiB" when the limit is a whole number of MiB, else "N bytes". */
+static const char *limit_str(size_t limit, char *buf, size_t len)
+{
+    if (limit >= (1u << 20) && limit % (1u << 20) == 0) {
+        snprintf(buf, len, "%zu MiB", limit >> 20);
+    } else {
+        snprintf(buf, len, "%zu bytes", limit);
+    }
+    return buf;
 }
 
 static bool is_gzip(const uint8_t *buf, size_t size)
@@ -94,96 +88,153 @@ static bool is_gzip(const uint8_t *buf, size_t size)
     return size >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
 }
 
+/* The most compressed input accepted for at most limit bytes of output: deflate's stored blocks
+ * add 5 bytes per 64 KiB and every member 18 or more, so a genuine file stays far below this.
+ * It stops an endless stream of (empty) members that would never reach the output limit. */
+static size_t gzip_input_bound(size_t limit)
+{
+    size_t slack = limit / 8 + LOAD_CHUNK;
+    return limit > SIZE_MAX - slack ? SIZE_MAX : limit + slack;
+}
+
+/* The error of an input longer than limit. Always -1. */
+static int too_big(const char *path, size_t limit, char *err, size_t errlen)
+{
+    char lim[64];
+    snprintf(err, errlen, "%s: larger than the limit of %s", path,
+             limit_str(limit, lim, sizeof(lim)));
+    return -1;
+}
+
+/*
+ * Reads the rest of a file that is not gzip data into out, whose first out->len bytes are
+ * already there, at most limit bytes. 0, or -1 with a message.
+ */
+static int load_plain(const char *path, int fd, size_t limit, struct load_buf *out, char *err,
+                      size_t errlen)
+{
+    for (;;) {
+        /* Room for one byte beyond the limit shows that the input goes on. */
+        int g = load_buf_grow(out, limit + 1);
+        if (g == -EFBIG) {
+            return too_big(path, limit, err, errlen);
+        }
+        if (g < 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            return -1;
+        }
+        ssize_t n = read_some(fd, out->data + out->len, out->cap - out->len);
+        if (n < 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror((int)-n));
+            return -1;
+        }
+        if (n == 0) {
+            break;
+        }
+        out->len += (size_t)n;
+    }
+    return out->len > limit ? too_big(path, limit, err, errlen) : 0;
+}
+
+/* The compressed input of load_gzip, read from fd in pieces into a LOAD_CHUNK buffer. */
+struct gz_input {
+    int fd;
+    uint8_t *buf;
+    bool eof;
+    size_t total, bound; /* bytes read so far; the most accepted (gzip_input_bound) */
+};
+
+/* Moves what inflate has not consumed to the front of the buffer and reads more after it.
+ * 0, -errno, or -EFBIG when the input exceeds its bound. */
+static int gz_refill(struct gz_input *in, z_stream *zs)
+{
+    memmove(in->buf, zs->next_in, zs->avail_in);
+    zs->next_in = in->buf;
+    ssize_t n = read_some(in->fd, in->buf + zs->avail_in, LOAD_CHUNK - zs->avail_in);
+    if (n < 0) {
+        return (int)n;
+    }
+    in->eof = n == 0;
+    zs->avail_in += (uInt)n;
+    in->total += (size_t)n;
+    return in->total > in->bound ? -EFBIG : 0;
+}
+
 /*
  * Inflates gzip data (one or more concatenated members; bytes after the last member that do
- * not start another one are ignored, as gzip(1) does) into a new buffer of at most limit
- * bytes. 0, or -1 with a message.
+ * not start another one are ignored, as gzip(1) does) from fd, whose first head_len bytes are
+ * already in head (a buffer of LOAD_CHUNK bytes), into out, at most limit bytes. Input and
+ * output are both checked as they grow, so neither a bomb nor an endless stream costs more than
+ * the limit. 0, or -1 with a message.
  */
-static int gunzip(const char *path, const uint8_t *in, size_t in_len, size_t limit,
-                  uint8_t **data, size_t *size, char *err, size_t errlen)
+static int load_gzip(const char *path, int fd, uint8_t *head, size_t head_len, size_t limit,
+                     struct load_buf *out, char *err, size_t errlen)
 {
+    char lim[64];
+    struct gz_input in = {fd, head, false, head_len, gzip_input_bound(limit)};
+    const char *why = NULL;
+    int rerr = 0;
+    bool over = false;
     z_stream zs;
     memset(&zs, 0, sizeof(zs));
     if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
         snprintf(err, errlen, "%s: cannot initialise zlib", path);
         return -1;
     }
-    /* Room for one byte beyond limit, so that going over it is seen. */
-    size_t hard = limit + 1;
-    size_t cap = in_len < hard / 4 ? in_len * 4 : hard;
-    if (cap < 64 * 1024) {
-        cap = hard < 64 * 1024 ? hard : 64 * 1024;
-    }
-    uint8_t *out = malloc(cap);
-    size_t olen = 0, ipos = 0;
-    const char *why = NULL;
-
-    if (out == NULL) {
-        why = "out of memory";
-    }
-    while (why == NULL) {
-        if (olen == cap) {
-            if (cap >= hard) {
-                break; /* over limit: reported below */
-            }
-            size_t ncap = cap > hard / 2 ? hard : cap * 2;
-            uint8_t *nout = realloc(out, ncap);
-            if (nout == NULL) {
-                why = "out of memory";
-                break;
-            }
-            out = nout;
-            cap = ncap;
-        }
-        size_t in_left = in_len - ipos, out_left = cap - olen;
-        zs.next_in = (Bytef *)(uintptr_t)(in + ipos);
-        zs.avail_in = in_left > UINT_MAX ? UINT_MAX : (uInt)in_left;
-        zs.next_out = out + olen;
-        zs.avail_out = out_left > UINT_MAX ? UINT_MAX : (uInt)out_left;
-        uInt ai = zs.avail_in, ao = zs.avail_out;
-        int ret = inflate(&zs, Z_NO_FLUSH);
-        ipos += ai - zs.avail_in;
-        olen += ao - zs.avail_out;
-        if (ret == Z_STREAM_END) {
-            if (is_gzip(in + ipos, in_len - ipos)) {
-                inflateReset(&zs);
-                continue;
-            }
+    zs.next_in = head;
+    zs.avail_in = (uInt)head_len;
+    while (why == NULL && rerr == 0) {
+        /* Two bytes of look-ahead, so that the end of a member can see the next one's magic. */
+        if (zs.avail_in < 2 && !in.eof && (rerr = gz_refill(&in, &zs)) != 0) {
             break;
         }
-        if (ret == Z_OK || (ret == Z_BUF_ERROR && olen == cap)) {
-            continue;
+        int g = load_buf_grow(out, limit + 1);
+        if (g < 0) {
+            over = g == -EFBIG;
+            why = over ? NULL : "out of memory";
+            break;
         }
-        if (ret == Z_BUF_ERROR && ipos == in_len) {
+        size_t room = out->cap - out->len;
+        zs.next_out = out->data + out->len;
+        zs.avail_out = room > UINT_MAX ? UINT_MAX : (uInt)room;
+        uInt before = zs.avail_out;
+        int ret = inflate(&zs, Z_NO_FLUSH);
+        out->len += before - zs.avail_out;
+        if (ret == Z_STREAM_END) {
+            if (zs.avail_in < 2 && !in.eof && (rerr = gz_refill(&in, &zs)) != 0) {
+                break;
+            }
+            if (!is_gzip(zs.next_in, zs.avail_in)) {
+                break;
+            }
+            inflateReset(&zs);
+        } else if (ret == Z_BUF_ERROR && zs.avail_out != 0 && in.eof) {
             why = "truncated gzip data";
-        } else {
+        } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
             why = zs.msg ? zs.msg : "corrupt gzip data";
         }
     }
     inflateEnd(&zs);
-    if (why == NULL && olen > limit) {
-        snprintf(err, errlen, "%s: decompressed size exceeds the limit of %zu bytes", path,
-                 limit);
-        free(out);
-        return -1;
-    }
-    if (why != NULL) {
+    if (rerr == -EFBIG) {
+        snprintf(err, errlen, "%s: more compressed data than the limit of %s allows", path,
+                 limit_str(limit, lim, sizeof(lim)));
+    } else if (rerr < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(-rerr));
+    } else if (why != NULL) {
         snprintf(err, errlen, "%s: %s", path, why);
-        free(out);
-        return -1;
+    } else if (over || out->len > limit) {
+        snprintf(err, errlen, "%s: decompressed size exceeds the limit of %s", path,
+                 limit_str(limit, lim, sizeof(lim)));
+    } else {
+        return 0;
     }
-    *data = out;
-    *size = olen;
-    return 0;
+    return -1;
 }
 
 int coremu_load_file(const char *path, bool decompress, size_t max, uint8_t **data,
                      size_t *size, char *err, size_t errlen)
 {
     size_t limit = max ? max : SIZE_MAX - 1;
-    uint8_t *raw = NULL;
-    size_t raw_len = 0;
-    bool too_big;
 
     *data = NULL;
     *size = 0;
@@ -193,34 +244,76 @@ int coremu_load_file(const char *path, bool decompress, size_t max, uint8_t **da
         return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "%s: is a directory", path);
         close(fd);
         return -1;
     }
-    /* Compressed input is bounded by what it inflates to, checked in gunzip. */
-    int ret = read_fd(fd, decompress ? SIZE_MAX - 1 : limit, &raw, &raw_len, &too_big);
+    /* A regular file tells its size: one that cannot fit is refused before it is read. Other
+     * inputs (pipes, devices) may be endless and are only ever read up to the limit. */
+    bool known = S_ISREG(st.st_mode) && st.st_size >= 0;
+    if (known && !decompress && (uint64_t)st.st_size > limit) {
+        close(fd);
+        return too_big(path, limit, err, errlen);
+    }
+
+    /* The first piece tells gzip data from anything else; a plain file reads on after it in
+     * the same buffer, sized for the whole file when its size is known. */
+    size_t first = LOAD_CHUNK;
+    if (known && (uint64_t)st.st_size < limit && (size_t)st.st_size + 1 > first) {
+        first = (size_t)st.st_size + 1;
+    }
+    struct load_buf out = {malloc(first), 0, first};
+    int ret = 0;
+    ssize_t n = 1;
+    if (out.data == NULL) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        ret = -1;
+    }
+    while (ret == 0 && out.len < 2 && n > 0) {
+        n = read_some(fd, out.data + out.len, LOAD_CHUNK - out.len);
+        if (n < 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror((int)-n));
+            ret = -1;
+        } else {
+            out.len += (size_t)n;
+        }
+    }
+    if (ret == 0 && decompress && is_gzip(out.data, out.len)) {
+        /* The compressed bytes move to their own buffer; the output starts empty. */
+        uint8_t *head = out.data;
+        size_t head_len = out.len;
+        if (first > LOAD_CHUNK) {
+            uint8_t *shrunk = realloc(out.data, LOAD_CHUNK); /* head_len <= LOAD_CHUNK */
+            head = shrunk != NULL ? shrunk : out.data;
+        }
+        out = (struct load_buf){NULL, 0, 0};
+        if (known && (uint64_t)st.st_size > gzip_input_bound(limit)) {
+            char lim[64];
+            snprintf(err, errlen, "%s: more compressed data than the limit of %s allows", path,
+                     limit_str(limit, lim, sizeof(lim)));
+            ret = -1;
+        } else {
+            ret = load_gzip(path, fd, head, head_len, limit, &out, err, errlen);
+        }
+        free(head);
+    } else if (ret == 0 && known && (uint64_t)st.st_size > limit) {
+        ret = too_big(path, limit, err, errlen);
+    } else if (ret == 0) {
+        ret = load_plain(path, fd, limit, &out, err, errlen);
+    }
     close(fd);
     if (ret < 0) {
-        if (too_big) {
-            snprintf(err, errlen, "%s: larger than the limit of %zu bytes", path, limit);
-        } else {
-            snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-        }
+        free(out.data);
         return -1;
     }
-    if (decompress && is_gzip(raw, raw_len)) {
-        ret = gunzip(path, raw, raw_len, limit, data, size, err, errlen);
-        free(raw);
-        return ret;
-    }
-    if (raw_len > limit) {
-        snprintf(err, errlen, "%s: larger than the limit of %zu bytes", path, limit);
-        free(raw);
-        return -1;
-    }
-    *data = raw;
-    *size = raw_len;
+    *data = out.data;
+    *size = out.len;
     return 0;
 }
 

@@ -199,7 +199,7 @@ static int boot_kernel(struct arm_board *board, const char *path, struct arm_boo
     uint64_t ram_end = board->ram_base + board->ram_size;
     uint8_t *img = NULL;
     size_t size = 0;
-    if (boot_read("kernel", path, true, board->ram_size, &img, &size, err, errlen) != 0) {
+    if (boot_read("-kernel", path, true, board->ram_size, &img, &size, err, errlen) != 0) {
         return -1;
     }
 

@@ -14,8 +14,11 @@ struct coremu_as;
 
 /* Reads a whole file into a malloc'd buffer (the caller frees it); when decompress is true and
  * the file is gzip data (magic 1f 8b; concatenated members are joined), returns the decompressed
- * contents. max bounds the (decompressed) size, 0 meaning no bound. 0, or -1 with a one-line
- * message naming path in err. */
+ * contents. max bounds the (decompressed) size, 0 meaning no bound. The bound is checked while
+ * reading, so an endless input (a pipe, /dev/zero), a gzip bomb or a huge file costs at most
+ * about max bytes of memory and the time to read them (a regular file too large is refused by
+ * its size, unread); callers with an input of unknown origin should always give one. 0, or -1
+ * with a one-line message naming path in err. */
 int coremu_load_file(const char *path, bool decompress, size_t max, uint8_t **data,
                      size_t *size, char *err, size_t errlen);
 

@@ -9,8 +9,12 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -434,6 +438,243 @@ static void test_raw(void)
     free(cat);
 }
 
+/* ---- input that costs too much: checked while it is read ------------------------------------ */
+
+/* The bound of these tests: every refusal below must come within this many bytes of memory
+ * beyond the limit passed to the loader (its buffers double: up to 2x, plus zlib's state). */
+#define COST_LIMIT (8u << 20)
+#define COST_SECONDS 5
+
+/* What one bounded-cost load must end in. */
+struct cost_case {
+    const char *name;
+    const char *path;
+    bool decompress;
+    const char *expect; /* substring of the error message */
+};
+
+static long maxrss_kib(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Runs the load in a child process, so that a loader that reads without bound is stopped (by an
+ * alarm and, without sanitizers, an address-space limit) instead of taking the machine's memory,
+ * and so that its peak memory is its own. The child reports what went wrong on one "#" line.
+ */
+static void check_cost(const struct cost_case *c)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    UNIT_REQUIRE(pid >= 0, "setup: fork", "%s", strerror(errno));
+    if (pid == 0) {
+        alarm(COST_SECONDS * 4);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+        struct rlimit rl;
+        FILE *f = fopen("/proc/self/statm", "r");
+        unsigned long pages = 0;
+        if (f != NULL && fscanf(f, "%lu", &pages) == 1 && getrlimit(RLIMIT_AS, &rl) == 0) {
+            rl.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (512u << 20);
+            setrlimit(RLIMIT_AS, &rl);
+        }
+        if (f != NULL) {
+            fclose(f);
+        }
+#endif
+        long rss0 = maxrss_kib();
+        double t0 = now_s();
+        char err[256] = "";
+        uint8_t *data = NULL;
+        size_t size = 0;
+        int r = coremu_load_file(c->path, c->decompress, COST_LIMIT, &data, &size, err,
+                                 sizeof(err));
+        double dt = now_s() - t0;
+        long grown = maxrss_kib() - rss0;
+        bool ok = r < 0 && one_line(err) && strstr(err, c->expect) != NULL;
+        if (!ok) {
+            printf("# %s: r=%d err=%s (expected \"%s\")\n", c->name, r, err, c->expect);
+        }
+        if (dt > COST_SECONDS) {
+            printf("# %s: took %.1f s\n", c->name, dt);
+            ok = false;
+        }
+        if (grown > (long)(3 * COST_LIMIT / 1024)) {
+            printf("# %s: memory grew by %ld KiB\n", c->name, grown);
+            ok = false;
+        }
+        fflush(stdout);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    UNIT_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, c->name, "child status 0x%x%s",
+               status, WIFSIGNALED(status) ? " (killed: it never stopped reading)" : "");
+}
+
+/* A child that writes len bytes of buf to fd again and again until the reader goes away. */
+static pid_t endless_writer(int fd, const void *buf, size_t len)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    UNIT_REQUIRE(pid >= 0, "setup: fork", "%s", strerror(errno));
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        alarm(COST_SECONDS * 8);
+        for (;;) {
+            if (write(fd, buf, len) < 0 && errno != EINTR) {
+                _exit(0);
+            }
+        }
+    }
+    return pid;
+}
+
+/* Loads through a pipe fed by an endless writer of buf. */
+static void check_pipe_cost(const char *name, const void *buf, size_t len, bool decompress,
+                            const char *expect)
+{
+    int p[2];
+    UNIT_REQUIRE(pipe(p) == 0, "setup: pipe", "%s", strerror(errno));
+    pid_t writer = endless_writer(p[1], buf, len);
+    close(p[1]);
+    char path[64];
+    snprintf(path, sizeof(path), "/dev/fd/%d", p[0]);
+    struct cost_case c = {name, path, decompress, expect};
+    check_cost(&c);
+    close(p[0]);
+    kill(writer, SIGTERM);
+    waitpid(writer, NULL, 0);
+}
+
+/* A gzip member of len zero bytes, compressed in memory (malloc'd; *out_len its size). */
+static uint8_t *gzip_zeros(size_t len, size_t *out_len)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    UNIT_REQUIRE(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK,
+                 "setup: deflateInit2", "zlib");
+    static const uint8_t zeros[64 * 1024];
+    size_t cap = len / 500 + 4096, olen = 0;
+    uint8_t *out = malloc(cap);
+    UNIT_REQUIRE(out != NULL, "setup: malloc", "out of memory");
+    size_t left = len;
+    int ret;
+    do {
+        size_t n = left < sizeof(zeros) ? left : sizeof(zeros);
+        zs.next_in = (Bytef *)(uintptr_t)zeros;
+        zs.avail_in = (uInt)n;
+        left -= n;
+        do {
+            if (cap - olen < 1024) {
+                cap *= 2;
+                out = realloc(out, cap);
+                UNIT_REQUIRE(out != NULL, "setup: realloc", "out of memory");
+            }
+            zs.next_out = out + olen;
+            zs.avail_out = (uInt)(cap - olen);
+            ret = deflate(&zs, left ? Z_NO_FLUSH : Z_FINISH);
+            olen = cap - zs.avail_out;
+        } while (zs.avail_out == 0 || (left == 0 && ret != Z_STREAM_END));
+    } while (left > 0);
+    deflateEnd(&zs);
+    *out_len = olen;
+    return out;
+}
+
+static void test_costly_input(void)
+{
+    /* Endless input: a character device and a pipe, with and without gzip detection. */
+    struct cost_case dz = {"endless: /dev/zero is refused at the limit", "/dev/zero", false,
+                           "limit"};
+    check_cost(&dz);
+    struct cost_case dzz = {"endless: /dev/zero (gzip detection on) is refused at the limit",
+                            "/dev/zero", true, "limit"};
+    check_cost(&dzz);
+    static const uint8_t ones[4096] = {1};
+    check_pipe_cost("endless: a pipe is refused at the limit", ones, sizeof(ones), true,
+                    "limit");
+
+    /* gzip whose output or input never ends: a bomb, and endless empty members. */
+    size_t bomb_len;
+    uint8_t *bomb = gzip_zeros(COST_LIMIT * 64, &bomb_len);
+    const char *pb = path_in_tmp("bomb.gz");
+    write_file(pb, bomb, bomb_len);
+    struct cost_case bc = {"gzip bomb: refused once the output passes the limit", pb, true,
+                           "decompressed size exceeds the limit"};
+    check_cost(&bc);
+    check_pipe_cost("gzip bomb through a pipe, repeated without end", bomb, bomb_len, true,
+                    "limit");
+    free(bomb);
+    size_t empty_len;
+    uint8_t *empty = gzip_zeros(0, &empty_len);
+    check_pipe_cost("gzip: an endless run of empty members is refused", empty, empty_len, true,
+                    "compressed data");
+    free(empty);
+
+    /* A huge sparse file: its size alone refuses it, however it would be read. */
+    const char *ps = path_in_tmp("sparse.bin");
+    write_file(ps, NULL, 0);
+    if (truncate(ps, (off_t)1 << 40) == 0 || truncate(ps, (off_t)1 << 34) == 0) {
+        struct cost_case sc = {"huge sparse file: refused by its size", ps, false, "limit"};
+        check_cost(&sc);
+        struct cost_case scz = {"huge sparse file (gzip detection on): refused by its size", ps,
+                                true, "limit"};
+        check_cost(&scz);
+    } else {
+        printf("# no sparse file of 16 GiB here (%s): skipped\n", strerror(errno));
+    }
+    unlink(ps);
+
+    /* What is within the limit still loads from a pipe, compressed or not. */
+    static uint8_t blob[300 * 1024];
+    for (size_t i = 0; i < sizeof(blob); i++) {
+        blob[i] = (uint8_t)(i * 7 + (i >> 11));
+    }
+    const char *pz = path_in_tmp("pipe.gz");
+    write_gzip(pz, blob, sizeof(blob));
+    uint8_t *zdata;
+    size_t zlen;
+    char err[256] = "";
+    UNIT_REQUIRE(coremu_load_file(pz, false, 0, &zdata, &zlen, err, sizeof(err)) == 0,
+                 "setup: read gzip", "%s", err);
+    for (int compressed = 0; compressed < 2; compressed++) {
+        int p[2];
+        UNIT_REQUIRE(pipe(p) == 0, "setup: pipe", "%s", strerror(errno));
+        fflush(stdout);
+        pid_t w = fork();
+        UNIT_REQUIRE(w >= 0, "setup: fork", "%s", strerror(errno));
+        if (w == 0) {
+            close(p[0]);
+            const uint8_t *b = compressed ? zdata : blob;
+            size_t n = compressed ? zlen : sizeof(blob);
+            _exit(write(p[1], b, n) == (ssize_t)n ? 0 : 1);
+        }
+        close(p[1]);
+        char path[64];
+        snprintf(path, sizeof(path), "/dev/fd/%d", p[0]);
+        uint8_t *out = NULL;
+        size_t olen = 0;
+        int r = coremu_load_file(path, true, sizeof(blob), &out, &olen, err, sizeof(err));
+        UNIT_CHECK(r == 0 && olen == sizeof(blob) && memcmp(out, blob, olen) == 0,
+                   compressed ? "pipe: gzip data within the limit loads"
+                              : "pipe: plain data within the limit loads",
+                   "r=%d len=%zu %s", r, olen, err);
+        free(out);
+        close(p[0]);
+        waitpid(w, NULL, 0);
+    }
+    free(zdata);
+}
+
 int main(void)
 {
     UNIT_REQUIRE(mkdtemp(tmpdir) != NULL, "setup: mkdtemp", "%s", strerror(errno));
@@ -445,6 +686,7 @@ int main(void)
     test_elf64();
     test_elf_bad();
     test_raw();
+    test_costly_input();
 
     coremu_as_free(as);
     char cmd[300];
