@@ -27,6 +27,9 @@ struct arm_board {
     struct coremu_xmon *xmon;       /* immutable; covers guest RAM */
     struct arm_cpu **cpus;          /* immutable array of machine->ncpus cores */
     unsigned ncpus;
+    /* The translation engine the cores share: created with the first core (before any core
+     * thread starts), freed with the last (exec.c). */
+    struct coremu_tb_engine *tb_engine;
     uint32_t ram_base;
     uint64_t ram_size;
 

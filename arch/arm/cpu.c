@@ -215,12 +215,10 @@ struct arm_cpu *arm_cpu_new(struct arm_board *board, struct coremu_cpu *rt, unsi
     memset(cpu, 0, sizeof(*cpu));
     cpu->rt = rt;
     cpu->board = board;
-    cpu->tbs = arm_tb_cache_new();
-    if (!cpu->tbs) {
+    if (arm_exec_init(cpu, index) != 0) {
         free(cpu);
         return NULL;
     }
-    (void)index; /* the runtime's rt->index is the same number */
     arm_cpu_reset(cpu);
     if (rt) {
         rt->arch = cpu;
@@ -233,6 +231,6 @@ void arm_cpu_free(struct arm_cpu *cpu)
     if (!cpu) {
         return;
     }
-    arm_tb_cache_free(cpu->tbs);
+    arm_exec_destroy(cpu);
     free(cpu);
 }

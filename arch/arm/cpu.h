@@ -21,6 +21,7 @@
 
 #include <coremu/atomic.h>
 #include <coremu/cpu.h>
+#include <coremu/tb.h>
 
 struct arm_cpu;
 struct arm_uop;
@@ -65,8 +66,9 @@ enum arm_exception {
 #define ARM_PENDING_FIQ (COREMU_PENDING_ARCH0 << 1)
 /* Event register set by another core's SEV (wakes WFE). */
 #define ARM_PENDING_SEV (COREMU_PENDING_ARCH0 << 2)
-/* Another core broadcast TLB or I-cache maintenance (exec.c). Deliberately not a wake-up bit
- * of WFI: a sleeping core runs no guest code, and applies the request before it does. */
+/* Another core posted TLB or I-cache maintenance (the engine's ops->maint_pending, exec.c).
+ * Deliberately not a wake-up bit of WFI: a sleeping core runs no guest code, and applies the
+ * request before it does. */
 #define ARM_PENDING_MAINT (COREMU_PENDING_ARCH0 << 3)
 
 /* ---- micro-operations --------------------------------------------------------------------- */
@@ -91,33 +93,31 @@ typedef enum arm_uop_result (*arm_uop_fn)(struct arm_cpu *cpu, const struct arm_
 typedef const struct arm_uop *(*arm_uop_tfn)(struct arm_cpu *cpu, const struct arm_uop *op);
 
 /*
- * One decoded instruction. The decoder fills the fields its handler needs; their meaning is
- * the handler's (documented at the handler). Common uses:
+ * One decoded instruction: the engine's header (threaded handler tfn, pc: the address of the
+ * instruction, index: its position in its block, set by the engine, len: 2 or 4 bytes), then
+ * ARM's operands. The decoder fills the fields its handler needs; their meaning is the
+ * handler's (documented at the handler). Common uses:
  *   rd, rn, rm, rs, ra: register numbers (Rd, Rn, Rm, Rs, Ra/RdHi/Rt2)
  *   imm: decoded immediate (ARMExpandImm result, offset, bit positions...)
  *   shift_type/shift_n: DecodeImmShift results; flags: S (set flags), P/U/W, etc.
  */
 struct arm_uop {
-    arm_uop_fn fn;
-    /* Set by the block builder (exec.c): fn's threaded form when the operands allow one
+    /* tfn is set by the block builder (exec.c): fn's threaded form when the operands allow one
      * (arm_dp_specialise and friends may offer it), else a generic one that calls fn. */
-    arm_uop_tfn tfn;
-    uint32_t pc;   /* address of the instruction */
-    uint32_t insn; /* raw encoding: diagnostics and UNDEFINED reporting */
-    uint32_t imm;
-    uint32_t imm2;
+    COREMU_UOP_HEADER(arm_uop_tfn);
     uint8_t cond;  /* 0x0-0xd conditions, 0xe always (0xf: unconditional space, treated as always) */
-    uint8_t len;   /* 2 or 4 bytes */
     uint8_t rd, rn, rm, rs, ra;
     uint8_t shift_type; /* 0 LSL, 1 LSR, 2 ASR, 3 ROR, 4 RRX */
     uint8_t shift_n;
     uint8_t flags;
     uint8_t carry;      /* ARMExpandImm_C carry out: 0, 1, or 2 = unchanged */
     uint8_t itstate;    /* Thumb: ITSTATE to hold while this instruction executes */
-    /* Set by the block builder (exec.c): position in its block (the sentinel's: the number of
-     * instructions), so that a block's exit finds its block and counts what it executed. */
-    uint8_t index;
+    arm_uop_fn fn;
+    uint32_t insn; /* raw encoding: diagnostics and UNDEFINED reporting */
+    uint32_t imm;
+    uint32_t imm2;
 };
+COREMU_UOP_CHECK(struct arm_uop);
 
 /* uop.flags bits shared by several handlers. */
 #define ARM_UOP_S (1u << 0) /* set flags */
@@ -130,7 +130,7 @@ struct arm_uop {
 /* PC value read as an operand by op (ARM: +8, Thumb: +4). */
 static inline uint32_t arm_pc_operand(const struct arm_uop *op)
 {
-    return op->pc + ((op->flags & ARM_UOP_THUMB) ? 4u : 8u);
+    return (uint32_t)op->pc + ((op->flags & ARM_UOP_THUMB) ? 4u : 8u);
 }
 
 /* ---- the software TLB --------------------------------------------------------------------- */
@@ -219,9 +219,10 @@ struct arm_cpu {
     struct coremu_xmon_local xmon;
     bool event_register;         /* WFE/SEV */
 
-    /* Software TLB and translation cache (exec.c, mmu.c). */
+    /* Software TLB (mmu.c, memory.c) and this core's part of the translation engine (exec.c,
+     * lib/tb.c; its epoch moves with every TLB flush, mmu.c). */
     struct arm_tlb_entry tlb[ARM_NMMU][ARM_TLB_SIZE];
-    struct arm_tb_cache *tbs;
+    struct coremu_tb_cpu tb;
 
     /* Where a faulting memory access or an UNDEFINED instruction escapes to: the fault is
      * recorded, the exception taken, and execution resumes at the next block. */
@@ -234,15 +235,6 @@ struct arm_cpu {
      * the address of its block, not its own (tb_exec does not store it per instruction):
      * exceptions take the preferred return address and the IT state to save from cur_op. */
     const struct arm_uop *cur_op;
-    /* Bumped by everything that may change what a virtual PC translates to or what a block
-     * holds (TLB flushes, block invalidation): chained successors are only followed within
-     * one epoch. Written by the owner, or by a stopper while the owner is parked. */
-    uint32_t tb_epoch;
-    /* Owner-private (exec.c): tb_epoch when the block executing now started, and how many more
-     * blocks may follow it by direct chaining (arm_block_exit) before control must go back to
-     * the block loop. */
-    uint32_t tb_start_epoch;
-    uint32_t chain_budget;
     /* Range of virtual addresses covered by TLB entries filled from 64 KB / 1 MB / 16 MB
      * mappings: a TLBIMVA inside it flushes everything (lo > hi: none). */
     uint32_t tlb_large_lo, tlb_large_hi;
@@ -370,19 +362,23 @@ int arm_mode_bank(unsigned mode);
 /* cpu.c: whether mode is one this core implements (usr, fiq, irq, svc, abt, und, sys). */
 bool arm_mode_valid(unsigned mode);
 
-/* exec.c: translation-block cache of one core. */
-struct arm_tb_cache *arm_tb_cache_new(void);
-void arm_tb_cache_free(struct arm_tb_cache *tbc);
-/* exec.c: drop every block of this core (done at the next block boundary if called from
- * inside an instruction). */
-void arm_tb_flush(struct arm_cpu *cpu);
-/* exec.c: a store hit a page holding translated code (memory.c's slow path, after the
- * store): drops this core's blocks of the page now, and has every other core that translated
- * code there re-validate its blocks at its next block boundary. */
-void arm_code_written(struct arm_cpu *cpu, uint32_t pa);
-/* exec.c: whether some core holds blocks translated from the physical page of pa (acquire);
- * memory.c marks such pages ARM_TLBF_CODE when it fills a TLB entry. */
-bool arm_page_has_code(uint32_t pa);
+/* exec.c: this core's part of the board's translation engine (created with the first core,
+ * freed with the last). 0, or -1 when out of memory. */
+int arm_exec_init(struct arm_cpu *cpu, unsigned index);
+void arm_exec_destroy(struct arm_cpu *cpu);
+/* A store hit a page holding translated code (memory.c's slow path, after the store): drops
+ * this core's blocks of the page now, and has every other core that translated code there
+ * re-validate its blocks at its next block boundary. */
+static inline void arm_code_written(struct arm_cpu *cpu, uint32_t pa)
+{
+    coremu_tb_code_written(&cpu->tb, pa);
+}
+/* Whether some core holds blocks translated from the physical page of pa (acquire); memory.c
+ * marks such pages ARM_TLBF_CODE when it fills a TLB entry. */
+static inline bool arm_page_has_code(const struct arm_cpu *cpu, uint32_t pa)
+{
+    return coremu_tb_page_has_code(cpu->tb.engine, pa);
+}
 /* exec.c: cache and TLB maintenance. Applied to this core now; with broadcast (the IS forms,
  * and ICIMVAU which the MP extensions broadcast) also posted to every other powered-on core,
  * complete when this core's next arm_dsb returns. */
@@ -395,15 +391,17 @@ enum arm_maint_op {
 };
 void arm_maint(struct arm_cpu *cpu, enum arm_maint_op op, uint32_t arg, bool broadcast);
 /* exec.c: DSB (and CP15DSB): a full host fence, then waits until every maintenance operation
- * this core broadcast has been performed by every powered-on core (serving this core's own
- * events meanwhile, so cores waiting on each other make progress). ops_misc.c's DSB handler
- * calls it. */
+ * this core broadcast has been performed by every powered-on core (coremu_tb_sync). ops_misc.c's
+ * DSB handler calls it. */
 void arm_dsb(struct arm_cpu *cpu);
 /* exec.c: makes run() return at the next block boundary. */
 void arm_request_leave(struct arm_cpu *cpu);
-/* exec.c: applies maintenance other cores broadcast to this one (ARM_PENDING_MAINT). Called
- * at block boundaries and by every wait that runs no guest code (WFI, WFE, DSB). */
-void arm_maint_process(struct arm_cpu *cpu);
+/* Applies maintenance other cores posted to this one (ARM_PENDING_MAINT). Called at block
+ * boundaries and by every wait that runs no guest code (WFI, WFE, DSB). */
+static inline void arm_maint_process(struct arm_cpu *cpu)
+{
+    coremu_tb_maint_process(&cpu->tb);
+}
 
 /* mmu.c: a full walk, for the TLB fill and ATS1C*: the result for every access type at once.
  * fsr = 0 when the walk itself succeeded (then prot tells the permitted accesses), else the

@@ -169,7 +169,7 @@ static struct arm_tlb_entry *tlb_fill(struct arm_cpu *cpu, uint32_t vaddr,
             if (board->xmon && coremu_xmon_page_watched(board->xmon, pa_page)) {
                 e->flags |= ARM_TLBF_WATCH;
             }
-            if (arm_page_has_code(pa_page)) {
+            if (arm_page_has_code(cpu, pa_page)) {
                 e->flags |= ARM_TLBF_CODE;
             }
         }

@@ -246,7 +246,7 @@ void arm_tlb_flush_all(struct arm_cpu *cpu)
     }
     cpu->tlb_large_lo = ~0u;
     cpu->tlb_large_hi = 0;
-    cpu->tb_epoch++;
+    cpu->tb.epoch++;
 }
 
 static bool entry_maps(const struct arm_tlb_entry *e, uint32_t page)
@@ -271,7 +271,7 @@ void arm_tlb_flush_page(struct arm_cpu *cpu, uint32_t vaddr)
             entry_invalidate(&cpu->tlb[m][idx]);
         }
     }
-    cpu->tb_epoch++;
+    cpu->tb.epoch++;
 }
 
 void arm_tlb_flush_asid(struct arm_cpu *cpu, uint8_t asid)
@@ -289,7 +289,7 @@ void arm_tlb_flush_asid(struct arm_cpu *cpu, uint8_t asid)
             }
         }
     }
-    cpu->tb_epoch++;
+    cpu->tb.epoch++;
 }
 
 void arm_tlb_flush_phys(struct arm_cpu *cpu, uint32_t pa, bool writes_only)
@@ -311,6 +311,6 @@ void arm_tlb_flush_phys(struct arm_cpu *cpu, uint32_t pa, bool writes_only)
         }
     }
     if (!writes_only) {
-        cpu->tb_epoch++;
+        cpu->tb.epoch++;
     }
 }

@@ -11,6 +11,6 @@ ${CC:-gcc} -std=gnu11 -O1 -g -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -
     "$here/test_system.c" "$arm/cpu.c" "$arm/exec.c" "$arm/memory.c" "$arm/mmu.c" \
     "$arm/exception.c" "$arm/cp15.c" "$arm/timer.c" "$arm/atomic_arm.c" "$arm/ops_dp.c" \
     "$arm/ops_ldst.c" "$arm/ops_branch.c" \
-    "$top/lib/physmem.c" "$top/lib/xmon.c" "$top/lib/atomic.c" "$top/lib/torture.c" \
+    "$top/lib/physmem.c" "$top/lib/xmon.c" "$top/lib/tb.c" "$top/lib/atomic.c" "$top/lib/torture.c" \
     "$top/lib/clock.c" -lpthread -latomic
 "$work/test_system"

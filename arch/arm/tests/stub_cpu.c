@@ -147,11 +147,11 @@ void arm_tlb_flush_all(struct arm_cpu *cpu)
 {
 }
 
-struct arm_tb_cache *arm_tb_cache_new(void)
+int arm_exec_init(struct arm_cpu *cpu, unsigned index)
 {
-    return NULL;
+    return 0;
 }
 
-void arm_tb_cache_free(struct arm_tb_cache *cache)
+void arm_exec_destroy(struct arm_cpu *cpu)
 {
 }
