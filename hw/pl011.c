@@ -115,7 +115,7 @@ static const uint8_t pl011_rx_trigger[8] = {2, 4, 8, 12, 14, 8, 8, 8};
 
 struct pl011 {
     const char *name;           /* immutable */
-    struct pl011_irq irq;       /* immutable after pl011_new */
+    struct coremu_irq_line irq; /* immutable after pl011_new */
 
     /* Everything below is under lock (see pl011.h for who takes it). */
     pthread_mutex_t lock;
@@ -127,7 +127,7 @@ struct pl011 {
     unsigned rx_head;           /* index of the oldest entry */
     unsigned rx_count;          /* entries held; may exceed the depth just after FEN is cleared */
     bool input_held;            /* can_receive told the back end to hold its input */
-    bool irq_level;             /* last level given to irq.set */
+    bool irq_level;             /* last level given to irq */
 };
 
 /* ---- helpers (all with uart->lock held) ------------------------------------------------- */
@@ -150,9 +150,7 @@ static void pl011_update_irq(struct pl011 *uart)
     bool level = (uart->ris & uart->regs[S_IMSC]) != 0;
     if (level != uart->irq_level) {
         uart->irq_level = level;
-        if (uart->irq.set != NULL) {
-            uart->irq.set(uart->irq.opaque, level);
-        }
+        coremu_irq_set(&uart->irq, level);
     }
 }
 
@@ -428,7 +426,8 @@ static void pl011_reset_locked(struct pl011 *uart)
     uart->rx_count = 0;
 }
 
-struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr, const struct pl011_irq *irq)
+struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr,
+                        const struct coremu_irq_line *irq)
 {
     struct pl011 *uart = calloc(1, sizeof(*uart));
     if (uart == NULL) {

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <coremu/irq.h>
 #include <coremu/physmem.h>
 
 struct coremu_chardev;
@@ -44,17 +45,13 @@ struct pl011;
 /* Size of the register window (one 4 KiB page; the ID registers sit at its top). */
 #define PL011_MMIO_SIZE 0x1000u
 
-/* The UART's combined interrupt output (UARTINTR), as the board wires it. set() is called with
- * the UART's lock held, on whichever thread changed the level, only when the level changes. */
-struct pl011_irq {
-    void (*set)(void *opaque, bool level);
-    void *opaque;
-};
-
 /* Creates a UART in its reset state. chr may be NULL (output is discarded, no input) and can be
- * given later with pl011_attach; irq may be NULL (no interrupt line). name is used in log
- * messages and must outlive the device. NULL on allocation failure. */
-struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr, const struct pl011_irq *irq);
+ * given later with pl011_attach. irq is its combined interrupt output (UARTINTR), as the board
+ * wires it; it is driven with the UART's lock held, only when the level changes, and may be NULL
+ * (no interrupt line). name is used in log messages and must outlive the device. NULL on
+ * allocation failure. */
+struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr,
+                        const struct coremu_irq_line *irq);
 /* Connects the serial line to chr (and registers the input handlers with it). Call before the
  * guest runs; chr must stay open until pl011_free, or until it is closed first (which stops its
  * callbacks). */

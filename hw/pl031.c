@@ -59,7 +59,7 @@ static const struct pl031_reg pl031_regs[] = {
 
 struct pl031 {
     const char *name;           /* immutable */
-    struct pl031_irq irq;       /* immutable after pl031_new */
+    struct coremu_irq_line irq; /* immutable after pl031_new */
     struct coremu_timer *timer; /* immutable after pl031_new; fires pl031_timer_cb */
 
     /* Everything below is under lock (core threads through MMIO, the I/O thread's timer). */
@@ -71,7 +71,7 @@ struct pl031 {
     uint32_t ris;
     bool armed;                 /* waiting for the counter to go from armed_from to mr */
     uint32_t armed_from;        /* the counter when the wait began */
-    bool irq_level;             /* last level given to irq.set */
+    bool irq_level;             /* last level given to irq */
 };
 
 /* ---- helpers (all with rtc->lock held) ---------------------------------------------------- */
@@ -91,9 +91,7 @@ static void pl031_update_irq(struct pl031 *rtc)
     bool level = (rtc->ris & rtc->imsc) != 0;
     if (level != rtc->irq_level) {
         rtc->irq_level = level;
-        if (rtc->irq.set != NULL) {
-            rtc->irq.set(rtc->irq.opaque, level);
-        }
+        coremu_irq_set(&rtc->irq, level);
     }
 }
 
@@ -265,7 +263,8 @@ const struct coremu_mmio_ops pl031_mmio_ops = {
 
 /* ---- life cycle --------------------------------------------------------------------------- */
 
-struct pl031 *pl031_new(const char *name, struct coremu_iothread *io, const struct pl031_irq *irq)
+struct pl031 *pl031_new(const char *name, struct coremu_iothread *io,
+                        const struct coremu_irq_line *irq)
 {
     struct pl031 *rtc = calloc(1, sizeof(*rtc));
     if (rtc == NULL) {

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include <coremu/iothread.h>
+#include <coremu/irq.h>
 #include <coremu/physmem.h>
 
 struct pl031;
@@ -40,17 +41,13 @@ struct pl031;
 /* Size of the register window (one 4 KiB page; the ID registers sit at its top). */
 #define PL031_MMIO_SIZE 0x1000u
 
-/* The RTC's interrupt output (RTCINTR), as the board wires it. set() is called with the RTC's
- * lock held, on whichever thread changed the level, only when the level changes. */
-struct pl031_irq {
-    void (*set)(void *opaque, bool level);
-    void *opaque;
-};
-
 /* Creates an RTC in its reset state, with its match timer on io (NULL: the process-wide I/O
- * thread, coremu_iothread_default). irq may be NULL (no interrupt line). name is used in log
- * messages and must outlive the device. NULL on allocation failure. */
-struct pl031 *pl031_new(const char *name, struct coremu_iothread *io, const struct pl031_irq *irq);
+ * thread, coremu_iothread_default). irq is its interrupt output (RTCINTR), as the board wires
+ * it; it is driven with the RTC's lock held, only when the level changes, and may be NULL (no
+ * interrupt line). name is used in log messages and must outlive the device. NULL on
+ * allocation failure. */
+struct pl031 *pl031_new(const char *name, struct coremu_iothread *io,
+                        const struct coremu_irq_line *irq);
 /* Sets what the counter reads: the host's UTC time in seconds plus offset_s (modulo 2^32, as
  * the 32-bit counter wraps), e.g. -rtc base=localtime or base=DATE. Before the guest runs. */
 void pl031_set_offset(struct pl031 *rtc, int64_t offset_s);

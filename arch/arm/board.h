@@ -120,28 +120,27 @@ void virt_system_reset(struct arm_board *board);
  * closed first. */
 void virt_free(struct arm_board *board);
 
-/* virt.c: one row of the board's memory map, for the device tree (fdt.c), so that addresses and
- * interrupts are written in one place. A row with count > 1 is an array of count devices, size
- * bytes apart, with consecutive SPIs. */
-struct virt_map_row {
+/* One row of a board's memory map, as the board hands it to the device tree builder (fdt.c) so
+ * that addresses and interrupts are written in one place (virt.c). A row with count > 1 is an
+ * array of count devices, size bytes apart, with consecutive SPIs. The "ram" row's size is the
+ * RAM the guest has. */
+struct arm_map_row {
+    const char *name; /* "gic-dist", "gic-cpu", "pl011", "pl031", "virtio-mmio", "ram"... */
     uint64_t base, size;
-    int spi;        /* GIC shared peripheral interrupt, -1: none */
+    int spi;          /* GIC shared peripheral interrupt, -1: none */
     unsigned count;
-    bool present;   /* the board models it (a device answers there) */
+    bool present;     /* the board models it (a device answers there) */
 };
-/* virt.c: the row named name ("gic-dist", "gic-cpu", "pl011", "pl031", "virtio-mmio", "ram"...).
- * 0, or -1 when the map has no such row. */
-int virt_map_find(const char *name, struct virt_map_row *row);
 /* virt.c: writes the device tree that board passes to the kernel (as boot.c placed it, with
  * /chosen filled in) to path. 0, or -1 with a one-line message. */
 int virt_dump_dtb(struct arm_board *board, const char *path, char *err, size_t errlen);
 
-/* fdt.c: builds the virt board's device tree (ncpus cores, board->ram_size of RAM, and the
- * devices of virt_map_find) into a malloc'd buffer; /chosen has stdout-path only (boot.c adds
- * bootargs and the initrd). It runs before the cores exist, hence ncpus. 0, or -1 with a
- * one-line message (always, in a build without libfdt). */
-int arm_fdt_generate(const struct arm_board *board, unsigned ncpus, uint8_t **dtb, size_t *size,
-                     char *err, size_t errlen);
+/* fdt.c: builds the device tree of a virt-like board (ncpus cores; the RAM, interrupt
+ * controller and devices of the nrows rows of map, which must have "ram", "gic-dist" and
+ * "gic-cpu") into a malloc'd buffer; /chosen has stdout-path only (boot.c adds bootargs and the
+ * initrd). 0, or -1 with a one-line message (always, in a build without libfdt). */
+int arm_fdt_generate(const struct arm_map_row *map, unsigned nrows, unsigned ncpus, uint8_t **dtb,
+                     size_t *size, char *err, size_t errlen);
 /* fdt.c: writes the device tree that boot.c placed in guest memory (info->dtb_addr/size) to
  * path. 0, or -1 with a one-line message. */
 int arm_fdt_dump(struct arm_board *board, const struct arm_boot_info *info, const char *path,
@@ -162,8 +161,11 @@ int arm_fdt_dump(struct arm_board *board, const struct arm_boot_info *info, cons
 bool arm_psci_call(struct arm_board *board, struct arm_cpu *cpu, bool is_smc, uint32_t imm);
 
 /* boot.c: loads cfg->kernel (ELF, zImage or raw, optionally gzip-compressed), cfg->initrd and
- * cfg->dtb into board->as, fills board->boot and *info. 0, or -1 with a one-line message. */
+ * cfg->dtb into board->as, fills board->boot and *info. Without -dtb the device tree is the one
+ * arm_fdt_generate builds from the board's memory map (nrows rows of map). 0, or -1 with a
+ * one-line message. */
 int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
-                  struct arm_boot_info *info, char *err, size_t errlen);
+                  const struct arm_map_row *map, unsigned nrows, struct arm_boot_info *info,
+                  char *err, size_t errlen);
 
 #endif /* COREMU_ARM_BOARD_H */

@@ -4,7 +4,8 @@
  * The tree follows the bindings in Linux's Documentation/devicetree/bindings (arm/cpus,
  * arm/psci, timer/arm,arch_timer, interrupt-controller/arm,gic, serial/pl011, rtc/pl031,
  * virtio/mmio, clock/fixed-clock) and the shape Linux expects of a "linux,dummy-virt" machine.
- * Every address and interrupt comes from virt.c's memory map (virt_map_find); a device the board
+ * Every address and interrupt comes from the memory map the board passes in as data (rows of
+ * struct arm_map_row: virt.c's), so this file calls nothing of the board's; a device the board
  * does not model yet is left out, because a kernel that probes a described but absent device
  * takes an external abort. The interrupt controller and the generic timer are the exception:
  * no kernel boots without them, so they are always described.
@@ -228,8 +229,8 @@ static void fdt_timer(struct fdt_builder *b, unsigned ncpus)
     b_end(b);
 }
 
-static void fdt_gic(struct fdt_builder *b, const struct virt_map_row *dist,
-                    const struct virt_map_row *cpu)
+static void fdt_gic(struct fdt_builder *b, const struct arm_map_row *dist,
+                    const struct arm_map_row *cpu)
 {
     b_begin_at(b, "intc", dist->base);
     b_string(b, "compatible", "arm,cortex-a15-gic");
@@ -259,7 +260,7 @@ static void fdt_apb_pclk(struct fdt_builder *b)
     b_end(b);
 }
 
-static void fdt_pl011(struct fdt_builder *b, const struct virt_map_row *r, const char *path)
+static void fdt_pl011(struct fdt_builder *b, const struct arm_map_row *r, const char *path)
 {
     b_begin(b, path + 1);
     b_prop(b, "compatible", STRLIST("arm,pl011\0arm,primecell"));
@@ -272,7 +273,7 @@ static void fdt_pl011(struct fdt_builder *b, const struct virt_map_row *r, const
     b_end(b);
 }
 
-static void fdt_pl031(struct fdt_builder *b, const struct virt_map_row *r)
+static void fdt_pl031(struct fdt_builder *b, const struct arm_map_row *r)
 {
     b_begin_at(b, "pl031", r->base);
     b_prop(b, "compatible", STRLIST("arm,pl031\0arm,primecell"));
@@ -283,7 +284,7 @@ static void fdt_pl031(struct fdt_builder *b, const struct virt_map_row *r)
     b_end(b);
 }
 
-static void fdt_virtio(struct fdt_builder *b, const struct virt_map_row *r)
+static void fdt_virtio(struct fdt_builder *b, const struct arm_map_row *r)
 {
     /* Lowest address first: Linux probes in tree order, so the first device found (vda,
      * eth0) is the one in the lowest slot, as on other virt implementations. */
@@ -298,21 +299,42 @@ static void fdt_virtio(struct fdt_builder *b, const struct virt_map_row *r)
     }
 }
 
-/* The whole tree into buf. 0, or a libfdt error (-FDT_ERR_NOSPACE: buf is too small). */
-static int fdt_build(const struct arm_board *board, unsigned ncpus, void *buf, int size)
+/* The map's row named name, or NULL. */
+static const struct arm_map_row *map_find(const struct arm_map_row *map, unsigned nrows,
+                                          const char *name)
 {
-    struct virt_map_row ram, dist, cpu, uart, rtc, virtio;
-    if (virt_map_find("ram", &ram) != 0 || virt_map_find("gic-dist", &dist) != 0 ||
-        virt_map_find("gic-cpu", &cpu) != 0) {
+    for (unsigned i = 0; i < nrows; i++) {
+        if (strcmp(map[i].name, name) == 0) {
+            return &map[i];
+        }
+    }
+    return NULL;
+}
+
+/* The row of a device to describe: present in the map, modelled, with an interrupt. */
+static const struct arm_map_row *map_device(const struct arm_map_row *map, unsigned nrows,
+                                            const char *name)
+{
+    const struct arm_map_row *row = map_find(map, nrows, name);
+    return row != NULL && row->present && row->spi >= 0 ? row : NULL;
+}
+
+/* The whole tree into buf. 0, or a libfdt error (-FDT_ERR_NOSPACE: buf is too small). */
+static int fdt_build(const struct arm_map_row *map, unsigned nrows, unsigned ncpus, void *buf,
+                     int size)
+{
+    const struct arm_map_row *ram = map_find(map, nrows, "ram");
+    const struct arm_map_row *dist = map_find(map, nrows, "gic-dist");
+    const struct arm_map_row *cpu = map_find(map, nrows, "gic-cpu");
+    if (ram == NULL || dist == NULL || cpu == NULL) {
         return -FDT_ERR_INTERNAL;
     }
-    bool have_uart = virt_map_find("pl011", &uart) == 0 && uart.present && uart.spi >= 0;
-    bool have_rtc = virt_map_find("pl031", &rtc) == 0 && rtc.present && rtc.spi >= 0;
-    bool have_virtio = virt_map_find("virtio-mmio", &virtio) == 0 && virtio.present &&
-                       virtio.spi >= 0;
+    const struct arm_map_row *uart = map_device(map, nrows, "pl011");
+    const struct arm_map_row *rtc = map_device(map, nrows, "pl031");
+    const struct arm_map_row *virtio = map_device(map, nrows, "virtio-mmio");
     char uart_path[64] = "";
-    if (have_uart) {
-        snprintf(uart_path, sizeof(uart_path), "/pl011@%llx", (unsigned long long)uart.base);
+    if (uart != NULL) {
+        snprintf(uart_path, sizeof(uart_path), "/pl011@%llx", (unsigned long long)uart->base);
     }
 
     struct fdt_builder b = {buf, 0};
@@ -328,34 +350,34 @@ static int fdt_build(const struct arm_board *board, unsigned ncpus, void *buf, i
     b_u32(&b, "interrupt-parent", PHANDLE_GIC);
 
     b_begin(&b, "chosen");
-    if (have_uart) {
+    if (uart != NULL) {
         b_string(&b, "stdout-path", uart_path);
     }
     b_end(&b);
-    if (have_uart) {
+    if (uart != NULL) {
         b_begin(&b, "aliases");
         b_string(&b, "serial0", uart_path);
         b_end(&b);
     }
 
-    b_begin_at(&b, "memory", ram.base);
+    b_begin_at(&b, "memory", ram->base);
     b_string(&b, "device_type", "memory");
-    b_reg(&b, ram.base, board->ram_size);
+    b_reg(&b, ram->base, ram->size);
     b_end(&b);
 
     fdt_cpus(&b, ncpus);
     fdt_psci(&b);
     fdt_timer(&b, ncpus);
-    fdt_gic(&b, &dist, &cpu);
+    fdt_gic(&b, dist, cpu);
     fdt_apb_pclk(&b);
-    if (have_uart) {
-        fdt_pl011(&b, &uart, uart_path);
+    if (uart != NULL) {
+        fdt_pl011(&b, uart, uart_path);
     }
-    if (have_rtc) {
-        fdt_pl031(&b, &rtc);
+    if (rtc != NULL) {
+        fdt_pl031(&b, rtc);
     }
-    if (have_virtio) {
-        fdt_virtio(&b, &virtio);
+    if (virtio != NULL) {
+        fdt_virtio(&b, virtio);
     }
     b_end(&b);
     if (b.err == 0) {
@@ -364,8 +386,8 @@ static int fdt_build(const struct arm_board *board, unsigned ncpus, void *buf, i
     return b.err;
 }
 
-int arm_fdt_generate(const struct arm_board *board, unsigned ncpus, uint8_t **dtb, size_t *size,
-                     char *err, size_t errlen)
+int arm_fdt_generate(const struct arm_map_row *map, unsigned nrows, unsigned ncpus, uint8_t **dtb,
+                     size_t *size, char *err, size_t errlen)
 {
     /* A few KiB in practice; grow on the off chance. */
     for (int cap = 16 << 10; cap <= (1 << 20); cap *= 2) {
@@ -373,7 +395,7 @@ int arm_fdt_generate(const struct arm_board *board, unsigned ncpus, uint8_t **dt
         if (buf == NULL) {
             return fdt_error(err, errlen, "cannot build the device tree: out of memory");
         }
-        int r = fdt_build(board, ncpus, buf, cap);
+        int r = fdt_build(map, nrows, ncpus, buf, cap);
         if (r == 0) {
             *dtb = buf;
             *size = fdt_totalsize(buf);
@@ -389,10 +411,11 @@ int arm_fdt_generate(const struct arm_board *board, unsigned ncpus, uint8_t **dt
 
 #else /* !HAVE_LIBFDT */
 
-int arm_fdt_generate(const struct arm_board *board, unsigned ncpus, uint8_t **dtb, size_t *size,
-                     char *err, size_t errlen)
+int arm_fdt_generate(const struct arm_map_row *map, unsigned nrows, unsigned ncpus, uint8_t **dtb,
+                     size_t *size, char *err, size_t errlen)
 {
-    (void)board;
+    (void)map;
+    (void)nrows;
     (void)ncpus;
     *dtb = NULL;
     *size = 0;

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <coremu/board.h>
 #include <coremu/coremu.h>
+#include <coremu/irq.h>
 
 #include "board.h"
 #include "cpu.h"
@@ -94,38 +96,27 @@ static const int virt_timer_ppi[] = {
     [ARM_TIMER_VIRT] = VIRT_PPI_TIMER_VIRT,
 };
 
-/* An interrupt line from a device to the GIC's shared peripheral interrupt spi. */
-struct virt_irq_line {
+/* Where a device's interrupt line goes: the GIC's shared peripheral interrupt spi. */
+struct virt_spi {
     struct virt_board *vb;
     unsigned spi;
 };
-
-/* A loaded image's bytes as they were before the guest ran, so that a machine reset can put
- * them back without reading the files again (which may have changed, or gone). */
-struct virt_image_copy {
-    uint32_t addr;
-    uint32_t size;
-    uint8_t *bytes; /* NULL when nothing was loaded there */
-};
-
-enum { VIRT_COPY_KERNEL, VIRT_COPY_INITRD, VIRT_COPY_DTB, VIRT_NCOPIES };
 
 struct virt_board {
     struct arm_board arm;           /* first: the CPU and psci.c see only this part */
     struct virt_config cfg;         /* immutable copy of what main asked for */
     struct arm_boot_info boot_info; /* written by boot.c before the machine starts */
-    /* Written before the machine starts; read by virt_reset_devices with the world stopped. */
-    struct virt_image_copy images[VIRT_NCOPIES];
+    /* Address space, RAM and exclusive monitor, kept boot images and the device list (which
+     * owns the devices below). Built before the machine starts. */
+    struct coremu_board *board;
+    /* The memory map as the device tree describes it (the RAM row holds the RAM given). */
+    struct arm_map_row map[VIRT_NREGIONS];
     struct pl011 *uart0;
-    struct virt_irq_line uart0_irq;
+    struct virt_spi uart0_spi;
     struct gic *gic;                /* created by the gic-dist row, before every device */
     struct pl031 *rtc;
-    struct virt_irq_line rtc_irq;
-    /* Sweeps the exclusive monitor's idle pages (virt_xmon_sweep) on the I/O thread. */
-    struct coremu_timer *xmon_sweep;
+    struct virt_spi rtc_spi;
 };
-
-#define VIRT_XMON_SWEEP_NS 1000000000ll /* a page unused by LDREX for 1-2 s is unwatched */
 
 static int virt_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -142,8 +133,48 @@ static int virt_error(char *err, size_t errlen, const char *fmt, ...)
  * thread: see pl011.h). The GIC takes no lock, so this adds no lock order. */
 static void virt_set_spi(void *opaque, bool level)
 {
-    const struct virt_irq_line *line = opaque;
+    const struct virt_spi *line = opaque;
     gic_set_irq(line->vb->gic, (int)(GIC_FIRST_SPI + line->spi), level);
+}
+
+/* The interrupt line of a device at row r: to the row's SPI, through *spi (which must live as
+ * long as the device). */
+static struct coremu_irq_line virt_spi_line(struct virt_board *vb, const struct virt_region *r,
+                                            struct virt_spi *spi)
+{
+    *spi = (struct virt_spi){vb, (unsigned)r->spi};
+    return (struct coremu_irq_line){virt_set_spi, spi};
+}
+
+/* The devices' hooks for the board's device list. */
+static void virt_gic_reset(void *opaque)
+{
+    gic_reset(opaque);
+}
+
+static void virt_gic_free(void *opaque)
+{
+    gic_free(opaque);
+}
+
+static void virt_uart_reset(void *opaque)
+{
+    pl011_reset(opaque);
+}
+
+static void virt_uart_free(void *opaque)
+{
+    pl011_free(opaque);
+}
+
+static void virt_rtc_reset(void *opaque)
+{
+    pl031_reset(opaque);
+}
+
+static void virt_rtc_free(void *opaque)
+{
+    pl031_free(opaque);
 }
 
 /* A core's generic timer output changed level (on that core's thread). */
@@ -160,7 +191,9 @@ static int virt_create_gic_dist(struct virt_board *vb, const struct virt_region 
                                 size_t errlen)
 {
     vb->gic = gic_new(vb->cfg.ncpus, ARM_PENDING_IRQ, ARM_PENDING_FIQ);
-    if (vb->gic == NULL) {
+    if (vb->gic == NULL ||
+        coremu_board_add_device(vb->board, "gic", vb->gic, virt_gic_reset, virt_gic_free) != 0) {
+        vb->gic = NULL;
         return virt_error(err, errlen, "cannot create the GIC: out of memory");
     }
     int r2 = gic_map_dist(vb->gic, vb->arm.as, r->base, r->size);
@@ -183,10 +216,11 @@ static int virt_create_gic_cpu(struct virt_board *vb, const struct virt_region *
 static int virt_create_rtc(struct virt_board *vb, const struct virt_region *r, char *err,
                            size_t errlen)
 {
-    vb->rtc_irq = (struct virt_irq_line){vb, (unsigned)r->spi};
-    const struct pl031_irq irq = {virt_set_spi, &vb->rtc_irq};
+    const struct coremu_irq_line irq = virt_spi_line(vb, r, &vb->rtc_spi);
     vb->rtc = pl031_new("rtc", NULL, &irq);
-    if (vb->rtc == NULL) {
+    if (vb->rtc == NULL ||
+        coremu_board_add_device(vb->board, "rtc", vb->rtc, virt_rtc_reset, virt_rtc_free) != 0) {
+        vb->rtc = NULL;
         return virt_error(err, errlen, "cannot create the PL031 RTC: out of memory");
     }
     pl031_set_offset(vb->rtc, vb->cfg.rtc_offset);
@@ -197,49 +231,27 @@ static int virt_create_rtc(struct virt_board *vb, const struct virt_region *r, c
     return 0;
 }
 
-/* I/O thread, once a second: plain stores to pages that held an LDREX long ago take the fast
- * path again (coremu_xmon_sweep keeps reservations exact). */
-static void virt_xmon_sweep(void *opaque)
-{
-    struct virt_board *vb = opaque;
-    size_t n = coremu_xmon_sweep(vb->arm.xmon);
-    if (n != 0) {
-        COREMU_LOG(COREMU_LOG_MMU, "xmon: %zu idle pages unwatched\n", n);
-    }
-    coremu_timer_mod(vb->xmon_sweep, coremu_clock_ns() + VIRT_XMON_SWEEP_NS);
-}
-
 static int virt_create_ram(struct virt_board *vb, const struct virt_region *r, char *err,
                            size_t errlen)
 {
-    if (coremu_as_add_ram(vb->arm.as, r->name, r->base, vb->arm.ram_size) == NULL) {
-        return virt_error(err, errlen, "cannot allocate %llu MiB of guest RAM: %s",
-                          (unsigned long long)(vb->arm.ram_size >> 20), strerror(errno));
-    }
     /* arm_xmon_watch (atomic_arm.c) gets the arm_board: it flushes every core's TLB. */
-    vb->arm.xmon = coremu_xmon_new(vb->cfg.llsc, r->base, vb->arm.ram_size, arm_xmon_watch,
-                                   &vb->arm);
-    if (vb->arm.xmon == NULL) {
-        return virt_error(err, errlen, "cannot create the exclusive monitor for guest RAM");
+    if (coremu_board_add_ram(vb->board, r->name, r->base, vb->arm.ram_size, vb->cfg.llsc,
+                             arm_xmon_watch, &vb->arm, err, errlen) != 0) {
+        return -1;
     }
-    if (vb->cfg.llsc == COREMU_XMON_EXACT) {
-        struct coremu_iothread *io = coremu_iothread_default();
-        vb->xmon_sweep = io != NULL ? coremu_timer_new(io, virt_xmon_sweep, vb) : NULL;
-        if (vb->xmon_sweep == NULL) {
-            return virt_error(err, errlen, "cannot create the exclusive monitor's timer");
-        }
-        coremu_timer_mod(vb->xmon_sweep, coremu_clock_ns() + VIRT_XMON_SWEEP_NS);
-    }
+    vb->arm.xmon = coremu_board_xmon(vb->board);
     return 0;
 }
 
 static int virt_create_uart(struct virt_board *vb, const struct virt_region *r, char *err,
                             size_t errlen)
 {
-    vb->uart0_irq = (struct virt_irq_line){vb, (unsigned)r->spi};
-    const struct pl011_irq irq = {virt_set_spi, &vb->uart0_irq};
+    const struct coremu_irq_line irq = virt_spi_line(vb, r, &vb->uart0_spi);
     vb->uart0 = pl011_new("uart0", NULL, &irq);
-    if (vb->uart0 == NULL) {
+    if (vb->uart0 == NULL ||
+        coremu_board_add_device(vb->board, "uart0", vb->uart0, virt_uart_reset, virt_uart_free) !=
+            0) {
+        vb->uart0 = NULL;
         return virt_error(err, errlen, "cannot create the PL011 UART: out of memory");
     }
     int r2 = pl011_map(vb->uart0, vb->arm.as, r->base);
@@ -293,26 +305,6 @@ static int virt_create_virtio_slots(struct virt_board *vb, const struct virt_reg
     return 0;
 }
 
-static int virt_save_image(struct virt_board *vb, unsigned which, uint32_t addr, uint32_t size,
-                           char *err, size_t errlen)
-{
-    struct virt_image_copy *copy = &vb->images[which];
-    if (size == 0) {
-        return 0;
-    }
-    copy->bytes = malloc(size);
-    if (copy->bytes == NULL) {
-        return virt_error(err, errlen, "out of memory for a %u KiB copy of the boot images",
-                          size >> 10);
-    }
-    if (coremu_as_copy_from(vb->arm.as, addr, copy->bytes, size) != COREMU_MEM_OK) {
-        return virt_error(err, errlen, "cannot read back the image loaded at 0x%08x", addr);
-    }
-    copy->addr = addr;
-    copy->size = size;
-    return 0;
-}
-
 /* Keeps what boot.c loaded, for machine resets. */
 static int virt_save_images(struct virt_board *vb, char *err, size_t errlen)
 {
@@ -320,34 +312,22 @@ static int virt_save_images(struct virt_board *vb, char *err, size_t errlen)
     if (bi->kind == ARM_IMAGE_NONE) {
         return 0;
     }
-    if (virt_save_image(vb, VIRT_COPY_KERNEL, bi->image_low, bi->image_high - bi->image_low, err,
-                        errlen) != 0 ||
-        virt_save_image(vb, VIRT_COPY_INITRD, bi->initrd_start, bi->initrd_size, err,
-                        errlen) != 0 ||
-        virt_save_image(vb, VIRT_COPY_DTB, bi->dtb_addr, bi->dtb_size, err, errlen) != 0) {
+    if (coremu_board_keep_image(vb->board, bi->image_low, bi->image_high - bi->image_low, err,
+                                errlen) != 0 ||
+        coremu_board_keep_image(vb->board, bi->initrd_start, bi->initrd_size, err, errlen) != 0 ||
+        coremu_board_keep_image(vb->board, bi->dtb_addr, bi->dtb_size, err, errlen) != 0) {
         return -1;
     }
     return 0;
 }
 
 /* Runs with the world stopped and every core off (coremu_machine_reset): devices to their reset
- * state, the images back in RAM as they were loaded; core 0 starts again at the boot entry.
- * The rest of RAM keeps its contents, as on real hardware. */
+ * state (the GIC first, then the devices that drive its inputs), the images back in RAM as they
+ * were loaded; core 0 starts again at the boot entry. */
 static void virt_reset_machine(void *opaque)
 {
     struct virt_board *vb = opaque;
-
-    pl011_reset(vb->uart0);
-    pl031_reset(vb->rtc);
-    gic_reset(vb->gic);
-    for (unsigned i = 0; i < VIRT_NCOPIES; i++) {
-        const struct virt_image_copy *copy = &vb->images[i];
-        if (copy->bytes != NULL &&
-            coremu_as_copy_to(vb->arm.as, copy->addr, copy->bytes, copy->size) != COREMU_MEM_OK) {
-            /* The RAM it came from cannot have gone away: an internal error. */
-            coremu_warn("machine reset: cannot restore the image at 0x%08x", copy->addr);
-        }
-    }
+    coremu_board_reset(vb->board); /* warns itself about an image it could not restore */
     vb->arm.cpus[0]->booted = false; /* core 0 takes its registers from board->boot again */
 }
 
@@ -411,10 +391,17 @@ struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errl
     vb->arm.firmware_call = arm_psci_call;
     vb->arm.timer_output = virt_timer_output;
     vb->arm.no_reboot = cfg->no_reboot;
-    vb->arm.as = coremu_as_new();
-    if (vb->arm.as == NULL) {
+    vb->board = coremu_board_new(NULL);
+    if (vb->board == NULL) {
         virt_error(err, errlen, "out of memory");
         goto fail;
+    }
+    vb->arm.as = coremu_board_as(vb->board);
+    for (unsigned i = 0; i < VIRT_NREGIONS; i++) {
+        const struct virt_region *r = &virt_memmap[i];
+        uint64_t size = i == VIRT_RAM ? ram_size : r->size;
+        vb->map[i] = (struct arm_map_row){r->name, r->base, size, r->spi, r->count,
+                                          r->create != NULL};
     }
     for (unsigned i = 0; i < VIRT_NREGIONS; i++) {
         if (virt_memmap[i].create != NULL &&
@@ -423,7 +410,8 @@ struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errl
         }
     }
     /* Images go in before any core exists, so a bad file costs nothing but this board. */
-    if (arm_boot_load(&vb->arm, cfg, &vb->boot_info, err, errlen) != 0 ||
+    if (arm_boot_load(&vb->arm, cfg, vb->map, VIRT_NREGIONS, &vb->boot_info, err, errlen) !=
+            0 ||
         virt_save_images(vb, err, errlen) != 0) {
         goto fail;
     }
@@ -480,33 +468,9 @@ void virt_free(struct arm_board *board)
     if (vb->arm.machine != NULL) {
         coremu_machine_free(vb->arm.machine);
     }
-    /* The address space goes before the devices it dispatches to. */
-    if (vb->arm.as != NULL) {
-        coremu_as_free(vb->arm.as);
-    }
-    pl011_free(vb->uart0);
-    pl031_free(vb->rtc);
-    coremu_timer_free(vb->xmon_sweep); /* before the monitor it sweeps */
-    gic_free(vb->gic);
-    if (vb->arm.xmon != NULL) {
-        coremu_xmon_free(vb->arm.xmon);
-    }
-    for (unsigned i = 0; i < VIRT_NCOPIES; i++) {
-        free(vb->images[i].bytes);
-    }
+    /* The address space, then the devices (the GIC last), the monitor and the images. */
+    coremu_board_free(vb->board);
     free(vb);
-}
-
-int virt_map_find(const char *name, struct virt_map_row *row)
-{
-    for (unsigned i = 0; i < VIRT_NREGIONS; i++) {
-        const struct virt_region *r = &virt_memmap[i];
-        if (strcmp(r->name, name) == 0) {
-            *row = (struct virt_map_row){r->base, r->size, r->spi, r->count, r->create != NULL};
-            return 0;
-        }
-    }
-    return -1;
 }
 
 int virt_dump_dtb(struct arm_board *board, const char *path, char *err, size_t errlen)

@@ -147,7 +147,7 @@ static void test_register_widths(void)
 static void test_rx_character_mode(void)
 {
     struct irq_probe probe = {0, 0};
-    const struct pl011_irq irq = {probe_set, &probe};
+    const struct coremu_irq_line irq = {probe_set, &probe};
     struct pl011 *u = pl011_new("uart", NULL, &irq);
 
     UNIT_CHECK(pl011_can_receive(u) == 1, "FIFOs off: room for one character", "%zu",
@@ -243,7 +243,7 @@ static void test_rx_fifo(void)
 static void test_device_reset(void)
 {
     struct irq_probe probe = {0};
-    const struct pl011_irq irq = {probe_set, &probe};
+    const struct coremu_irq_line irq = {probe_set, &probe};
     struct pl011 *u = pl011_new("uart", NULL, &irq);
     wr(u, LCR_H, LCRH_FEN | 0x60);
     wr(u, IFLS, 0x00);
@@ -267,7 +267,7 @@ static void test_device_reset(void)
 static void test_tx_and_loopback(void)
 {
     struct irq_probe probe = {0, 0};
-    const struct pl011_irq irq = {probe_set, &probe};
+    const struct coremu_irq_line irq = {probe_set, &probe};
     struct pl011 *u = pl011_new("uart", NULL, &irq);
     wr(u, IMSC, INT_TX);
     UNIT_CHECK(probe.level == 0, "TX interrupt not raised before anything was sent", "level %d",

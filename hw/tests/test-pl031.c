@@ -78,7 +78,7 @@ int main(void)
     struct irq_probe probe;
     atomic_init(&probe.level, 0);
     atomic_init(&probe.changes, 0);
-    const struct pl031_irq irq = {probe_set, &probe};
+    const struct coremu_irq_line irq = {probe_set, &probe};
     struct pl031 *r = pl031_new("rtc", io, &irq);
     UNIT_REQUIRE(r != NULL, "pl031_new", "NULL");
 

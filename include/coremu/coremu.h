@@ -6,11 +6,13 @@
 #define COREMU_COREMU_H
 
 #include <coremu/atomic.h>
+#include <coremu/board.h>
 #include <coremu/chardev.h>
 #include <coremu/clock.h>
 #include <coremu/cpu.h>
 #include <coremu/evq.h>
 #include <coremu/iothread.h>
+#include <coremu/irq.h>
 #include <coremu/loader.h>
 #include <coremu/log.h>
 #include <coremu/options.h>
