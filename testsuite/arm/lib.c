@@ -1,6 +1,8 @@
 /*
- * Support library of the bare-metal ARM tests: see test.h. No division anywhere (ARMv7-A
- * without the divide extension would need libgcc), no floating point.
+ * Support library of the bare-metal ARM tests: see test.h. No floating point. The programs
+ * link no libgcc (whose ABI and dependencies differ between compilers: arm-linux-gnueabihf's
+ * is hard-float and calls raise()), so the run-time ABI helpers that C's / and % compile to
+ * are at the end of this file.
  */
 #include "test.h"
 
@@ -386,3 +388,121 @@ int memcmp(const void *a, const void *b, size_t n)
     }
     return 0;
 }
+
+/* ---- integer division: the ARM run-time ABI's helpers ------------------------------------- */
+/*
+ * ARMv7-A without the divide extension has no divide instruction, and no ARM core has a 64-bit
+ * one, so GCC compiles / and % into calls to __aeabi_[u]idiv[mod] and __aeabi_[u]ldivmod. One
+ * restoring shift-and-subtract loop does every width: the tests divide rarely.
+ */
+
+static void division_by_zero(void) __attribute__((noreturn));
+static void division_by_zero(void)
+{
+    test_fail("division by zero", "");
+    test_exit();
+}
+
+/* n / d, and n % d in *rem. */
+static uint64_t udivmod64(uint64_t n, uint64_t d, uint64_t *rem)
+{
+    if (d == 0) {
+        division_by_zero();
+    }
+    uint64_t quotient = 0;
+    uint64_t r = 0;
+    for (int bit = 63; bit >= 0; bit--) {
+        /* r < d before the shift; the bit shifted out of r (when d >= 2^63) is r >= d too. */
+        bool carry = (r >> 63) != 0;
+        r = (r << 1) | ((n >> bit) & 1);
+        if (carry || r >= d) {
+            r -= d;
+            quotient |= (uint64_t)1 << bit;
+        }
+    }
+    *rem = r;
+    return quotient;
+}
+
+/* Truncating toward zero; the remainder has the dividend's sign (C99 6.5.5). */
+static int64_t sdivmod64(int64_t n, int64_t d, int64_t *rem)
+{
+    uint64_t un = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
+    uint64_t ud = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
+    uint64_t ur;
+    uint64_t uq = udivmod64(un, ud, &ur);
+    *rem = (int64_t)(n < 0 ? 0 - ur : ur);
+    return (int64_t)((n < 0) != (d < 0) ? 0 - uq : uq);
+}
+
+/* Called by the assembly below, which returns *rem in r2:r3. */
+uint64_t test_uldivmod(uint64_t n, uint64_t d, uint64_t *rem);
+uint64_t test_uldivmod(uint64_t n, uint64_t d, uint64_t *rem)
+{
+    return udivmod64(n, d, rem);
+}
+
+int64_t test_ldivmod(int64_t n, int64_t d, int64_t *rem);
+int64_t test_ldivmod(int64_t n, int64_t d, int64_t *rem)
+{
+    return sdivmod64(n, d, rem);
+}
+
+/* The 32-bit helpers return {quotient, remainder} in r0 and r1: a uint64_t with the
+ * quotient in its low half (AAPCS returns a 64-bit value in r0:r1, low word in r0). */
+uint32_t __aeabi_uidiv(uint32_t n, uint32_t d);
+uint64_t __aeabi_uidivmod(uint32_t n, uint32_t d);
+int32_t __aeabi_idiv(int32_t n, int32_t d);
+uint64_t __aeabi_idivmod(int32_t n, int32_t d);
+
+uint32_t __aeabi_uidiv(uint32_t n, uint32_t d)
+{
+    uint64_t rem;
+    return (uint32_t)udivmod64(n, d, &rem);
+}
+
+uint64_t __aeabi_uidivmod(uint32_t n, uint32_t d)
+{
+    uint64_t rem;
+    uint64_t quotient = udivmod64(n, d, &rem);
+    return (uint32_t)quotient | rem << 32;
+}
+
+int32_t __aeabi_idiv(int32_t n, int32_t d)
+{
+    int64_t rem;
+    return (int32_t)sdivmod64(n, d, &rem);
+}
+
+uint64_t __aeabi_idivmod(int32_t n, int32_t d)
+{
+    int64_t rem;
+    int64_t quotient = sdivmod64(n, d, &rem);
+    return (uint32_t)quotient | (uint64_t)(uint32_t)rem << 32;
+}
+
+/*
+ * The 64-bit helpers take n in r0:r1 and d in r2:r3 and return the quotient in r0:r1 and the
+ * remainder in r2:r3, which no C function can: call the C one with a pointer to a stack slot
+ * (its fifth argument word, at sp) and load the remainder from there.
+ */
+__asm__("\t.pushsection .text\n"
+        "\t.arm\n"
+        "\t.macro test_ldivmod_shim name, target\n"
+        "\t.global \\name\n"
+        "\t.type \\name, %function\n"
+        "\t.p2align 2\n"
+        "\\name:\n"
+        "\tpush\t{r4, lr}\n"
+        "\tsub\tsp, sp, #16\n" /* [sp]: &remainder; [sp + 8]: the remainder */
+        "\tadd\tr4, sp, #8\n"
+        "\tstr\tr4, [sp]\n"
+        "\tbl\t\\target\n"
+        "\tldrd\tr2, r3, [sp, #8]\n"
+        "\tadd\tsp, sp, #16\n"
+        "\tpop\t{r4, pc}\n"
+        "\t.size \\name, . - \\name\n"
+        "\t.endm\n"
+        "\ttest_ldivmod_shim __aeabi_uldivmod, test_uldivmod\n"
+        "\ttest_ldivmod_shim __aeabi_ldivmod, test_ldivmod\n"
+        "\t.popsection\n");

@@ -88,8 +88,10 @@ fi
 
 # The generator (a host program) and the fixed harness (start.S, lib.c, harness.c).
 ${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -o "$work/difftest-gen" "$here/gen.c" || exit 2
+# The flags of testsuite/arm/Makefile.inc, and what this compiler needs for a bare-metal program.
+toolflags=$(sh "$arm/toolchain-flags.sh" "$ARM_CC") || exit 2
 cflags="-march=armv7-a -marm -mfloat-abi=soft -O2 -ffreestanding -nostdlib
-        -fno-tree-loop-distribute-patterns -I$arm"
+        -fno-tree-loop-distribute-patterns $toolflags -I$arm"
 for f in "$arm/start.S" "$arm/lib.c" "$here/harness.c"; do
     # shellcheck disable=SC2086
     "$ARM_CC" $cflags -c -o "$work/$(basename "$f").o" "$f" || exit 2
@@ -102,7 +104,7 @@ build() {
     "$work/difftest-gen" "$@" >"$work/$name.S" || return 1
     # shellcheck disable=SC2086
     "$ARM_CC" $cflags -o "$work/$name.elf" "$work/start.S.o" "$work/lib.c.o" \
-        "$work/harness.c.o" "$work/$name.S" -T "$arm/link.ld" -lgcc
+        "$work/harness.c.o" "$work/$name.S" -T "$arm/link.ld"
 }
 
 # run NAME: NAME.coremu and NAME.qemu, the guest's output without CRs, both emulators at once.
@@ -181,6 +183,7 @@ for isa in $isas; do
         # Anything else the guests said (an unexpected exception outside the sequences).
         grep -v '^seq ' "$work/$p.coremu" | sed "s/^/coremu $isa seed $seed: /" | head -5
         grep -v '^seq ' "$work/$p.qemu" | sed "s/^/qemu $isa seed $seed: /" | head -5
+        # shellcheck disable=SC2046 # three numbers, split on purpose
         set -- $(echo "$result" | sed -n 's/^COUNT //p')
         compared=$((compared + $1 + $2 + $3))
         bad=$((bad + $2 + $3))
