@@ -334,7 +334,8 @@ static int boot_patch_dtb(const struct virt_config *cfg, const char *name, const
 }
 
 int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
-                  struct arm_boot_info *info, char *err, size_t errlen)
+                  const struct arm_map_row *map, unsigned nrows, struct arm_boot_info *info,
+                  char *err, size_t errlen)
 {
     memset(info, 0, sizeof(*info));
     uint64_t reserved_end = board->ram_base;
@@ -365,7 +366,7 @@ int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
     } else if (linux_kernel || cfg->append != NULL || cfg->initrd != NULL ||
                cfg->dumpdtb != NULL) {
         /* A bare-metal ELF or raw program gets no tree unless it asks for what travels in one. */
-        if (arm_fdt_generate(board, cfg->ncpus, &dtb, &dtb_size, err, errlen) != 0) {
+        if (arm_fdt_generate(map, nrows, cfg->ncpus, &dtb, &dtb_size, err, errlen) != 0) {
             goto out;
         }
     }
