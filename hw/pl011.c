@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <coremu/chardev.h>
+#include <coremu/clock.h>
 #include <coremu/log.h>
 
 #include "pl011.h"
@@ -33,7 +34,18 @@
 #define FR_TXFE (1u << 7)
 
 /* UARTLCR_H. */
+#define LCRH_PEN (1u << 1)
+#define LCRH_STP2 (1u << 3)
 #define LCRH_FEN (1u << 4)
+#define LCRH_WLEN_SHIFT 5
+
+/* UARTCLK, which the baud rate divisors divide: the virt board's device tree gives the UART
+ * its 24 MHz apb-pclk. */
+#define PL011_UARTCLK_HZ 24000000u
+/* The line rate of a UART whose divisor was never programmed (zero is not a valid divisor). */
+#define PL011_DEFAULT_BAUD 115200u
+/* A line idle for long enough to have brought a whole FIFO's worth of characters. */
+#define PL011_LINE_IDLE INT64_MIN
 
 /* UARTCR. */
 #define CR_UARTEN (1u << 0)
@@ -127,6 +139,7 @@ struct pl011 {
     unsigned rx_head;           /* index of the oldest entry */
     unsigned rx_count;          /* entries held; may exceed the depth just after FEN is cleared */
     bool input_held;            /* can_receive told the back end to hold its input */
+    int64_t line_base_ns;       /* line credit: see pl011_line_credit; PL011_LINE_IDLE: full */
     bool irq_level;             /* last level given to irq */
 };
 
@@ -143,6 +156,35 @@ static unsigned pl011_rx_level(const struct pl011 *uart)
         return 1; /* character mode: any received character interrupts */
     }
     return pl011_rx_trigger[(uart->regs[S_IFLS] >> 3) & 7];
+}
+
+/* Nanoseconds one character takes on the line at the programmed baud rate and frame: a start
+ * bit, 5 to 8 data bits, the parity bit, one or two stop bits. */
+static int64_t pl011_char_ns(const struct pl011 *uart)
+{
+    uint32_t lcr = uart->regs[S_LCR_H];
+    uint64_t bits = 1 + 5 + ((lcr >> LCRH_WLEN_SHIFT) & 3) + ((lcr & LCRH_PEN) ? 1 : 0) +
+                    ((lcr & LCRH_STP2) ? 2 : 1);
+    /* The divisor in 64ths: baud = UARTCLK / (16 * divisor) = UARTCLK * 4 / divisor_64. */
+    uint64_t divisor_64 = (uint64_t)uart->regs[S_IBRD] * 64 + uart->regs[S_FBRD];
+    if (uart->regs[S_IBRD] == 0) {
+        return (int64_t)(bits * COREMU_NS_PER_SEC / PL011_DEFAULT_BAUD);
+    }
+    return (int64_t)(bits * divisor_64 * COREMU_NS_PER_SEC / (PL011_UARTCLK_HZ * 4ull));
+}
+
+/*
+ * How many characters the line could have brought by now: one per character time since
+ * line_base_ns, at most a FIFO's worth (what a line idle for a while has "in flight" is the
+ * host's buffered input, delivered at once, as a real UART would have received it meanwhile).
+ */
+static unsigned pl011_line_credit(const struct pl011 *uart, int64_t now, int64_t char_ns)
+{
+    if (uart->line_base_ns == PL011_LINE_IDLE ||
+        now - uart->line_base_ns >= (int64_t)PL011_FIFO_DEPTH * char_ns) {
+        return PL011_FIFO_DEPTH;
+    }
+    return now > uart->line_base_ns ? (unsigned)((now - uart->line_base_ns) / char_ns) : 0;
 }
 
 static void pl011_update_irq(struct pl011 *uart)
@@ -375,26 +417,55 @@ const struct coremu_mmio_ops pl011_mmio_ops = {
 
 /* ---- input from the character device (I/O thread) --------------------------------------- */
 
+/*
+ * Input is paced twice, as on a real serial line. The FIFO: the back end is asked only for what
+ * it has room for, and a full FIFO holds the input until the guest's read makes room. The line
+ * rate: characters arrive no faster than the programmed baud rate carries them (see
+ * pl011_line_credit); when the line is behind, the back end is asked again once it could fill
+ * the FIFO. So a flood (stdin from /dev/zero) costs the guest what a flood on real
+ * hardware costs, rather than refilling the FIFO as fast as a core empties it and keeping that
+ * core in its interrupt handler for ever.
+ */
 size_t pl011_can_receive(void *opaque)
 {
     struct pl011 *uart = opaque;
+    int64_t now = coremu_clock_ns(), resume_at = 0;
     pthread_mutex_lock(&uart->lock);
     unsigned depth = pl011_depth(uart);
     size_t room = uart->rx_count < depth ? depth - uart->rx_count : 0;
     if (room == 0) {
         uart->input_held = true;
+    } else {
+        int64_t char_ns = pl011_char_ns(uart);
+        unsigned credit = pl011_line_credit(uart, now, char_ns);
+        if (credit == 0) {
+            /* Wake when the line could fill the whole FIFO: one hand-over per FIFO, not per
+             * character, however the guest reads. */
+            resume_at = uart->line_base_ns + (int64_t)PL011_FIFO_DEPTH * char_ns;
+        }
+        room = credit < room ? credit : room;
     }
+    struct coremu_chardev *chr = uart->chr;
     pthread_mutex_unlock(&uart->lock);
+    if (resume_at != 0 && chr != NULL) {
+        coremu_chardev_accept_input_at(chr, resume_at);
+    }
     return room;
 }
 
 void pl011_receive(void *opaque, const uint8_t *buf, size_t len)
 {
     struct pl011 *uart = opaque;
+    int64_t now = coremu_clock_ns();
     pthread_mutex_lock(&uart->lock);
     for (size_t i = 0; i < len; i++) {
         pl011_rx_push(uart, buf[i]);
     }
+    /* These characters used up that much of the line's credit. */
+    int64_t char_ns = pl011_char_ns(uart);
+    unsigned credit = pl011_line_credit(uart, now, char_ns);
+    unsigned left = credit > len ? credit - (unsigned)len : 0;
+    uart->line_base_ns = now - (int64_t)left * char_ns;
     /* The burst is over and the line is idle: a real UART's receive timeout would fire 32 bit
      * periods from now for whatever the FIFO still holds. */
     if (uart->rx_count > 0) {
@@ -424,6 +495,7 @@ static void pl011_reset_locked(struct pl011 *uart)
     uart->rsr = 0;
     uart->rx_head = 0;
     uart->rx_count = 0;
+    uart->line_base_ns = PL011_LINE_IDLE;
 }
 
 struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr,

@@ -8,11 +8,15 @@
  * bytes go to it at once, received bytes arrive from it on the I/O thread into the receive FIFO
  * (16 entries with FIFOs enabled, 1 otherwise).
  *
- * What is not modelled: baud-rate timing (transmission is instantaneous, so BUSY is never seen
- * and the transmit FIFO is always empty), modem lines (CTS, DSR and DCD read as asserted: a peer
- * is present and ready; RI as inactive; modem interrupts never occur),
- * IrDA, DMA (UARTDMACR is stored only), and line errors (there are none on a character device,
- * except the overrun of a receive FIFO that the back end overfills). The receive timeout
+ * Reception is paced by the FIFO and by the programmed baud rate (UARTIBRD/UARTFBRD of a 24 MHz
+ * UARTCLK, and the frame of UARTLCR_H; 115200 baud while the divisor is 0): the back end is
+ * asked for at most what the FIFO has room for, and after a burst the next characters come when
+ * the line would have carried it, so a flood of input costs the guest no more than it would on
+ * hardware. What is not modelled: transmit timing (transmission is instantaneous, so BUSY is
+ * never seen and the transmit FIFO is always empty), modem lines (CTS, DSR and DCD read as
+ * asserted: a peer is present and ready; RI as inactive; modem interrupts never occur), IrDA,
+ * DMA (UARTDMACR is stored only), and line errors (there are none on a character device, except
+ * the overrun of a receive FIFO that the back end overfills). The receive timeout
  * interrupt is approximated: it is raised when a burst of input from the back end ends with
  * characters left in the FIFO, which is when a real UART's 32-bit-period timer would start.
  *

@@ -999,6 +999,17 @@ void coremu_chardev_accept_input(struct coremu_chardev *chr)
     pthread_mutex_unlock(&chr->lock);
 }
 
+void coremu_chardev_accept_input_at(struct coremu_chardev *chr, int64_t when_ns)
+{
+    /* Not an accept_input: accept_seq stays, or the input path would take it for a new chance
+     * and retry at once instead of at when_ns. */
+    pthread_mutex_lock(&chr->lock);
+    if (!chr->closing) {
+        coremu_timer_mod(chr->resume, when_ns);
+    }
+    pthread_mutex_unlock(&chr->lock);
+}
+
 /* Runs once no callback of chr can run any more, or is about to. */
 static void chr_finish_close(struct coremu_chardev *chr)
 {

@@ -5,10 +5,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <coremu/coremu.h>
@@ -348,6 +354,126 @@ static void test_chardev(void)
                "got %zu bytes '%s'", n, buf);
 }
 
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+/* The line rate: at 600 baud (UARTCLK 24 MHz / (16 * 2500)), 8N1, a character takes 16.7 ms.
+ * A burst of a FIFO's worth uses the line's credit up; it comes back one character per
+ * character time, and whole after 16 of them. */
+static void test_line_rate(void)
+{
+    struct pl011 *u = pl011_new("uart", NULL, NULL);
+    wr(u, IBRD, 2500);
+    wr(u, FBRD, 0);
+    wr(u, LCR_H, LCRH_FEN | 0x60);
+    UNIT_CHECK(pl011_can_receive(u) == 16, "line rate: an idle line takes a FIFO's worth",
+               "%zu", pl011_can_receive(u));
+    rx(u, "0123456789abcdef");
+    for (int i = 0; i < 16; i++) {
+        rd(u, DR);
+    }
+    size_t now = pl011_can_receive(u);
+    UNIT_CHECK(now == 0, "line rate: after a full burst, nothing more at once", "room %zu", now);
+    sleep_ms(16 * 17 + 40);
+    UNIT_CHECK(pl011_can_receive(u) == 16, "line rate: 16 character times later, a FIFO's worth",
+               "room %zu", pl011_can_receive(u));
+    rx(u, "0123");
+    UNIT_CHECK(pl011_can_receive(u) == 12, "line rate: a short burst leaves the rest of the credit",
+               "room %zu", pl011_can_receive(u));
+    pl011_free(u);
+}
+
+/* An endless writer on the far end of a pty (the host side of a serial console). */
+struct flood {
+    int fd;
+    atomic_bool stop;
+};
+
+static void *flood_writer(void *opaque)
+{
+    struct flood *f = opaque;
+    static const uint8_t zeros[4096];
+    while (!atomic_load(&f->stop)) {
+        struct pollfd p = {.fd = f->fd, .events = POLLOUT};
+        if (poll(&p, 1, 10) > 0 && write(f->fd, zeros, sizeof(zeros)) < 0 && errno != EAGAIN) {
+            break;
+        }
+    }
+    return NULL;
+}
+
+static double host_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A flood on the serial line (stdin from /dev/zero) with a guest that reads as fast as it can:
+ * what it gets is what 9600 baud carries, never more than the FIFO holds (no overrun: the
+ * back end is asked only for the room there is), and input keeps flowing. Without the pacing the
+ * FIFO is refilled as fast as a core empties it, which keeps a real guest's core in its
+ * interrupt handler for ever.
+ */
+static void test_flood(const char *spec)
+{
+    char name[128], err[256];
+    struct coremu_iothread *io = coremu_iothread_new();
+    UNIT_REQUIRE(io != NULL && coremu_iothread_start(io) == 0, "flood: I/O thread", "failed");
+    struct coremu_chardev *chr = coremu_chardev_open(io, spec, err, sizeof(err));
+    UNIT_REQUIRE(chr != NULL, "flood: open a pty", "%s", err);
+    struct flood f = {open(coremu_chardev_pty_path(chr), O_RDWR | O_NOCTTY | O_NONBLOCK), false};
+    UNIT_REQUIRE(f.fd >= 0, "flood: open the pty's slave", "%s", strerror(errno));
+
+    struct pl011 *u = pl011_new("uart", chr, NULL);
+    wr(u, IBRD, 156); /* 24 MHz / (16 * (156 + 16/64)) = 9600 baud */
+    wr(u, FBRD, 16);
+    wr(u, LCR_H, LCRH_FEN | 0x60);
+    wr(u, IMSC, INT_RX | INT_RT);
+    wr(u, CR, 0x301);
+    pthread_t writer;
+    UNIT_REQUIRE(pthread_create(&writer, NULL, flood_writer, &f) == 0, "flood: writer", "failed");
+
+    const double seconds = 0.5;
+    unsigned long got = 0, errors = 0, polls = 0, empty = 0;
+    double t0 = host_s(), dt;
+    while ((dt = host_s() - t0) < seconds) {
+        polls++;
+        if (rd(u, FR) & FR_RXFE) {
+            empty++;
+            continue;
+        }
+        uint32_t dr = rd(u, DR);
+        errors += (dr & 0xf00) != 0;
+        got++;
+    }
+    uint32_t ris = rd(u, RIS);
+    atomic_store(&f.stop, true);
+    pthread_join(writer, NULL);
+
+    printf("# flood (%s): %lu characters in %.2f s, %lu of %lu polls found the FIFO empty\n",
+           spec, got, dt, empty, polls);
+    /* 9600 baud, 10 bits a character, plus the first burst and timer slack. */
+    double most = dt * 960 * 1.2 + 32;
+    snprintf(name, sizeof(name), "flood (%s): input flows", spec);
+    UNIT_CHECK(got >= 16, name, "%lu characters in %.2f s", got, dt);
+    snprintf(name, sizeof(name), "flood (%s): no faster than 9600 baud", spec);
+    UNIT_CHECK(got <= most, name, "%lu characters in %.2f s (at most %.0f)", got, dt, most);
+    snprintf(name, sizeof(name), "flood (%s): never more than the FIFO holds (no overrun)", spec);
+    UNIT_CHECK(errors == 0 && !(ris & INT_OE), name, "%lu characters with errors, RIS 0x%x",
+               errors, ris);
+
+    coremu_chardev_close(chr);
+    pl011_free(u);
+    close(f.fd);
+    coremu_iothread_free(io);
+}
+
 int main(void)
 {
     test_ids_and_reset();
@@ -358,5 +484,8 @@ int main(void)
     test_tx_and_loopback();
     test_address_space();
     test_chardev();
+    test_line_rate();
+    test_flood("pty");
+    test_flood("pty,mux=on");
     return unit_done();
 }

@@ -55,6 +55,11 @@ void coremu_chardev_set_handlers(struct coremu_chardev *chr,
 void coremu_chardev_set_quit(struct coremu_chardev *chr, coremu_chardev_quit_fn fn, void *opaque);
 /* The front end can take input again (its FIFO drained). Any thread. */
 void coremu_chardev_accept_input(struct coremu_chardev *chr);
+/* The front end will take input again at virtual time when_ns (coremu_clock_ns), not before: a
+ * device that paces its input (a UART at its baud rate) says so from can_read when it returns 0
+ * for that reason. Input is held until then; a later call, or coremu_chardev_accept_input,
+ * replaces the time. Any thread, including the handlers. */
+void coremu_chardev_accept_input_at(struct coremu_chardev *chr, int64_t when_ns);
 /* Writes bytes; any thread, serialised per chardev (one call's bytes are never interleaved with
  * another's). Returns len: bytes a slow or absent peer cannot take are dropped, not refused. Only
  * a back end that failed for good (a file write error) returns fewer, or -1 with errno. */
