@@ -1,6 +1,6 @@
 /*
  * coremu — host atomic primitives on guest RAM, and the registry of architectures' atomic
- * helper tables.
+ * tables.
  *
  * Guest RAM is ordinary host memory, not _Atomic objects, so the primitives use the GCC/Clang
  * __atomic builtins, which act on plain objects and which ThreadSanitizer understands. Every
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <coremu/atomic.h>
+#include <coremu/softmmu.h>
 
 /* A size the caller should have rejected: an emulator bug, not a guest error. */
 static _Noreturn void bad_size(void)
@@ -116,47 +117,22 @@ uint64_t coremu_atomic_fetch_op(void *p, unsigned size, enum coremu_atomic_op op
     }
 }
 
+/* The exported form of the softmmu's helper, for callers outside an architecture's fast path. */
 uint64_t coremu_atomic_load(const void *p, unsigned size)
 {
-    switch (size) {
-    case 1:
-        return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
-    case 2:
-        return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
-    case 4:
-        return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
-    case 8:
-        return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
-    default:
-        bad_size();
-    }
+    return coremu_mem_load(p, size);
 }
 
 void coremu_atomic_store(void *p, unsigned size, uint64_t value)
 {
-    switch (size) {
-    case 1:
-        __atomic_store_n((uint8_t *)p, (uint8_t)value, __ATOMIC_RELAXED);
-        return;
-    case 2:
-        __atomic_store_n((uint16_t *)p, (uint16_t)value, __ATOMIC_RELAXED);
-        return;
-    case 4:
-        __atomic_store_n((uint32_t *)p, (uint32_t)value, __ATOMIC_RELAXED);
-        return;
-    case 8:
-        __atomic_store_n((uint64_t *)p, value, __ATOMIC_RELAXED);
-        return;
-    default:
-        bad_size();
-    }
+    coremu_mem_store(p, size, value);
 }
 
 /*
- * The helper-table registry. Architectures register at start-up and lookups are rare (the
- * torture test, the monitor), so one mutex guards everything; there is nothing to gain from a
- * lock-free scheme here. The tables themselves belong to the caller and must outlive the
- * process (they are static data in practice).
+ * The table registry. Architectures register at start-up and lookups are rare (the torture
+ * test; cores keep their own pointer to their table), so one mutex guards everything; there is
+ * nothing to gain from a lock-free scheme here. The tables themselves belong to the caller and
+ * must outlive the process (they are static data in practice).
  */
 #define ATOMIC_MAX_TABLES 8
 
@@ -175,11 +151,28 @@ static const struct coremu_atomic_table *registry_find(const char *arch)
     return NULL;
 }
 
+/* A slot and its size mask agree: both present or both absent, sizes among 1/2/4/8. */
+static bool slot_consistent(bool present, unsigned sizes)
+{
+    return (sizes & ~15u) == 0 && present == (sizes != 0);
+}
+
+static bool table_consistent(const struct coremu_atomic_table *t)
+{
+    bool ll = t->load_exclusive != NULL;
+
+    return t->arch && (t->store_exclusive != NULL) == ll && (t->clear_exclusive != NULL) == ll &&
+           slot_consistent(ll, t->exclusive_sizes) &&
+           slot_consistent(t->swap != NULL, t->swap_sizes) &&
+           slot_consistent(t->fetch_op != NULL, t->fetch_op_sizes) &&
+           slot_consistent(t->cmpxchg != NULL, t->cmpxchg_sizes);
+}
+
 int coremu_atomic_register(const struct coremu_atomic_table *table)
 {
     int ret = 0;
 
-    if (!table || !table->arch || (table->nhelpers && !table->helpers)) {
+    if (!table || !table_consistent(table)) {
         return -EINVAL;
     }
     pthread_mutex_lock(&registry_lock);

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 
 #include <coremu/physmem.h>
+#include <coremu/softmmu.h>
 
 /* Guest values travel as host integers and RAM is copied byte for byte: only a host with the
  * guests' (little-endian) byte order gets that right without swapping. */
@@ -355,16 +356,7 @@ static uint64_t size_mask(unsigned size)
 static uint64_t ram_load(const uint8_t *p, unsigned size)
 {
     if (((uintptr_t)p & (size - 1)) == 0) {
-        switch (size) {
-        case 1:
-            return __atomic_load_n(p, __ATOMIC_RELAXED);
-        case 2:
-            return __atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED);
-        case 4:
-            return __atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED);
-        default:
-            return __atomic_load_n((const uint64_t *)p, __ATOMIC_RELAXED);
-        }
+        return coremu_mem_load(p, size);
     }
     uint64_t v = 0;
     memcpy(&v, p, size);
@@ -374,20 +366,8 @@ static uint64_t ram_load(const uint8_t *p, unsigned size)
 static void ram_store(uint8_t *p, unsigned size, uint64_t v)
 {
     if (((uintptr_t)p & (size - 1)) == 0) {
-        switch (size) {
-        case 1:
-            __atomic_store_n(p, (uint8_t)v, __ATOMIC_RELAXED);
-            return;
-        case 2:
-            __atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED);
-            return;
-        case 4:
-            __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED);
-            return;
-        default:
-            __atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED);
-            return;
-        }
+        coremu_mem_store(p, size, v);
+        return;
     }
     memcpy(p, &v, size);
 }

@@ -1,128 +1,383 @@
 /*
- * coremu — the generic atomic torture test: many threads add 1 to one shared counter through
- * an architecture's helper (an LL/SC retry loop, a LOCK-prefixed add, a CAS loop...), and the
- * final value must be exactly the number of additions.
+ * coremu — the generic atomic torture test: it drives an architecture's atomic table (the very
+ * functions its instruction handlers call) on that architecture's own cores. First the rules of
+ * load-exclusive / store-exclusive on two cores, one step at a time (including the ABA case the
+ * exact monitor exists for); then every core at once, each adding 1 to shared counters through
+ * every slot the table fills, where any lost update shows as a final count that is not exact.
  */
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <coremu/atomic.h>
 #include <coremu/clock.h>
 
-/* The "guest RAM" of the test: one buffer covered by one engine. */
-#define TORTURE_RAM_SIZE (64u * 1024u)
-#define TORTURE_RAM_BASE 0x40000000ull
-/* Where the counter lives: away from the buffer's start, 16-byte aligned for every size. */
-#define TORTURE_COUNTER_OFFSET 0x1000u
+/* Each check gets its own slot of the area: two reservation granules, so that no check's
+ * reservations or stores disturb another's. */
+#define SLOT_BYTES (2u * COREMU_XMON_GRANULE)
+#define NSLOTS (COREMU_TORTURE_AREA / SLOT_BYTES)
 
-struct torture_shared {
-    const struct coremu_atomic_helper *helper;
-    struct coremu_xmon *xmon;
-    void *counter;
-    uint64_t counter_pa;
-    uint64_t iterations;
-    /* The start gate: every thread waits for go != 0 before its first addition, so that they
-     * really contend; go is 1 to run, 2 to give up (a thread could not be created). */
-    pthread_mutex_t gate_lock;
-    pthread_cond_t gate_cond;
-    int go; /* under gate_lock */
+struct torture {
+    const struct coremu_atomic_table *table;
+    const struct coremu_torture_env *env;
+    struct coremu_torture_result *result;
+    unsigned next_slot;
 };
 
-static void *torture_thread(void *arg)
+static uint64_t size_mask(unsigned size)
 {
-    struct torture_shared *s = arg;
-    /* This thread's own local monitor, as a guest core would own one. */
-    struct coremu_xmon_local mon;
+    return size >= 8 ? UINT64_MAX : (1ull << (8 * size)) - 1;
+}
 
-    memset(&mon, 0, sizeof(mon));
-    pthread_mutex_lock(&s->gate_lock);
-    while (s->go == 0) {
-        pthread_cond_wait(&s->gate_cond, &s->gate_lock);
+/* A fresh slot (zero: nothing wrote it yet). The slots suffice for every check below. */
+static uint64_t new_slot(struct torture *t)
+{
+    if (t->next_slot == NSLOTS) {
+        abort(); /* more checks than slots: a bug in this file */
     }
-    int go = s->go;
-    pthread_mutex_unlock(&s->gate_lock);
-    if (go != 1) {
-        return NULL;
+    return t->env->va + (uint64_t)SLOT_BYTES * t->next_slot++;
+}
+
+static void record(struct torture *t, const char *name, unsigned size, uint64_t expected,
+                   uint64_t observed)
+{
+    struct coremu_torture_result *r = t->result;
+
+    r->checks++;
+    if (r->failures == 0) {
+        r->expected = expected;
+        r->observed = observed;
     }
-    for (uint64_t i = 0; i < s->iterations; i++) {
-        s->helper->add(s->xmon, &mon, s->counter, s->counter_pa, 1);
+    if (expected != observed) {
+        if (r->failures++ == 0) {
+            snprintf(r->first_failure, sizeof(r->first_failure), "%s (%u bytes)", name, size);
+        }
     }
+}
+
+static void fail_setup(struct torture *t, const char *why)
+{
+    t->result->failures++;
+    if (t->result->first_failure[0] == '\0') {
+        snprintf(t->result->first_failure, sizeof(t->result->first_failure), "%s", why);
+    }
+}
+
+static bool has(unsigned sizes, unsigned size)
+{
+    return (sizes & size) != 0;
+}
+
+/* Reads size bytes at va through the table, without changing them (a cmpxchg that fails,
+ * or that stores the zero it found, leaves the value as it was). */
+static uint64_t read_value(const struct torture *t, void *cpu, uint64_t va, unsigned size)
+{
+    const struct coremu_atomic_table *tb = t->table;
+
+    if (has(tb->exclusive_sizes, size)) {
+        uint64_t v = tb->load_exclusive(cpu, va, size);
+        tb->clear_exclusive(cpu);
+        return v;
+    }
+    if (has(tb->cmpxchg_sizes, size)) {
+        uint64_t expected = 0;
+        return tb->cmpxchg(cpu, va, size, &expected, 0) ? 0 : expected;
+    }
+    if (has(tb->fetch_op_sizes, size)) {
+        return tb->fetch_op(cpu, va, size, COREMU_ATOMIC_ADD, 0);
+    }
+    abort(); /* callers only read sizes the table can read */
+}
+
+static bool readable(const struct coremu_atomic_table *tb, unsigned size)
+{
+    return has(tb->exclusive_sizes | tb->cmpxchg_sizes | tb->fetch_op_sizes, size);
+}
+
+/* ---- LL/SC rules, step by step on cores 0 and 1 ----------------------------------------- */
+
+static void exclusive_rules(struct torture *t)
+{
+    const struct coremu_atomic_table *tb = t->table;
+    void *a = t->env->cpus[0], *b = t->env->cpus[1];
+
+    /* Every width: the load sees what is there, the store writes exactly size bytes (the
+     * truncated value, nothing past it) and consumes the reservation. */
+    for (unsigned size = 1; size <= 8; size *= 2) {
+        if (!has(tb->exclusive_sizes, size)) {
+            continue;
+        }
+        uint64_t va = new_slot(t);
+        const uint64_t pattern = 0x8877665544332211ull;
+        record(t, "load-exclusive of fresh memory", size, 0, tb->load_exclusive(a, va, size));
+        record(t, "store-exclusive after load-exclusive succeeds", size, 1,
+               tb->store_exclusive(a, va, size, pattern));
+        record(t, "store-exclusive stored the value", size, pattern & size_mask(size),
+               read_value(t, a, va, size));
+        record(t, "store-exclusive wrote nothing past its size", size, 0,
+               read_value(t, a, va + size, size));
+        record(t, "second store-exclusive without load-exclusive fails", size, 0,
+               tb->store_exclusive(a, va, size, 5));
+        record(t, "failed store-exclusive stored nothing", size, pattern & size_mask(size),
+               read_value(t, a, va, size));
+    }
+
+    /* The remaining rules at one width: the word if the architecture has it. */
+    unsigned size = has(tb->exclusive_sizes, 4) ? 4 : tb->exclusive_sizes & -tb->exclusive_sizes;
+    uint64_t va = new_slot(t);
+
+    tb->load_exclusive(a, va, size);
+    tb->clear_exclusive(a);
+    record(t, "clear-exclusive makes store-exclusive fail", size, 0,
+           tb->store_exclusive(a, va, size, 9));
+    record(t, "value after a failed store-exclusive", size, 0, read_value(t, a, va, size));
+
+    va = new_slot(t);
+    uint64_t v = tb->load_exclusive(a, va, size);
+    tb->load_exclusive(b, va, size);
+    record(t, "other core's store-exclusive succeeds", size, 1,
+           tb->store_exclusive(b, va, size, v + 1));
+    record(t, "store-exclusive after another core stored fails", size, 0,
+           tb->store_exclusive(a, va, size, v + 2));
+    record(t, "value is the other core's", size, v + 1, read_value(t, a, va, size));
+
+    if (!t->env->exact) {
+        return; /* a value-comparing monitor misses ABA by design */
+    }
+    /* ABA: another core stores the value that is already there. */
+    va = new_slot(t);
+    v = tb->load_exclusive(a, va, size);
+    tb->load_exclusive(b, va, size);
+    record(t, "ABA: other core's store-exclusive of the same value succeeds", size, 1,
+           tb->store_exclusive(b, va, size, v));
+    record(t, "ABA: store-exclusive after a same-value store-exclusive fails", size, 0,
+           tb->store_exclusive(a, va, size, v + 1));
+    record(t, "ABA: value unchanged", size, v, read_value(t, a, va, size));
+    if (has(tb->swap_sizes, size)) {
+        va = new_slot(t);
+        v = tb->load_exclusive(a, va, size);
+        record(t, "ABA: swap of the same value returns it", size, v, tb->swap(b, va, size, v));
+        record(t, "ABA: store-exclusive after a same-value swap fails", size, 0,
+               tb->store_exclusive(a, va, size, v + 1));
+        record(t, "ABA: value unchanged after swap", size, v, read_value(t, a, va, size));
+    }
+}
+
+/* ---- every core at once -------------------------------------------------------------------- */
+
+struct phase;
+typedef void (*phase_fn)(struct phase *ph, void *cpu);
+
+/* One multi-core run: every core runs fn iterations times on the same memory. */
+struct phase {
+    const struct torture *t;
+    phase_fn fn;
+    unsigned size;
+    uint64_t va;
+    uint64_t iterations;
+    uint64_t locked_count; /* swap lock: touched only by the lock's holder */
+};
+
+struct worker {
+    struct phase *ph;
+    void *cpu;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    w->ph->fn(w->ph, w->cpu);
     return NULL;
 }
 
-static bool valid_size(unsigned size)
+/* Runs ph on every core, one thread each; false when a thread could not be created. */
+static bool run_phase(struct torture *t, struct phase *ph)
 {
-    return size == 1 || size == 2 || size == 4 || size == 8 || size == 16;
-}
-
-int coremu_atomic_torture(const struct coremu_atomic_helper *helper, enum coremu_xmon_mode mode,
-                          unsigned nthreads, uint64_t iterations,
-                          struct coremu_torture_result *result)
-{
-    struct torture_shared s;
-    pthread_t *threads = NULL;
+    unsigned n = t->env->ncpus;
+    pthread_t *threads = calloc(n, sizeof(*threads));
+    struct worker *workers = calloc(n, sizeof(*workers));
     unsigned started = 0;
-    uint8_t *ram = NULL;
-    int ret = -1;
 
-    if (result) {
-        memset(result, 0, sizeof(*result));
-    }
-    if (!helper || !helper->add || !valid_size(helper->size) || nthreads == 0 || !result) {
-        return -1;
-    }
-
-    memset(&s, 0, sizeof(s));
-    ram = aligned_alloc(4096, TORTURE_RAM_SIZE);
-    threads = calloc(nthreads, sizeof(*threads));
-    if (!ram || !threads) {
-        goto out;
-    }
-    memset(ram, 0, TORTURE_RAM_SIZE);
-    s.helper = helper;
-    s.xmon = coremu_xmon_new(mode, TORTURE_RAM_BASE, TORTURE_RAM_SIZE, NULL, NULL);
-    if (!s.xmon) {
-        goto out;
-    }
-    s.counter = ram + TORTURE_COUNTER_OFFSET;
-    s.counter_pa = TORTURE_RAM_BASE + TORTURE_COUNTER_OFFSET;
-    s.iterations = iterations;
-    pthread_mutex_init(&s.gate_lock, NULL);
-    pthread_cond_init(&s.gate_cond, NULL);
-
-    /* The sum wraps like the guest's register: modulo 2^(8 * size), and for a 16-byte pair the
-     * low 8 bytes are the counter. */
-    unsigned bits = helper->size >= 8 ? 64 : 8 * helper->size;
-    uint64_t mask = bits == 64 ? UINT64_MAX : (1ull << bits) - 1;
-    result->expected = ((uint64_t)nthreads * iterations) & mask;
-
-    int64_t t0 = coremu_host_ns();
-    for (started = 0; started < nthreads; started++) {
-        if (pthread_create(&threads[started], NULL, torture_thread, &s) != 0) {
-            break;
+    if (threads && workers) {
+        for (; started < n; started++) {
+            workers[started] = (struct worker){ph, t->env->cpus[started]};
+            if (pthread_create(&threads[started], NULL, worker_main, &workers[started]) != 0) {
+                break;
+            }
         }
     }
-    pthread_mutex_lock(&s.gate_lock);
-    s.go = started == nthreads ? 1 : 2;
-    pthread_cond_broadcast(&s.gate_cond);
-    pthread_mutex_unlock(&s.gate_lock);
     for (unsigned i = 0; i < started; i++) {
         pthread_join(threads[i], NULL);
     }
-    result->seconds = (double)(coremu_host_ns() - t0) / 1e9;
-    result->observed = coremu_atomic_load(s.counter, helper->size >= 8 ? 8 : helper->size);
-    if (started == nthreads && result->observed == result->expected) {
-        ret = 0;
-    }
-
-    pthread_cond_destroy(&s.gate_cond);
-    pthread_mutex_destroy(&s.gate_lock);
-    coremu_xmon_free(s.xmon);
-out:
     free(threads);
-    free(ram);
-    return ret;
+    free(workers);
+    if (started != n) {
+        fail_setup(t, "cannot start the torture threads");
+        return false;
+    }
+    return true;
+}
+
+static void llsc_add(struct phase *ph, void *cpu)
+{
+    const struct coremu_atomic_table *tb = ph->t->table;
+    uint64_t mask = size_mask(ph->size);
+
+    for (uint64_t i = 0; i < ph->iterations; i++) {
+        for (;;) {
+            uint64_t old = tb->load_exclusive(cpu, ph->va, ph->size);
+            if (tb->store_exclusive(cpu, ph->va, ph->size, (old + 1) & mask)) {
+                break;
+            }
+        }
+    }
+}
+
+/* A spin lock on swap (as SWP-era ARM code and XCHG-based x86 locks do): 1 taken, 0 free. */
+static void swap_lock_add(struct phase *ph, void *cpu)
+{
+    const struct coremu_atomic_table *tb = ph->t->table;
+
+    for (uint64_t i = 0; i < ph->iterations; i++) {
+        while (tb->swap(cpu, ph->va, ph->size, 1) != 0) {
+            sched_yield(); /* the holder may be a preempted thread on a busy host */
+        }
+        ph->locked_count++;
+        tb->swap(cpu, ph->va, ph->size, 0);
+    }
+}
+
+static void fetch_add(struct phase *ph, void *cpu)
+{
+    for (uint64_t i = 0; i < ph->iterations; i++) {
+        ph->t->table->fetch_op(cpu, ph->va, ph->size, COREMU_ATOMIC_ADD, 1);
+    }
+}
+
+static void cmpxchg_add(struct phase *ph, void *cpu)
+{
+    const struct coremu_atomic_table *tb = ph->t->table;
+    uint64_t mask = size_mask(ph->size);
+    uint64_t expected = 0;
+
+    for (uint64_t i = 0; i < ph->iterations; i++) {
+        while (!tb->cmpxchg(cpu, ph->va, ph->size, &expected, (expected + 1) & mask)) {
+        }
+        expected = (expected + 1) & mask; /* our own store: the best guess for the next one */
+    }
+}
+
+/* The 16-byte counter starts this far below 2^64, so that the additions carry into the high
+ * half part-way through. */
+static unsigned __int128 cmpxchg16_start(uint64_t total)
+{
+    return (unsigned __int128)(UINT64_MAX - total / 2);
+}
+
+static void cmpxchg16_add(struct phase *ph, void *cpu)
+{
+    const struct coremu_atomic_table *tb = ph->t->table;
+    unsigned __int128 expected = 0;
+
+    for (uint64_t i = 0; i < ph->iterations; i++) {
+        while (!tb->cmpxchg16(cpu, ph->va, &expected, expected + 1)) {
+        }
+        expected++;
+    }
+}
+
+static void all_cores(struct torture *t, uint64_t iterations)
+{
+    const struct coremu_atomic_table *tb = t->table;
+    void *cpu0 = t->env->cpus[0];
+    uint64_t total = iterations * t->env->ncpus;
+
+    for (unsigned size = 1; size <= 8; size *= 2) {
+        struct phase ph = {t, NULL, size, 0, iterations, 0};
+        if (has(tb->exclusive_sizes, size)) {
+            ph.fn = llsc_add;
+            ph.va = new_slot(t);
+            if (!run_phase(t, &ph)) {
+                return;
+            }
+            record(t, "all cores: LL/SC add loop", size, total & size_mask(size),
+                   read_value(t, cpu0, ph.va, size));
+        }
+        if (has(tb->swap_sizes, size)) {
+            ph.fn = swap_lock_add;
+            ph.va = new_slot(t);
+            ph.locked_count = 0;
+            if (!run_phase(t, &ph)) {
+                return;
+            }
+            record(t, "all cores: count under a swap spin lock", size, total, ph.locked_count);
+            if (readable(tb, size)) {
+                record(t, "all cores: swap spin lock free at the end", size, 0,
+                       read_value(t, cpu0, ph.va, size));
+            }
+        }
+        if (has(tb->fetch_op_sizes, size)) {
+            ph.fn = fetch_add;
+            ph.va = new_slot(t);
+            if (!run_phase(t, &ph)) {
+                return;
+            }
+            record(t, "all cores: fetch-and-add", size, total & size_mask(size),
+                   read_value(t, cpu0, ph.va, size));
+        }
+        if (has(tb->cmpxchg_sizes, size)) {
+            ph.fn = cmpxchg_add;
+            ph.va = new_slot(t);
+            if (!run_phase(t, &ph)) {
+                return;
+            }
+            record(t, "all cores: cmpxchg add loop", size, total & size_mask(size),
+                   read_value(t, cpu0, ph.va, size));
+        }
+    }
+    if (tb->cmpxchg16) {
+        struct phase ph = {t, cmpxchg16_add, 16, new_slot(t), iterations, 0};
+        unsigned __int128 zero = 0, start = cmpxchg16_start(total);
+        record(t, "cmpxchg16 of fresh memory", 16, 1, tb->cmpxchg16(cpu0, ph.va, &zero, start));
+        if (!run_phase(t, &ph)) {
+            return;
+        }
+        unsigned __int128 final = 0;
+        tb->cmpxchg16(cpu0, ph.va, &final, 0); /* fails (the pair is not 0) and reads it */
+        unsigned __int128 want = start + total;
+        record(t, "all cores: cmpxchg16 add loop, low half", 16, (uint64_t)want, (uint64_t)final);
+        record(t, "all cores: cmpxchg16 add loop, high half", 16, (uint64_t)(want >> 64),
+               (uint64_t)(final >> 64));
+    }
+}
+
+int coremu_atomic_torture(const struct coremu_atomic_table *table,
+                          const struct coremu_torture_env *env, uint64_t iterations,
+                          struct coremu_torture_result *result)
+{
+    if (!result) {
+        return -1;
+    }
+    memset(result, 0, sizeof(*result));
+
+    struct torture t = {table, env, result, 0};
+    if (!table || !env || !env->cpus || env->ncpus < 2 || env->va % COREMU_TORTURE_AREA != 0) {
+        fail_setup(&t, "bad arguments");
+        return -1;
+    }
+    if (table->load_exclusive) {
+        exclusive_rules(&t);
+        if (result->failures != 0) {
+            return -1; /* a store-exclusive that never succeeds would hang the loops below */
+        }
+    }
+    int64_t t0 = coremu_host_ns();
+    all_cores(&t, iterations);
+    result->seconds = (double)(coremu_host_ns() - t0) / 1e9;
+    return result->failures == 0 ? 0 : -1;
 }

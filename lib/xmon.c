@@ -46,6 +46,7 @@
 #include <stdlib.h>
 
 #include <coremu/atomic.h>
+#include <coremu/softmmu.h>
 
 #define XMON_COUNTER_BITS 16u
 #define XMON_NCOUNTERS    (1u << XMON_COUNTER_BITS)
@@ -173,65 +174,31 @@ static inline void version_unlock(_Atomic uint64_t *c, uint64_t v)
     atomic_store_explicit(c, v + 2, memory_order_release);
 }
 
-/* Acquire load of a naturally aligned 1/2/4/8/16-byte value; 16 bytes: high half in *hi. */
+/* Acquire load of a naturally aligned 1/2/4/8/16-byte value; 16 bytes: high half in *hi. The
+ * 16-byte pair is the engine's own business (LDXP-style pairs, CMPXCHG16B); the softmmu's
+ * helper covers the guest's ordinary sizes. */
 static uint64_t load_acquire(const void *p, unsigned size, uint64_t *hi)
 {
-    *hi = 0;
-    switch (size) {
-    case 1:
-        return __atomic_load_n((const uint8_t *)p, __ATOMIC_ACQUIRE);
-    case 2:
-        return __atomic_load_n((const uint16_t *)p, __ATOMIC_ACQUIRE);
-    case 4:
-        return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
-    case 8:
-        return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
-    case 16: {
+    if (size == 16) {
         /* Not const: libatomic may implement this load with CMPXCHG16B. */
         unsigned __int128 v = __atomic_load_n((unsigned __int128 *)(uintptr_t)p, __ATOMIC_ACQUIRE);
         *hi = (uint64_t)(v >> 64);
         return (uint64_t)v;
     }
-    default:
-        abort();
-    }
+    *hi = 0;
+    return coremu_mem_load_order(p, size, __ATOMIC_ACQUIRE);
 }
 
 /* Release store of a naturally aligned 1/2/4/8/16-byte value. */
 static void store_release(void *p, unsigned size, uint64_t value, uint64_t hi)
 {
-    switch (size) {
-    case 1:
-        __atomic_store_n((uint8_t *)p, (uint8_t)value, __ATOMIC_RELEASE);
-        return;
-    case 2:
-        __atomic_store_n((uint16_t *)p, (uint16_t)value, __ATOMIC_RELEASE);
-        return;
-    case 4:
-        __atomic_store_n((uint32_t *)p, (uint32_t)value, __ATOMIC_RELEASE);
-        return;
-    case 8:
-        __atomic_store_n((uint64_t *)p, value, __ATOMIC_RELEASE);
-        return;
-    case 16:
+    if (size == 16) {
         __atomic_store_n((unsigned __int128 *)p,
                          ((unsigned __int128)hi << 64) | (unsigned __int128)value,
                          __ATOMIC_RELEASE);
         return;
-    default:
-        abort();
     }
-}
-
-/* Byte i (in memory order) of a size-byte value held in host byte order. */
-static inline uint8_t value_byte(uint64_t value, unsigned size, unsigned i)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    (void)size;
-    return (uint8_t)(value >> (8 * i));
-#else
-    return (uint8_t)(value >> (8 * (size - 1 - i)));
-#endif
+    coremu_mem_store_order(p, size, value, __ATOMIC_RELEASE);
 }
 
 /*
@@ -239,7 +206,8 @@ static inline uint8_t value_byte(uint64_t value, unsigned size, unsigned i)
  * aligned 8-byte word: a CAS on that word that merges the new bytes in, so the store stays
  * single-copy atomic as on x86 and neighbouring bytes written concurrently are never lost (guest
  * RAM is page-aligned, so the word is inside it). Otherwise (an access that crosses a word,
- * hence possibly a granule) byte by byte: no architecture promises more for it.
+ * hence possibly a granule) byte by byte: no architecture promises more for it. The host is
+ * little-endian (softmmu.h), so byte i of the value is bits 8i..8i+7.
  */
 static void store_any(void *p, unsigned size, uint64_t value)
 {
@@ -252,12 +220,8 @@ static void store_any(void *p, unsigned size, uint64_t value)
     if ((a & 7) + size <= 8) {
         uint64_t *w = (uint64_t *)(a & ~(uintptr_t)7);
         uint64_t mask = (1ull << (8 * size)) - 1; /* size < 8 here: an unaligned 8 crosses */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         unsigned shift = 8 * (unsigned)(a & 7);
-#else
-        unsigned shift = 8 * (8 - (unsigned)(a & 7) - size);
-#endif
-        uint64_t old = __atomic_load_n(w, __ATOMIC_RELAXED);
+        uint64_t old = coremu_mem_load(w, 8);
         for (;;) {
             uint64_t repl = (old & ~(mask << shift)) | ((value & mask) << shift);
             if (__atomic_compare_exchange_n(w, &old, repl, true, __ATOMIC_RELEASE,
@@ -267,11 +231,11 @@ static void store_any(void *p, unsigned size, uint64_t value)
         }
     }
     for (unsigned i = 0; i < size; i++) {
-        __atomic_store_n((uint8_t *)p + i, value_byte(value, size, i), __ATOMIC_RELEASE);
+        coremu_mem_store_order((uint8_t *)p + i, 1, value >> (8 * i), __ATOMIC_RELEASE);
     }
 }
 
-/* 16-byte relaxed load for value mode. */
+/* Relaxed load for value mode. */
 static uint64_t load_relaxed(const void *p, unsigned size, uint64_t *hi)
 {
     if (size == 16) {
@@ -280,7 +244,7 @@ static uint64_t load_relaxed(const void *p, unsigned size, uint64_t *hi)
         return (uint64_t)v;
     }
     *hi = 0;
-    return coremu_atomic_load(p, size);
+    return coremu_mem_load(p, size);
 }
 
 /* ---- Engine ------------------------------------------------------------------------------- */

@@ -1,7 +1,9 @@
 /*
  * coremu ARM — LDREX/STREX (every width), LDREXD/STREXD, CLREX and SWP/SWPB on the runtime's
- * exclusive-monitor engine, the helper table of the runtime's torture test, and the engine's
- * page-watch callback.
+ * exclusive-monitor engine, ARM's atomic table over them (the handlers in ops_ldst.c and
+ * ops_misc.c call the table, and so does the runtime's torture test), and the engine's
+ * page-watch callback. Guest memory is little-endian like the host (softmmu.h), so values go to
+ * and from the engine unswapped; CPSR.E's big-endian data accesses swap around it.
  *
  * The address goes through the softmmu first (permission faults and aborts come before the
  * monitor is consulted, as the ARM ARM allows), natural alignment is required (an alignment
@@ -23,30 +25,11 @@
 #include <coremu/cpu.h>
 #include <coremu/log.h>
 #include <coremu/physmem.h>
+#include <coremu/softmmu.h>
 
 #include "board.h"
 #include "cpu.h"
 #include "ops.h"
-
-/* The engine works on host-order integers of little-endian guest memory. */
-static inline uint64_t host_to_le(uint64_t v, unsigned size)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    (void)size;
-    return v;
-#else
-    switch (size) {
-    case 2:
-        return __builtin_bswap16((uint16_t)v);
-    case 4:
-        return __builtin_bswap32((uint32_t)v);
-    case 8:
-        return __builtin_bswap64(v);
-    default:
-        return v;
-    }
-#endif
-}
 
 /* CPSR.E: big-endian data accesses reverse the bytes of each access (each word of a pair). */
 static inline uint32_t data_order(const struct arm_cpu *cpu, uint32_t v, unsigned size)
@@ -120,9 +103,7 @@ uint32_t arm_ldrex(struct arm_cpu *cpu, uint32_t vaddr, unsigned size)
         v = mmio_read(cpu, vaddr, pa, size);
         mmio_exclusive_mark(cpu, pa, size);
     } else {
-        v = host_to_le(coremu_xmon_load_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, size,
-                                                  NULL),
-                       size);
+        v = coremu_xmon_load_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, size, NULL);
     }
     return data_order(cpu, (uint32_t)v, size);
 }
@@ -146,8 +127,7 @@ bool arm_strex(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t valu
         mmio_write(cpu, vaddr, pa, size, v);
         return true;
     }
-    bool ok = coremu_xmon_store_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, size,
-                                          host_to_le(v, size), 0);
+    bool ok = coremu_xmon_store_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, size, v, 0);
     if (ok && (flags & ARM_TLBF_CODE)) {
         arm_code_written(cpu, pa);
     }
@@ -167,9 +147,7 @@ uint64_t arm_ldrexd(struct arm_cpu *cpu, uint32_t vaddr)
         v = mmio_read(cpu, vaddr, pa, 4) | (mmio_read(cpu, vaddr + 4, pa + 4, 4) << 32);
         mmio_exclusive_mark(cpu, pa, 8);
     } else {
-        v = host_to_le(coremu_xmon_load_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, 8,
-                                                  NULL),
-                       8);
+        v = coremu_xmon_load_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, 8, NULL);
     }
     return pair_order(cpu, v);
 }
@@ -191,8 +169,7 @@ bool arm_strexd(struct arm_cpu *cpu, uint32_t vaddr, uint64_t value)
         mmio_write(cpu, vaddr + 4, pa + 4, 4, v >> 32);
         return true;
     }
-    bool ok = coremu_xmon_store_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, 8,
-                                          host_to_le(v, 8), 0);
+    bool ok = coremu_xmon_store_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, 8, v, 0);
     if (ok && (flags & ARM_TLBF_CODE)) {
         arm_code_written(cpu, pa);
     }
@@ -221,9 +198,7 @@ uint32_t arm_swp(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t va
         old = mmio_read(cpu, vaddr, pa, size);
         mmio_write(cpu, vaddr, pa, size, v);
     } else {
-        old = host_to_le(coremu_xmon_fetch_op(cpu->board->xmon, host, pa, size,
-                                              COREMU_ATOMIC_XCHG, host_to_le(v, size)),
-                         size);
+        old = coremu_xmon_fetch_op(cpu->board->xmon, host, pa, size, COREMU_ATOMIC_XCHG, v);
         if (flags & ARM_TLBF_CODE) {
             arm_code_written(cpu, pa);
         }
@@ -265,54 +240,43 @@ void arm_xmon_watch(void *opaque, uint64_t page_pa)
     }
 }
 
-/* ---- the torture test's view: the guest's LDREX / ADD / STREX / retry loop ---------------- */
+/* ---- the atomic table: what the handlers call ------------------------------------------ */
 
-static uint64_t llsc_add(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p,
-                         uint64_t pa, unsigned size, uint64_t delta)
+/* The table's entry points over the functions above (ARM addresses are 32 bits; an 8-byte
+ * exclusive is LDREXD/STREXD). Each is one indirect call from a handler; the work inlines. */
+static uint64_t table_load_exclusive(void *opaque, uint64_t va, unsigned size)
 {
-    uint64_t mask = size == 8 ? UINT64_MAX : (1ull << (8 * size)) - 1;
+    struct arm_cpu *cpu = opaque;
 
-    for (;;) {
-        uint64_t old = coremu_xmon_load_exclusive(x, mon, p, pa, size, NULL);
-        if (coremu_xmon_store_exclusive(x, mon, p, pa, size, (old + delta) & mask, 0)) {
-            return old;
-        }
-    }
+    return size == 8 ? arm_ldrexd(cpu, (uint32_t)va) : arm_ldrex(cpu, (uint32_t)va, size);
 }
 
-static uint64_t ldrexb_add(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p,
-                           uint64_t pa, uint64_t delta)
+static bool table_store_exclusive(void *opaque, uint64_t va, unsigned size, uint64_t value)
 {
-    return llsc_add(x, mon, p, pa, 1, delta);
+    struct arm_cpu *cpu = opaque;
+
+    return size == 8 ? arm_strexd(cpu, (uint32_t)va, value)
+                     : arm_strex(cpu, (uint32_t)va, size, (uint32_t)value);
 }
 
-static uint64_t ldrexh_add(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p,
-                           uint64_t pa, uint64_t delta)
+static void table_clear_exclusive(void *opaque)
 {
-    return llsc_add(x, mon, p, pa, 2, delta);
+    arm_clrex(opaque);
 }
 
-static uint64_t ldrex_add(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p,
-                          uint64_t pa, uint64_t delta)
+static uint64_t table_swap(void *opaque, uint64_t va, unsigned size, uint64_t value)
 {
-    return llsc_add(x, mon, p, pa, 4, delta);
+    return arm_swp(opaque, (uint32_t)va, size, (uint32_t)value);
 }
 
-static uint64_t ldrexd_add(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p,
-                           uint64_t pa, uint64_t delta)
-{
-    return llsc_add(x, mon, p, pa, 8, delta);
-}
-
-static const struct coremu_atomic_helper arm_atomic_helpers[] = {
-    {"ldrexb/strexb", 1, ldrexb_add},
-    {"ldrexh/strexh", 2, ldrexh_add},
-    {"ldrex/strex", 4, ldrex_add},
-    {"ldrexd/strexd", 8, ldrexd_add},
-};
-
+/* No LOCK-style fetch-and-op or compare-and-swap instruction in ARMv7-A: those slots stay
+ * empty (guest code builds them from LDREX/STREX loops). */
 const struct coremu_atomic_table arm_atomic_table = {
     .arch = "arm",
-    .helpers = arm_atomic_helpers,
-    .nhelpers = sizeof(arm_atomic_helpers) / sizeof(arm_atomic_helpers[0]),
+    .exclusive_sizes = 1 | 2 | 4 | 8,
+    .load_exclusive = table_load_exclusive,
+    .store_exclusive = table_store_exclusive,
+    .clear_exclusive = table_clear_exclusive,
+    .swap_sizes = 1 | 4,
+    .swap = table_swap,
 };

@@ -215,6 +215,7 @@ struct arm_cpu *arm_cpu_new(struct arm_board *board, struct coremu_cpu *rt, unsi
     memset(cpu, 0, sizeof(*cpu));
     cpu->rt = rt;
     cpu->board = board;
+    cpu->atomic = &arm_atomic_table;
     if (arm_exec_init(cpu, index) != 0) {
         free(cpu);
         return NULL;

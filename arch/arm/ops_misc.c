@@ -324,7 +324,7 @@ ARM_OP(ISB)
 
 ARM_OP(CLREX)
 {
-    arm_clrex(cpu);
+    cpu->atomic->clear_exclusive(cpu);
     return ARM_NEXT;
 }
 

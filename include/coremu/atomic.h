@@ -15,8 +15,8 @@
  *     succeeds only if the version is still the one its load-exclusive saw.
  *     The optional value mode (COREMU_XMON_VALUE) compares values with a host CAS instead: no
  *     page watching, faster, and wrong in the ABA case; it exists for users who ask for it.
- *  3. The helper table: each architecture registers a table describing its atomic instructions
- *     so that the runtime can run a generic torture test over any of them.
+ *  3. The atomic table: each architecture registers the functions its guest atomic instructions
+ *     run (their handlers call them), and a generic torture test drives any table.
  */
 #ifndef COREMU_ATOMIC_H
 #define COREMU_ATOMIC_H
@@ -122,40 +122,113 @@ uint64_t coremu_xmon_fetch_op(struct coremu_xmon *x, void *p, uint64_t pa, unsig
  * has written [pa, pa + len). */
 void coremu_xmon_dma_write(struct coremu_xmon *x, uint64_t pa, size_t len);
 
-/* ---- 3. Helper tables and the torture test ----------------------------------------------- */
+/* ---- 3. The atomic table: how guest atomic instructions run ----------------------------- */
 
-/* One atomic instruction (or idiom) of an architecture, as the torture test drives it. */
-struct coremu_atomic_helper {
-    const char *name; /* e.g. "ldrex/strex", "lock xadd" */
-    unsigned size;    /* operand size in bytes: 1, 2, 4, 8 or 16 */
-    /* Adds delta to the value at p (physical pa) exactly as the guest instruction sequence would
-     * (an LL/SC retry loop through x and mon, a LOCK-prefixed op, a CAS loop...). Returns the
-     * old value. mon is the calling thread's own monitor. */
-    uint64_t (*add)(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p, uint64_t pa,
-                    uint64_t delta);
-};
-
+/*
+ * What an architecture's guest atomic instructions do, as functions of (cpu, guest virtual
+ * address, ...). The architecture's instruction handlers reach atomics only through its table
+ * (one indirect call through a pointer the core keeps), so the torture test below drives exactly
+ * the code execution runs, and a code generator can later emit calls to the same slots.
+ *
+ * Every function takes an opaque pointer to the architecture's own core state (struct arm_cpu
+ * for ARM) and a guest virtual address. It translates the address through that core's MMU, does
+ * the architecture's alignment and permission checks, and raises the architecture's fault itself
+ * (it may not return: ARM escapes to the core's fault handler). Memory that is RAM goes through
+ * the exclusive-monitor engine of part 2, so that reservations stay exact; what happens on
+ * device memory is the architecture's choice. Values are what the instruction's registers hold
+ * (the architecture applies its data endianness): an 8-byte ARM exclusive is the register pair
+ * with Rt (the word at the lower address) in bits 31..0.
+ *
+ * A slot the architecture does not have is NULL and its size mask 0. Size masks hold the
+ * supported operand sizes as bits (1 | 2 | 4 | 8). A function is called only by the thread
+ * that runs that core.
+ */
 struct coremu_atomic_table {
-    const char *arch;
-    const struct coremu_atomic_helper *helpers;
-    size_t nhelpers;
+    const char *arch; /* "arm", "x86_64" */
+
+    /* -- Load-linked / store-conditional (ARM LDREX{,B,H,D} / STREX{,B,H,D} / CLREX) -- */
+    unsigned exclusive_sizes;
+    /* Reads size bytes and marks them reserved for this core. */
+    uint64_t (*load_exclusive)(void *cpu, uint64_t va, unsigned size);
+    /* Writes value (its low size bytes) and returns true only if this core still holds a
+     * reservation for exactly [va, va + size) and no store by anyone reached its granule since
+     * the load-exclusive (in the engine's exact mode: even one that stored the same value). The
+     * reservation is gone afterwards, whether the store happened or not. */
+    bool (*store_exclusive)(void *cpu, uint64_t va, unsigned size, uint64_t value);
+    /* Drops this core's reservation (CLREX). */
+    void (*clear_exclusive)(void *cpu);
+
+    /* -- Atomic read-modify-writes. Each one is atomic against every other core and breaks
+     *    their reservations on the granule; each is a full barrier. -- */
+    /* Exchange: ARM SWP / SWPB (4 and 1), x86 XCHG with memory (1, 2, 4, 8; LOCK implied).
+     * Returns the old value. */
+    unsigned swap_sizes;
+    uint64_t (*swap)(void *cpu, uint64_t va, unsigned size, uint64_t value);
+    /* x86 LOCK-prefixed arithmetic, returning the old value from which the architecture
+     * computes its flags: ADD (LOCK ADD, XADD, INC = +1, ADC = + (src + CF)), SUB (LOCK SUB,
+     * DEC = -1, SBB = - (src + CF)), AND / OR / XOR (LOCK AND, OR, XOR, NOT = XOR all-ones,
+     * BTR / BTS / BTC on the byte holding the bit). op is never COREMU_ATOMIC_XCHG (that is
+     * swap). LOCK NEG, which no fetch-and-op expresses, is a cmpxchg loop. Not filled by ARM. */
+    unsigned fetch_op_sizes;
+    uint64_t (*fetch_op)(void *cpu, uint64_t va, unsigned size, enum coremu_atomic_op op,
+                         uint64_t operand);
+    /* x86 LOCK CMPXCHG (1, 2, 4, 8) and LOCK CMPXCHG8B (8): stores desired if the memory holds
+     * *expected and returns true; otherwise returns false with the current value in *expected
+     * (the architecture writes it to the accumulator). Not filled by ARM. */
+    unsigned cmpxchg_sizes;
+    bool (*cmpxchg)(void *cpu, uint64_t va, unsigned size, uint64_t *expected, uint64_t desired);
+    /* x86 LOCK CMPXCHG16B: the same on a 16-byte-aligned pair (RDX:RAX, RCX:RBX). Not filled
+     * by ARM. */
+    bool (*cmpxchg16)(void *cpu, uint64_t va, unsigned __int128 *expected,
+                      unsigned __int128 desired);
 };
 
-/* Registers an architecture's table (at start-up; the binary's main does it). 0, or -EEXIST. */
+/* Registers an architecture's table (at start-up; the binary's main does it): 0, -EINVAL when
+ * the table is inconsistent (a slot without its size mask or the reverse, a size other than
+ * 1/2/4/8, only part of the exclusive triple), -EEXIST when arch already has one, -ENOSPC. */
 int coremu_atomic_register(const struct coremu_atomic_table *table);
 /* The registered table for arch, or NULL. */
 const struct coremu_atomic_table *coremu_atomic_lookup(const char *arch);
 
-struct coremu_torture_result {
-    uint64_t expected;
-    uint64_t observed;
-    double seconds;
+/*
+ * The torture test: drives every slot a table fills through real cores of that architecture.
+ * The caller (the architecture's test harness) provides ncpus >= 2 cores, each driven by one
+ * thread of the test, and a guest virtual address va of COREMU_TORTURE_AREA bytes of RAM,
+ * aligned to COREMU_TORTURE_AREA, that every core maps to the same memory and that reads as
+ * zero at the start (the test writes it).
+ *
+ * Checked on cores 0 and 1 first: a store-conditional after a load-exclusive succeeds and
+ * stores; a second one without a new load-exclusive fails; CLREX makes it fail; another core's
+ * store-conditional of a different value in between makes it fail; and, when exact is set (the
+ * engine behind the cores is in exact mode), another core's store of the SAME value in between
+ * (by store-conditional, and by swap when the table has one) makes it fail (ABA). Then, on every
+ * core at once, iterations times per core: an LL/SC retry loop that adds 1, at every exclusive
+ * size; a spin lock taken and released with swap, at every swap size, guarding a counter only
+ * its holder touches; fetch-and-add of 1; a cmpxchg loop that adds 1; the same on a 16-byte
+ * pair with cmpxchg16. Each final count must be exact (modulo 2^(8 * size)).
+ */
+#define COREMU_TORTURE_AREA 1024u
+
+struct coremu_torture_env {
+    void *const *cpus;
+    unsigned ncpus;
+    uint64_t va;
+    bool exact;
 };
-/* Runs nthreads threads, each adding 1 through helper iterations times to one shared counter
- * (in a RAM-like buffer covered by an engine of the given mode), and reports expected and
- * observed final values. Returns 0 when they match, -1 otherwise (or on setup failure). */
-int coremu_atomic_torture(const struct coremu_atomic_helper *helper, enum coremu_xmon_mode mode,
-                          unsigned nthreads, uint64_t iterations,
+
+struct coremu_torture_result {
+    unsigned checks;   /* checks run */
+    unsigned failures; /* checks failed */
+    uint64_t expected; /* the first failed check's expected value (of the last check when */
+    uint64_t observed; /* none failed) and the value it found */
+    char first_failure[128]; /* the first failed check's name; "" when none failed */
+    double seconds;    /* wall time of the multi-core part */
+};
+
+/* 0 when every check passed; -1 when one failed or the test could not run (bad arguments, no
+ * thread), with the reason in result->first_failure. */
+int coremu_atomic_torture(const struct coremu_atomic_table *table,
+                          const struct coremu_torture_env *env, uint64_t iterations,
                           struct coremu_torture_result *result);
 
 #endif /* COREMU_ATOMIC_H */

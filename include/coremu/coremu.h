@@ -18,6 +18,7 @@
 #include <coremu/options.h>
 #include <coremu/physmem.h>
 #include <coremu/process.h>
+#include <coremu/softmmu.h>
 #include <coremu/topology.h>
 
 /* The package version ("0.1.0"). */

@@ -1,6 +1,7 @@
 /*
  * Unit test of the host atomic primitives (compare-and-swap, exchange and fetch-and-op of every
- * size, 16-byte CAS, load and store) and of the helper-table registry.
+ * size, 16-byte CAS, load and store), of the softmmu's sized load and store, and of the atomic
+ * table registry (the torture test over real tables is in test-xmon.c).
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 
 #include <coremu/atomic.h>
 #include <coremu/clock.h>
+#include <coremu/softmmu.h>
 
 #include "unit.h"
 
@@ -251,20 +253,81 @@ static void test_cas_contention(void)
                (unsigned long long)(CAS_THREADS * CAS_ITERATIONS));
 }
 
-/* ---- Registry ----------------------------------------------------------------------------- */
+/* ---- The softmmu's sized load and store ----------------------------------------------------- */
 
-static uint64_t fetch_add_helper(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p,
-                                 uint64_t pa, uint64_t delta)
+/* Every size and every memory order the runtime uses: exactly size bytes, the guest's byte
+ * order (little-endian, like the host), neighbours untouched. */
+static void test_softmmu(void)
 {
-    return coremu_atomic_fetch_op(p, 8, COREMU_ATOMIC_ADD, delta);
+    static const int load_orders[] = {__ATOMIC_RELAXED, __ATOMIC_ACQUIRE, __ATOMIC_SEQ_CST};
+    static const int store_orders[] = {__ATOMIC_RELAXED, __ATOMIC_RELEASE, __ATOMIC_SEQ_CST};
+    char name[80];
+
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        unsigned size = sizes[k];
+        const uint64_t v = 0x8877665544332211ull;
+        bool ok = true;
+
+        memset(buf, FILL, sizeof(buf));
+        coremu_mem_store(target(), size, v);
+        ok &= neighbours_intact(size) && buf[TARGET_OFFSET] == 0x11 &&
+              buf[TARGET_OFFSET + size - 1] == (uint8_t)(v >> (8 * (size - 1)));
+        ok &= coremu_mem_load(target(), size) == (v & size_mask(size));
+        for (size_t o = 0; o < 3; o++) {
+            memset(buf, FILL, sizeof(buf));
+            coremu_mem_store_order(target(), size, ~v, store_orders[o]);
+            ok &= neighbours_intact(size);
+            ok &= coremu_mem_load_order(target(), size, load_orders[o]) == (~v & size_mask(size));
+        }
+        snprintf(name, sizeof(name), "softmmu load/store size %u", size);
+        UNIT_CHECK(ok, name, "wrong value, byte order or width");
+    }
 }
 
-static const struct coremu_atomic_helper unit_helpers[] = {
-    {"fetch-add", 8, fetch_add_helper},
+/* ---- Registry ----------------------------------------------------------------------------- */
+
+/* Tables are only registered and looked up here: the slots are never called. */
+static uint64_t never_swap(void *cpu, uint64_t va, unsigned size, uint64_t value)
+{
+    return 0;
+}
+
+static uint64_t never_load_exclusive(void *cpu, uint64_t va, unsigned size)
+{
+    return 0;
+}
+
+static bool never_store_exclusive(void *cpu, uint64_t va, unsigned size, uint64_t value)
+{
+    return false;
+}
+
+static void never_clear_exclusive(void *cpu)
+{
+}
+
+static const struct coremu_atomic_table unit_table = {
+    .arch = "unit", .swap_sizes = 4, .swap = never_swap};
+static const struct coremu_atomic_table unit_table_again = {
+    .arch = "unit", .swap_sizes = 4, .swap = never_swap};
+static const struct coremu_atomic_table other_table = {
+    .arch = "other",
+    .exclusive_sizes = 1 | 2 | 4 | 8,
+    .load_exclusive = never_load_exclusive,
+    .store_exclusive = never_store_exclusive,
+    .clear_exclusive = never_clear_exclusive,
 };
-static const struct coremu_atomic_table unit_table = {"unit", unit_helpers, 1};
-static const struct coremu_atomic_table unit_table_again = {"unit", unit_helpers, 1};
-static const struct coremu_atomic_table other_table = {"other", unit_helpers, 1};
+/* Inconsistent tables, each refused. */
+static const struct coremu_atomic_table bad_tables[] = {
+    {.arch = NULL, .swap_sizes = 4, .swap = never_swap},                     /* no name */
+    {.arch = "bad1", .swap_sizes = 0, .swap = never_swap},                   /* no sizes */
+    {.arch = "bad2", .swap_sizes = 4},                                       /* no function */
+    {.arch = "bad3", .swap_sizes = 16, .swap = never_swap},                  /* size 16 */
+    {.arch = "bad4", .exclusive_sizes = 4, .load_exclusive = never_load_exclusive,
+     .store_exclusive = never_store_exclusive},                              /* no clear */
+    {.arch = "bad5", .cmpxchg_sizes = 8},                                    /* no function */
+    {.arch = "bad6", .fetch_op_sizes = 4},                                   /* no function */
+};
 
 static void test_registry(void)
 {
@@ -283,14 +346,24 @@ static void test_registry(void)
                "register returned %d", rc);
     UNIT_CHECK(coremu_atomic_lookup("nosuch") == NULL, "registry lookup unknown",
                "found a table for an unknown arch");
+    for (size_t i = 0; i < sizeof(bad_tables) / sizeof(bad_tables[0]); i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "registry refuses inconsistent table %zu", i);
+        rc = coremu_atomic_register(&bad_tables[i]);
+        UNIT_CHECK(rc == -EINVAL, name, "returned %d, want -EINVAL", rc);
+    }
+    UNIT_CHECK(coremu_atomic_lookup("bad1") == NULL, "registry keeps no refused table",
+               "a refused table was registered");
+    UNIT_CHECK(coremu_atomic_register(NULL) == -EINVAL, "registry refuses NULL", "accepted");
 
-    /* The registered helper is usable through the table, as the torture test would use it. */
-    const struct coremu_atomic_table *t = coremu_atomic_lookup("unit");
+    /* The torture test refuses what it cannot run. */
     struct coremu_torture_result r;
-    rc = coremu_atomic_torture(&t->helpers[0], COREMU_XMON_EXACT, 2, 1000, &r);
-    UNIT_CHECK(rc == 0 && r.observed == 2000, "registry helper torture",
-               "rc=%d observed %llu expected %llu", rc, (unsigned long long)r.observed,
-               (unsigned long long)r.expected);
+    void *const one_cpu[] = {NULL};
+    struct coremu_torture_env env = {one_cpu, 1, 0, true};
+    rc = coremu_atomic_torture(&other_table, &env, 1, &r);
+    UNIT_CHECK(rc == -1 && r.failures == 1 && strcmp(r.first_failure, "bad arguments") == 0,
+               "torture refuses a single core", "rc=%d failures %u (%s)", rc, r.failures,
+               r.first_failure);
 }
 
 int main(void)
@@ -299,6 +372,7 @@ int main(void)
     test_cas();
     test_fetch_op();
     test_cas16();
+    test_softmmu();
     test_registry();
     test_cas_contention();
     return unit_done();

@@ -1,7 +1,9 @@
 /*
  * Unit test of the exclusive-monitor engine: load-exclusive / store-conditional semantics in
  * exact and value mode (including the ABA case that only exact mode catches), page watching,
- * DMA, and torture runs of LL/SC, CAS and fetch-and-add helpers registered as a helper table.
+ * DMA, and the runtime's torture test over atomic tables of a test architecture whose cores use
+ * the engine (LL/SC of every width, swap, fetch-and-op, cmpxchg), including broken tables it
+ * must catch.
  */
 #include "config.h"
 
@@ -68,57 +70,99 @@ static uint64_t llsc_add(struct coremu_xmon *x, struct coremu_xmon_local *mon, v
     }
 }
 
-#define DEFINE_LLSC(size)                                                                         \
-    static uint64_t llsc_add##size(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p, \
-                                   uint64_t pa, uint64_t delta)                                   \
-    {                                                                                             \
-        return llsc_add(x, mon, p, pa, size, delta);                                              \
-    }
-DEFINE_LLSC(1)
-DEFINE_LLSC(2)
-DEFINE_LLSC(4)
-DEFINE_LLSC(8)
-DEFINE_LLSC(16)
+/* ---- The "test" architecture: cores whose virtual addresses are physical ------------------ */
 
-/* A compare-and-swap loop (CMPXCHG with a retry), straight on the host primitive. */
-static uint64_t cas_add8(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p, uint64_t pa,
-                         uint64_t delta)
-{
-    uint64_t old = coremu_atomic_load(p, 8);
-    while (!coremu_atomic_cas(p, 8, &old, old + delta)) {
-    }
-    return old;
-}
-
-/* LOCK XADD on a watched page: through the engine, so that it breaks reservations. */
-static uint64_t xadd4(struct coremu_xmon *x, struct coremu_xmon_local *mon, void *p, uint64_t pa,
-                      uint64_t delta)
-{
-    return coremu_xmon_fetch_op(x, p, pa, 4, COREMU_ATOMIC_ADD, delta);
-}
-
-enum {
-    H_LLSC1,
-    H_LLSC2,
-    H_LLSC4,
-    H_LLSC8,
-    H_LLSC16,
-    H_CAS8,
-    H_XADD4,
-    H_COUNT,
+/* A core of the test architecture: its own local monitor on a shared engine. */
+struct test_cpu {
+    struct coremu_xmon *x;
+    struct coremu_xmon_local mon;
 };
 
-static const struct coremu_atomic_helper test_helpers[H_COUNT] = {
-    [H_LLSC1] = {"ldrexb/strexb", 1, llsc_add1},
-    [H_LLSC2] = {"ldrexh/strexh", 2, llsc_add2},
-    [H_LLSC4] = {"ldrex/strex", 4, llsc_add4},
-    [H_LLSC8] = {"ldrexd/strexd (8)", 8, llsc_add8},
-    [H_LLSC16] = {"ldxp/stxp (16)", 16, llsc_add16},
-    [H_CAS8] = {"cas", 8, cas_add8},
-    [H_XADD4] = {"xmon xadd", 4, xadd4},
+static uint64_t test_load_exclusive(void *opaque, uint64_t va, unsigned size)
+{
+    struct test_cpu *cpu = opaque;
+
+    return coremu_xmon_load_exclusive(cpu->x, &cpu->mon, host(va), va, size, NULL);
+}
+
+static bool test_store_exclusive(void *opaque, uint64_t va, unsigned size, uint64_t value)
+{
+    struct test_cpu *cpu = opaque;
+
+    return coremu_xmon_store_exclusive(cpu->x, &cpu->mon, host(va), va, size, value, 0);
+}
+
+static void test_clear_exclusive(void *opaque)
+{
+    coremu_xmon_clear(&((struct test_cpu *)opaque)->mon);
+}
+
+/* Read-modify-writes go through the engine, so that they break reservations. */
+static uint64_t test_swap(void *opaque, uint64_t va, unsigned size, uint64_t value)
+{
+    return coremu_xmon_fetch_op(((struct test_cpu *)opaque)->x, host(va), va, size,
+                                COREMU_ATOMIC_XCHG, value);
+}
+
+static uint64_t test_fetch_op(void *opaque, uint64_t va, unsigned size, enum coremu_atomic_op op,
+                              uint64_t operand)
+{
+    return coremu_xmon_fetch_op(((struct test_cpu *)opaque)->x, host(va), va, size, op, operand);
+}
+
+/* Compare-and-swap is x86's, and x86 has no reservations to break: the host CAS alone. */
+static bool test_cmpxchg(void *opaque, uint64_t va, unsigned size, uint64_t *expected,
+                         uint64_t desired)
+{
+    return coremu_atomic_cas(host(va), size, expected, desired);
+}
+
+static bool test_cmpxchg16(void *opaque, uint64_t va, unsigned __int128 *expected,
+                           unsigned __int128 desired)
+{
+    return coremu_atomic_cas16(host(va), expected, desired);
+}
+
+/* Every slot filled: what ARM and x86_64 provide between them. */
+static const struct coremu_atomic_table test_table = {
+    .arch = "test",
+    .exclusive_sizes = 1 | 2 | 4 | 8,
+    .load_exclusive = test_load_exclusive,
+    .store_exclusive = test_store_exclusive,
+    .clear_exclusive = test_clear_exclusive,
+    .swap_sizes = 1 | 2 | 4 | 8,
+    .swap = test_swap,
+    .fetch_op_sizes = 1 | 2 | 4 | 8,
+    .fetch_op = test_fetch_op,
+    .cmpxchg_sizes = 1 | 2 | 4 | 8,
+    .cmpxchg = test_cmpxchg,
+    .cmpxchg16 = test_cmpxchg16,
 };
 
-static const struct coremu_atomic_table test_table = {"test", test_helpers, H_COUNT};
+/* Only the exclusives: for the long LL/SC runs. */
+static const struct coremu_atomic_table test_llsc_table = {
+    .arch = "test-llsc",
+    .exclusive_sizes = 1 | 2 | 4 | 8,
+    .load_exclusive = test_load_exclusive,
+    .store_exclusive = test_store_exclusive,
+    .clear_exclusive = test_clear_exclusive,
+};
+
+/* A broken architecture whose store-exclusive ignores the reservation: a plain store that
+ * always "succeeds". The torture test must catch it. */
+static bool broken_store_exclusive(void *opaque, uint64_t va, unsigned size, uint64_t value)
+{
+    coremu_atomic_store(host(va), size, value);
+    return true;
+}
+
+static const struct coremu_atomic_table broken_table = {
+    .arch = "test-broken",
+    .exclusive_sizes = 4,
+    .load_exclusive = test_load_exclusive,
+    .store_exclusive = broken_store_exclusive,
+    .clear_exclusive = test_clear_exclusive,
+};
 
 /* ---- A two-thread handshake ---------------------------------------------------------------- */
 
@@ -696,55 +740,125 @@ static void test_page_race(void)
     coremu_xmon_free(r.x);
 }
 
-/* ---- Torture through the registered table --------------------------------------------------- */
+/* ---- Torture through registered tables ----------------------------------------------------- */
 
-static void torture(const char *helper_name, enum coremu_xmon_mode mode, unsigned nthreads,
-                    uint64_t iterations)
+#define TORTURE_MAX_CPUS 8
+
+/* Runs the runtime's torture test over the table registered as arch, on ncpus test cores over
+ * an engine of the given mode; exact says what the test may expect of the engine. Returns the
+ * torture's result code; checks it when want_pass. */
+static int torture_run(const char *arch, enum coremu_xmon_mode mode, bool exact, unsigned ncpus,
+                       uint64_t iterations, bool want_pass, struct coremu_torture_result *r)
 {
-    const struct coremu_atomic_table *t = coremu_atomic_lookup("test");
-    const struct coremu_atomic_helper *h = NULL;
-    struct coremu_torture_result r;
+    const struct coremu_atomic_table *t = coremu_atomic_lookup(arch);
+    struct test_cpu cpus[TORTURE_MAX_CPUS];
+    void *cpu_ptrs[TORTURE_MAX_CPUS];
     char name[128];
 
-    for (size_t i = 0; t && i < t->nhelpers; i++) {
-        if (strcmp(t->helpers[i].name, helper_name) == 0) {
-            h = &t->helpers[i];
-        }
+    UNIT_REQUIRE(t != NULL && ncpus <= TORTURE_MAX_CPUS, "torture", "no table %s", arch);
+    ram_clear();
+    struct coremu_xmon *x = new_engine(mode);
+    for (unsigned i = 0; i < ncpus; i++) {
+        cpus[i] = (struct test_cpu){x, {0}};
+        cpu_ptrs[i] = &cpus[i];
     }
-    UNIT_REQUIRE(h != NULL, "torture", "helper %s not in the table", helper_name);
-    int rc = coremu_atomic_torture(h, mode, nthreads, iterations, &r);
-    snprintf(name, sizeof(name), "%s: torture %s, %u threads x %llu", mode_name(mode), helper_name,
+    struct coremu_torture_env env = {cpu_ptrs, ncpus, RAM_BASE + 3 * PAGE_SIZE, exact};
+    int rc = coremu_atomic_torture(t, &env, iterations, r);
+    coremu_xmon_free(x);
+    snprintf(name, sizeof(name), "%s: torture of table %s, %u cores x %llu", mode_name(mode), arch,
+             ncpus, (unsigned long long)iterations);
+    printf("%s: %u checks, %.2f s\n", name, r->checks, r->seconds);
+    if (want_pass) {
+        UNIT_CHECK(rc == 0 && r->failures == 0 && r->checks > 0, name,
+                   "rc=%d, %u of %u checks failed, first: %s: expected %#llx, observed %#llx", rc,
+                   r->failures, r->checks, r->first_failure, (unsigned long long)r->expected,
+                   (unsigned long long)r->observed);
+    }
+    return rc;
+}
+
+/* A 16-byte LL/SC increment loop (AArch64's LDXP/STXP; no table slot yet), straight on the
+ * engine: many threads, an exact count. */
+struct llsc16 {
+    struct coremu_xmon *x;
+    uint64_t pa;
+    uint64_t iterations;
+};
+
+static void *llsc16_thread(void *arg)
+{
+    struct llsc16 *l = arg;
+    struct coremu_xmon_local mon = {0};
+
+    for (uint64_t i = 0; i < l->iterations; i++) {
+        llsc_add(l->x, &mon, host(l->pa), l->pa, 16, 1);
+    }
+    return NULL;
+}
+
+static void llsc16_torture(enum coremu_xmon_mode mode, unsigned nthreads, uint64_t iterations)
+{
+    pthread_t t[TORTURE_MAX_CPUS];
+    char name[128];
+
+    ram_clear();
+    struct llsc16 l = {new_engine(mode), RAM_BASE + 5 * PAGE_SIZE + 0x40, iterations};
+    /* Just below 2^64, so that the additions carry into the high half. */
+    coremu_atomic_store(host(l.pa), 8, UINT64_MAX - 1000);
+    int64_t t0 = coremu_host_ns();
+    for (unsigned i = 0; i < nthreads; i++) {
+        UNIT_REQUIRE(pthread_create(&t[i], NULL, llsc16_thread, &l) == 0, "llsc16",
+                     "pthread_create");
+    }
+    for (unsigned i = 0; i < nthreads; i++) {
+        pthread_join(t[i], NULL);
+    }
+    double s = (double)(coremu_host_ns() - t0) / 1e9;
+    unsigned __int128 want = (unsigned __int128)(UINT64_MAX - 1000) + nthreads * iterations;
+    uint64_t lo = coremu_atomic_load(host(l.pa), 8), hi = coremu_atomic_load(host(l.pa + 8), 8);
+    snprintf(name, sizeof(name), "%s: 16-byte LL/SC torture, %u threads x %llu", mode_name(mode),
              nthreads, (unsigned long long)iterations);
-    printf("%s: %.2f s\n", name, r.seconds);
-    UNIT_CHECK(rc == 0 && r.observed == r.expected, name, "rc=%d observed %llu, expected %llu", rc,
-               (unsigned long long)r.observed, (unsigned long long)r.expected);
+    printf("%s: %.2f s\n", name, s);
+    UNIT_CHECK(lo == (uint64_t)want && hi == (uint64_t)(want >> 64), name,
+               "pair %#llx:%#llx, want %#llx:%#llx", (unsigned long long)hi,
+               (unsigned long long)lo, (unsigned long long)(want >> 64),
+               (unsigned long long)want);
+    coremu_xmon_free(l.x);
 }
 
 static void test_torture(void)
 {
+    struct coremu_torture_result r;
     int rc = coremu_atomic_register(&test_table);
     UNIT_CHECK(rc == 0 && coremu_atomic_lookup("test") == &test_table, "register test table",
                "register returned %d", rc);
+    UNIT_CHECK(coremu_atomic_register(&test_llsc_table) == 0 &&
+                   coremu_atomic_register(&broken_table) == 0,
+               "register the other test tables", "refused");
 
-    /* The issue's numbers: 8 threads x 1,000,000 LL/SC increments, exactly 8,000,000, at every
-     * width in exact mode (1 and 2 bytes wrap: the expected value is taken modulo 2^8, 2^16). */
-    static const char *const llsc[] = {"ldrex/strex", "ldrexd/strexd (8)", "ldxp/stxp (16)",
-                                       "ldrexb/strexb", "ldrexh/strexh"};
-    for (size_t i = 0; i < sizeof(llsc) / sizeof(llsc[0]); i++) {
-        torture(llsc[i], COREMU_XMON_EXACT, 8, 1000000);
-    }
-    torture("ldrex/strex", COREMU_XMON_VALUE, 8, 1000000);
-    torture("ldxp/stxp (16)", COREMU_XMON_VALUE, 8, 1000000);
+    /* The issue's numbers: 8 cores x 1,000,000 LL/SC increments at every width in exact mode
+     * (1 and 2 bytes wrap: the expected value is taken modulo 2^8, 2^16), and in value mode. */
+    torture_run("test-llsc", COREMU_XMON_EXACT, true, 8, 1000000, true, &r);
+    torture_run("test-llsc", COREMU_XMON_VALUE, false, 8, 1000000, true, &r);
+    llsc16_torture(COREMU_XMON_EXACT, 8, 1000000);
+    llsc16_torture(COREMU_XMON_VALUE, 8, 1000000);
 
-    /* Smaller runs of the rest: value mode at the other widths, the CAS loop and the engine's
-     * fetch-and-add. */
-    static const char *const others[] = {"ldrexd/strexd (8)", "ldrexb/strexb", "ldrexh/strexh"};
-    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-        torture(others[i], COREMU_XMON_VALUE, 4, 250000);
-    }
-    torture("cas", COREMU_XMON_EXACT, 4, 250000);
-    torture("xmon xadd", COREMU_XMON_EXACT, 4, 250000);
-    torture("xmon xadd", COREMU_XMON_VALUE, 4, 250000);
+    /* Every slot (swap spin lock, fetch-and-add, cmpxchg, cmpxchg16 as well), both modes. */
+    torture_run("test", COREMU_XMON_EXACT, true, 4, 250000, true, &r);
+    torture_run("test", COREMU_XMON_VALUE, false, 4, 250000, true, &r);
+
+    /* The torture test catches what it exists for. A value-comparing monitor passed off as
+     * exact fails the four ABA checks (the SC succeeds, and the value moves; by SC and by swap)
+     * and nothing else... */
+    rc = torture_run("test", COREMU_XMON_VALUE, true, 2, 1000, false, &r);
+    UNIT_CHECK(rc == -1 && r.failures == 4 && strncmp(r.first_failure, "ABA", 3) == 0,
+               "torture catches a monitor that misses ABA",
+               "rc=%d, %u failures, first: %s", rc, r.failures, r.first_failure);
+    /* ...and a store-exclusive that ignores the reservation fails the rules at once. */
+    rc = torture_run("test-broken", COREMU_XMON_EXACT, true, 2, 1000, false, &r);
+    UNIT_CHECK(rc == -1 && strstr(r.first_failure, "without load-exclusive fails") != NULL,
+               "torture catches a store-exclusive without reservation",
+               "rc=%d, %u failures, first: %s", rc, r.failures, r.first_failure);
 }
 
 /* ---- Mixed torture: LL/SC increments next to plain stores in the same granule --------------- */

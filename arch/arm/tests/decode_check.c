@@ -370,6 +370,7 @@ void check_eq(const char *what, uint64_t got, uint64_t want)
 void dc_reset_cpu(uint32_t cpsr_rest)
 {
     memset(&cpu, 0, sizeof cpu);
+    cpu.atomic = &arm_atomic_table;
     cpu.cpsr_rest = cpsr_rest;
     memset(mem, 0, sizeof mem);
 }
