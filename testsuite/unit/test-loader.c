@@ -507,7 +507,13 @@ static void check_cost(const struct cost_case *c)
             printf("# %s: took %.1f s\n", c->name, dt);
             ok = false;
         }
-        if (grown > (long)(3 * COST_LIMIT / 1024)) {
+        long allowed_kib = (long)(3 * COST_LIMIT / 1024);
+#ifdef __SANITIZE_ADDRESS__
+        /* AddressSanitizer keeps every buffer the loader outgrew in its quarantine (together
+         * less than the limit: the buffer doubles) and adds an eighth in shadow memory. */
+        allowed_kib = allowed_kib * 3 / 2;
+#endif
+        if (grown > allowed_kib) {
             printf("# %s: memory grew by %ld KiB\n", c->name, grown);
             ok = false;
         }
