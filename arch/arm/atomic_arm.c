@@ -128,7 +128,7 @@ bool arm_strex(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t valu
         return true;
     }
     bool ok = coremu_xmon_store_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, size, v, 0);
-    if (ok && (flags & ARM_TLBF_CODE)) {
+    if (ok && (flags & COREMU_TLB_CODE)) {
         arm_code_written(cpu, pa);
     }
     return ok;
@@ -170,7 +170,7 @@ bool arm_strexd(struct arm_cpu *cpu, uint32_t vaddr, uint64_t value)
         return true;
     }
     bool ok = coremu_xmon_store_exclusive(cpu->board->xmon, &cpu->xmon, host, pa, 8, v, 0);
-    if (ok && (flags & ARM_TLBF_CODE)) {
+    if (ok && (flags & COREMU_TLB_CODE)) {
         arm_code_written(cpu, pa);
     }
     return ok;
@@ -199,7 +199,7 @@ uint32_t arm_swp(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t va
         mmio_write(cpu, vaddr, pa, size, v);
     } else {
         old = coremu_xmon_fetch_op(cpu->board->xmon, host, pa, size, COREMU_ATOMIC_XCHG, v);
-        if (flags & ARM_TLBF_CODE) {
+        if (flags & COREMU_TLB_CODE) {
             arm_code_written(cpu, pa);
         }
     }

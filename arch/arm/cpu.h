@@ -21,6 +21,7 @@
 
 #include <coremu/atomic.h>
 #include <coremu/cpu.h>
+#include <coremu/softmmu.h>
 #include <coremu/tb.h>
 
 struct arm_cpu;
@@ -140,21 +141,8 @@ static inline uint32_t arm_pc_operand(const struct arm_uop *op)
 #define ARM_PAGE_BITS 12
 #define ARM_PAGE_MASK (~((1u << ARM_PAGE_BITS) - 1))
 
-/* Per-entry flags: a fast access needs the page tag to match and no blocking flag. */
-#define ARM_TLBF_MMIO (1u << 0)    /* not RAM: go through the address space */
-#define ARM_TLBF_WATCH (1u << 1)   /* stores must go through the exclusive monitor */
-#define ARM_TLBF_CODE (1u << 2)    /* stores must invalidate translations */
-
-struct arm_tlb_entry {
-    uint32_t tag_read;  /* virtual page | ASID-valid... ; ~0 when invalid */
-    uint32_t tag_write;
-    uint32_t tag_exec;
-    uint32_t flags;
-    uintptr_t addend;   /* host address = vaddr + addend (RAM) */
-    uint32_t paddr;     /* physical page */
-    uint8_t asid;
-    bool global;
-};
+/* Entries are struct coremu_tlb_entry (coremu/softmmu.h): tags are virtual pages, asid the
+ * CONTEXTIDR.ASID an entry was filled under, global its nG bit clear. */
 
 /* Two TLBs, for privileged and unprivileged accesses (LDRT/STRT use the latter). */
 enum arm_mmu_idx { ARM_MMU_PRIV = 0, ARM_MMU_USER = 1, ARM_NMMU };
@@ -217,14 +205,11 @@ struct arm_cpu {
 
     /* Local exclusive monitor (LDREX/STREX) in the runtime's engine. */
     struct coremu_xmon_local xmon;
-    /* The atomic table the LDREX/STREX/CLREX/SWP handlers call (arm_atomic_table; a test's
-     * stub table in the decoder tests). Immutable. */
-    const struct coremu_atomic_table *atomic;
     bool event_register;         /* WFE/SEV */
 
     /* Software TLB (mmu.c, memory.c) and this core's part of the translation engine (exec.c,
      * lib/tb.c; its epoch moves with every TLB flush, mmu.c). */
-    struct arm_tlb_entry tlb[ARM_NMMU][ARM_TLB_SIZE];
+    struct coremu_tlb_entry tlb[ARM_NMMU][ARM_TLB_SIZE];
     struct coremu_tb_cpu tb;
 
     /* Where a faulting memory access or an UNDEFINED instruction escapes to: the fault is
@@ -377,7 +362,7 @@ static inline void arm_code_written(struct arm_cpu *cpu, uint32_t pa)
     coremu_tb_code_written(&cpu->tb, pa);
 }
 /* Whether some core holds blocks translated from the physical page of pa (acquire); memory.c
- * marks such pages ARM_TLBF_CODE when it fills a TLB entry. */
+ * marks such pages COREMU_TLB_CODE when it fills a TLB entry. */
 static inline bool arm_page_has_code(const struct arm_cpu *cpu, uint32_t pa)
 {
     return coremu_tb_page_has_code(cpu->tb.engine, pa);

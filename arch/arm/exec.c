@@ -311,10 +311,10 @@ static void arm_tb_protect_code(void *opaque)
 
     for (unsigned m = 0; m < ARM_NMMU; m++) {
         for (unsigned i = 0; i < ARM_TLB_SIZE; i++) {
-            struct arm_tlb_entry *e = &cpu->tlb[m][i];
-            if (e->tag_write != ~0u && !(e->flags & ARM_TLBF_CODE) &&
+            struct coremu_tlb_entry *e = &cpu->tlb[m][i];
+            if (e->tag_write != COREMU_TLB_INVALID && !(e->flags & COREMU_TLB_CODE) &&
                 coremu_tb_page_has_code(cpu->tb.engine, e->paddr)) {
-                e->tag_write = ~0u;
+                e->tag_write = COREMU_TLB_INVALID;
             }
         }
     }

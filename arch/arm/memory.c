@@ -28,16 +28,6 @@
 #include "board.h"
 #include "cpu.h"
 
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define LE16(x) ((uint16_t)(x))
-#define LE32(x) ((uint32_t)(x))
-#define LE64(x) ((uint64_t)(x))
-#else
-#define LE16(x) __builtin_bswap16(x)
-#define LE32(x) __builtin_bswap32(x)
-#define LE64(x) __builtin_bswap64(x)
-#endif
-
 static inline unsigned tlb_index(uint32_t vaddr)
 {
     return (vaddr >> ARM_PAGE_BITS) & (ARM_TLB_SIZE - 1);
@@ -68,54 +58,12 @@ static inline uint32_t swap_size(uint32_t v, unsigned size)
 /* Little-endian value of size bytes at host p (inside one page). */
 static inline uint32_t host_load(const void *p, unsigned size)
 {
-    uintptr_t a = (uintptr_t)p;
-
-    switch (size) {
-    case 1:
-        return __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
-    case 2:
-        if (!(a & 1)) {
-            return LE16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
-        }
-        break;
-    default:
-        if (!(a & 3)) {
-            return LE32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
-        }
-        break;
-    }
-    /* Unaligned: single-copy atomic per byte only, as the architecture says. */
-    uint32_t v = 0;
-    for (unsigned i = 0; i < size; i++) {
-        v |= (uint32_t)__atomic_load_n((const uint8_t *)p + i, __ATOMIC_RELAXED) << (8 * i);
-    }
-    return v;
+    return (uint32_t)coremu_mem_load_any(p, size);
 }
 
 static inline void host_store(void *p, unsigned size, uint32_t v)
 {
-    uintptr_t a = (uintptr_t)p;
-
-    switch (size) {
-    case 1:
-        __atomic_store_n((uint8_t *)p, (uint8_t)v, __ATOMIC_RELAXED);
-        return;
-    case 2:
-        if (!(a & 1)) {
-            __atomic_store_n((uint16_t *)p, LE16((uint16_t)v), __ATOMIC_RELAXED);
-            return;
-        }
-        break;
-    default:
-        if (!(a & 3)) {
-            __atomic_store_n((uint32_t *)p, LE32(v), __ATOMIC_RELAXED);
-            return;
-        }
-        break;
-    }
-    for (unsigned i = 0; i < size; i++) {
-        __atomic_store_n((uint8_t *)p + i, (uint8_t)(v >> (8 * i)), __ATOMIC_RELAXED);
-    }
+    coremu_mem_store_any(p, size, v);
 }
 
 _Noreturn void arm_alignment_fault(struct arm_cpu *cpu, uint32_t vaddr, bool write)
@@ -133,7 +81,7 @@ static _Noreturn void raise_fault(struct arm_cpu *cpu, uint32_t vaddr, enum arm_
 }
 
 /* Walks vaddr and fills its entry in TLB m; raises the fault of the access if any. */
-static struct arm_tlb_entry *tlb_fill(struct arm_cpu *cpu, uint32_t vaddr,
+static struct coremu_tlb_entry *tlb_fill(struct arm_cpu *cpu, uint32_t vaddr,
                                       enum arm_access access, unsigned m)
 {
     static const uint8_t need[] = {ARM_PROT_R, ARM_PROT_W, ARM_PROT_X};
@@ -150,15 +98,15 @@ static struct arm_tlb_entry *tlb_fill(struct arm_cpu *cpu, uint32_t vaddr,
 
     uint32_t page = vaddr & ARM_PAGE_MASK;
     uint32_t pa_page = w.pa & ARM_PAGE_MASK;
-    struct arm_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
+    struct coremu_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
     uint8_t *host = coremu_as_ram_ptr(board->as, pa_page, 1u << ARM_PAGE_BITS, false);
 
     e->paddr = pa_page;
     e->asid = (uint8_t)cpu->cp15.contextidr;
     e->global = w.global;
-    e->tag_read = (w.prot & ARM_PROT_R) ? page : ~0u;
-    e->tag_exec = (w.prot & ARM_PROT_X) ? page : ~0u;
-    e->tag_write = ~0u;
+    e->tag_read = (w.prot & ARM_PROT_R) ? page : COREMU_TLB_INVALID;
+    e->tag_exec = (w.prot & ARM_PROT_X) ? page : COREMU_TLB_INVALID;
+    e->tag_write = COREMU_TLB_INVALID;
     if (host) {
         e->flags = 0;
         e->addend = (uintptr_t)host - (uintptr_t)page;
@@ -167,14 +115,14 @@ static struct arm_tlb_entry *tlb_fill(struct arm_cpu *cpu, uint32_t vaddr,
             coremu_as_ram_ptr(board->as, pa_page, 1u << ARM_PAGE_BITS, true)) {
             e->tag_write = page;
             if (board->xmon && coremu_xmon_page_watched(board->xmon, pa_page)) {
-                e->flags |= ARM_TLBF_WATCH;
+                e->flags |= COREMU_TLB_WATCH;
             }
             if (arm_page_has_code(cpu, pa_page)) {
-                e->flags |= ARM_TLBF_CODE;
+                e->flags |= COREMU_TLB_CODE;
             }
         }
     } else {
-        e->flags = ARM_TLBF_MMIO;
+        e->flags = COREMU_TLB_MMIO;
         e->addend = 0;
         if (w.prot & ARM_PROT_W) {
             e->tag_write = page;
@@ -194,12 +142,12 @@ static struct arm_tlb_entry *tlb_fill(struct arm_cpu *cpu, uint32_t vaddr,
 }
 
 /* The entry for vaddr in TLB m with the access allowed, filling it if needed. */
-static inline struct arm_tlb_entry *tlb_get(struct arm_cpu *cpu, uint32_t vaddr,
+static inline struct coremu_tlb_entry *tlb_get(struct arm_cpu *cpu, uint32_t vaddr,
                                             enum arm_access access, unsigned m)
 {
-    struct arm_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
+    struct coremu_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
     uint32_t page = vaddr & ARM_PAGE_MASK;
-    uint32_t tag = access == ARM_ACCESS_READ    ? e->tag_read
+    uint64_t tag = access == ARM_ACCESS_READ    ? e->tag_read
                    : access == ARM_ACCESS_WRITE ? e->tag_write
                                                 : e->tag_exec;
 
@@ -215,14 +163,14 @@ void *arm_mem_translate(struct arm_cpu *cpu, uint32_t vaddr, enum arm_access acc
                         uint32_t *pa, uint32_t *tlb_flags)
 {
     unsigned m = mmu_index(cpu, user);
-    struct arm_tlb_entry *e = tlb_get(cpu, vaddr, access, m);
+    struct coremu_tlb_entry *e = tlb_get(cpu, vaddr, access, m);
     uint32_t page = vaddr & ARM_PAGE_MASK;
 
     *pa = e->paddr | (vaddr & ~ARM_PAGE_MASK);
     if (tlb_flags) {
         *tlb_flags = e->flags;
     }
-    if ((e->flags & ARM_TLBF_MMIO) || (access == ARM_ACCESS_WRITE && e->tag_write != page)) {
+    if ((e->flags & COREMU_TLB_MMIO) || (access == ARM_ACCESS_WRITE && e->tag_write != page)) {
         return NULL;
     }
     return (void *)(uintptr_t)(vaddr + e->addend);
@@ -244,9 +192,9 @@ static _Noreturn void external_abort(struct arm_cpu *cpu, uint32_t vaddr, uint32
 
 static uint32_t load_slow(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, unsigned m)
 {
-    struct arm_tlb_entry *e = tlb_get(cpu, vaddr, ARM_ACCESS_READ, m);
+    struct coremu_tlb_entry *e = tlb_get(cpu, vaddr, ARM_ACCESS_READ, m);
 
-    if (e->flags & ARM_TLBF_MMIO) {
+    if (e->flags & COREMU_TLB_MMIO) {
         uint32_t pa = e->paddr | (vaddr & ~ARM_PAGE_MASK);
         uint64_t v;
         if (vaddr & (size - 1)) {
@@ -264,11 +212,11 @@ static uint32_t load_slow(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, un
 static void store_slow(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t v,
                        unsigned m)
 {
-    struct arm_tlb_entry *e = tlb_get(cpu, vaddr, ARM_ACCESS_WRITE, m);
+    struct coremu_tlb_entry *e = tlb_get(cpu, vaddr, ARM_ACCESS_WRITE, m);
     uint32_t pa = e->paddr | (vaddr & ~ARM_PAGE_MASK);
 
-    if ((e->flags & ARM_TLBF_MMIO) || e->tag_write != (vaddr & ARM_PAGE_MASK)) {
-        if ((e->flags & ARM_TLBF_MMIO) && (vaddr & (size - 1))) {
+    if ((e->flags & COREMU_TLB_MMIO) || e->tag_write != (vaddr & ARM_PAGE_MASK)) {
+        if ((e->flags & COREMU_TLB_MMIO) && (vaddr & (size - 1))) {
             arm_alignment_fault(cpu, vaddr, true);
         }
         int r = coremu_as_write(cpu->board->as, pa, size, v);
@@ -279,7 +227,7 @@ static void store_slow(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint3
     }
     void *host = (void *)(uintptr_t)(vaddr + e->addend);
     uint32_t flags = e->flags;
-    if (flags & ARM_TLBF_WATCH) {
+    if (flags & COREMU_TLB_WATCH) {
         /* The engine stores the value in host byte order. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
         coremu_xmon_store(cpu->board->xmon, host, pa, size, v);
@@ -289,7 +237,7 @@ static void store_slow(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint3
     } else {
         host_store(host, size, v);
     }
-    if (flags & ARM_TLBF_CODE) {
+    if (flags & COREMU_TLB_CODE) {
         arm_code_written(cpu, pa);
     }
 }
@@ -303,9 +251,9 @@ static uint32_t load_cross(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, b
 
     for (unsigned i = 0; i < size; i++) {
         uint32_t a = vaddr + i;
-        struct arm_tlb_entry *e = &cpu->tlb[m][tlb_index(a)];
+        struct coremu_tlb_entry *e = &cpu->tlb[m][tlb_index(a)];
         uint32_t b;
-        if (e->tag_read == (a & ARM_PAGE_MASK) && !(e->flags & ARM_TLBF_MMIO)) {
+        if (e->tag_read == (a & ARM_PAGE_MASK) && !(e->flags & COREMU_TLB_MMIO)) {
             b = host_load((const void *)(uintptr_t)(a + e->addend), 1);
         } else {
             b = load_slow(cpu, a, 1, m);
@@ -340,8 +288,8 @@ uint32_t arm_load(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, bool user,
         }
     }
     unsigned m = mmu_index(cpu, user);
-    struct arm_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
-    if (__builtin_expect(e->tag_read == (vaddr & ARM_PAGE_MASK) && !(e->flags & ARM_TLBF_MMIO),
+    struct coremu_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
+    if (__builtin_expect(e->tag_read == (vaddr & ARM_PAGE_MASK) && !(e->flags & COREMU_TLB_MMIO),
                          1)) {
         v = host_load((const void *)(uintptr_t)(vaddr + e->addend), size);
     } else {
@@ -369,9 +317,9 @@ void arm_store(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t valu
         }
     }
     unsigned m = mmu_index(cpu, user);
-    struct arm_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
+    struct coremu_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
     if (__builtin_expect(e->tag_write == (vaddr & ARM_PAGE_MASK) &&
-                             !(e->flags & (ARM_TLBF_MMIO | ARM_TLBF_WATCH | ARM_TLBF_CODE)),
+                             !(e->flags & (COREMU_TLB_STORE_SLOW)),
                          1)) {
         host_store((void *)(uintptr_t)(vaddr + e->addend), size, value);
         return;
@@ -387,10 +335,9 @@ uint64_t arm_load64(struct arm_cpu *cpu, uint32_t vaddr, bool aligned)
         arm_alignment_fault(cpu, vaddr, false);
     }
     if (!(vaddr & 7) && !big_endian(cpu)) {
-        struct arm_tlb_entry *e = &cpu->tlb[mmu_index(cpu, false)][tlb_index(vaddr)];
-        if (e->tag_read == (vaddr & ARM_PAGE_MASK) && !(e->flags & ARM_TLBF_MMIO)) {
-            return LE64(__atomic_load_n((const uint64_t *)(uintptr_t)(vaddr + e->addend),
-                                        __ATOMIC_RELAXED));
+        struct coremu_tlb_entry *e = &cpu->tlb[mmu_index(cpu, false)][tlb_index(vaddr)];
+        if (e->tag_read == (vaddr & ARM_PAGE_MASK) && !(e->flags & COREMU_TLB_MMIO)) {
+            return coremu_mem_load((const void *)(uintptr_t)(vaddr + e->addend), 8);
         }
     }
     uint64_t lo = arm_load(cpu, vaddr, 4, false, false);
@@ -404,11 +351,10 @@ void arm_store64(struct arm_cpu *cpu, uint32_t vaddr, uint64_t value, bool align
         arm_alignment_fault(cpu, vaddr, true);
     }
     if (!(vaddr & 7) && !big_endian(cpu)) {
-        struct arm_tlb_entry *e = &cpu->tlb[mmu_index(cpu, false)][tlb_index(vaddr)];
+        struct coremu_tlb_entry *e = &cpu->tlb[mmu_index(cpu, false)][tlb_index(vaddr)];
         if (e->tag_write == (vaddr & ARM_PAGE_MASK) &&
-            !(e->flags & (ARM_TLBF_MMIO | ARM_TLBF_WATCH | ARM_TLBF_CODE))) {
-            __atomic_store_n((uint64_t *)(uintptr_t)(vaddr + e->addend), LE64(value),
-                             __ATOMIC_RELAXED);
+            !(e->flags & (COREMU_TLB_STORE_SLOW))) {
+            coremu_mem_store((void *)(uintptr_t)(vaddr + e->addend), 8, value);
             return;
         }
     }
@@ -428,12 +374,12 @@ void arm_store64(struct arm_cpu *cpu, uint32_t vaddr, uint64_t value, bool align
 uint32_t arm_fetch(struct arm_cpu *cpu, uint32_t vaddr, unsigned size)
 {
     unsigned m = mmu_index(cpu, false);
-    struct arm_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
+    struct coremu_tlb_entry *e = &cpu->tlb[m][tlb_index(vaddr)];
 
     if (e->tag_exec != (vaddr & ARM_PAGE_MASK)) {
         e = tlb_fill(cpu, vaddr, ARM_ACCESS_EXEC, m);
     }
-    if (e->flags & ARM_TLBF_MMIO) {
+    if (e->flags & COREMU_TLB_MMIO) {
         uint32_t pa = e->paddr | (vaddr & ~ARM_PAGE_MASK);
         uint64_t v;
         int r = coremu_as_read(cpu->board->as, pa, size, &v);

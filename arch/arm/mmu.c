@@ -226,13 +226,13 @@ uint32_t arm_mmu_translate(struct arm_cpu *cpu, uint32_t vaddr, enum arm_access 
 
 /* ---- TLB maintenance ---------------------------------------------------------------------- */
 
-static void entry_invalidate(struct arm_tlb_entry *e)
+static void entry_invalidate(struct coremu_tlb_entry *e)
 {
-    e->tag_read = ~0u;
-    e->tag_write = ~0u;
-    e->tag_exec = ~0u;
+    e->tag_read = COREMU_TLB_INVALID;
+    e->tag_write = COREMU_TLB_INVALID;
+    e->tag_exec = COREMU_TLB_INVALID;
     e->flags = 0;
-    e->paddr = ~0u;
+    e->paddr = COREMU_TLB_INVALID;
     e->global = false;
 }
 
@@ -249,7 +249,7 @@ void arm_tlb_flush_all(struct arm_cpu *cpu)
     cpu->tb.epoch++;
 }
 
-static bool entry_maps(const struct arm_tlb_entry *e, uint32_t page)
+static bool entry_maps(const struct coremu_tlb_entry *e, uint32_t page)
 {
     return e->tag_read == page || e->tag_write == page || e->tag_exec == page;
 }
@@ -283,7 +283,7 @@ void arm_tlb_flush_asid(struct arm_cpu *cpu, uint8_t asid)
     }
     for (unsigned m = 0; m < ARM_NMMU; m++) {
         for (unsigned i = 0; i < ARM_TLB_SIZE; i++) {
-            struct arm_tlb_entry *e = &cpu->tlb[m][i];
+            struct coremu_tlb_entry *e = &cpu->tlb[m][i];
             if (!e->global) {
                 entry_invalidate(e);
             }
@@ -298,13 +298,13 @@ void arm_tlb_flush_phys(struct arm_cpu *cpu, uint32_t pa, bool writes_only)
 
     for (unsigned m = 0; m < ARM_NMMU; m++) {
         for (unsigned i = 0; i < ARM_TLB_SIZE; i++) {
-            struct arm_tlb_entry *e = &cpu->tlb[m][i];
-            bool valid = e->tag_read != ~0u || e->tag_write != ~0u || e->tag_exec != ~0u;
+            struct coremu_tlb_entry *e = &cpu->tlb[m][i];
+            bool valid = e->tag_read != COREMU_TLB_INVALID || e->tag_write != COREMU_TLB_INVALID || e->tag_exec != COREMU_TLB_INVALID;
             if (!valid || e->paddr != page) {
                 continue;
             }
             if (writes_only) {
-                e->tag_write = ~0u;
+                e->tag_write = COREMU_TLB_INVALID;
             } else {
                 entry_invalidate(e);
             }

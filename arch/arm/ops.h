@@ -236,15 +236,7 @@ static inline bool arm_big_endian(const struct arm_cpu *cpu)
  * code pages, CPSR.E) also goes there. The result is exactly what arm_load/arm_store would
  * have done.
  */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ARM_LE16(x) ((uint16_t)(x))
-#define ARM_LE32(x) ((uint32_t)(x))
-#else
-#define ARM_LE16(x) __builtin_bswap16(x)
-#define ARM_LE32(x) __builtin_bswap32(x)
-#endif
-
-static inline __attribute__((always_inline)) const struct arm_tlb_entry *
+static inline __attribute__((always_inline)) const struct coremu_tlb_entry *
 arm_tlb_entry_here(const struct arm_cpu *cpu, uint32_t vaddr)
 {
     unsigned m = arm_cpu_privileged(cpu) ? ARM_MMU_PRIV : ARM_MMU_USER;
@@ -255,23 +247,12 @@ arm_tlb_entry_here(const struct arm_cpu *cpu, uint32_t vaddr)
 static inline __attribute__((always_inline)) bool
 arm_load_try(const struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t *value)
 {
-    const struct arm_tlb_entry *e = arm_tlb_entry_here(cpu, vaddr);
+    const struct coremu_tlb_entry *e = arm_tlb_entry_here(cpu, vaddr);
 
-    if (__builtin_expect(e->tag_read == (vaddr & (ARM_PAGE_MASK | (size - 1))) &&
-                             !((e->flags & ARM_TLBF_MMIO) | (cpu->cpsr_rest & ARM_CPSR_E)),
+    if (__builtin_expect(coremu_tlb_hit(e->tag_read, vaddr, ARM_PAGE_MASK, size) &&
+                             !((e->flags & COREMU_TLB_MMIO) | (cpu->cpsr_rest & ARM_CPSR_E)),
                          1)) {
-        const void *p = (const void *)(uintptr_t)(vaddr + e->addend);
-        switch (size) {
-        case 1:
-            *value = __atomic_load_n((const uint8_t *)p, __ATOMIC_RELAXED);
-            break;
-        case 2:
-            *value = ARM_LE16(__atomic_load_n((const uint16_t *)p, __ATOMIC_RELAXED));
-            break;
-        default:
-            *value = ARM_LE32(__atomic_load_n((const uint32_t *)p, __ATOMIC_RELAXED));
-            break;
-        }
+        *value = (uint32_t)coremu_mem_load((const void *)(uintptr_t)(vaddr + e->addend), size);
         return true;
     }
     return false;
@@ -293,24 +274,12 @@ arm_load_fast(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, bool aligned)
 static inline __attribute__((always_inline)) bool
 arm_store_try(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value)
 {
-    const struct arm_tlb_entry *e = arm_tlb_entry_here(cpu, vaddr);
+    const struct coremu_tlb_entry *e = arm_tlb_entry_here(cpu, vaddr);
 
-    if (__builtin_expect(e->tag_write == (vaddr & (ARM_PAGE_MASK | (size - 1))) &&
-                             !((e->flags & (ARM_TLBF_MMIO | ARM_TLBF_WATCH | ARM_TLBF_CODE)) |
-                               (cpu->cpsr_rest & ARM_CPSR_E)),
+    if (__builtin_expect(coremu_tlb_hit(e->tag_write, vaddr, ARM_PAGE_MASK, size) &&
+                             !((e->flags & COREMU_TLB_STORE_SLOW) | (cpu->cpsr_rest & ARM_CPSR_E)),
                          1)) {
-        void *p = (void *)(uintptr_t)(vaddr + e->addend);
-        switch (size) {
-        case 1:
-            __atomic_store_n((uint8_t *)p, (uint8_t)value, __ATOMIC_RELAXED);
-            break;
-        case 2:
-            __atomic_store_n((uint16_t *)p, ARM_LE16((uint16_t)value), __ATOMIC_RELAXED);
-            break;
-        default:
-            __atomic_store_n((uint32_t *)p, ARM_LE32(value), __ATOMIC_RELAXED);
-            break;
-        }
+        coremu_mem_store((void *)(uintptr_t)(vaddr + e->addend), size, value);
         return true;
     }
     return false;

@@ -22,12 +22,11 @@ static bool toy_ram_ok(uint64_t pa, unsigned size)
     return pa < TOY_RAM_SIZE && size <= TOY_RAM_SIZE - pa;
 }
 
-/* After a store: if some core translated code from the page, its blocks go. The fence orders
- * the store before the look at the code-page table, as a translating core orders its mark
- * before it reads the code (both seq_cst), so one of them always sees the other. */
+/* After a store: if some core translated code from the page, its blocks go. Stores are
+ * seq_cst read-modify-writes, ordered before the look at the code-page table as a translating
+ * core orders its mark before it reads the code, so one of the two always sees the other. */
 static void toy_stored(struct toy_cpu *cpu, uint64_t addr)
 {
-    atomic_thread_fence(memory_order_seq_cst);
     if (coremu_tb_page_has_code(cpu->tb.engine, TOY_PHYS_BASE + addr)) {
         coremu_tb_code_written(&cpu->tb, TOY_PHYS_BASE + addr);
     }
@@ -99,7 +98,7 @@ static bool op_ST(struct toy_cpu *cpu, const struct toy_uop *op)
     if (!toy_ram_ok(pa, 8) || (pa & 7)) {
         return op_UNDEFINED(cpu, op);
     }
-    __atomic_store_n((uint64_t *)(cpu->m->ram + pa), cpu->r[op->rd], __ATOMIC_RELAXED);
+    __atomic_exchange_n((uint64_t *)(cpu->m->ram + pa), cpu->r[op->rd], __ATOMIC_SEQ_CST);
     toy_stored(cpu, pa);
     return false;
 }
@@ -111,7 +110,7 @@ static bool op_STB(struct toy_cpu *cpu, const struct toy_uop *op)
     if (!toy_ram_ok(pa, 1)) {
         return op_UNDEFINED(cpu, op);
     }
-    __atomic_store_n(cpu->m->ram + pa, (uint8_t)cpu->r[op->rd], __ATOMIC_RELAXED);
+    __atomic_exchange_n(cpu->m->ram + pa, (uint8_t)cpu->r[op->rd], __ATOMIC_SEQ_CST);
     toy_stored(cpu, pa);
     return false;
 }
