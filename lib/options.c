@@ -357,6 +357,9 @@ struct opt_def {
     /* -help: left column and text; a NULL usage hides the row (an alias documented with its
      * main spelling). */
     const char *usage, *help;
+    /* Non-NULL for an option that is syntax only so far: why it cannot be honoured yet. It is
+     * parsed (its value checked) and recorded in o->not_yet; -help marks it "(not yet)". */
+    const char *not_yet;
 };
 
 struct parse_ctx {
@@ -704,38 +707,75 @@ static parse_result opt_smp(struct parse_ctx *c, const char *arg)
         return bad_value(c, arg, "the number of cpus is missing");
     }
 
-    uint64_t cpus = v[0], sockets = v[1], cores = v[2], threads = given[3] ? v[3] : 1;
-    /* Missing counts are derived from the others, cores first (as current QEMU does). */
-    if (!given[0] || !given[2]) {
-        sockets = given[1] ? sockets : 1;
-    }
-    if (!given[0]) {
-        cores = given[2] ? cores : 1;
-    } else if (!given[2]) {
-        cores = cpus / (sockets * threads);
-    } else if (!given[1]) {
-        sockets = cpus / (cores * threads);
-    }
-    /* Each factor is below 2^32, so a 128-bit product cannot overflow. */
-    unsigned __int128 product = (unsigned __int128)sockets * cores * threads;
-    if (!given[0]) {
-        if (product > UINT32_MAX) {
-            return bad_value(c, arg, "too many cpus");
+    /* The factors given, as typed ("cores=4 * threads=2"), and their product: messages name
+     * only what the user wrote, never a count derived from it. */
+    char typed[160] = "";
+    size_t tlen = 0;
+    unsigned __int128 given_product = 1; /* each factor is below 2^32: no overflow */
+    for (unsigned i = 1; i <= 3; i++) {
+        if (given[i]) {
+            int w = snprintf(typed + tlen, sizeof(typed) - tlen, "%s%s=%u", tlen ? " * " : "",
+                             names[i], v[i]);
+            tlen += w > 0 ? (size_t)w : 0;
+            given_product *= v[i];
         }
-        cpus = (uint64_t)product;
-    } else if (product != cpus) {
-        return bad_value(c, arg,
-                         "sockets (%llu) * cores (%llu) * threads (%llu) does not equal cpus "
-                         "(%llu)",
-                         (unsigned long long)sockets, (unsigned long long)cores,
-                         (unsigned long long)threads, (unsigned long long)cpus);
     }
-    if (given[4] && v[4] != cpus) {
-        return bad_value(c, arg, "maxcpus must equal cpus (%llu): coremu has no CPU hot-plug",
-                         (unsigned long long)cpus);
+    unsigned nfactors = given[1] + given[2] + given[3];
+    char product_text[48] = "";
+    if (nfactors > 1) {
+        snprintf(product_text, sizeof(product_text), " (= %llu)",
+                 (unsigned long long)given_product);
+    }
+
+    uint64_t cpus = v[0], sockets = v[1], cores = v[2], threads = given[3] ? v[3] : 1;
+    if (!given[0]) {
+        /* The count is the product of the topology, each missing factor being 1. */
+        if (given_product > UINT32_MAX) {
+            return bad_value(c, arg, "too many cpus: %s%s", typed, product_text);
+        }
+        cpus = (uint64_t)given_product;
+        sockets = given[1] ? sockets : 1;
+        cores = given[2] ? cores : 1;
+    } else if (given[1] && given[2]) {
+        if (given_product != cpus) {
+            return bad_value(c, arg, "%s%s does not equal cpus (%llu)", typed, product_text,
+                             (unsigned long long)cpus);
+        }
+    } else if (nfactors > 0) {
+        /* One of sockets and cores is missing: it is what the cpus leave for it, cores first
+         * (as current QEMU does), so the cpus must be a multiple of what was given. */
+        if (cpus % given_product != 0) {
+            return bad_value(c, arg, "%llu cpus cannot be split evenly into %s%s",
+                             (unsigned long long)cpus, typed, product_text);
+        }
+        if (!given[2]) {
+            sockets = given[1] ? sockets : 1;
+            cores = cpus / (sockets * threads);
+        } else {
+            sockets = cpus / (cores * threads);
+        }
+    } else {
+        sockets = 1;
+        cores = cpus;
     }
     if (c->bin->max_cpus != 0 && cpus > c->bin->max_cpus) {
+        if (!given[0]) {
+            return bad_value(c, arg, "%s means %llu cpus; %s supports at most %u", typed,
+                             (unsigned long long)cpus, c->bin->name, c->bin->max_cpus);
+        }
         return bad_value(c, arg, "%s supports at most %u cpus", c->bin->name, c->bin->max_cpus);
+    }
+    if (given[4] && v[4] != cpus) {
+        if (given[0]) {
+            return bad_value(c, arg, "maxcpus (%u) must equal cpus (%llu): coremu has no CPU "
+                             "hot-plug", v[4], (unsigned long long)cpus);
+        }
+        if (nfactors > 0) {
+            return bad_value(c, arg, "maxcpus (%u) must equal %s%s: coremu has no CPU hot-plug",
+                             v[4], typed, product_text);
+        }
+        return bad_value(c, arg, "maxcpus without a number of cpus: coremu has no CPU hot-plug, "
+                         "give -smp %u", v[4]);
     }
     o->smp_cpus = o->smp_maxcpus = (unsigned)cpus;
     o->smp_sockets = (unsigned)sockets;
@@ -770,6 +810,9 @@ static parse_result opt_m(struct parse_ctx *c, const char *arg)
     } else {
         c->o->ram_size = size;
         c->o->m_given = true;
+        if (!set_str(&c->o->ram_arg, arg)) {
+            r = COREMU_PARSE_ERROR;
+        }
     }
     coremu_kv_free(&kv);
     return r;
@@ -881,37 +924,44 @@ static const struct opt_def opt_table[] = {
     {.name = "dtb", .has_arg = true, .fn = opt_str, .off = OFF(dtb),
      .usage = "-dtb FILE", .help = "device tree blob to use instead of the generated one"},
     {.name = "bios", .has_arg = true, .fn = opt_str, .off = OFF(bios),
-     .usage = "-bios FILE", .help = "firmware image"},
+     .usage = "-bios FILE", .help = "firmware image", .not_yet = "no firmware loading yet"},
     {.name = "drive", .has_arg = true, .fn = opt_kvlist, .off = OFF(drives),
      .count_off = OFF(ndrives),
-     .usage = "-drive file=FILE[,if=virtio][,...]", .help = "disk image"},
+     .usage = "-drive file=FILE[,if=virtio][,...]", .help = "disk image",
+     .not_yet = "no block devices yet"},
     {.name = "device", .has_arg = true, .fn = opt_kvlist, .off = OFF(devices),
      .count_off = OFF(ndevices), .implied = "driver",
-     .usage = "-device DRIVER[,prop=value...]", .help = "add a device to the machine"},
+     .usage = "-device DRIVER[,prop=value...]", .help = "add a device to the machine",
+     .not_yet = "no pluggable devices yet"},
     {.name = "netdev", .has_arg = true, .fn = opt_kvlist, .off = OFF(netdevs),
      .count_off = OFF(nnetdevs), .implied = "type", .required = "id",
-     .usage = "-netdev TYPE,id=ID[,...]", .help = "host network back end (user: libslirp)"},
+     .usage = "-netdev TYPE,id=ID[,...]", .help = "host network back end",
+     .not_yet = "no network devices yet"},
     {.name = "serial", .has_arg = true, .fn = opt_serial,
-     .usage = "-serial DEV", .help = "connect the next serial port to DEV (repeatable)"},
+     .usage = "-serial DEV", .help = "connect the next serial port to DEV"},
     {.name = "chardev", .has_arg = true, .fn = opt_kvlist, .off = OFF(chardevs),
      .count_off = OFF(nchardevs), .implied = "backend", .required = "id",
-     .usage = "-chardev BACKEND,id=ID[,...]", .help = "define a character device"},
+     .usage = "-chardev BACKEND,id=ID[,...]", .help = "define a character device",
+     .not_yet = "give the back end to -serial directly"},
     {.name = "monitor", .has_arg = true, .fn = opt_str, .off = OFF(monitor),
-     .usage = "-monitor DEV", .help = "connect the monitor to DEV"},
+     .usage = "-monitor none", .help = "no monitor (-monitor DEV: not yet)"},
     {.name = "nographic", .fn = opt_flag, .off = OFF(nographic),
-     .usage = "-nographic", .help = "no display; serial port and monitor on the terminal"},
+     .usage = "-nographic", .help = "no display window; the serial port on the terminal"},
     {.name = "display", .has_arg = true, .fn = opt_display,
-     .usage = "-display none|sdl", .help = "display back end"},
+     .usage = "-display none", .help = "no display window (-display sdl: not yet)"},
     {.name = "no-reboot", .fn = opt_flag, .off = OFF(no_reboot),
      .usage = "-no-reboot", .help = "exit instead of rebooting"},
     {.name = "no-shutdown", .fn = opt_flag, .off = OFF(no_shutdown),
-     .usage = "-no-shutdown", .help = "stop instead of exiting when the guest powers off"},
+     .usage = "-no-shutdown", .help = "stop, not exit, when the guest powers off",
+     .not_yet = "a powered-off guest always ends the emulator"},
     {.name = "S", .fn = opt_flag, .off = OFF(start_paused),
-     .usage = "-S", .help = "do not start the guest cores at startup"},
+     .usage = "-S", .help = "do not start the guest cores at startup",
+     .not_yet = "there is no debugger or monitor yet"},
     {.name = "s", .fn = opt_gdb_default,
-     .usage = "-s", .help = "shorthand for -gdb tcp::1234"},
+     .usage = "-s", .help = "shorthand for -gdb tcp::1234", .not_yet = "there is no debugger yet"},
     {.name = "gdb", .has_arg = true, .fn = opt_str, .off = OFF(gdb),
-     .usage = "-gdb DEV", .help = "wait for a GDB connection on DEV"},
+     .usage = "-gdb DEV", .help = "wait for a GDB connection on DEV",
+     .not_yet = "there is no debugger yet"},
     {.name = "d", .has_arg = true, .fn = opt_log,
      .usage = "-d ITEM[,...]", .help = "enable log categories (-d help lists them)"},
     {.name = "D", .has_arg = true, .fn = opt_str, .off = OFF(log_file),
@@ -956,6 +1006,11 @@ static const char *const unsupported[] = {
     "fsdev", "virtfs", "watchdog-action", "action", "fw_cfg", "smbios", "add-fd", "msg",
     "parallel", "virtioconsole", "echr", "run-with", "compat",
 };
+/* Those of them that take no argument (QEMU's flags): the parser skips the argument of the
+ * others, to go on and name every unsupported option of the command line. */
+static const char *const unsupported_flags[] = {
+    "enable-kvm", "snapshot", "usb", "full-screen", "mem-prealloc", "semihosting",
+};
 
 void coremu_options_print_help(const struct coremu_binary_info *bin, FILE *out)
 {
@@ -965,9 +1020,12 @@ void coremu_options_print_help(const struct coremu_binary_info *bin, FILE *out)
                  "an option's argument may follow it after an equals sign.\n\n");
     for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
         if (opt_table[i].usage != NULL) {
-            fprintf(out, "  %-40s %s\n", opt_table[i].usage, opt_table[i].help);
+            fprintf(out, "  %-40s %s%s\n", opt_table[i].usage, opt_table[i].help,
+                    opt_table[i].not_yet != NULL ? " (not yet)" : "");
         }
     }
+    fprintf(out, "\nOptions marked \"not yet\" are understood but refused with an error, each\n"
+                 "named, until coremu implements them.\n");
     fprintf(out, "\nAcceleration: tcg is the only accelerator. thread=single is accepted for\n"
                  "compatibility, but coremu always runs guest cores in parallel, one host thread\n"
                  "each. pin=on binds each core's thread to its own host processing unit;\n"
@@ -979,7 +1037,7 @@ void coremu_options_free(struct coremu_options *o)
 {
     char **strs[] = {&o->machine, &o->cpu_model, &o->kernel, &o->initrd, &o->append, &o->dtb,
                      &o->bios, &o->monitor, &o->display, &o->gdb, &o->log_items, &o->log_file,
-                     &o->xmon_mode, &o->pidfile, &o->nic, &o->vga};
+                     &o->xmon_mode, &o->pidfile, &o->nic, &o->vga, &o->ram_arg};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
     }
@@ -1016,14 +1074,48 @@ static const struct opt_def *find_opt(const char *name, size_t len)
     return NULL;
 }
 
-static bool is_unsupported(const char *name, size_t len)
+static bool name_in(const char *const *names, size_t n, const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-        if (strlen(unsupported[i]) == len && strncmp(unsupported[i], name, len) == 0) {
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0) {
             return true;
         }
     }
     return false;
+}
+
+static bool is_unsupported(const char *name, size_t len)
+{
+    return name_in(unsupported, sizeof(unsupported) / sizeof(unsupported[0]), name, len);
+}
+
+static bool is_unsupported_flag(const char *name, size_t len)
+{
+    return name_in(unsupported_flags, sizeof(unsupported_flags) / sizeof(unsupported_flags[0]),
+                   name, len);
+}
+
+/* Records that the not-yet option d was given (once, however often it was). */
+static void record_not_yet(struct coremu_options *o, const struct opt_def *d)
+{
+    for (unsigned i = 0; i < o->nnot_yet; i++) {
+        if (strcmp(o->not_yet[i].option, d->name) == 0) {
+            return;
+        }
+    }
+    if (o->nnot_yet < COREMU_MAX_NOT_YET) {
+        o->not_yet[o->nnot_yet].option = d->name;
+        o->not_yet[o->nnot_yet].why = d->not_yet;
+        o->nnot_yet++;
+    }
+}
+
+unsigned coremu_options_report_not_yet(const struct coremu_options *o)
+{
+    for (unsigned i = 0; i < o->nnot_yet; i++) {
+        coremu_error("-%s is not supported yet: %s", o->not_yet[i].option, o->not_yet[i].why);
+    }
+    return o->nnot_yet;
 }
 
 enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
@@ -1036,6 +1128,7 @@ enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
     o->argv0 = argc > 0 ? argv[0] : bin->name;
     coremu_set_progname(bin->name);
 
+    unsigned unsupported_given = 0;
     for (int i = 1; i < argc && r == COREMU_PARSE_OK; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == '\0') {
@@ -1049,13 +1142,18 @@ enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
         const struct opt_def *d = find_opt(name, len);
         if (d == NULL) {
             int shown = (int)((size_t)(name - a) + len);
-            if (is_unsupported(name, len)) {
-                coremu_error("%.*s: option not supported by coremu", shown, a);
-            } else {
+            if (!is_unsupported(name, len)) {
                 coremu_error("%.*s: invalid option", shown, a);
+                r = COREMU_PARSE_ERROR;
+                break;
             }
-            r = COREMU_PARSE_ERROR;
-            break;
+            /* Known to QEMU: its arity is known too, so the parse goes on to name the rest. */
+            coremu_error("%.*s: option not supported by coremu", shown, a);
+            unsupported_given++;
+            if (eq == NULL && !is_unsupported_flag(name, len) && i + 1 < argc) {
+                i++;
+            }
+            continue;
         }
         struct parse_ctx c = {.o = o, .bin = bin, .def = d};
         snprintf(c.opt, sizeof(c.opt), "-%s", d->name);
@@ -1076,6 +1174,15 @@ enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
             arg = argv[++i];
         }
         r = d->fn(&c, arg ? arg : "");
+        if (r == COREMU_PARSE_OK && d->not_yet != NULL) {
+            record_not_yet(o, d);
+        }
+    }
+    if (r == COREMU_PARSE_OK && unsupported_given > 0) {
+        /* The options coremu does not implement, and those it does not implement yet, all
+         * named in this one run. */
+        coremu_options_report_not_yet(o);
+        r = COREMU_PARSE_ERROR;
     }
 
     if (r == COREMU_PARSE_OK && o->machine == NULL && bin->default_machine != NULL &&

@@ -229,7 +229,8 @@ static int boot_kernel(struct arm_board *board, const char *path, struct arm_boo
         if (zimage && le32(img + ZIMAGE_ENDIAN_OFFSET) == ZIMAGE_BIG_ENDIAN) {
             ret = boot_error(err, errlen, "kernel %s: a big-endian zImage cannot run here", path);
         } else if (load + size > ram_end) {
-            ret = boot_error(err, errlen, "kernel %s: %zu bytes do not fit in RAM (-m)", path,
+            ret = boot_error(err, errlen,
+                             "kernel %s: %zu bytes do not fit in RAM: give more with -m", path,
                              size);
         } else if (boot_copy(board, "kernel", path, load, img, size, err, errlen) == 0) {
             info->kind = zimage ? ARM_IMAGE_ZIMAGE : ARM_IMAGE_LINUX_IMAGE;
@@ -245,7 +246,8 @@ static int boot_kernel(struct arm_board *board, const char *path, struct arm_boo
     } else {
         uint64_t load = board->ram_base;
         if (load + size > ram_end) {
-            ret = boot_error(err, errlen, "kernel %s: %zu bytes do not fit in RAM (-m)", path,
+            ret = boot_error(err, errlen,
+                             "kernel %s: %zu bytes do not fit in RAM: give more with -m", path,
                              size);
         } else if (boot_copy(board, "kernel", path, load, img, size, err, errlen) == 0) {
             info->kind = ARM_IMAGE_RAW;

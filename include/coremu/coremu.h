@@ -15,6 +15,7 @@
 #include <coremu/irq.h>
 #include <coremu/loader.h>
 #include <coremu/log.h>
+#include <coremu/machine.h>
 #include <coremu/options.h>
 #include <coremu/physmem.h>
 #include <coremu/process.h>

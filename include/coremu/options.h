@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #define COREMU_MAX_LIST 16 /* -drive, -device, -netdev, -serial, -chardev each */
+#define COREMU_MAX_NOT_YET 16 /* distinct options that exist only as syntax so far */
 
 /* A key=value list as given (e.g. -drive file=a.img,if=virtio), in order; a repeated key keeps
  * every occurrence (coremu_kv_get returns the last). Keys and values are malloc'd and owned by
@@ -46,6 +47,7 @@ struct coremu_options {
     unsigned smp_cpus;
     unsigned smp_sockets, smp_cores, smp_threads, smp_maxcpus;
     uint64_t ram_size;    /* -m, bytes; 0: the board's default */
+    char *ram_arg;        /* -m as typed ("1G"), for messages; NULL without -m */
     char *kernel, *initrd, *append, *dtb, *bios; /* NULL when not given */
     unsigned ndrives, ndevices, nnetdevs, nserials, nchardevs;
     struct coremu_kv drives[COREMU_MAX_LIST];   /* no implied key */
@@ -76,6 +78,14 @@ struct coremu_options {
     bool accel_pin;       /* -accel tcg,thread=multi,pin=on */
     char *xmon_mode;      /* -accel tcg,llsc=exact|value; NULL: the default (exact) */
     bool smp_given, m_given;
+    /* The options given that coremu understands but cannot honour yet (-drive, -S...), each
+     * once, in the order given; the strings are static. coremu_options_report_not_yet names
+     * them all. */
+    struct coremu_not_yet {
+        const char *option; /* without the dash: "drive" */
+        const char *why;    /* "no block devices yet" */
+    } not_yet[COREMU_MAX_NOT_YET];
+    unsigned nnot_yet;
 };
 
 /* What the binary tells the parser about itself (for -help, -version, -M help). */
@@ -94,13 +104,19 @@ enum coremu_parse_result {
 };
 
 /* Fills o (which it zeroes first) from argv and sets the program name for messages. On
- * COREMU_PARSE_ERROR and COREMU_PARSE_EXIT, o is already freed (freeing it again is harmless). */
+ * COREMU_PARSE_ERROR and COREMU_PARSE_EXIT, o is already freed (freeing it again is harmless).
+ * QEMU options that coremu does not implement are each named on a line of their own, parsing
+ * going on past them, so that one run names them all (and the not-yet options given with them);
+ * an unknown option ends the parse, since its argument cannot be told from the next option. */
 enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
                                               const struct coremu_binary_info *bin, int argc,
                                               char **argv);
 void coremu_options_free(struct coremu_options *o);
-/* The text of -help. */
+/* The text of -help. Options that are syntax only so far are marked "(not yet)". */
 void coremu_options_print_help(const struct coremu_binary_info *bin, FILE *out);
+/* Prints "OPTION is not supported yet: WHY" for each of o->not_yet (coremu_error); returns how
+ * many lines it printed. */
+unsigned coremu_options_report_not_yet(const struct coremu_options *o);
 
 /* Parses a QEMU key=value list into kv (which it zeroes first); implied_key names the key of a
  * leading bare value (NULL: none). ",," inside a value is a literal comma; a bare name elsewhere

@@ -37,18 +37,13 @@ static void slurp(FILE *f, char *buf, size_t cap)
     fclose(f);
 }
 
-/* Runs the parser on the NULL-terminated arguments with stdout and stderr captured. */
-static enum coremu_parse_result run(struct coremu_options *o, const char *first, ...)
+static const struct coremu_binary *main_bin; /* run_main's binary */
+static int main_status;                      /* what coremu_main returned */
+
+/* Runs the parser (or with o NULL, coremu_main with main_bin) on argc/argv with stdout and
+ * stderr captured. */
+static enum coremu_parse_result run_argv(struct coremu_options *o, int argc, char **argv)
 {
-    char *argv[64] = {"coremu-system-arm"};
-    int argc = 1;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a != NULL && argc < 63; a = va_arg(ap, const char *)) {
-        argv[argc++] = (char *)a;
-    }
-    va_end(ap);
-    argv[argc] = NULL;
 
     FILE *fo = tmpfile(), *fe = tmpfile();
     UNIT_REQUIRE(fo && fe, "setup: tmpfile", "failed");
@@ -56,7 +51,12 @@ static enum coremu_parse_result run(struct coremu_options *o, const char *first,
     int save_out = dup(STDOUT_FILENO), save_err = dup(STDERR_FILENO);
     dup2(fileno(fo), STDOUT_FILENO);
     dup2(fileno(fe), STDERR_FILENO);
-    enum coremu_parse_result r = coremu_options_parse(o, &bin, argc, argv);
+    enum coremu_parse_result r = COREMU_PARSE_OK;
+    if (o != NULL) {
+        r = coremu_options_parse(o, &bin, argc, argv);
+    } else {
+        main_status = coremu_main(argc, argv, main_bin);
+    }
     fflush(stdout);
     fflush(stderr);
     dup2(save_out, STDOUT_FILENO);
@@ -66,6 +66,35 @@ static enum coremu_parse_result run(struct coremu_options *o, const char *first,
     slurp(fo, out_text, sizeof(out_text));
     slurp(fe, err_text, sizeof(err_text));
     return r;
+}
+
+#define COLLECT_ARGS(argv, argc, first)                                                           \
+    do {                                                                                          \
+        va_list ap_;                                                                              \
+        va_start(ap_, first);                                                                     \
+        for (const char *a_ = first; a_ != NULL && argc < 63; a_ = va_arg(ap_, const char *)) {   \
+            argv[argc++] = (char *)a_;                                                            \
+        }                                                                                         \
+        va_end(ap_);                                                                              \
+        argv[argc] = NULL;                                                                        \
+    } while (0)
+
+/* Runs the parser on the NULL-terminated arguments with stdout and stderr captured. */
+static enum coremu_parse_result run(struct coremu_options *o, const char *first, ...)
+{
+    char *argv[64] = {"coremu-system-arm"};
+    int argc = 1;
+    COLLECT_ARGS(argv, argc, first);
+    return run_argv(o, argc, argv);
+}
+
+/* Runs coremu_main(main_bin) the same way; its exit status is in main_status. */
+static void run_main(const char *first, ...)
+{
+    char *argv[64] = {"coremu-system-test"};
+    int argc = 1;
+    COLLECT_ARGS(argv, argc, first);
+    run_argv(NULL, argc, argv);
 }
 
 static unsigned count_lines(const char *s)
@@ -311,7 +340,7 @@ static void test_smp(void)
     }
     EXPECT_ERROR("-smp 0", "-smp 0", "at least 1", "-smp", "0");
     EXPECT_ERROR("-smp 9 over the binary's limit names it", "-smp 9", "8", "-smp", "9");
-    EXPECT_ERROR("-smp 4,cores=3 inconsistent", "-smp 4,cores=3", "cores (3)", "-smp",
+    EXPECT_ERROR("-smp 4,cores=3 inconsistent", "-smp 4,cores=3", "cores=3", "-smp",
                  "4,cores=3");
     EXPECT_ERROR("-smp 4,sockets=2,cores=2,threads=2 inconsistent", "-smp", "equal", "-smp",
                  "4,sockets=2,cores=2,threads=2");
@@ -685,6 +714,283 @@ static void test_host_options(void)
     coremu_options_free(&o);
 }
 
+
+/* Several options coremu does not implement (QEMU's, and its own not-yet ones) are all named
+ * in one run, one line each, and the arguments of the skipped ones are not taken for options. */
+static void test_unsupported_all_named(void)
+{
+    struct coremu_options o;
+    enum coremu_parse_result r =
+        run(&o, "-hda", "disk.img", "-enable-kvm", "-vnc", ":1", "-drive", "file=a.img", "-S",
+            "-kernel", "k", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_ERROR && count_lines(err_text) == 5 &&
+                   strstr(err_text, "-hda: option not supported") != NULL &&
+                   strstr(err_text, "-enable-kvm: option not supported") != NULL &&
+                   strstr(err_text, "-vnc: option not supported") != NULL &&
+                   strstr(err_text, "-drive is not supported yet") != NULL &&
+                   strstr(err_text, "-S is not supported yet") != NULL &&
+                   strstr(err_text, "disk.img") == NULL && strstr(err_text, ":1") == NULL,
+               "several unsupported options named in one run", "r=%d err='%s'", r, err_text);
+    coremu_options_free(&o);
+
+    /* The not-yet options parse (their syntax is checked) and are recorded, each once. */
+    r = run(&o, "-drive", "file=a", "-S", "-s", "-gdb", "tcp::1", "-no-shutdown", "-netdev",
+            "user,id=n0", "-device", "virtio-net-device", "-chardev", "null,id=c0", "-bios", "b",
+            "-drive", "file=b", NULL);
+    static const char *const want[] = {"drive", "S", "s", "gdb", "no-shutdown", "netdev",
+                                       "device", "chardev", "bios"};
+    bool same = r == COREMU_PARSE_OK && o.nnot_yet == 9;
+    for (unsigned i = 0; same && i < 9; i++) {
+        same = strcmp(o.not_yet[i].option, want[i]) == 0 && o.not_yet[i].why != NULL;
+    }
+    UNIT_CHECK(same, "not-yet options recorded once each, in order", "r=%d n=%u", r, o.nnot_yet);
+    coremu_options_free(&o);
+}
+
+/* -help marks every option that is syntax only so far. */
+static void test_help_not_yet(void)
+{
+    struct coremu_options o;
+    enum coremu_parse_result r = run(&o, "-help", NULL);
+    static const char *const marked[] = {"-drive ", "-device ", "-netdev ", "-chardev ",
+                                         "-monitor ", "-S ", "-s ", "-gdb ", "-no-shutdown ",
+                                         "-display ", "-bios "};
+    for (size_t i = 0; i < sizeof(marked) / sizeof(marked[0]); i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "\n  %s", marked[i]);
+        const char *p = strstr(out_text, line);
+        const char *end = p != NULL ? strchr(p + 1, '\n') : NULL;
+        const char *mark = p != NULL ? strstr(p + 1, "not yet") : NULL;
+        char name[64];
+        snprintf(name, sizeof(name), "-help marks %snot yet", marked[i]);
+        UNIT_CHECK(r == COREMU_PARSE_EXIT && mark != NULL && end != NULL && mark < end, name,
+                   "r=%d", r);
+    }
+    static const char *const unmarked[] = {"-smp ", "-kernel ", "-serial ", "-nographic "};
+    for (size_t i = 0; i < sizeof(unmarked) / sizeof(unmarked[0]); i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "\n  %s", unmarked[i]);
+        const char *p = strstr(out_text, line);
+        const char *end = p != NULL ? strchr(p + 1, '\n') : NULL;
+        const char *mark = p != NULL ? strstr(p + 1, "not yet") : NULL;
+        char name[64];
+        snprintf(name, sizeof(name), "-help does not mark %s", unmarked[i]);
+        UNIT_CHECK(p != NULL && end != NULL && (mark == NULL || mark > end), name, "r=%d", r);
+    }
+}
+
+/* -smp errors name the counts as typed, never one derived from them. */
+static void test_smp_messages(void)
+{
+    EXPECT_ERROR("-smp 2,cores=4 names cores=4", "-smp 2,cores=4", "cores=4", "-smp",
+                 "2,cores=4");
+    UNIT_CHECK(strstr(err_text, "sockets") == NULL && strstr(err_text, "(0)") == NULL,
+               "-smp 2,cores=4 mentions no sockets", "'%s'", err_text);
+    EXPECT_ERROR("-smp 2,sockets=4 names sockets=4", "-smp 2,sockets=4", "sockets=4", "-smp",
+                 "2,sockets=4");
+    UNIT_CHECK(strstr(err_text, "cores") == NULL && strstr(err_text, "(0)") == NULL,
+               "-smp 2,sockets=4 mentions no cores", "'%s'", err_text);
+    EXPECT_ERROR("-smp 2,threads=4", "threads=4", NULL, "-smp", "2,threads=4");
+    UNIT_CHECK(strstr(err_text, "cores") == NULL && strstr(err_text, "sockets") == NULL,
+               "-smp 2,threads=4 mentions only threads", "'%s'", err_text);
+    EXPECT_ERROR("-smp 8,sockets=3", "sockets=3", NULL, "-smp", "8,sockets=3");
+    UNIT_CHECK(strstr(err_text, "cores") == NULL, "-smp 8,sockets=3 mentions no cores", "'%s'",
+               err_text);
+    EXPECT_ERROR("-smp 2,cores=4,threads=2", "cores=4 * threads=2", "8", "-smp",
+                 "2,cores=4,threads=2");
+    EXPECT_ERROR("-smp sockets=2,cores=2,threads=3 over the limit", "12 cpus", "8", "-smp",
+                 "sockets=2,cores=2,threads=3");
+    EXPECT_ERROR("-smp maxcpus=4 alone", "maxcpus", "-smp 4", "-smp", "maxcpus=4");
+    UNIT_CHECK(strstr(err_text, "(1)") == NULL, "-smp maxcpus=4 reports no cpus (1)", "'%s'",
+               err_text);
+    struct coremu_options o;
+    enum coremu_parse_result r = run(&o, "-smp", "4,cores=2", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.smp_sockets == 2 && o.smp_cores == 2,
+               "-smp 4,cores=2 derives 2 sockets", "r=%d sockets=%u", r, o.smp_sockets);
+    coremu_options_free(&o);
+    r = run(&o, "-smp", "4,sockets=2", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.smp_sockets == 2 && o.smp_cores == 2,
+               "-smp 4,sockets=2 derives 2 cores", "r=%d cores=%u", r, o.smp_cores);
+    coremu_options_free(&o);
+}
+
+/* ---- the machine class and coremu_main ------------------------------------------------------ */
+
+static struct {
+    unsigned checks, inits, attaches, runs, frees;
+    unsigned ncpus;
+    uint64_t ram_size;
+    const char *cpu_model;
+} toy;
+
+static unsigned toy_check(const struct coremu_options *o)
+{
+    toy.checks++;
+    if (o->kernel == NULL) {
+        coremu_error("toy needs -kernel");
+        return 1;
+    }
+    return 0;
+}
+
+static enum coremu_machine_init_result toy_init(const struct coremu_machine_config *cfg,
+                                                void **board, char *err, size_t errlen)
+{
+    toy.inits++;
+    toy.ncpus = cfg->ncpus;
+    toy.ram_size = cfg->ram_size;
+    toy.cpu_model = cfg->cpu_model;
+    *board = &toy;
+    return COREMU_MACHINE_INIT_RUN;
+}
+
+static void toy_attach(void *board, unsigned index, struct coremu_chardev *chr)
+{
+    toy.attaches++;
+}
+
+static int toy_run(void *board, char *err, size_t errlen)
+{
+    toy.runs++;
+    return 7;
+}
+
+static void toy_request_exit(void *board, int status)
+{
+}
+
+static void toy_free(void *board)
+{
+    toy.frees++;
+}
+
+static const struct coremu_cpu_model_info toy_models[] = {
+    {"toy-1", "the first toy core"},
+    {"toy-2", "the second toy core"},
+};
+
+static const struct coremu_machine_class toy_class = {
+    .name = "toyboard",
+    .description = "a board made of hooks that count",
+    .max_cpus = 4,
+    .default_ram_size = 64ull << 20,
+    .min_ram_size = 1ull << 20,
+    .max_ram_size = 256ull << 20,
+    .ram_granule = 4096,
+    .nserial = 1,
+    .cpu_models = toy_models,
+    .ncpu_models = 2,
+    .check = toy_check,
+    .init = toy_init,
+    .attach_serial = toy_attach,
+    .run = toy_run,
+    .request_exit = toy_request_exit,
+    .free = toy_free,
+};
+
+static const struct coremu_machine_class toy_big_class = {
+    .name = "bigtoy",
+    .description = "the same with more cores",
+    .max_cpus = 16,
+    .default_ram_size = 64ull << 20,
+    .min_ram_size = 1ull << 20,
+    .max_ram_size = 256ull << 20,
+    .nserial = 1,
+    .check = toy_check,
+    .init = toy_init,
+    .attach_serial = toy_attach,
+    .run = toy_run,
+    .request_exit = toy_request_exit,
+    .free = toy_free,
+};
+
+static const struct coremu_machine_class *const toy_classes[] = {&toy_class, &toy_big_class,
+                                                                 NULL};
+static const struct coremu_binary toy_bin = {.name = "coremu-system-toy", .classes = toy_classes};
+
+static void test_machine_class(void)
+{
+    main_bin = &toy_bin;
+    run_main("-M", "help", NULL);
+    UNIT_CHECK(main_status == 0 && strstr(out_text, "toyboard") != NULL &&
+                   strstr(out_text, "a board made of hooks that count") != NULL &&
+                   strstr(out_text, "bigtoy") != NULL && strstr(out_text, "(default)") != NULL,
+               "-M help lists each class's name and description", "status %d out '%s'",
+               main_status, out_text);
+    run_main("-cpu", "help", NULL);
+    UNIT_CHECK(main_status == 0 && strstr(out_text, "toy-1") != NULL &&
+                   strstr(out_text, "the second toy core") != NULL,
+               "-cpu help lists the class's models", "status %d out '%s'", main_status,
+               out_text);
+    run_main("-help", NULL);
+    UNIT_CHECK(main_status == 0 && strstr(out_text, "Usage: coremu-system-toy") != NULL &&
+                   strstr(out_text, "toyboard") != NULL,
+               "-help names the binary and its machines", "status %d", main_status);
+    run_main("-version", NULL);
+    UNIT_CHECK(main_status == 0 && strstr(out_text, "coremu-system-toy version") != NULL,
+               "-version names the binary", "status %d out '%s'", main_status, out_text);
+
+    /* Every problem of the command line named, one line each, nothing built. */
+    memset(&toy, 0, sizeof(toy));
+    run_main("-cpu", "toy-9", "-smp", "6", "-m", "512M", "-serial", "null", "-serial", "null",
+             "-drive", "file=x", "-gdb", "tcp::1", NULL);
+    UNIT_CHECK(main_status == 1 && count_lines(err_text) == 7 &&
+                   strstr(err_text, "coremu-system-toy: -cpu toy-9") != NULL &&
+                   strstr(err_text, "-smp 6: the toyboard machine supports at most 4") != NULL &&
+                   strstr(err_text, "-m 512M") != NULL && strstr(err_text, "-serial") != NULL &&
+                   strstr(err_text, "-drive is not supported yet") != NULL &&
+                   strstr(err_text, "-gdb is not supported yet") != NULL &&
+                   strstr(err_text, "toy needs -kernel") != NULL && toy.checks == 1 &&
+                   toy.inits == 0,
+               "every problem named in one run, nothing built", "status %d err '%s'",
+               main_status, err_text);
+    /* The other class has its own limit; -smp 6 is fine there. */
+    run_main("-M", "bigtoy", "-smp", "6", NULL);
+    UNIT_CHECK(main_status == 1 && count_lines(err_text) == 1 &&
+                   strstr(err_text, "toy needs -kernel") != NULL,
+               "the class's own limits", "status %d err '%s'", main_status, err_text);
+
+    /* -m 1 with a kernel larger than that: the message says so and how to fix it. */
+    char kernel[] = "/tmp/coremu-test-kernel-XXXXXX";
+    int fd = mkstemp(kernel);
+    UNIT_REQUIRE(fd >= 0, "setup: kernel file", "mkstemp failed");
+    static char block[4096];
+    memset(block, 0xe1, sizeof(block));
+    for (unsigned i = 0; i < (2u << 20) / sizeof(block); i++) {
+        UNIT_REQUIRE(write(fd, block, sizeof(block)) == (ssize_t)sizeof(block),
+                     "setup: kernel file", "write failed");
+    }
+    close(fd);
+    run_main("-m", "1", "-kernel", kernel, NULL);
+    UNIT_CHECK(main_status == 1 && count_lines(err_text) == 1 &&
+                   strstr(err_text, "does not fit in RAM") != NULL &&
+                   strstr(err_text, "-m 1") != NULL &&
+                   strstr(err_text, "give more with -m") != NULL && toy.inits == 0,
+               "-m 1: the kernel does not fit in RAM, give more with -m", "status %d err '%s'",
+               main_status, err_text);
+    run_main("-m", "1k", "-kernel", kernel, NULL);
+    UNIT_CHECK(main_status == 1 && count_lines(err_text) == 1 &&
+                   strstr(err_text, "-m 1k: the toyboard machine needs at least 1 MiB") != NULL,
+               "-m below the class's minimum names the value as typed", "err '%s'", err_text);
+    run_main("-m", "1G", "-kernel", kernel, NULL);
+    UNIT_CHECK(main_status == 1 && count_lines(err_text) == 1 &&
+                   strstr(err_text, "-m 1G: the toyboard machine has room for at most 256 MiB") !=
+                       NULL,
+               "-m above the class's maximum names the value as typed", "err '%s'", err_text);
+
+    /* The whole path: check, init with the defaults, no serial port (-nodefaults), run, free;
+     * run's status is the exit status. */
+    memset(&toy, 0, sizeof(toy));
+    run_main("-smp", "3", "-nodefaults", "-kernel", kernel, NULL);
+    UNIT_CHECK(main_status == 7 && toy.inits == 1 && toy.runs == 1 && toy.frees == 1 &&
+                   toy.attaches == 0 && toy.ncpus == 3 && toy.ram_size == 64ull << 20 &&
+                   toy.cpu_model != NULL && strcmp(toy.cpu_model, "toy-1") == 0,
+               "coremu_main runs the class: init, run, free, run's status",
+               "status %d inits %u runs %u frees %u ncpus %u ram %llu err '%s'", main_status,
+               toy.inits, toy.runs, toy.frees, toy.ncpus, (unsigned long long)toy.ram_size,
+               err_text);
+    unlink(kernel);
+}
 int main(void)
 {
     test_defaults();
@@ -697,5 +1003,9 @@ int main(void)
     test_messages();
     test_log();
     test_host_options();
+    test_unsupported_all_named();
+    test_help_not_yet();
+    test_smp_messages();
+    test_machine_class();
     return unit_done();
 }
