@@ -1,6 +1,7 @@
 /*
  * coremu — character devices, the generic part: specification parsing, the input and output
- * paths shared by every back end, the null and file back ends, and the host terminal's restore.
+ * paths shared by every back end and filter, the null and file back ends, and the host
+ * terminal's restore.
  *
  * Input is read on the I/O thread into chr->inbuf and handed to the front end as far as its
  * can_read allows; when the front end is full the fd is no longer polled (in_hold) until
@@ -258,7 +259,7 @@ static int parse_hostport(const char *arg, struct rt_chardev_opts *o, char *err,
 static const struct {
     const char *key;
     unsigned bit;
-    enum { OPT_STR, OPT_BOOL, OPT_MUX } kind;
+    enum { OPT_STR, OPT_BOOL, OPT_FILTER } kind;
     size_t off; /* of the field in struct rt_chardev_opts */
 } opt_descs[] = {
     {"id", K_ID, OPT_STR, offsetof(struct rt_chardev_opts, id)},
@@ -270,8 +271,11 @@ static const struct {
     {"nodelay", K_NODELAY, OPT_BOOL, offsetof(struct rt_chardev_opts, nodelay)},
     {"append", K_APPEND, OPT_BOOL, offsetof(struct rt_chardev_opts, append)},
     {"signal", K_SIGNAL, OPT_BOOL, offsetof(struct rt_chardev_opts, signal)},
-    {"mux", K_MUX, OPT_MUX, 0},
+    {"mux", K_MUX, OPT_FILTER, 0},
 };
+
+/* The filter that the "mon:" prefix and mux=on put in front of a back end. */
+static const struct rt_chardev_filter *const escape_filter = &rt_chardev_mux;
 
 static int parse_option(struct rt_chardev_opts *o, unsigned allowed, char *elem, char *err,
                         size_t errlen)
@@ -305,12 +309,14 @@ static int parse_option(struct rt_chardev_opts *o, unsigned allowed, char *elem,
         return set_str(field, val, key, err, errlen);
     case OPT_BOOL:
         return parse_bool(key, val, field, err, errlen);
-    case OPT_MUX: {
+    case OPT_FILTER: {
         int on;
         if (parse_bool(key, val, &on, err, errlen) < 0) {
             return -1;
         }
-        o->mux = o->mux || on;
+        if (on) {
+            o->filter = escape_filter;
+        }
         return 0;
     }
     }
@@ -341,7 +347,7 @@ static const struct rt_chardev_backend *parse_spec(const char *spec, struct rt_c
         return NULL;
     }
     if (!strncmp(spec, "mon:", 4)) {
-        o->mux = true;
+        o->filter = escape_filter;
         spec += 4;
     }
     char *copy = strdup(spec);
@@ -488,7 +494,7 @@ int rt_chr_drop_conn_locked(struct coremu_chardev *chr)
     chr->outoff = chr->outlen = 0;
     chr->in_hold = chr->in_ended = chr->out_dead = false;
     chr->inlen = 0;
-    chr->esc_state = 0;
+    chr->filter_state = 0;
     return fd;
 }
 
@@ -699,6 +705,11 @@ static void chr_input_end_locked(struct coremu_chardev *chr)
     }
 }
 
+static bool chr_reads_ahead(const struct coremu_chardev *chr)
+{
+    return chr->filter != NULL && chr->filter->reads_ahead;
+}
+
 /*
  * Decides whether to keep polling input after the I/O thread handled it. accept_seq closes the
  * window between asking can_read and setting in_hold: an accept_input in that window changed the
@@ -709,7 +720,8 @@ static void chr_finish_input(struct coremu_chardev *chr, uint64_t seq0, bool fro
     pthread_mutex_lock(&chr->lock);
     if (!chr->closing) {
         chr->in_pending = chr->inlen > 0;
-        chr->in_hold = chr->mux ? chr->inlen >= RT_CHR_INBUF : (chr->inlen > 0 || front_full);
+        chr->in_hold = chr_reads_ahead(chr) ? chr->inlen >= RT_CHR_INBUF
+                                            : (chr->inlen > 0 || front_full);
         if ((chr->in_hold || chr->in_pending) && chr->accept_seq != seq0) {
             coremu_timer_mod(chr->resume, 0);
         }
@@ -733,8 +745,8 @@ static void chr_input(struct coremu_chardev *chr)
     chr_deliver(chr);
     bool front_full = false;
     size_t space;
-    if (chr->mux) {
-        /* Keep reading while the front end is full, so the escape always gets through. */
+    if (chr_reads_ahead(chr)) {
+        /* Keep reading while the front end is full, so the filter always sees its commands. */
         space = RT_CHR_INBUF - chr->inlen;
     } else if (chr->inlen > 0) {
         space = 0;
@@ -749,8 +761,8 @@ static void chr_input(struct coremu_chardev *chr)
         uint8_t tmp[RT_CHR_INBUF];
         ssize_t n = read(fd, tmp, space);
         if (n > 0) {
-            if (chr->mux) {
-                if (!rt_chr_mux_feed(chr, tmp, (size_t)n)) {
+            if (chr->filter != NULL) {
+                if (!chr->filter->feed(chr, tmp, (size_t)n)) {
                     return; /* closed from the quit callback */
                 }
             } else {
@@ -920,7 +932,7 @@ struct coremu_chardev *coremu_chardev_open(struct coremu_iothread *io, const cha
     }
     chr->be = be;
     chr->io = io;
-    chr->mux = o.mux;
+    chr->filter = o.filter;
     chr->outcap = RT_CHR_OUTBUF;
     chr->in_fd = chr->out_fd = -1;
     chr->in_reg = chr->out_reg = chr->listen_reg = -1;
@@ -1034,8 +1046,8 @@ static void chr_finish_close(struct coremu_chardev *chr)
     coremu_timer_free(chr->resume);
 
     pthread_mutex_lock(&chr->lock);
-    if (chr->be == &rt_chardev_stdio) {
-        chr_flush_bounded_locked(chr, 1000); /* the last words of a console matter */
+    if (chr->be->close_flush_ms > 0) {
+        chr_flush_bounded_locked(chr, chr->be->close_flush_ms);
     } else if (out_polled(chr) && chr->out_fd >= 0) {
         chr_flush_out_locked(chr);
     }

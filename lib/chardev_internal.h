@@ -1,6 +1,6 @@
 /*
  * Character devices: what the generic part (chardev.c) shares with the back ends
- * (chardev_stdio.c, chardev_socket.c). Not installed.
+ * (chardev_stdio.c, chardev_socket.c) and the input filters (chardev_mux.c). Not installed.
  *
  * Threads. A chardev is opened and closed by one front-end thread, written by any thread, and
  * served (input, output flushing, accepting connections) by its I/O thread. chr->lock protects
@@ -25,7 +25,7 @@
 #include <coremu/chardev.h>
 #include <coremu/iothread.h>
 
-/* Input bytes read ahead of the front end. An escape-processing (mux) chardev keeps reading into
+/* Input bytes read ahead of the front end. A chardev whose filter reads ahead keeps reading into
  * it while the front end is full, so that C-a x still works when the guest stops reading. */
 #define RT_CHR_INBUF 4096
 /* Output kept while the peer is slow; beyond it output is dropped, as on a serial line. */
@@ -39,7 +39,7 @@ struct rt_chardev_opts {
     char *path;
     char *host;
     char *port;
-    bool mux; /* mon: prefix or mux=on: the C-a escape */
+    const struct rt_chardev_filter *filter; /* mon: prefix or mux=on: the C-a escape */
     int server, wait, nodelay, append, signal;
 };
 
@@ -65,15 +65,36 @@ struct rt_chardev_backend {
     /* Releases what open set up. Every registration is already removed and no callback of this
      * chardev runs any more. */
     void (*close)(struct coremu_chardev *chr);
+    /* How long close waits for a slow reader to take the output still buffered; 0: one
+     * non-blocking flush. */
+    int close_flush_ms;
+};
+
+/*
+ * An input filter between a back end and the front end (chardev_mux.c: the C-a escape). It sees
+ * every byte read and passes on the front end's share with rt_chr_input_append; it may write to
+ * the chardev and ask it to quit (rt_chr_quit). Its state is chr->filter_state, 0 on every new
+ * connection.
+ */
+struct rt_chardev_filter {
+    const char *name;
+    /* Keep reading while the front end is full (up to RT_CHR_INBUF bytes), so that the filter's
+     * commands get through when the guest stops reading. */
+    bool reads_ahead;
+    /* The filter gives the user a way out, so a terminal need not keep C-c as a signal. */
+    bool has_quit_key;
+    /* Consumes raw input bytes. I/O thread, no lock held. Returns false if the chardev is closing
+     * and the rest of the input must be dropped. */
+    bool (*feed)(struct coremu_chardev *chr, const uint8_t *buf, size_t len);
 };
 
 struct coremu_chardev {
     /* Set at open, read-only afterwards. */
     const struct rt_chardev_backend *be;
+    const struct rt_chardev_filter *filter; /* NULL: input goes straight to the front end */
     struct coremu_iothread *io;
     char *id;
     char *pty_path;
-    bool mux;
     size_t outcap;               /* output buffer size for this back end */
     struct coremu_timer *resume; /* runs chr_resume on the I/O thread (accept_input) */
 
@@ -99,7 +120,7 @@ struct coremu_chardev {
     /* I/O thread only. */
     uint8_t inbuf[RT_CHR_INBUF];
     size_t inlen;
-    int esc_state;       /* mux escape: 0 normal, 1 after C-a */
+    unsigned filter_state; /* the filter's own; 0 on a new connection */
     unsigned depth;      /* this chardev's callbacks running (nested) on the I/O thread */
     bool close_deferred; /* close was asked from inside one of them: the outermost finishes it */
 
@@ -112,10 +133,11 @@ struct coremu_chardev {
     bool owns_stdio;
 };
 
-/* Back ends (chardev_stdio.c, chardev_socket.c). */
+/* Back ends (chardev_stdio.c, chardev_socket.c) and filters (chardev_mux.c). */
 extern const struct rt_chardev_backend rt_chardev_stdio;
 extern const struct rt_chardev_backend rt_chardev_pty;
 extern const struct rt_chardev_backend rt_chardev_tcp;
+extern const struct rt_chardev_filter rt_chardev_mux;
 
 /* Writes message into err (one line, printf-style). Always returns -1. */
 int rt_chr_error(char *err, size_t errlen, const char *fmt, ...)
@@ -136,11 +158,8 @@ void rt_chr_cb_leave(struct coremu_chardev *chr);
 /* Flushes pending output for a short while, if the lock is free (atexit). */
 void rt_chr_flush_at_exit(struct coremu_chardev *chr);
 
-/* Input that went through the escape processing (mux chardevs), I/O thread. */
+/* Input for the front end, from a filter: at most what the filter was fed. I/O thread. */
 void rt_chr_input_append(struct coremu_chardev *chr, const uint8_t *buf, size_t len);
-/* The C-a escape state machine (chardev_stdio.c): consumes raw input bytes. I/O thread, no lock.
- * Returns false if the chardev is closing and the rest of the input must be dropped. */
-bool rt_chr_mux_feed(struct coremu_chardev *chr, const uint8_t *buf, size_t len);
 /* Asks the front end to quit (C-a x). I/O thread, no lock. */
 void rt_chr_quit(struct coremu_chardev *chr, int status);
 

@@ -1,6 +1,5 @@
 /*
- * coremu — the stdio character device (the console of -nographic) and the C-a escape of mux
- * chardevs (mon:stdio).
+ * coremu — the stdio character device (the console of -nographic).
  *
  * stdin and stdout are shared with the shell that started us, so their file descriptions are
  * never made non-blocking: where possible we open our own descriptions of the same terminal or
@@ -22,8 +21,6 @@
 #include <coremu/chardev.h>
 
 #include "chardev_internal.h"
-
-#define ESC_CHAR 0x01 /* C-a */
 
 /* Only one chardev may own stdio: two would steal each other's input and terminal mode. */
 static atomic_bool stdio_busy;
@@ -67,9 +64,10 @@ static int stdio_open(struct coremu_chardev *chr, const struct rt_chardev_opts *
         }
         chr->in_fd = in;
         if (isatty(0)) {
-            /* Plain stdio keeps C-c as a signal (QEMU's signal=on); mon:stdio passes it to the
-             * guest, since C-a x is the way out. */
-            bool allow_signals = o->signal >= 0 ? o->signal == 1 : !chr->mux;
+            /* Plain stdio keeps C-c as a signal (QEMU's signal=on); behind a filter with its own
+             * way out (mon:stdio's C-a x) it goes to the guest. */
+            bool quit_key = chr->filter != NULL && chr->filter->has_quit_key;
+            bool allow_signals = o->signal >= 0 ? o->signal == 1 : !quit_key;
             stdio_raw = rt_term_enter_raw(0, allow_signals) == 0;
         }
     }
@@ -119,66 +117,5 @@ const struct rt_chardev_backend rt_chardev_stdio = {
     .name = "stdio",
     .open = stdio_open,
     .close = stdio_close,
+    .close_flush_ms = 1000, /* the last words of a console matter */
 };
-
-/* ---- the C-a escape -------------------------------------------------------------------------- */
-
-static const char esc_help[] = "\r\n"
-                               "C-a h    print this help\r\n"
-                               "C-a x    quit the emulator\r\n"
-                               "C-a c    switch to the monitor\r\n"
-                               "C-a a    send C-a to the guest (C-a C-a too)\r\n";
-
-static void esc_say(struct coremu_chardev *chr, const char *msg)
-{
-    coremu_chardev_write(chr, (const uint8_t *)msg, strlen(msg));
-}
-
-bool rt_chr_mux_feed(struct coremu_chardev *chr, const uint8_t *buf, size_t len)
-{
-    size_t run = 0; /* start of the plain bytes not yet appended */
-    for (size_t i = 0; i < len; i++) {
-        uint8_t c = buf[i];
-        if (chr->esc_state == 0) {
-            if (c == ESC_CHAR) {
-                rt_chr_input_append(chr, buf + run, i - run);
-                run = i + 1;
-                chr->esc_state = 1;
-            }
-            continue;
-        }
-        chr->esc_state = 0;
-        run = i + 1;
-        switch (c) {
-        case 'a':
-        case ESC_CHAR: {
-            static const uint8_t esc = ESC_CHAR;
-            rt_chr_input_append(chr, &esc, 1);
-            break;
-        }
-        case 'x':
-            esc_say(chr, "\r\ncoremu: quit (C-a x)\r\n");
-            rt_chr_quit(chr, 0);
-            pthread_mutex_lock(&chr->lock);
-            bool closing = chr->closing;
-            pthread_mutex_unlock(&chr->lock);
-            if (closing) {
-                return false;
-            }
-            break;
-        case 'h':
-        case '?':
-            esc_say(chr, esc_help);
-            break;
-        case 'c':
-            esc_say(chr, "\r\ncoremu: the monitor is not available yet\r\n");
-            break;
-        default:
-            break; /* an unknown escape is swallowed, as a terminal server would */
-        }
-    }
-    if (chr->esc_state == 0) {
-        rt_chr_input_append(chr, buf + run, len - run);
-    }
-    return true;
-}

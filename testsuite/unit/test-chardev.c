@@ -1,6 +1,7 @@
 /*
  * Character devices: null, file, pty, tcp server and client, the stdio back end (raw terminal and
- * its restore on close, exit() and SIGTERM), the C-a escape of mon:stdio, and bad specifications.
+ * its restore on close, exit() and SIGTERM), the C-a escape of mon:stdio and the same filter on a
+ * pty, and bad specifications.
  *
  * The stdio parts run in child processes (this program re-executed with --child) whose stdin and
  * stdout are a pty made here, or pipes: the terminal attributes are then checked from this side,
@@ -991,6 +992,74 @@ static void test_two_stdio(void)
     close(out[0]);
 }
 
+/* ---- the C-a escape as a filter of its own, on other back ends than stdio ------------------ */
+
+static bool quits_reach(struct rx *r, int n)
+{
+    int64_t end = coremu_host_ns() + WAIT_MS * MS;
+    while (atomic_load(&r->quits) < n && coremu_host_ns() < end) {
+        sleep_ms(1);
+    }
+    return atomic_load(&r->quits) == n;
+}
+
+static void test_mux_filter(struct coremu_iothread *io)
+{
+    char err[256], out[1024] = "";
+    struct rx *r = malloc(sizeof *r);
+    rx_init(r);
+    struct coremu_chardev *c = coremu_chardev_open(io, "pty,mux=on", err, sizeof err);
+    UNIT_REQUIRE(c, "mux: open pty,mux=on", "%s", err);
+    coremu_chardev_set_handlers(c, &rx_handlers, r);
+    coremu_chardev_set_quit(c, rx_quit, r);
+    int s = open(coremu_chardev_pty_path(c), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    UNIT_REQUIRE(s >= 0, "mux: open the pty's slave", "%s", strerror(errno));
+
+    /* Plain bytes pass; C-a a and C-a C-a are a literal C-a; C-a h prints the help on the same
+     * chardev; an unknown escape is swallowed; an escape split across two reads still works. */
+    static const char first[] = "ab\x01" "a\x01hcd\x01\x01\x01q";
+    static const char want[] = "ab\x01" "cd\x01" "ef";
+    write_all(s, first, sizeof first - 1);
+    io_round_trip(io);
+    write_all(s, "e\x01", 2);
+    io_round_trip(io);
+    write_all(s, "hf", 2);
+    UNIT_CHECK(rx_wait(r, sizeof want - 1) && rx_equals(r, want, sizeof want - 1),
+               "mux: data, literal C-a and swallowed escapes reach the front end",
+               "got %zu bytes", rx_len(r));
+    UNIT_CHECK(read_until(s, "C-a x", out, sizeof out), "mux: C-a h answers on the chardev",
+               "output '%s'", out);
+    UNIT_CHECK(atomic_load(&r->quits) == 0, "mux: no quit without C-a x", "%d quits",
+               atomic_load(&r->quits));
+
+    /* C-a x gets through even while the front end takes nothing (the filter reads ahead). */
+    atomic_store(&r->allow, 0);
+    write_all(s, "unread\x01x", 8);
+    UNIT_CHECK(quits_reach(r, 1) && atomic_load(&r->quit_status) == 0,
+               "mux: C-a x quits with status 0 while the front end is full", "%d quits, status %d",
+               atomic_load(&r->quits), atomic_load(&r->quit_status));
+    UNIT_CHECK(read_until(s, "quit (C-a x)", out, sizeof out), "mux: C-a x says it quits",
+               "output '%s'", out);
+    close(s);
+    coremu_chardev_close(c);
+
+    /* Without the filter, the same bytes are plain data. */
+    rx_init(r);
+    c = coremu_chardev_open(io, "pty", err, sizeof err);
+    UNIT_REQUIRE(c, "mux: open pty", "%s", err);
+    coremu_chardev_set_handlers(c, &rx_handlers, r);
+    coremu_chardev_set_quit(c, rx_quit, r);
+    s = open(coremu_chardev_pty_path(c), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    UNIT_REQUIRE(s >= 0, "mux: open the pty's slave", "%s", strerror(errno));
+    write_all(s, "a\x01x", 3);
+    UNIT_CHECK(rx_wait(r, 3) && rx_equals(r, "a\x01x", 3) && atomic_load(&r->quits) == 0,
+               "mux: a chardev without it passes C-a x as data", "got %zu bytes, %d quits",
+               rx_len(r), atomic_load(&r->quits));
+    close(s);
+    coremu_chardev_close(c);
+    free(r);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && !strcmp(argv[1], "--child")) {
@@ -1014,6 +1083,7 @@ int main(int argc, char **argv)
     test_null(io);
     test_file(io, dir);
     test_pty(io);
+    test_mux_filter(io);
     test_tcp_server(io);
     test_tcp_wait(io);
     test_tcp_client(io);
