@@ -205,6 +205,9 @@ struct arm_cpu {
 
     /* Local exclusive monitor (LDREX/STREX) in the runtime's engine. */
     struct coremu_xmon_local xmon;
+    /* The atomic table the LDREX/STREX/CLREX/SWP handlers call (arm_atomic_table; a test's
+     * stub table in the decoder tests). Immutable. */
+    const struct coremu_atomic_table *atomic;
     bool event_register;         /* WFE/SEV */
 
     /* Software TLB (mmu.c, memory.c) and this core's part of the translation engine (exec.c,
