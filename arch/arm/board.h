@@ -1,10 +1,10 @@
 /*
  * coremu ARM — what a board provides to its cores, and what the cores provide to the board.
  *
- * A board (virt.c) owns the address space, the exclusive-monitor engine, the interrupt
- * controller and the firmware interface (PSCI over HVC/SMC). The CPU side (cpu.c, exec.c...)
- * reaches the board only through the function pointers below, so that the CPU knows nothing
- * of any particular board.
+ * A board (virt.c) owns the address space and the exclusive-monitor engine (through the generic
+ * struct coremu_board, coremu/board.h), the interrupt controller and the firmware interface
+ * (PSCI over HVC/SMC). The CPU side (cpu.c, exec.c...) reaches the board only through the
+ * function pointers below, so that the CPU knows nothing of any particular board.
  */
 #ifndef COREMU_ARM_BOARD_H
 #define COREMU_ARM_BOARD_H

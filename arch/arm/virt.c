@@ -7,10 +7,14 @@
  * complete so that each device that comes later (GPIO, virtio-mmio, flash) only fills in its
  * row's create function; a row without one is left unmapped, and a guest access there is a bus
  * error that -d guest_errors reports.
+ *
+ * What is not ARM about a board (address space, RAM and its exclusive monitor, the boot images
+ * kept for reset, the device list that resets and frees the devices) is lib/board.c's
+ * coremu_board; this file wires the devices, the GIC and the cores, and hands the device tree
+ * builder (fdt.c) its memory map as data.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
