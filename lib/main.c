@@ -217,7 +217,7 @@ int coremu_machine_check_options(const struct coremu_options *o,
     }
     const char *rtc_drift = coremu_kv_get(&o->rtc, "driftfix");
     if (rtc_drift != NULL && strcmp(rtc_drift, "none") != 0) {
-        coremu_error("-rtc driftfix=%s: only the PC's RTC has drift compensation", rtc_drift);
+        coremu_error("-rtc driftfix=%s: no machine has drift compensation yet (none)", rtc_drift);
         errors++;
     }
     if (errors == 0) {
