@@ -992,6 +992,62 @@ static void test_two_stdio(void)
     close(out[0]);
 }
 
+/* ---- a front end that paces its input (coremu_chardev_accept_input_at) --------------------- */
+
+struct paced {
+    struct rx rx;
+    struct coremu_chardev *chr;
+    int64_t open_at; /* virtual ns: can_read says 0 before it */
+    atomic_int asks;
+    _Atomic int64_t first_read_at;
+};
+
+static size_t paced_can_read(void *opaque)
+{
+    struct paced *p = opaque;
+    atomic_fetch_add(&p->asks, 1);
+    if (coremu_clock_ns() < p->open_at) {
+        coremu_chardev_accept_input_at(p->chr, p->open_at);
+        return 0;
+    }
+    return 4096;
+}
+
+static void paced_read(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct paced *p = opaque;
+    int64_t zero = 0;
+    atomic_compare_exchange_strong(&p->first_read_at, &zero, coremu_clock_ns());
+    rx_read(&p->rx, buf, len);
+}
+
+static const struct coremu_chardev_handlers paced_handlers = {paced_can_read, paced_read};
+
+static void test_accept_input_at(struct coremu_iothread *io)
+{
+    char err[256];
+    struct paced *p = calloc(1, sizeof *p);
+    rx_init(&p->rx);
+    p->chr = coremu_chardev_open(io, "pty", err, sizeof err);
+    UNIT_REQUIRE(p->chr, "accept_input_at: open pty", "%s", err);
+    int s = open(coremu_chardev_pty_path(p->chr), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    UNIT_REQUIRE(s >= 0, "accept_input_at: open the pty's slave", "%s", strerror(errno));
+    p->open_at = coremu_clock_ns() + 150 * MS;
+    coremu_chardev_set_handlers(p->chr, &paced_handlers, p);
+    write_all(s, "paced", 5);
+    bool ok = rx_wait(&p->rx, 5);
+    int64_t at = atomic_load(&p->first_read_at);
+    UNIT_CHECK(ok && rx_equals(&p->rx, "paced", 5) && at >= p->open_at,
+               "accept_input_at: input held until the time the front end gave",
+               "got %zu bytes, %.1f ms early", rx_len(&p->rx), (p->open_at - at) / 1e6);
+    /* Asked when the input came and when the time came, not in a loop meanwhile. */
+    UNIT_CHECK(atomic_load(&p->asks) <= 8, "accept_input_at: the front end is not polled meanwhile",
+               "can_read was asked %d times", atomic_load(&p->asks));
+    close(s);
+    coremu_chardev_close(p->chr);
+    free(p);
+}
+
 /* ---- the C-a escape as a filter of its own, on other back ends than stdio ------------------ */
 
 static bool quits_reach(struct rx *r, int n)
@@ -1084,6 +1140,7 @@ int main(int argc, char **argv)
     test_file(io, dir);
     test_pty(io);
     test_mux_filter(io);
+    test_accept_input_at(io);
     test_tcp_server(io);
     test_tcp_wait(io);
     test_tcp_client(io);
