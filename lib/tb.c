@@ -493,7 +493,7 @@ bool coremu_tb_fetch(struct coremu_tb_decoder *d, unsigned size, uint64_t *value
             const uint8_t *host1 = ops->translate_exec(t->arch, a, &pa1);
             d->phys[1] = pa1 & ~(uint64_t)(COREMU_TB_PAGE_SIZE - 1);
             d->host[1] = NULL;
-            if (host1 && d->host[0] && mark_code_page(t, d->phys[1])) {
+            if (host1 && mark_code_page(t, d->phys[1])) {
                 d->host[1] = host1 - (a & (COREMU_TB_PAGE_SIZE - 1));
             }
             d->page = 1;
