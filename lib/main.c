@@ -45,8 +45,8 @@ static const char *size_text(uint64_t bytes, char *buf, size_t len)
     uint64_t unit = (uint64_t)1 << (10 * u);
     uint64_t tenths = (bytes % unit) * 10 / unit;
     if (tenths != 0 && scaled < 100) {
-        snprintf(buf, len, "%llu.%llu %s", (unsigned long long)scaled,
-                 (unsigned long long)tenths, units[u]);
+        snprintf(buf, len, "%llu.%llu %s", (unsigned long long)scaled, (unsigned long long)tenths,
+                 units[u]);
     } else {
         snprintf(buf, len, "%llu %s", (unsigned long long)scaled, units[u]);
     }
@@ -106,8 +106,8 @@ static unsigned check_ram(const struct coremu_options *o, const struct coremu_ma
         return 1;
     }
     if (mc->max_ram_size != 0 && o->ram_size > mc->max_ram_size) {
-        coremu_error("-m %s: the %s machine has room for at most %s of RAM (-m %lluM)",
-                     o->ram_arg, mc->name, size_text(mc->max_ram_size, a, sizeof(a)),
+        coremu_error("-m %s: the %s machine has room for at most %s of RAM (-m %lluM)", o->ram_arg,
+                     mc->name, size_text(mc->max_ram_size, a, sizeof(a)),
                      (unsigned long long)(mc->max_ram_size >> 20));
         return 1;
     }
@@ -180,12 +180,14 @@ int coremu_machine_check_options(const struct coremu_options *o,
     }
     if (o->monitor != NULL && strcmp(o->monitor, "none") != 0) {
         coremu_error("-monitor %s is not supported yet: there is no monitor yet (none is the "
-                     "only choice)", o->monitor);
+                     "only choice)",
+                     o->monitor);
         errors++;
     }
     if (o->display != NULL && strcmp(o->display, "none") != 0) {
         coremu_error("-display %s is not supported yet: no machine has a display device yet "
-                     "(use -nographic)", o->display);
+                     "(use -nographic)",
+                     o->display);
         errors++;
     }
     if (o->nserials > mc->nserial) {
@@ -211,8 +213,7 @@ int coremu_machine_check_options(const struct coremu_options *o,
     /* Every board's real-time clock follows the host's clock today. */
     const char *rtc_clock = coremu_kv_get(&o->rtc, "clock");
     if (rtc_clock != NULL && strcmp(rtc_clock, "host") != 0) {
-        coremu_error("-rtc clock=%s: the RTC follows the host clock (clock=host) only",
-                     rtc_clock);
+        coremu_error("-rtc clock=%s: the RTC follows the host clock (clock=host) only", rtc_clock);
         errors++;
     }
     const char *rtc_drift = coremu_kv_get(&o->rtc, "driftfix");
@@ -266,8 +267,7 @@ static int run_machine(const struct coremu_options *o, const struct coremu_machi
 {
     char err[512];
     int64_t rtc_offset;
-    if (coremu_rtc_base_offset(&o->rtc, (int64_t)time(NULL), &rtc_offset, err, sizeof(err)) <
-        0) {
+    if (coremu_rtc_base_offset(&o->rtc, (int64_t)time(NULL), &rtc_offset, err, sizeof(err)) < 0) {
         coremu_error("%s", err);
         return EXIT_FAILURE;
     }
@@ -275,7 +275,7 @@ static int run_machine(const struct coremu_options *o, const struct coremu_machi
         .opts = o,
         .ncpus = o->smp_cpus != 0 ? o->smp_cpus : 1,
         .ram_size = o->m_given ? o->ram_size : mc->default_ram_size,
-        .cpu_model = o->cpu_model != NULL ? o->cpu_model
+        .cpu_model = o->cpu_model != NULL  ? o->cpu_model
                      : mc->ncpu_models > 0 ? mc->cpu_models[0].name
                                            : NULL,
         .llsc = (o->xmon_mode != NULL && strcmp(o->xmon_mode, "value") == 0) ? COREMU_XMON_VALUE

@@ -76,8 +76,7 @@ static unsigned virt_check(const struct coremu_options *o)
 }
 
 static enum coremu_machine_init_result virt_class_init(const struct coremu_machine_config *mcfg,
-                                                       void **board_out, char *err,
-                                                       size_t errlen)
+                                                       void **board_out, char *err, size_t errlen)
 {
     const struct coremu_options *o = mcfg->opts;
     int r = coremu_atomic_register(&arm_atomic_table);

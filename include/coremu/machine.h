@@ -55,13 +55,13 @@ enum coremu_machine_init_result {
 };
 
 struct coremu_machine_class {
-    const char *name;        /* what -M takes: "virt" */
-    const char *description; /* one line for -M help */
-    unsigned max_cpus;       /* -smp limit (>= 1) */
-    uint64_t default_ram_size; /* bytes, without -m */
+    const char *name;                    /* what -M takes: "virt" */
+    const char *description;             /* one line for -M help */
+    unsigned max_cpus;                   /* -smp limit (>= 1) */
+    uint64_t default_ram_size;           /* bytes, without -m */
     uint64_t min_ram_size, max_ram_size; /* what -m may ask for, in bytes */
-    uint64_t ram_granule;    /* -m must be a multiple of it (bytes, a power of two; 0: any) */
-    unsigned nserial;        /* serial ports the board has (each -serial takes one) */
+    uint64_t ram_granule; /* -m must be a multiple of it (bytes, a power of two; 0: any) */
+    unsigned nserial;     /* serial ports the board has (each -serial takes one) */
     /* -cpu: the models, the first being the default; ncpu_models 0: -cpu is refused. */
     const struct coremu_cpu_model_info *cpu_models;
     unsigned ncpu_models;
@@ -71,8 +71,8 @@ struct coremu_machine_class {
      * printed, so that every problem of one command line is named in one run. May be NULL. */
     unsigned (*check)(const struct coremu_options *o);
     /* Builds the board (memory, cores, devices) and loads what it boots. Nothing runs yet. */
-    enum coremu_machine_init_result (*init)(const struct coremu_machine_config *cfg,
-                                            void **board, char *err, size_t errlen);
+    enum coremu_machine_init_result (*init)(const struct coremu_machine_config *cfg, void **board,
+                                            char *err, size_t errlen);
     /* Connects serial port index (< nserial) to chr; before run. May be NULL when nserial is 0. */
     void (*attach_serial)(void *board, unsigned index, struct coremu_chardev *chr);
     /* Runs the guest until the machine exits; returns the exit status (0: the guest powered
