@@ -457,8 +457,8 @@ void arm_smc(struct arm_cpu *cpu, const struct arm_uop *op);
  * struct arm_board *): stops the world and drops every core's TLB entries for the page. */
 void arm_xmon_watch(void *opaque, uint64_t page_pa);
 
-/* Also declared in ops.h's system section (the handlers' side); kept here identical so that
- * the system files compile on their own. */
+/* cp15.c and atomic_arm.c: the system side that the MCR/MRC and exclusive handlers call
+ * (ops_misc.c, ops_ldst.c). */
 void arm_cp15_write(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1, unsigned crn,
                     unsigned crm, unsigned opc2, uint32_t value);
 uint32_t arm_cp15_read(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1,

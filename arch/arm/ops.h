@@ -671,31 +671,6 @@ ARM_OP(PLD);  /* PLD and PLDW, every addressing form: hints that never fault */
 ARM_OP(PLI);
 ARM_OP(IT);   /* T32 only */
 
-/* ---- implemented in atomic_arm.c ------------------------------------------------------------ */
-
-uint32_t arm_ldrex(struct arm_cpu *cpu, uint32_t vaddr, unsigned size);
-bool arm_strex(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value);
-uint64_t arm_ldrexd(struct arm_cpu *cpu, uint32_t vaddr);
-bool arm_strexd(struct arm_cpu *cpu, uint32_t vaddr, uint64_t value);
-void arm_clrex(struct arm_cpu *cpu);
-uint32_t arm_swp(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t value);
-
-/* ---- implemented in exception.c/cp15.c/exec.c ---------------------------------------------- */
-
-void arm_cp15_write(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1, unsigned crn,
-                    unsigned crm, unsigned opc2, uint32_t value);
-uint32_t arm_cp15_read(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1, unsigned crn,
-                       unsigned crm, unsigned opc2);
-void arm_cp15_write64(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1, unsigned crm,
-                      uint64_t value);
-uint64_t arm_cp15_read64(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1,
-                         unsigned crm);
-void arm_wfi(struct arm_cpu *cpu);
-void arm_wfe(struct arm_cpu *cpu);
-void arm_sev(struct arm_cpu *cpu);
-void arm_hvc(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t imm16);
-void arm_smc(struct arm_cpu *cpu, const struct arm_uop *op);
-
 /* ---- ops_vfp.c: VFPv3-D32 + VFPv4 fused multiply-add (no Advanced SIMD) ------------------
  *
  * Register numbers are indices into the bank the operand lives in: S0-S31 for single
