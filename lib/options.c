@@ -1128,13 +1128,18 @@ enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
     o->argv0 = argc > 0 ? argv[0] : bin->name;
     coremu_set_progname(bin->name);
 
-    unsigned unsupported_given = 0;
+    /* Every problem is named and the parse goes on, so that one run names them all (with
+     * the not-yet options given among them), as long as the options' arguments are known:
+     * an unknown option or a missing argument ends it. */
+    unsigned errors = 0;
+    const char *erred[COREMU_MAX_NOT_YET]; /* not-yet options whose value was wrong */
+    unsigned nerred = 0;
     for (int i = 1; i < argc && r == COREMU_PARSE_OK; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == '\0') {
             coremu_error("%s: unexpected argument (disk images need -drive)", a);
-            r = COREMU_PARSE_ERROR;
-            break;
+            errors++;
+            continue;
         }
         const char *name = a + 1 + (a[1] == '-');
         const char *eq = strchr(name, '=');
@@ -1144,12 +1149,11 @@ enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
             int shown = (int)((size_t)(name - a) + len);
             if (!is_unsupported(name, len)) {
                 coremu_error("%.*s: invalid option", shown, a);
-                r = COREMU_PARSE_ERROR;
+                errors++;
                 break;
             }
-            /* Known to QEMU: its arity is known too, so the parse goes on to name the rest. */
             coremu_error("%.*s: option not supported by coremu", shown, a);
-            unsupported_given++;
+            errors++;
             if (eq == NULL && !is_unsupported_flag(name, len) && i + 1 < argc) {
                 i++;
             }
@@ -1161,27 +1165,45 @@ enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
         if (eq != NULL) {
             if (!d->has_arg) {
                 coremu_error("%s: does not take an argument", c.opt);
-                r = COREMU_PARSE_ERROR;
-                break;
+                errors++;
+                continue;
             }
             arg = eq + 1;
         } else if (d->has_arg) {
             if (i + 1 >= argc) {
                 coremu_error("%s: requires an argument", c.opt);
-                r = COREMU_PARSE_ERROR;
+                errors++;
                 break;
             }
             arg = argv[++i];
         }
         r = d->fn(&c, arg ? arg : "");
-        if (r == COREMU_PARSE_OK && d->not_yet != NULL) {
+        if (r == COREMU_PARSE_ERROR) {
+            errors++;
+            r = COREMU_PARSE_OK;
+            /* Its own error line names it already. */
+            if (d->not_yet != NULL && nerred < sizeof(erred) / sizeof(erred[0])) {
+                erred[nerred++] = d->name;
+            }
+        } else if (r == COREMU_PARSE_OK && d->not_yet != NULL) {
             record_not_yet(o, d);
         }
     }
-    if (r == COREMU_PARSE_OK && unsupported_given > 0) {
-        /* The options coremu does not implement, and those it does not implement yet, all
-         * named in this one run. */
-        coremu_options_report_not_yet(o);
+    if (errors > 0) {
+        if (r == COREMU_PARSE_OK) {
+            unsigned kept = 0;
+            for (unsigned i = 0; i < o->nnot_yet; i++) {
+                bool named = false;
+                for (unsigned j = 0; j < nerred && !named; j++) {
+                    named = strcmp(erred[j], o->not_yet[i].option) == 0;
+                }
+                if (!named) {
+                    o->not_yet[kept++] = o->not_yet[i];
+                }
+            }
+            o->nnot_yet = kept;
+            coremu_options_report_not_yet(o);
+        }
         r = COREMU_PARSE_ERROR;
     }
 

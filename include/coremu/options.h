@@ -105,9 +105,10 @@ enum coremu_parse_result {
 
 /* Fills o (which it zeroes first) from argv and sets the program name for messages. On
  * COREMU_PARSE_ERROR and COREMU_PARSE_EXIT, o is already freed (freeing it again is harmless).
- * QEMU options that coremu does not implement are each named on a line of their own, parsing
- * going on past them, so that one run names them all (and the not-yet options given with them);
- * an unknown option ends the parse, since its argument cannot be told from the next option. */
+ * Every problem is one line, and parsing goes on past it (a QEMU option that coremu does not
+ * implement, a malformed value...), so that one run names them all, with the not-yet options
+ * given among them; only an unknown option or a missing argument ends the parse, since the
+ * arguments that follow can then not be told from options. */
 enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
                                               const struct coremu_binary_info *bin, int argc,
                                               char **argv);

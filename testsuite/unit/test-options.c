@@ -733,6 +733,19 @@ static void test_unsupported_all_named(void)
                "several unsupported options named in one run", "r=%d err='%s'", r, err_text);
     coremu_options_free(&o);
 
+    /* Bad values do not stop the parse either: each is named, and so are the not-yet options
+     * given with them (except one whose own value was wrong: its line names it already). */
+    r = run(&o, "-drive", "file=a", "-smp", "0", "-S", "-m", "12X", "-chardev", "null,id=c0",
+            "-chardev", "stdio,id=c0", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_ERROR && count_lines(err_text) == 5 &&
+                   strstr(err_text, "-smp 0:") != NULL && strstr(err_text, "-m 12X:") != NULL &&
+                   strstr(err_text, "duplicate id 'c0'") != NULL &&
+                   strstr(err_text, "-drive is not supported yet") != NULL &&
+                   strstr(err_text, "-S is not supported yet") != NULL &&
+                   strstr(err_text, "-chardev is not supported yet") == NULL,
+               "bad values and not-yet options named in one run", "r=%d err='%s'", r, err_text);
+    coremu_options_free(&o);
+
     /* The not-yet options parse (their syntax is checked) and are recorded, each once. */
     r = run(&o, "-drive", "file=a", "-S", "-s", "-gdb", "tcp::1", "-no-shutdown", "-netdev",
             "user,id=n0", "-device", "virtio-net-device", "-chardev", "null,id=c0", "-bios", "b",
