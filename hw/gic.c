@@ -20,6 +20,7 @@
 
 #include <coremu/cpu.h>
 #include <coremu/log.h>
+#include <coremu/util.h>
 
 #include "gic.h"
 
@@ -563,7 +564,7 @@ static const struct cpu_reg cpu_regs[] = {
     {0x1000, "GICC_DIR", C_DIR, false, true},
 };
 
-#define NCPU_REGS (sizeof(cpu_regs) / sizeof(cpu_regs[0]))
+#define NCPU_REGS COREMU_ARRAY_SIZE(cpu_regs)
 
 static const struct cpu_reg *cpu_find(uint64_t offset)
 {
@@ -766,7 +767,7 @@ static const struct dist_reg dist_regs[] = {
     {0xfd0, 0x1000, "GICD_ID", D_ID, false, true, false},
 };
 
-#define NDIST_REGS (sizeof(dist_regs) / sizeof(dist_regs[0]))
+#define NDIST_REGS COREMU_ARRAY_SIZE(dist_regs)
 
 /* ICPIDR4-7, ICPIDR0-3, ICCIDR0-3 from 0xfd0: ArchRev 2 in ICPIDR2[7:4]. */
 static const uint8_t dist_ids[12] = {0x04, 0x00, 0x00, 0x00, 0x00, 0xb0, 0x2b, 0x00,

@@ -12,6 +12,7 @@
 #include <coremu/chardev.h>
 #include <coremu/clock.h>
 #include <coremu/log.h>
+#include <coremu/util.h>
 
 #include "pl011.h"
 
@@ -119,7 +120,7 @@ static const struct pl011_reg pl011_regs[] = {
     {0xffc, "UARTPCellID3", K_ID, 0, 0xb1, 0},
 };
 
-#define PL011_NREGS (sizeof(pl011_regs) / sizeof(pl011_regs[0]))
+#define PL011_NREGS COREMU_ARRAY_SIZE(pl011_regs)
 
 /* Receive FIFO trigger levels by UARTIFLS.RXIFLSEL (entries, of 16): 1/8, 1/4, 1/2, 3/4, 7/8.
  * The reserved encodings behave as 1/2 (the reset value). */

@@ -9,6 +9,7 @@
 
 #include <coremu/clock.h>
 #include <coremu/log.h>
+#include <coremu/util.h>
 
 #include "pl031.h"
 
@@ -55,7 +56,7 @@ static const struct pl031_reg pl031_regs[] = {
     {0xffc, "RTCPCellID3", K_ID, 0xb1},
 };
 
-#define PL031_NREGS (sizeof(pl031_regs) / sizeof(pl031_regs[0]))
+#define PL031_NREGS COREMU_ARRAY_SIZE(pl031_regs)
 
 struct pl031 {
     const char *name;           /* immutable */

@@ -31,6 +31,7 @@
 #include <coremu/chardev.h>
 #include <coremu/clock.h>
 #include <coremu/iothread.h>
+#include <coremu/util.h>
 
 #include "chardev_internal.h"
 
@@ -111,7 +112,7 @@ static void term_atexit(void)
 static void term_install(void)
 {
     atexit(term_atexit);
-    for (size_t i = 0; i < sizeof term_signals / sizeof term_signals[0]; i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(term_signals); i++) {
         struct sigaction old, sa;
         if (sigaction(term_signals[i], NULL, &old) < 0) {
             continue;
@@ -294,12 +295,12 @@ static int parse_option(struct rt_chardev_opts *o, unsigned allowed, char *elem,
         val = "off";
     }
     size_t i;
-    for (i = 0; i < sizeof opt_descs / sizeof opt_descs[0]; i++) {
+    for (i = 0; i < COREMU_ARRAY_SIZE(opt_descs); i++) {
         if (!strcmp(key, opt_descs[i].key)) {
             break;
         }
     }
-    if (i == sizeof opt_descs / sizeof opt_descs[0] || !(opt_descs[i].bit & allowed)) {
+    if (i == COREMU_ARRAY_SIZE(opt_descs) || !(opt_descs[i].bit & allowed)) {
         return rt_chr_error(err, errlen, "unknown option '%s' for character device backend '%s'",
                             key, o->backend);
     }
@@ -365,12 +366,12 @@ static const struct rt_chardev_backend *parse_spec(const char *spec, struct rt_c
         *arg++ = '\0';
     }
     size_t bi;
-    for (bi = 0; bi < sizeof backends / sizeof backends[0]; bi++) {
+    for (bi = 0; bi < COREMU_ARRAY_SIZE(backends); bi++) {
         if (!strcmp(copy, backends[bi].name)) {
             break;
         }
     }
-    if (bi == sizeof backends / sizeof backends[0]) {
+    if (bi == COREMU_ARRAY_SIZE(backends)) {
         rt_chr_error(err, errlen, "unknown character device backend '%s'", copy);
         goto out;
     }

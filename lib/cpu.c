@@ -79,17 +79,6 @@ void rt_futex_wake(_Atomic uint32_t *addr, int count)
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 }
 
-static inline void spin_hint(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-    __asm__ __volatile__("yield" ::: "memory");
-#else
-    atomic_signal_fence(memory_order_seq_cst);
-#endif
-}
-
 /* ---- world_lock helpers -------------------------------------------------------------------- */
 
 /* world_lock held. True when a thread other than the caller holds the world stopped. */
@@ -221,7 +210,7 @@ void coremu_cpu_relax(struct coremu_cpu *cpu)
         if (atomic_load_explicit(&cpu->pending, memory_order_relaxed) != seen) {
             return;
         }
-        spin_hint();
+        rt_spin_hint();
     }
     sched_yield();
 }

@@ -16,6 +16,9 @@
 #include <unistd.h>
 
 #include <coremu/log.h>
+#include <coremu/util.h>
+
+#include "internal.h"
 
 /* Written by coremu_log_parse (start-up, relaxed: nothing else is published with it); read
  * relaxed on hot paths through coremu_log_enabled. */
@@ -44,7 +47,7 @@ static int log_fd = STDERR_FILENO; /* under log_lock */
 static void log_print_help(void)
 {
     printf("Log items (comma separated, for -d):\n");
-    for (size_t i = 0; i < sizeof(log_items) / sizeof(log_items[0]); i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(log_items); i++) {
         printf("  %-14s %s\n", log_items[i].name, log_items[i].help);
     }
     fflush(stdout);
@@ -62,7 +65,7 @@ int coremu_log_parse(const char *items, char *err, unsigned long errlen)
             return 1;
         }
         if (len > 0) {
-            size_t i, n = sizeof(log_items) / sizeof(log_items[0]);
+            size_t i, n = COREMU_ARRAY_SIZE(log_items);
             for (i = 0; i < n; i++) {
                 if (strlen(log_items[i].name) == len && strncmp(p, log_items[i].name, len) == 0) {
                     break;
@@ -103,7 +106,7 @@ int coremu_log_set_file(const char *path)
     return 0;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
+void rt_write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
@@ -111,7 +114,7 @@ static void write_all(int fd, const char *buf, size_t len)
             if (errno == EINTR) {
                 continue;
             }
-            return; /* a log that cannot be written must not stop the machine */
+            return;
         }
         buf += n;
         len -= (size_t)n;
@@ -144,7 +147,7 @@ void coremu_vlog(uint32_t cat, const char *fmt, va_list ap)
         buf[len++] = '\n';
     }
     pthread_mutex_lock(&log_lock);
-    write_all(log_fd, buf, len);
+    rt_write_all(log_fd, buf, len);
     pthread_mutex_unlock(&log_lock);
     if (buf != stack) {
         free(buf);

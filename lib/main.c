@@ -20,6 +20,7 @@
 
 #include <coremu/coremu.h>
 #include <coremu/machine.h>
+#include <coremu/util.h>
 
 const struct coremu_machine_class *coremu_machine_class_find(const struct coremu_binary *bin,
                                                              const char *name)
@@ -38,7 +39,7 @@ static const char *size_text(uint64_t bytes, char *buf, size_t len)
     static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
     unsigned u = 0;
     uint64_t scaled = bytes;
-    while (u + 1 < sizeof(units) / sizeof(units[0]) && scaled >= 1024) {
+    while (u + 1 < COREMU_ARRAY_SIZE(units) && scaled >= 1024) {
         scaled /= 1024;
         u++;
     }

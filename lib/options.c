@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include <coremu/coremu.h>
+#include <coremu/util.h>
+
+#include "internal.h"
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
@@ -28,21 +31,6 @@ static _Atomic(const char *) progname = "coremu";
 void coremu_set_progname(const char *name)
 {
     atomic_store_explicit(&progname, name ? name : "coremu", memory_order_release);
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
 }
 
 /*
@@ -83,7 +71,7 @@ static void __attribute__((format(printf, 2, 0))) emit(const char *kind, const c
         }
     }
     buf[len++] = '\n';
-    write_all(STDERR_FILENO, buf, len);
+    rt_write_all(STDERR_FILENO, buf, len);
     if (buf != stack) {
         free(buf);
     }
@@ -151,7 +139,7 @@ void coremu_kv_free(struct coremu_kv *kv)
 int coremu_kv_parse(struct coremu_kv *kv, const char *s, const char *implied_key, char *err,
                     size_t errlen)
 {
-    const unsigned max = sizeof(kv->key) / sizeof(kv->key[0]);
+    const unsigned max = COREMU_ARRAY_SIZE(kv->key);
     const char *p = s ? s : "";
     bool first = true;
 
@@ -648,7 +636,7 @@ static parse_result opt_machine(struct parse_ctx *c, const char *arg)
         for (j = 0; j < p->n && strcmp(p->key[j], kv.key[i]) != 0; j++) {
         }
         if (j == p->n) {
-            if (p->n == sizeof(p->key) / sizeof(p->key[0])) {
+            if (p->n == COREMU_ARRAY_SIZE(p->key)) {
                 r = bad_value(c, arg, "too many machine properties");
                 break;
             }
@@ -1018,7 +1006,7 @@ void coremu_options_print_help(const struct coremu_binary_info *bin, FILE *out)
     fprintf(out, "A parallel full-system emulator with QEMU's option syntax: every guest core\n"
                  "runs on its own host thread. Options may be written with one dash or two, and\n"
                  "an option's argument may follow it after an equals sign.\n\n");
-    for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(opt_table); i++) {
         if (opt_table[i].usage != NULL) {
             fprintf(out, "  %-40s %s%s\n", opt_table[i].usage, opt_table[i].help,
                     opt_table[i].not_yet != NULL ? " (not yet)" : "");
@@ -1038,7 +1026,7 @@ void coremu_options_free(struct coremu_options *o)
     char **strs[] = {&o->machine, &o->cpu_model, &o->kernel, &o->initrd, &o->append, &o->dtb,
                      &o->bios, &o->monitor, &o->display, &o->gdb, &o->log_items, &o->log_file,
                      &o->xmon_mode, &o->pidfile, &o->nic, &o->vga, &o->ram_arg};
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(strs); i++) {
         free(*strs[i]);
     }
     coremu_kv_free(&o->machine_props);
@@ -1066,7 +1054,7 @@ void coremu_options_free(struct coremu_options *o)
 
 static const struct opt_def *find_opt(const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(opt_table); i++) {
         if (strlen(opt_table[i].name) == len && strncmp(opt_table[i].name, name, len) == 0) {
             return &opt_table[i];
         }
@@ -1086,12 +1074,12 @@ static bool name_in(const char *const *names, size_t n, const char *name, size_t
 
 static bool is_unsupported(const char *name, size_t len)
 {
-    return name_in(unsupported, sizeof(unsupported) / sizeof(unsupported[0]), name, len);
+    return name_in(unsupported, COREMU_ARRAY_SIZE(unsupported), name, len);
 }
 
 static bool is_unsupported_flag(const char *name, size_t len)
 {
-    return name_in(unsupported_flags, sizeof(unsupported_flags) / sizeof(unsupported_flags[0]),
+    return name_in(unsupported_flags, COREMU_ARRAY_SIZE(unsupported_flags),
                    name, len);
 }
 
@@ -1182,7 +1170,7 @@ enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
             errors++;
             r = COREMU_PARSE_OK;
             /* Its own error line names it already. */
-            if (d->not_yet != NULL && nerred < sizeof(erred) / sizeof(erred[0])) {
+            if (d->not_yet != NULL && nerred < COREMU_ARRAY_SIZE(erred)) {
                 erred[nerred++] = d->name;
             }
         } else if (r == COREMU_PARSE_OK && d->not_yet != NULL) {

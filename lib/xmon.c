@@ -48,6 +48,8 @@
 #include <coremu/atomic.h>
 #include <coremu/softmmu.h>
 
+#include "internal.h"
+
 #define XMON_COUNTER_BITS 16u
 #define XMON_NCOUNTERS    (1u << XMON_COUNTER_BITS)
 #define XMON_PAGE_SIZE    (1ull << COREMU_XMON_PAGE_BITS)
@@ -97,15 +99,6 @@ struct coremu_xmon {
 
 /* ---- Small helpers ------------------------------------------------------------------------ */
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /*
  * Waiting for a counter to become even. The owner holds it for a handful of instructions, but
  * it may have been preempted in between: on an over-subscribed host (more guest cores than host
@@ -115,7 +108,7 @@ static inline void cpu_relax(void)
 static inline void spin_wait(unsigned *spins)
 {
     if (++*spins < 128) {
-        cpu_relax();
+        rt_spin_hint();
     } else {
         sched_yield();
     }

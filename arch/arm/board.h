@@ -66,8 +66,6 @@ void arm_cpu_free(struct arm_cpu *cpu);
  * arg0 = entry address (bit 0: Thumb), arg1 = context id placed in r0), in SVC mode with the
  * MMU and caches off, IRQ/FIQ masked. */
 extern const struct coremu_cpu_ops arm_cpu_ops;
-/* atomic_arm.c: arm's helper table for the runtime's atomic layer (registered by main). */
-extern const struct coremu_atomic_table arm_atomic_table;
 
 /* ---- The board side: the virt machine (virt.c, psci.c, boot.c), driven by main.c ---------- */
 

@@ -16,6 +16,7 @@
 
 #include <coremu/clock.h>
 #include <coremu/log.h>
+#include <coremu/util.h>
 
 #include "board.h"
 #include "cpu.h"
@@ -503,7 +504,7 @@ static const struct cp15_reg cp15_regs[] = {
     TIMER("CNTV_CTL", 0, 14, 3, 1, PL1_RW, ARM_CNTV_CTL),
 };
 
-#define NREGS (sizeof(cp15_regs) / sizeof(cp15_regs[0]))
+#define NREGS COREMU_ARRAY_SIZE(cp15_regs)
 
 /* 64-bit registers (MCRR/MRRC), by opc1 and CRm. TTBR0/TTBR1/PAR need LPAE and CNTVOFF the
  * Virtualization Extensions: they are absent, hence UNDEFINED. */
@@ -613,7 +614,7 @@ void arm_cp15_write(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1
 
 static const struct cp15_reg64 *cp15_find64(unsigned opc1, unsigned crm)
 {
-    for (unsigned i = 0; i < sizeof(cp15_regs64) / sizeof(cp15_regs64[0]); i++) {
+    for (unsigned i = 0; i < COREMU_ARRAY_SIZE(cp15_regs64); i++) {
         if (cp15_regs64[i].opc1 == opc1 && cp15_regs64[i].crm == crm) {
             return &cp15_regs64[i];
         }

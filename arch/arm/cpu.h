@@ -205,8 +205,7 @@ struct arm_cpu {
 
     /* Local exclusive monitor (LDREX/STREX) in the runtime's engine. */
     struct coremu_xmon_local xmon;
-    /* The atomic table the LDREX/STREX/CLREX/SWP handlers call (arm_atomic_table; a test's
-     * stub table in the decoder tests). Immutable. */
+    /* The atomic table the LDREX/STREX/CLREX/SWP handlers call (arm_atomic_table). Immutable. */
     const struct coremu_atomic_table *atomic;
     bool event_register;         /* WFE/SEV */
 
@@ -452,6 +451,10 @@ void arm_wfe(struct arm_cpu *cpu);
 void arm_sev(struct arm_cpu *cpu);
 void arm_hvc(struct arm_cpu *cpu, const struct arm_uop *op, uint32_t imm16);
 void arm_smc(struct arm_cpu *cpu, const struct arm_uop *op);
+
+/* atomic_table.c: ARM's atomic table (every core's cpu->atomic; main registers it with the
+ * runtime). */
+extern const struct coremu_atomic_table arm_atomic_table;
 
 /* atomic_arm.c: the exclusive-monitor engine's watch callback for the board (opaque is the
  * struct arm_board *): stops the world and drops every core's TLB entries for the page. */

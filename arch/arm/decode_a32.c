@@ -37,6 +37,8 @@
 
 #include <string.h>
 
+#include <coremu/util.h>
+
 #include "decode_common.h"
 
 /* ---- field helpers ---------------------------------------------------------------------- */
@@ -881,8 +883,8 @@ static struct arm_decode_row a32_uncond_rows[] = {
 #undef D
 #undef Z
 
-#define NCOND (sizeof a32_cond_rows / sizeof a32_cond_rows[0])
-#define NUNCOND (sizeof a32_uncond_rows / sizeof a32_uncond_rows[0])
+#define NCOND COREMU_ARRAY_SIZE(a32_cond_rows)
+#define NUNCOND COREMU_ARRAY_SIZE(a32_uncond_rows)
 
 /* Rows that can match each value of bits 27:25 (conditional rows), and all unconditional rows. */
 static uint16_t a32_index[8][NCOND + 1];

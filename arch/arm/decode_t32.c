@@ -49,6 +49,8 @@
 
 #include <string.h>
 
+#include <coremu/util.h>
+
 #include "decode_common.h"
 
 /* IT-block rules of a row, applied after its builder. */
@@ -1491,8 +1493,8 @@ static struct arm_decode_row t32_rows[] = {
     ROW("1111 1011 1110 nnnn llll hhhh 0110 mmmm", b32_mull, UMAAL),
 };
 
-#define N16 (sizeof t16_rows / sizeof t16_rows[0])
-#define N32 (sizeof t32_rows / sizeof t32_rows[0])
+#define N16 COREMU_ARRAY_SIZE(t16_rows)
+#define N32 COREMU_ARRAY_SIZE(t32_rows)
 
 /*
  * Rows that can match each bucket, in table order (indices, ~0 terminated). 16-bit rows are

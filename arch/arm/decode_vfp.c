@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <coremu/util.h>
+
 #include "ops.h"
 
 struct vfp_row;
@@ -382,12 +384,12 @@ static const struct {
 
 const char *arm_vfp_handler_name(arm_uop_fn fn)
 {
-    for (size_t i = 0; i < sizeof(vfp_table) / sizeof(vfp_table[0]); i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(vfp_table); i++) {
         if (fn != NULL && (vfp_table[i].fn_s == fn || vfp_table[i].fn_d == fn)) {
             return vfp_table[i].name;
         }
     }
-    for (size_t i = 0; i < sizeof(vfp_extra_names) / sizeof(vfp_extra_names[0]); i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(vfp_extra_names); i++) {
         if (vfp_extra_names[i].fn == fn) {
             return vfp_extra_names[i].name;
         }
@@ -443,7 +445,7 @@ bool arm_decode_vfp(uint32_t pc, uint32_t insn, bool thumb, struct arm_uop *op)
 
     if (!undefined) {
         undefined = true;
-        for (size_t i = 0; i < sizeof(vfp_table) / sizeof(vfp_table[0]); i++) {
+        for (size_t i = 0; i < COREMU_ARRAY_SIZE(vfp_table); i++) {
             const struct vfp_row *row = &vfp_table[i];
             if ((a32 & row->mask) == row->value) {
                 undefined = !row->build(row, a32, thumb, op);

@@ -12,8 +12,10 @@
 
 #include <coremu/coremu.h>
 #include <coremu/machine.h>
+#include <coremu/util.h>
 
 #include "board.h"
+#include "cpu.h"
 
 /* There is one model; "max" (QEMU's "every feature the emulator has") names it too. */
 static const struct coremu_cpu_model_info arm_cpu_models[] = {
@@ -151,7 +153,7 @@ static const struct coremu_machine_class virt_class = {
     .ram_granule = 4096,
     .nserial = 1,
     .cpu_models = arm_cpu_models,
-    .ncpu_models = sizeof(arm_cpu_models) / sizeof(arm_cpu_models[0]),
+    .ncpu_models = COREMU_ARRAY_SIZE(arm_cpu_models),
     .check = virt_check,
     .init = virt_class_init,
     .attach_serial = virt_class_attach_serial,

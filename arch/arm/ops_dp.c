@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <coremu/util.h>
+
 #include "ops.h"
 
 enum dp_opc {
@@ -517,7 +519,7 @@ bool arm_dp_specialise(struct arm_uop *op)
 {
     bool cond = op->cond < 0xe;
 
-    for (size_t i = 0; i < sizeof(dp_fast_table) / sizeof(dp_fast_table[0]); i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(dp_fast_table); i++) {
         const struct dp_fast *f = &dp_fast_table[i];
         if (op->fn != f->imm_fn && op->fn != f->reg_fn) {
             continue;

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <coremu/util.h>
+
 #include "ops.h"
 
 /* ---- single loads and stores ------------------------------------------------------------ */
@@ -638,7 +640,7 @@ static const struct ldst_fast ldst_fast_table[] = {
 
 bool arm_ldst_specialise(struct arm_uop *op)
 {
-    for (size_t i = 0; i < sizeof(ldst_fast_table) / sizeof(ldst_fast_table[0]); i++) {
+    for (size_t i = 0; i < COREMU_ARRAY_SIZE(ldst_fast_table); i++) {
         const struct ldst_fast *f = &ldst_fast_table[i];
         if (op->fn != f->imm_fn && op->fn != f->reg_fn) {
             continue;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <coremu/coremu.h>
+#include <coremu/util.h>
 
 #include "board.h"
 #include "cpu.h"
@@ -201,7 +202,7 @@ static const struct psci_function {
     {0x8400000a, "PSCI_FEATURES", psci_features, 0},
 };
 
-#define PSCI_NFUNCTIONS (sizeof(psci_functions) / sizeof(psci_functions[0]))
+#define PSCI_NFUNCTIONS COREMU_ARRAY_SIZE(psci_functions)
 
 static const struct psci_function *psci_find(uint32_t id)
 {

@@ -23,6 +23,7 @@
 #include <coremu/board.h>
 #include <coremu/coremu.h>
 #include <coremu/irq.h>
+#include <coremu/util.h>
 
 #include "board.h"
 #include "cpu.h"
@@ -186,7 +187,7 @@ static void virt_timer_output(struct arm_board *board, struct arm_cpu *cpu,
                               enum arm_timer_output which, bool level)
 {
     struct virt_board *vb = (struct virt_board *)board;
-    if ((unsigned)which < sizeof(virt_timer_ppi) / sizeof(virt_timer_ppi[0])) {
+    if ((unsigned)which < COREMU_ARRAY_SIZE(virt_timer_ppi)) {
         gic_set_ppi(vb->gic, cpu->rt->index, virt_timer_ppi[which], level);
     }
 }

@@ -20,7 +20,9 @@
 #include <coremu/physmem.h>
 #include <coremu/process.h>
 #include <coremu/softmmu.h>
+#include <coremu/tb.h>
 #include <coremu/topology.h>
+#include <coremu/util.h>
 
 /* The package version ("0.1.0"). */
 const char *coremu_version(void);

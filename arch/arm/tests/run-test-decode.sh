@@ -24,7 +24,7 @@ ${CC:-gcc} -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -Werror \
     -I"$top/include" -I"$arm" -I"$cfg" -o "$prog" \
     "$here/test_decode_$isa.c" "$here/decode_check.c" "$here/stub_cpu.c" "$here/stub_mem.c" \
     "$arm/decode_$isa.c" "$arm/cpu.c" "$arm/ops_dp.c" "$arm/ops_mul.c" "$arm/ops_parallel.c" \
-    "$arm/ops_ldst.c" "$arm/ops_branch.c" "$arm/ops_misc.c"
+    "$arm/ops_ldst.c" "$arm/ops_branch.c" "$arm/ops_misc.c" "$arm/atomic_table.c"
 
 AS=${AS:-arm-none-eabi-as}
 OBJDUMP=${OBJDUMP:-arm-none-eabi-objdump}

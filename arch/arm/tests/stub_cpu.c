@@ -86,39 +86,6 @@ uint32_t arm_swp(struct arm_cpu *cpu, uint32_t vaddr, unsigned size, uint32_t va
     return old;
 }
 
-/* The table the handlers call, over the stubs above: the decoder tests link this instead of
- * atomic_arm.c (arm_cpu_new points cores at it; dc_reset_cpu sets it on the stub core). */
-static uint64_t stub_load_exclusive(void *cpu, uint64_t va, unsigned size)
-{
-    return size == 8 ? arm_ldrexd(cpu, (uint32_t)va) : arm_ldrex(cpu, (uint32_t)va, size);
-}
-
-static bool stub_store_exclusive(void *cpu, uint64_t va, unsigned size, uint64_t value)
-{
-    return size == 8 ? arm_strexd(cpu, (uint32_t)va, value)
-                     : arm_strex(cpu, (uint32_t)va, size, (uint32_t)value);
-}
-
-static void stub_clear_exclusive(void *cpu)
-{
-    arm_clrex(cpu);
-}
-
-static uint64_t stub_swap(void *cpu, uint64_t va, unsigned size, uint64_t value)
-{
-    return arm_swp(cpu, (uint32_t)va, size, (uint32_t)value);
-}
-
-const struct coremu_atomic_table arm_atomic_table = {
-    .arch = "arm-stub",
-    .exclusive_sizes = 1 | 2 | 4 | 8,
-    .load_exclusive = stub_load_exclusive,
-    .store_exclusive = stub_store_exclusive,
-    .clear_exclusive = stub_clear_exclusive,
-    .swap_sizes = 1 | 4,
-    .swap = stub_swap,
-};
-
 void arm_cp15_write(struct arm_cpu *cpu, const struct arm_uop *op, unsigned opc1, unsigned crn,
                     unsigned crm, unsigned opc2, uint32_t value)
 {

@@ -18,10 +18,6 @@ extern enum arm_exception last_exc;
 extern uint32_t last_exc_ret;
 /* The value of the last store-exclusive (which always succeeds but for STREXD). */
 extern uint32_t excl_value;
-/* The stub core's atomic table (board.h's arm_atomic_table, defined by stub_cpu.c over the
- * exclusive and swap stubs). */
-extern const struct coremu_atomic_table arm_atomic_table;
-
 /* The handler arm_decode_vfp gives every encoding: it claims the whole CP10/CP11 and Advanced
  * SIMD space, because the real VFP decoder is tested elsewhere (test_vfp.c). */
 void stub_vfp_handler(void);
