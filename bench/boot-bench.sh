@@ -148,8 +148,10 @@ run_one() {
         set -- "$coremu" $common -append console=ttyAMA0
     else
         # The CPU model is named, as the ARM board issue does, so that every qemu version
-        # measures the same CPU whatever its virt board's default is.
-        set -- "$qemu" $common -cpu cortex-a15 -append console=ttyAMA0
+        # measures the same CPU whatever its virt board's default is; -nic none because coremu
+        # has no network card either (and qemu's default one needs a ROM file that a
+        # --no-install-recommends install lacks).
+        set -- "$qemu" $common -cpu cortex-a15 -nic none -append console=ttyAMA0
     fi
     line=$(expect -f "$here/boot-bench-run.exp" -- "$n" "$log" "$boot_timeout" "$@" \
         2>"$log.stderr")
