@@ -22,10 +22,13 @@
 #define NSLOTS (COREMU_TORTURE_AREA / SLOT_BYTES)
 
 struct torture {
-    const struct coremu_atomic_table *table;
-    const struct coremu_torture_env *env;
+    const struct coremu_atomic_table *table;      /* table mode */
+    const struct coremu_torture_env *env;         /* table mode */
+    const struct coremu_torture_guest *guest;     /* guest-instruction mode */
     struct coremu_torture_result *result;
+    uint64_t area;                                /* COREMU_TORTURE_AREA bytes */
     unsigned next_slot;
+    size_t code_used;                             /* guest mode: bytes of the code area used */
 };
 
 static uint64_t size_mask(unsigned size)
@@ -39,7 +42,7 @@ static uint64_t new_slot(struct torture *t)
     if (t->next_slot == NSLOTS) {
         abort(); /* more checks than slots: a bug in this file */
     }
-    return t->env->va + (uint64_t)SLOT_BYTES * t->next_slot++;
+    return t->area + (uint64_t)SLOT_BYTES * t->next_slot++;
 }
 
 static void record(struct torture *t, const char *name, unsigned size, uint64_t expected,
@@ -365,7 +368,7 @@ int coremu_atomic_torture(const struct coremu_atomic_table *table,
     }
     memset(result, 0, sizeof(*result));
 
-    struct torture t = {table, env, result, 0};
+    struct torture t = {table, env, NULL, result, env ? env->va : 0, 0, 0};
     if (!table || !env || !env->cpus || env->ncpus < 2 || env->va % COREMU_TORTURE_AREA != 0) {
         fail_setup(&t, "bad arguments");
         return -1;
@@ -378,6 +381,163 @@ int coremu_atomic_torture(const struct coremu_atomic_table *table,
     }
     int64_t t0 = coremu_host_ns();
     all_cores(&t, iterations);
+    result->seconds = (double)(coremu_host_ns() - t0) / 1e9;
+    return result->failures == 0 ? 0 : -1;
+}
+
+/* ---- guest-instruction mode ------------------------------------------------------------- */
+
+/*
+ * Emits one piece of code into a buffer, places it at a fresh part of the code area (never
+ * where code ran before, so no architecture has to forget a translation between runs) and
+ * returns its guest address; 0 (with the reason recorded) when it cannot.
+ */
+static uint64_t guest_code(struct torture *t, const char *what, unsigned size,
+                           size_t (*emit)(struct torture *t, uint8_t *buf, size_t room,
+                                          uint64_t at_va, const void *arg),
+                           const void *arg)
+{
+    const struct coremu_torture_guest *g = t->guest;
+    size_t room = g->code_size - t->code_used;
+    uint64_t at = g->code_va + t->code_used;
+    uint8_t *buf = malloc(room ? room : 1);
+    size_t len = buf && room ? emit(t, buf, room, at, arg) : 0;
+
+    if (len == 0 || len > room) {
+        char why[96];
+        snprintf(why, sizeof(why), "guest: cannot emit %s (%u bytes)", what, size);
+        fail_setup(t, why);
+        free(buf);
+        return 0;
+    }
+    g->place(g->opaque, at, buf, len);
+    free(buf);
+    t->code_used += (len + 15) & ~(size_t)15;
+    if (t->code_used > g->code_size) {
+        t->code_used = g->code_size;
+    }
+    return at;
+}
+
+static bool guest_run(struct torture *t, uint64_t entry, unsigned k, const char *what,
+                      unsigned size)
+{
+    if (t->guest->run(t->guest->opaque, entry, k) == 0) {
+        return true;
+    }
+    char why[96];
+    snprintf(why, sizeof(why), "guest: %s (%u bytes) did not run to its end on %u cores", what,
+             size, k);
+    fail_setup(t, why);
+    return false;
+}
+
+struct llsc_add_args {
+    uint64_t counter_va;
+    unsigned k;
+    unsigned size;
+    uint64_t iterations;
+};
+
+static size_t emit_llsc_add(struct torture *t, uint8_t *buf, size_t room, uint64_t at_va,
+                            const void *arg)
+{
+    const struct llsc_add_args *a = arg;
+    return t->guest->emit_llsc_add(t->guest->opaque, buf, room, at_va, a->counter_va,
+                                   a->counter_va + COREMU_XMON_GRANULE, a->k, a->size,
+                                   a->iterations);
+}
+
+static size_t emit_probe(struct torture *t, uint8_t *buf, size_t room, uint64_t at_va,
+                         const void *arg)
+{
+    return t->guest->emit_probe(t->guest->opaque, buf, room, at_va, arg);
+}
+
+static const char *const store_names[COREMU_TORTURE_STORES] = {
+    [COREMU_TORTURE_STORE_PLAIN] = "plain store",
+    [COREMU_TORTURE_STORE_EXCLUSIVE] = "store-exclusive",
+    [COREMU_TORTURE_STORE_SWAP] = "swap",
+};
+
+/* One probe (coremu_torture_probe); failures are recorded. */
+static void guest_probe(struct torture *t, unsigned size, enum coremu_torture_store how,
+                        bool same_value)
+{
+    const struct coremu_torture_guest *g = t->guest;
+    struct coremu_torture_probe p = {size, new_slot(t), new_slot(t), how, same_value};
+    char name[112];
+
+    snprintf(name, sizeof(name), "guest: %s%s of %s value between LL and SC fails the SC",
+             same_value ? "ABA: " : "", store_names[how], same_value ? "the same" : "another");
+    uint64_t entry = guest_code(t, name, size, emit_probe, &p);
+    if (!entry || !guest_run(t, entry, 2, name, size)) {
+        return;
+    }
+    record(t, name, size, 1, g->read(g->opaque, p.flags_va + 8, 8));
+    record(t, "guest: the probe's other core stored", size, 1,
+           g->read(g->opaque, p.flags_va + 16, 8));
+    record(t, "guest: value after the probe is the other core's", size, same_value ? 0 : 1,
+           g->read(g->opaque, p.target_va, size));
+}
+
+int coremu_atomic_torture_guest(const struct coremu_torture_guest *guest, uint64_t iterations,
+                                struct coremu_torture_result *result)
+{
+    if (!result) {
+        return -1;
+    }
+    memset(result, 0, sizeof(*result));
+
+    struct torture t = {NULL, NULL, guest, result, guest ? guest->va : 0, 0, 0};
+    if (!guest || guest->ncpus < 2 || guest->va % COREMU_TORTURE_AREA != 0 ||
+        !guest->emit_llsc_add || !guest->place || !guest->run || !guest->read ||
+        (guest->exclusive_sizes & ~15u) != 0 || guest->exclusive_sizes == 0) {
+        fail_setup(&t, "bad arguments");
+        return -1;
+    }
+    int64_t t0 = coremu_host_ns();
+
+    /* The rules first (a store-exclusive that never succeeds would hang the loops): every
+     * size and way of storing, with the same value when the monitor claims exactness, else
+     * with another value. An exact monitor also gets one probe with another value (the area's
+     * slots do not last for all of them, and a same-value store is the harder case). */
+    bool other_value_done = false;
+    for (unsigned size = 1; guest->emit_probe && size <= 8 && result->failures == 0; size *= 2) {
+        if (!has(guest->exclusive_sizes, size)) {
+            continue;
+        }
+        for (unsigned how = 0; how < COREMU_TORTURE_STORES && result->failures == 0; how++) {
+            if (!(guest->probe_stores & (1u << how))) {
+                continue;
+            }
+            if (guest->exact) {
+                guest_probe(&t, size, how, true);
+            }
+            if (!guest->exact || !other_value_done) {
+                guest_probe(&t, size, how, false);
+                other_value_done = true;
+            }
+        }
+    }
+    if (result->failures != 0) {
+        result->seconds = (double)(coremu_host_ns() - t0) / 1e9;
+        return -1;
+    }
+
+    uint64_t total = iterations * guest->ncpus;
+    for (unsigned size = 1; size <= 8; size *= 2) {
+        if (!has(guest->exclusive_sizes, size)) {
+            continue;
+        }
+        struct llsc_add_args a = {new_slot(&t), guest->ncpus, size, iterations};
+        uint64_t entry = guest_code(&t, "the LL/SC add loop", size, emit_llsc_add, &a);
+        if (!entry || !guest_run(&t, entry, guest->ncpus, "the LL/SC add loop", size)) {
+            break;
+        }
+        record(&t, "guest: all cores: LL/SC add loop", size, total & size_mask(size),
+               guest->read(guest->opaque, a.counter_va, size));
+    }
     result->seconds = (double)(coremu_host_ns() - t0) / 1e9;
     return result->failures == 0 ? 0 : -1;
 }

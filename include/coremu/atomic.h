@@ -16,7 +16,8 @@
  *     The optional value mode (COREMU_XMON_VALUE) compares values with a host CAS instead: no
  *     page watching, faster, and wrong in the ABA case; it exists for users who ask for it.
  *  3. The atomic table: each architecture registers the functions its guest atomic instructions
- *     run (their handlers call them), and a generic torture test drives any table.
+ *     run (their handlers call them), and a generic torture test drives any table, either by
+ *     calling it or through guest instructions the architecture emits and runs on its cores.
  */
 #ifndef COREMU_ATOMIC_H
 #define COREMU_ATOMIC_H
@@ -230,5 +231,88 @@ struct coremu_torture_result {
 int coremu_atomic_torture(const struct coremu_atomic_table *table,
                           const struct coremu_torture_env *env, uint64_t iterations,
                           struct coremu_torture_result *result);
+
+/*
+ * The torture test in guest-instruction mode: the same rules, driven by real guest instructions
+ * that an architecture's cores run through its engine (decoder, handlers, the atomic table they
+ * call), rather than by calls to the table from host threads. The architecture provides, in the
+ * struct below, emitters of its own machine code for the few sequences the test needs, a way to
+ * put bytes into guest memory, a runner and a reader; the test places the code, runs it and
+ * checks the results:
+ *  - on every core at once, iterations times per core, an LL/SC retry loop that adds 1 to a
+ *    counter, at every size the emitters handle: the final count must be exact (any lost update
+ *    shows);
+ *  - on two cores, the probe below for every size and way of storing: a store by core 1 between
+ *    core 0's load-exclusive and store-exclusive must fail the store-exclusive, and when exact
+ *    is set (the architecture's monitor claims exactness) even a store of the same value (ABA).
+ *    A monitor that compares values but is presented as exact fails this check.
+ */
+
+/* How core 1 of a probe stores to the reserved location. */
+enum coremu_torture_store {
+    COREMU_TORTURE_STORE_PLAIN,     /* an ordinary store instruction */
+    COREMU_TORTURE_STORE_EXCLUSIVE, /* its own load-exclusive / store-exclusive, retried */
+    COREMU_TORTURE_STORE_SWAP,      /* the table's swap */
+};
+#define COREMU_TORTURE_STORES 3u
+
+/*
+ * The probe, run on cores 0 and 1 (other cores, if started, do nothing and stop). Memory starts
+ * as zero. Core 0: v = load-exclusive of size bytes at target_va; sets the 8-byte flag at
+ * flags_va to 1; waits until the 8-byte flag at flags_va + 16 is not zero; store-exclusive of
+ * v + 1 at target_va; writes its outcome as 8 bytes at flags_va + 8 (0: it stored, 1: it
+ * failed); stops. Core 1: waits until the flag at flags_va is not zero; stores, the way `how`
+ * says, the size bytes at target_va back unchanged (same_value) or plus one; sets the flag at
+ * flags_va + 16 to 1; stops. A plain store may write the naturally aligned 8 bytes that hold
+ * the target (as they were, or with the target's value plus one): the rest of them is zero.
+ * target_va and flags_va are 32-byte aligned and 32 bytes apart or more.
+ */
+struct coremu_torture_probe {
+    unsigned size;
+    uint64_t target_va;
+    uint64_t flags_va;
+    enum coremu_torture_store how;
+    bool same_value;
+};
+
+struct coremu_torture_guest {
+    const char *arch;        /* for messages */
+    void *opaque;            /* the architecture's machine, passed to every function below */
+    unsigned ncpus;          /* cores run() can start, >= 2 */
+    uint64_t va;             /* COREMU_TORTURE_AREA bytes of RAM, aligned, zero at the start */
+    uint64_t code_va;        /* code_size bytes of RAM, not on a page of the area, for the code */
+    size_t code_size;
+    bool exact;              /* the monitor is exact: the same-value (ABA) probes run */
+    unsigned exclusive_sizes; /* the sizes (1 | 2 | 4 | 8) the emitters handle */
+    unsigned probe_stores;   /* the ways (1u << enum coremu_torture_store) emit_probe handles */
+
+    /* Emitters write code that will run at guest address at_va into buf (room bytes) and return
+     * its length; 0 when it does not fit or the architecture cannot express it. */
+    /* Each of k cores: iterations times, an LL/SC loop that adds 1 to the size-byte counter
+     * at counter_va (retried until the store-exclusive succeeds); then stops. The 8 zero bytes
+     * at scratch_va (another granule) are the code's to use, e.g. for a start barrier, so that
+     * the cores' loops overlap rather than run one after another. */
+    size_t (*emit_llsc_add)(void *opaque, uint8_t *buf, size_t room, uint64_t at_va,
+                            uint64_t counter_va, uint64_t scratch_va, unsigned k, unsigned size,
+                            uint64_t iterations);
+    /* The probe described above. NULL when the architecture has none. */
+    size_t (*emit_probe)(void *opaque, uint8_t *buf, size_t room, uint64_t at_va,
+                         const struct coremu_torture_probe *probe);
+    /* Writes len bytes of code at va while no core runs, so that the next run executes them
+     * (no stale translation of that memory survives). */
+    void (*place)(void *opaque, uint64_t va, const uint8_t *code, size_t len);
+    /* Starts cores 0..k-1 at entry_va, each knowing its index the way the emitted code expects,
+     * and waits until all of them stopped: 0, or -1 when one faulted or they did not stop in
+     * time (then the machine cannot run again). */
+    int (*run)(void *opaque, uint64_t entry_va, unsigned k);
+    /* Reads size bytes of guest memory at va as the architecture's loads do (no core runs). */
+    uint64_t (*read)(void *opaque, uint64_t va, unsigned size);
+};
+
+/* 0 when every check passed; -1 when one failed or the test could not run (bad arguments, code
+ * that could not be emitted, a run that failed), with the reason in result->first_failure.
+ * result->seconds is the wall time of the runs. */
+int coremu_atomic_torture_guest(const struct coremu_torture_guest *guest, uint64_t iterations,
+                                struct coremu_torture_result *result);
 
 #endif /* COREMU_ATOMIC_H */

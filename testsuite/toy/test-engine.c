@@ -11,92 +11,7 @@
 
 #include "../unit/unit.h"
 #include "toy.h"
-
-/* ---- a tiny assembler --------------------------------------------------------------------- */
-
-struct asm_buf {
-    uint8_t *ram;
-    uint64_t at;
-};
-
-static uint64_t emit(struct asm_buf *a, const uint8_t *bytes, unsigned n)
-{
-    uint64_t here = a->at;
-    memcpy(a->ram + a->at, bytes, n);
-    a->at += n;
-    return here;
-}
-
-static uint64_t HALT(struct asm_buf *a)
-{
-    return emit(a, (const uint8_t[]){0x00}, 1);
-}
-
-static uint64_t MOVI(struct asm_buf *a, unsigned rd, uint8_t imm)
-{
-    return emit(a, (const uint8_t[]){0x01, (uint8_t)rd, imm}, 3);
-}
-
-static uint64_t ADDI(struct asm_buf *a, unsigned rd, int8_t imm)
-{
-    return emit(a, (const uint8_t[]){0x03, (uint8_t)rd, (uint8_t)imm}, 3);
-}
-
-static uint64_t MOVW(struct asm_buf *a, unsigned rd, uint16_t imm)
-{
-    return emit(a, (const uint8_t[]){0x0d, (uint8_t)rd, (uint8_t)imm, (uint8_t)(imm >> 8)}, 4);
-}
-
-static uint64_t DS(struct asm_buf *a, uint8_t opcode, unsigned rd, unsigned rs)
-{
-    return emit(a, (const uint8_t[]){opcode, (uint8_t)(rd << 4 | rs)}, 2);
-}
-
-#define ADD(a, rd, rs) DS(a, 0x02, rd, rs)
-#define LD(a, rd, rs) DS(a, 0x04, rd, rs)
-#define ST(a, rd, rs) DS(a, 0x05, rd, rs)
-#define JR(a, rs) DS(a, 0x08, 0, rs)
-#define STB(a, rd, rs) DS(a, 0x09, rd, rs)
-#define INC(a, rs) DS(a, 0x0c, 0, rs)
-
-static uint64_t TLBI(struct asm_buf *a)
-{
-    return emit(a, (const uint8_t[]){0x0a}, 1);
-}
-
-static uint64_t STOPW(struct asm_buf *a)
-{
-    return emit(a, (const uint8_t[]){0x0b}, 1);
-}
-
-/* Branches to target (already emitted, or patched later with patch_branch), within 128 bytes:
- * farther needs a JMP. */
-static uint64_t BNZ(struct asm_buf *a, unsigned rd, uint64_t target)
-{
-    int64_t rel = target ? (int64_t)target - (int64_t)(a->at + 3) : 0;
-    UNIT_REQUIRE(rel >= -128 && rel < 128, "assembler", "BNZ at %#llx: target out of range",
-                 (unsigned long long)a->at);
-    return emit(a, (const uint8_t[]){0x07, (uint8_t)rd, (uint8_t)(int8_t)rel}, 3);
-}
-
-static uint64_t JMP(struct asm_buf *a, uint64_t target)
-{
-    int64_t rel = (int64_t)target - (int64_t)(a->at + 3);
-    return emit(a, (const uint8_t[]){0x06, (uint8_t)rel, (uint8_t)(rel >> 8)}, 3);
-}
-
-static void patch_branch(struct asm_buf *a, uint64_t insn, uint64_t target)
-{
-    int64_t rel = (int64_t)target - (int64_t)(insn + 3);
-    UNIT_REQUIRE(a->ram[insn] == 0x06 || (rel >= -128 && rel < 128), "assembler",
-                 "BNZ at %#llx: target out of range", (unsigned long long)insn);
-    if (a->ram[insn] == 0x06) {
-        a->ram[insn + 1] = (uint8_t)rel;
-        a->ram[insn + 2] = (uint8_t)(rel >> 8);
-    } else {
-        a->ram[insn + 2] = (uint8_t)(int8_t)rel;
-    }
-}
+#include "toy_asm.h"
 
 /* Every core adds one to the counter at addr (r5, r4 clobbered) and spins until all ncpus
  * did, so that what follows runs on every core at once rather than one core after another. */
@@ -104,7 +19,7 @@ static void barrier(struct asm_buf *a, uint16_t addr, unsigned ncpus)
 {
     MOVW(a, 5, addr);
     INC(a, 5);
-    uint64_t wait = emit(a, (const uint8_t[]){0x0e}, 1); /* YIELD */
+    uint64_t wait = YIELD(a);
     LD(a, 4, 5);
     for (unsigned left = ncpus; left > 0;) {
         unsigned step = left > 128 ? 128 : left;
@@ -112,6 +27,14 @@ static void barrier(struct asm_buf *a, uint16_t addr, unsigned ncpus)
         left -= step;
     }
     BNZ(a, 4, wait);
+}
+
+/* Runs code assembled in a, once the assembler says it is complete. */
+static int run(struct toy_machine *m, const struct asm_buf *a, uint64_t entry, unsigned timeout_s)
+{
+    UNIT_REQUIRE(!a->failed, "assembler", "code at %#llx does not fit or branches too far",
+                 (unsigned long long)entry);
+    return toy_machine_run(m, entry, timeout_s);
 }
 
 static struct toy_machine *machine(unsigned ncpus, const char *name)
@@ -136,7 +59,7 @@ static void test_blocks_and_chaining(void)
     ADDI(&a, 1, -1);
     BNZ(&a, 1, loop);
     HALT(&a);
-    int rc = toy_machine_run(m, 0x1000, 30);
+    int rc = run(m, &a, 0x1000, 30);
     struct toy_cpu *c = m->cpus[0];
 
     UNIT_CHECK(rc == 0 && c->r[2] == 1000, "loop result", "rc %d, r2 = %llu (want 1000)", rc,
@@ -176,7 +99,7 @@ static void test_jump_cache(void)
     uint64_t to_cont_b = JMP(&a, 0);
     patch_branch(&a, to_cont_a, cont);
     patch_branch(&a, to_cont_b, cont);
-    int rc = toy_machine_run(m, 0x2000, 30);
+    int rc = run(m, &a, 0x2000, 30);
     struct toy_cpu *c = m->cpus[0];
 
     UNIT_CHECK(rc == 0 && c->r[5] == 500 && c->r[6] == 500, "alternating targets",
@@ -208,7 +131,7 @@ static void test_page_crossing(void)
     ADDI(&a, 7, -1);
     BNZ(&a, 7, pass);
     HALT(&a);
-    int rc = toy_machine_run(m, 0x3ff8, 30);
+    int rc = run(m, &a, 0x3ff8, 30);
     struct toy_cpu *c = m->cpus[0];
 
     UNIT_CHECK(rc == 0 && c->r[1] == 0x5634 && c->r[2] == 0x5634, name,
@@ -235,7 +158,7 @@ static void test_self_modifying(void)
     ADDI(&a, 7, -1);
     BNZ(&a, 7, top);
     HALT(&a);
-    int rc = toy_machine_run(m, 0x5000, 30);
+    int rc = run(m, &a, 0x5000, 30);
     struct toy_cpu *c = m->cpus[0];
 
     UNIT_CHECK(rc == 0 && c->r[2] == 18, name, "rc %d, r2 %llu (want 0 + 9 + 9)", rc,
@@ -275,7 +198,7 @@ static void test_cross_modifying(void)
     HALT(&a);
     patch_branch(&a, to_go, go);
     patch_branch(&a, to_core1, core1);
-    int rc = toy_machine_run(m, 0x6000, 30);
+    int rc = run(m, &a, 0x6000, 30);
 
     UNIT_CHECK(rc == 0 && m->cpus[0]->r[1] == 1, name, "rc %d (a timeout: core 0 never saw it)",
                rc);
@@ -297,7 +220,7 @@ static void test_maintenance_256(void)
     ADDI(&a, 1, -1);
     BNZ(&a, 1, loop);
     HALT(&a);
-    int rc = toy_machine_run(m, 0x7000, 300);
+    int rc = run(m, &a, 0x7000, 300);
     unsigned flushes = atomic_load(&m->tlb_flushes);
 
     /* Each TLBI counts once where it runs; each core also counts the flushes posted to it
@@ -323,7 +246,7 @@ static void test_stop_world_256(void)
     ADDI(&a, 1, -1);
     BNZ(&a, 1, loop);
     HALT(&a);
-    int rc = toy_machine_run(m, 0x9000, 300);
+    int rc = run(m, &a, 0x9000, 300);
 
     UNIT_CHECK(rc == 0 && atomic_load(&m->stops) == 2 * ncpus, name,
                "rc %d, %llu stops (want %u)", rc, (unsigned long long)atomic_load(&m->stops),
@@ -347,7 +270,7 @@ static void test_shared_code_64(void)
     ADDI(&a, 1, -1);
     BNZ(&a, 1, loop);
     HALT(&a);
-    int rc = toy_machine_run(m, 0xa000, 300);
+    int rc = run(m, &a, 0xa000, 300);
     uint64_t count;
     memcpy(&count, m->ram + 0xc000, sizeof(count));
 

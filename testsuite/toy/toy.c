@@ -4,13 +4,16 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
+#include <coremu/atomic.h>
 #include <coremu/cpu.h>
+#include <coremu/softmmu.h>
 #include <coremu/tb.h>
 
 #include "toy.h"
@@ -32,16 +35,141 @@ static void toy_stored(struct toy_cpu *cpu, uint64_t addr)
     }
 }
 
+/*
+ * A plain store of size 1 or 8 (checked by the caller). On a page the exclusive monitor watches
+ * it goes through the monitor, which breaks every reservation on its granule; then a seq_cst
+ * read-modify-write of nothing on the same bytes puts it where toy_stored's argument needs a
+ * seq_cst RMW (the monitor's store is only a release). Elsewhere one seq_cst exchange. The
+ * check and the store happen within one instruction, so the stop-the-world of the monitor's
+ * watch callback (toy_xmon_watch) always falls before or after both.
+ */
+static void toy_store(struct toy_cpu *cpu, uint64_t addr, unsigned size, uint64_t value)
+{
+    uint64_t pa = TOY_PHYS_BASE + addr;
+    uint8_t *host = cpu->m->ram + addr;
+
+    if (coremu_xmon_page_watched(cpu->m->xmon, pa)) {
+        coremu_xmon_store(cpu->m->xmon, host, pa, size, value);
+        if (size == 8) {
+            __atomic_fetch_add((uint64_t *)host, 0, __ATOMIC_SEQ_CST);
+        } else {
+            __atomic_fetch_add(host, 0, __ATOMIC_SEQ_CST);
+        }
+    } else if (size == 8) {
+        __atomic_exchange_n((uint64_t *)host, value, __ATOMIC_SEQ_CST);
+    } else {
+        __atomic_exchange_n(host, (uint8_t)value, __ATOMIC_SEQ_CST);
+    }
+    toy_stored(cpu, addr);
+}
+
+/* ---- the atomic table --------------------------------------------------------------------- */
+
+/* The host bytes of [va, va + size) when they are RAM and naturally aligned; otherwise the
+ * core faults (its handler ends it as UNDEFINED) and NULL. */
+static uint8_t *toy_atomic_host(struct toy_cpu *cpu, uint64_t va, unsigned size)
+{
+    if (!toy_ram_ok(va, size) || (va & (size - 1)) != 0) {
+        cpu->faulted = true;
+        return NULL;
+    }
+    return cpu->m->ram + va;
+}
+
+static uint64_t toy_size_mask(unsigned size)
+{
+    return size == 8 ? UINT64_MAX : (1ull << (8 * size)) - 1;
+}
+
+static uint64_t toy_load_exclusive(void *opaque, uint64_t va, unsigned size)
+{
+    struct toy_cpu *cpu = opaque;
+    uint8_t *host = toy_atomic_host(cpu, va, size);
+
+    if (!host) {
+        return 0;
+    }
+    return coremu_xmon_load_exclusive(cpu->m->xmon, &cpu->xmon, host, TOY_PHYS_BASE + va, size,
+                                      NULL);
+}
+
+static bool toy_store_exclusive(void *opaque, uint64_t va, unsigned size, uint64_t value)
+{
+    struct toy_cpu *cpu = opaque;
+    uint8_t *host = toy_atomic_host(cpu, va, size);
+
+    if (!host) {
+        return false;
+    }
+    bool ok = coremu_xmon_store_exclusive(cpu->m->xmon, &cpu->xmon, host, TOY_PHYS_BASE + va,
+                                          size, value & toy_size_mask(size), 0);
+    if (ok) {
+        toy_stored(cpu, va);
+    }
+    return ok;
+}
+
+static void toy_clear_exclusive(void *opaque)
+{
+    coremu_xmon_clear(&((struct toy_cpu *)opaque)->xmon);
+}
+
+/* An atomic read-modify-write: through the monitor on a watched page (it breaks reservations
+ * there), a host atomic elsewhere (no reservation can exist: a load-exclusive watches its page
+ * first, and the watch stops the world, so this instruction finished before). */
+static uint64_t toy_fetch_op(void *opaque, uint64_t va, unsigned size, enum coremu_atomic_op op,
+                             uint64_t operand)
+{
+    struct toy_cpu *cpu = opaque;
+    uint8_t *host = toy_atomic_host(cpu, va, size);
+    uint64_t pa = TOY_PHYS_BASE + va;
+
+    if (!host) {
+        return 0;
+    }
+    operand &= toy_size_mask(size);
+    uint64_t old = coremu_xmon_page_watched(cpu->m->xmon, pa)
+                       ? coremu_xmon_fetch_op(cpu->m->xmon, host, pa, size, op, operand)
+                       : coremu_atomic_fetch_op(host, size, op, operand);
+    toy_stored(cpu, va);
+    return old;
+}
+
+static uint64_t toy_swap(void *opaque, uint64_t va, unsigned size, uint64_t value)
+{
+    return toy_fetch_op(opaque, va, size, COREMU_ATOMIC_XCHG, value);
+}
+
+const struct coremu_atomic_table toy_atomic_table = {
+    .arch = "toy",
+    .exclusive_sizes = 1 | 2 | 4 | 8,
+    .load_exclusive = toy_load_exclusive,
+    .store_exclusive = toy_store_exclusive,
+    .clear_exclusive = toy_clear_exclusive,
+    .swap_sizes = 1 | 2 | 4 | 8,
+    .swap = toy_swap,
+    .fetch_op_sizes = 8,
+    .fetch_op = toy_fetch_op,
+};
+
+/* The monitor's watch callback: every core parks at a block boundary once, so each store that
+ * found the page unwatched has been made; later ones find it watched. */
+static void toy_nothing(void *arg)
+{
+}
+
+static void toy_xmon_watch(void *opaque, uint64_t page_pa)
+{
+    struct toy_machine *m = opaque;
+
+    coremu_machine_stop_world(m->rt, toy_nothing, NULL);
+}
+
 /* ---- handlers ----------------------------------------------------------------------------- */
 
 static void toy_halt_core(struct toy_cpu *cpu)
 {
-    struct toy_machine *m = cpu->m;
-
     cpu->leave = true;
-    if (atomic_fetch_add(&m->halted, 1) + 1 == m->ncpus) {
-        coremu_machine_exit(m->rt, 0);
-    }
 }
 
 static bool op_HALT(struct toy_cpu *cpu, const struct toy_uop *op)
@@ -98,8 +226,7 @@ static bool op_ST(struct toy_cpu *cpu, const struct toy_uop *op)
     if (!toy_ram_ok(pa, 8) || (pa & 7)) {
         return op_UNDEFINED(cpu, op);
     }
-    __atomic_exchange_n((uint64_t *)(cpu->m->ram + pa), cpu->r[op->rd], __ATOMIC_SEQ_CST);
-    toy_stored(cpu, pa);
+    toy_store(cpu, pa, 8, cpu->r[op->rd]);
     return false;
 }
 
@@ -110,20 +237,51 @@ static bool op_STB(struct toy_cpu *cpu, const struct toy_uop *op)
     if (!toy_ram_ok(pa, 1)) {
         return op_UNDEFINED(cpu, op);
     }
-    __atomic_exchange_n(cpu->m->ram + pa, (uint8_t)cpu->r[op->rd], __ATOMIC_SEQ_CST);
-    toy_stored(cpu, pa);
+    toy_store(cpu, pa, 1, cpu->r[op->rd]);
     return false;
 }
 
+/* The atomic instructions: one indirect call each through the core's table. */
 static bool op_INC(struct toy_cpu *cpu, const struct toy_uop *op)
 {
-    uint64_t pa = cpu->r[op->rs];
+    cpu->atomic->fetch_op(cpu, cpu->r[op->rs], 8, COREMU_ATOMIC_ADD, 1);
+    return cpu->faulted ? op_UNDEFINED(cpu, op) : false;
+}
 
-    if (!toy_ram_ok(pa, 8) || (pa & 7)) {
+static bool op_LDX(struct toy_cpu *cpu, const struct toy_uop *op)
+{
+    uint64_t v = cpu->atomic->load_exclusive(cpu, cpu->r[op->rs], op->size);
+    if (cpu->faulted) {
         return op_UNDEFINED(cpu, op);
     }
-    __atomic_fetch_add((uint64_t *)(cpu->m->ram + pa), 1, __ATOMIC_SEQ_CST);
-    toy_stored(cpu, pa);
+    cpu->r[op->rd] = v;
+    return false;
+}
+
+static bool op_STX(struct toy_cpu *cpu, const struct toy_uop *op)
+{
+    bool ok = cpu->atomic->store_exclusive(cpu, cpu->r[op->rs], op->size, cpu->r[op->rt]);
+    if (cpu->faulted) {
+        return op_UNDEFINED(cpu, op);
+    }
+    cpu->r[op->rd] = ok ? 0 : 1;
+    cpu->stx_failed += !ok;
+    return false;
+}
+
+static bool op_CLRX(struct toy_cpu *cpu, const struct toy_uop *op)
+{
+    cpu->atomic->clear_exclusive(cpu);
+    return false;
+}
+
+static bool op_SWP(struct toy_cpu *cpu, const struct toy_uop *op)
+{
+    uint64_t old = cpu->atomic->swap(cpu, cpu->r[op->rs], op->size, cpu->r[op->rt]);
+    if (cpu->faulted) {
+        return op_UNDEFINED(cpu, op);
+    }
+    cpu->r[op->rd] = old;
     return false;
 }
 
@@ -179,21 +337,27 @@ static bool op_YIELD(struct toy_cpu *cpu, const struct toy_uop *op)
 
 /* ---- the decoder: one row per opcode ------------------------------------------------------ */
 
-enum toy_operands { TOY_NONE, TOY_DS, TOY_D_I8, TOY_D_S8, TOY_REL16, TOY_D_I16 };
+enum toy_operands {
+    TOY_NONE, TOY_DS, TOY_D_I8, TOY_D_S8, TOY_REL16, TOY_D_I16,
+    TOY_DS_Z,  /* ds, then the size in bytes */
+    TOY_DST_Z, /* ds, then rt in the high nibble and the size in the low one */
+};
 
 static const struct toy_row {
     toy_fn fn;
     enum toy_operands operands;
     bool ends_block;
 } toy_rows[] = {
-    [0x00] = {op_HALT, TOY_NONE, true},  [0x01] = {op_MOVI, TOY_D_I8, false},
-    [0x02] = {op_ADD, TOY_DS, false},    [0x03] = {op_ADDI, TOY_D_S8, false},
-    [0x04] = {op_LD, TOY_DS, false},     [0x05] = {op_ST, TOY_DS, false},
-    [0x06] = {op_JMP, TOY_REL16, true},  [0x07] = {op_BNZ, TOY_D_S8, true},
-    [0x08] = {op_JR, TOY_DS, true},      [0x09] = {op_STB, TOY_DS, false},
-    [0x0a] = {op_TLBI, TOY_NONE, true},  [0x0b] = {op_STOPW, TOY_NONE, true},
-    [0x0c] = {op_INC, TOY_DS, false},    [0x0d] = {op_MOVW, TOY_D_I16, false},
-    [0x0e] = {op_YIELD, TOY_NONE, false},
+    [TOY_HALT] = {op_HALT, TOY_NONE, true},    [TOY_MOVI] = {op_MOVI, TOY_D_I8, false},
+    [TOY_ADD] = {op_ADD, TOY_DS, false},       [TOY_ADDI] = {op_ADDI, TOY_D_S8, false},
+    [TOY_LD] = {op_LD, TOY_DS, false},         [TOY_ST] = {op_ST, TOY_DS, false},
+    [TOY_JMP] = {op_JMP, TOY_REL16, true},     [TOY_BNZ] = {op_BNZ, TOY_D_S8, true},
+    [TOY_JR] = {op_JR, TOY_DS, true},          [TOY_STB] = {op_STB, TOY_DS, false},
+    [TOY_TLBI] = {op_TLBI, TOY_NONE, true},    [TOY_STOPW] = {op_STOPW, TOY_NONE, true},
+    [TOY_INC] = {op_INC, TOY_DS, false},       [TOY_MOVW] = {op_MOVW, TOY_D_I16, false},
+    [TOY_YIELD] = {op_YIELD, TOY_NONE, false}, [TOY_LDX] = {op_LDX, TOY_DS_Z, false},
+    [TOY_STX] = {op_STX, TOY_DST_Z, false},    [TOY_CLRX] = {op_CLRX, TOY_NONE, false},
+    [TOY_SWP] = {op_SWP, TOY_DST_Z, false},
 };
 
 static const struct toy_uop *thr_end(struct toy_cpu *cpu, const struct toy_uop *op);
@@ -249,17 +413,28 @@ static enum coremu_tb_decoded toy_decode(void *opaque, struct coremu_tb_decoder 
     }
     static const unsigned operand_bytes[] = {
         [TOY_NONE] = 0, [TOY_DS] = 1, [TOY_D_I8] = 2, [TOY_D_S8] = 2, [TOY_REL16] = 2,
-        [TOY_D_I16] = 3,
+        [TOY_D_I16] = 3, [TOY_DS_Z] = 2, [TOY_DST_Z] = 2,
     };
     unsigned n = operand_bytes[row->operands];
     if (n > 0 && !coremu_tb_fetch(d, n, &operand)) {
         return COREMU_TB_STOP;
     }
     op->fn = row->fn;
+    if (row->operands == TOY_DS_Z || row->operands == TOY_DST_Z) {
+        unsigned size = row->operands == TOY_DS_Z ? (operand >> 8) & 0xff : (operand >> 8) & 0xf;
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            op->fn = op_UNDEFINED;
+            return COREMU_TB_END;
+        }
+        op->size = (uint8_t)size;
+        op->rt = (uint8_t)((operand >> 12) & 7);
+    }
     switch (row->operands) {
     case TOY_NONE:
         break;
     case TOY_DS:
+    case TOY_DS_Z:
+    case TOY_DST_Z:
         op->rd = (uint8_t)((operand >> 4) & 7);
         op->rs = (uint8_t)(operand & 7);
         break;
@@ -349,6 +524,8 @@ static void toy_run(struct coremu_cpu *rt)
     cpu->r[0] = rt->index;
     cpu->pc = rt->power_on_arg[0];
     cpu->leave = false;
+    cpu->faulted = false;
+    coremu_xmon_clear(&cpu->xmon);
     for (;;) {
         if (coremu_cpu_poll(rt)) {
             if (coremu_cpu_process_pending(rt) == COREMU_CPU_LEAVE) {
@@ -360,7 +537,12 @@ static void toy_run(struct coremu_cpu *rt)
             prev = NULL;
         }
         if (cpu->leave) {
+            /* Off first: a run that sees every core done may power them on again at once. */
             coremu_cpu_power_off_self(rt);
+            pthread_mutex_lock(&cpu->m->run_lock);
+            cpu->m->run_done++;
+            pthread_cond_broadcast(&cpu->m->run_cond);
+            pthread_mutex_unlock(&cpu->m->run_lock);
             return;
         }
         cpu->lookups++;
@@ -385,19 +567,27 @@ static const struct coremu_cpu_ops toy_cpu_ops = {
 
 struct toy_machine *toy_machine_new(unsigned ncpus)
 {
+    return toy_machine_new_xmon(ncpus, COREMU_XMON_EXACT);
+}
+
+struct toy_machine *toy_machine_new_xmon(unsigned ncpus, enum coremu_xmon_mode mode)
+{
     struct toy_machine *m = calloc(1, sizeof(*m));
 
     if (!m) {
         return NULL;
     }
     m->ncpus = ncpus;
+    pthread_mutex_init(&m->run_lock, NULL);
+    pthread_cond_init(&m->run_cond, NULL);
     m->rt = coremu_machine_new(ncpus, &toy_cpu_ops);
     m->engine = coremu_tb_engine_new(&toy_tb_ops, ncpus);
     m->cpus = calloc(ncpus, sizeof(*m->cpus));
     void *ram = mmap(NULL, TOY_RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                      0);
     m->ram = ram == MAP_FAILED ? NULL : ram;
-    if (!m->rt || !m->engine || !m->cpus || !m->ram) {
+    m->xmon = coremu_xmon_new(mode, TOY_PHYS_BASE, TOY_RAM_SIZE, toy_xmon_watch, m);
+    if (!m->rt || !m->engine || !m->cpus || !m->ram || !m->xmon) {
         toy_machine_free(m);
         return NULL;
     }
@@ -411,6 +601,7 @@ struct toy_machine *toy_machine_new(unsigned ncpus)
         cpu->m = m;
         cpu->rt = m->rt->cpus[i];
         cpu->rt->arch = cpu;
+        cpu->atomic = &toy_atomic_table;
         if (coremu_tb_cpu_init(&cpu->tb, m->engine, cpu->rt, cpu, i) != 0) {
             toy_machine_free(m);
             return NULL;
@@ -438,51 +629,47 @@ void toy_machine_free(struct toy_machine *m)
     if (m->ram) {
         munmap(m->ram, TOY_RAM_SIZE);
     }
+    if (m->xmon) {
+        coremu_xmon_free(m->xmon);
+    }
+    pthread_cond_destroy(&m->run_cond);
+    pthread_mutex_destroy(&m->run_lock);
     free(m);
 }
 
-struct toy_watchdog {
-    struct toy_machine *m;
-    unsigned timeout_s;
-    _Atomic bool done;
-    _Atomic bool fired;
-};
-
-static void *toy_watchdog_main(void *arg)
+int toy_machine_run_cores(struct toy_machine *m, uint64_t entry, unsigned k, unsigned timeout_s)
 {
-    struct toy_watchdog *w = arg;
-    struct timespec tick = {0, 10 * 1000 * 1000};
+    if (k == 0 || k > m->ncpus || atomic_load(&m->rt->exiting) ||
+        coremu_machine_start(m->rt) != 0) {
+        return -1;
+    }
+    pthread_mutex_lock(&m->run_lock);
+    m->run_done = 0;
+    pthread_mutex_unlock(&m->run_lock);
+    unsigned started = 0;
+    while (started < k && coremu_cpu_power_on(m->rt->cpus[started], entry, 0) == 0) {
+        started++;
+    }
 
-    for (unsigned i = 0; i < w->timeout_s * 100u && !atomic_load(&w->done); i++) {
-        nanosleep(&tick, NULL);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_s;
+    pthread_mutex_lock(&m->run_lock);
+    while (m->run_done < started) {
+        if (pthread_cond_timedwait(&m->run_cond, &m->run_lock, &deadline) == ETIMEDOUT) {
+            break;
+        }
     }
-    if (!atomic_load(&w->done)) {
-        atomic_store(&w->fired, true);
-        coremu_machine_exit(w->m->rt, 1);
+    bool done = m->run_done == started;
+    pthread_mutex_unlock(&m->run_lock);
+    if (!done) {
+        coremu_machine_exit(m->rt, 1);
+        coremu_machine_wait(m->rt);
     }
-    return NULL;
+    return done && started == k ? 0 : -1;
 }
 
 int toy_machine_run(struct toy_machine *m, uint64_t entry, unsigned timeout_s)
 {
-    struct toy_watchdog w = {.m = m, .timeout_s = timeout_s};
-    pthread_t dog;
-
-    atomic_init(&w.done, false);
-    atomic_init(&w.fired, false);
-    if (coremu_machine_start(m->rt) != 0) {
-        return -1;
-    }
-    if (pthread_create(&dog, NULL, toy_watchdog_main, &w) != 0) {
-        coremu_machine_exit(m->rt, 1);
-        coremu_machine_wait(m->rt);
-        return -1;
-    }
-    for (unsigned i = 0; i < m->ncpus; i++) {
-        coremu_cpu_power_on(m->rt->cpus[i], entry, 0);
-    }
-    int status = coremu_machine_wait(m->rt);
-    atomic_store(&w.done, true);
-    pthread_join(dog, NULL);
-    return status == 0 && !atomic_load(&w.fired) ? 0 : -1;
+    return toy_machine_run_cores(m, entry, m->ncpus, timeout_s);
 }
