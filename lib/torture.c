@@ -22,13 +22,13 @@
 #define NSLOTS (COREMU_TORTURE_AREA / SLOT_BYTES)
 
 struct torture {
-    const struct coremu_atomic_table *table;      /* table mode */
-    const struct coremu_torture_env *env;         /* table mode */
-    const struct coremu_torture_guest *guest;     /* guest-instruction mode */
+    const struct coremu_atomic_table *table;  /* table mode */
+    const struct coremu_torture_env *env;     /* table mode */
+    const struct coremu_torture_guest *guest; /* guest-instruction mode */
     struct coremu_torture_result *result;
-    uint64_t area;                                /* COREMU_TORTURE_AREA bytes */
+    uint64_t area;     /* COREMU_TORTURE_AREA bytes */
     unsigned next_slot;
-    size_t code_used;                             /* guest mode: bytes of the code area used */
+    size_t code_used;  /* guest mode: bytes of the code area used */
 };
 
 static uint64_t size_mask(unsigned size)

@@ -107,8 +107,7 @@ static void test_table_mode(void)
 
     int rc = coremu_atomic_torture(&toy_atomic_table, &env, 2000, &r);
     report(name, &r);
-    UNIT_CHECK(rc == 0 && r.failures == 0, name, "rc %d, first failure: %s", rc,
-               r.first_failure);
+    UNIT_CHECK(rc == 0 && r.failures == 0, name, "rc %d, first failure: %s", rc, r.first_failure);
     toy_machine_free(m);
 }
 
@@ -124,15 +123,15 @@ static void test_instruction_rules(void)
     MOVW(&a, 5, 0x2000);
     MOVI(&a, 1, 0x41);
     ST(&a, 1, 5);
-    LDX(&a, 2, 5, 2);      /* r2 = 0x41 */
+    LDX(&a, 2, 5, 2); /* r2 = 0x41 */
     MOVW(&a, 3, 0x1234);
-    STX(&a, 4, 3, 5, 2);   /* r4 = 0, memory 0x1234 */
-    STX(&a, 6, 3, 5, 2);   /* r6 = 1: no reservation */
+    STX(&a, 4, 3, 5, 2); /* r4 = 0, memory 0x1234 */
+    STX(&a, 6, 3, 5, 2); /* r6 = 1: no reservation */
     LDX(&a, 7, 5, 2);
     CLRX(&a);
-    STX(&a, 7, 3, 5, 2);   /* r7 = 1 */
+    STX(&a, 7, 3, 5, 2); /* r7 = 1 */
     MOVI(&a, 1, 0x77);
-    SWP(&a, 1, 1, 5, 1);   /* r1 = 0x34, byte = 0x77 */
+    SWP(&a, 1, 1, 5, 1); /* r1 = 0x34, byte = 0x77 */
     HALT(&a);
     UNIT_REQUIRE(!a.failed, "assembler", "rules code does not fit");
     int rc = toy_machine_run(m, 0x1000, 30);
@@ -170,8 +169,8 @@ static void test_instruction_rules(void)
         c->r[1] = 0;
         rc = toy_machine_run(m, 0x3000, 30);
         UNIT_CHECK(rc == 0 && atomic_load(&m->undefined) == before + 1 && c->r[1] != 0x99,
-                   "bad atomic instruction is UNDEFINED", "case %u: rc %d, undefined %u -> %u",
-                   i, rc, before, atomic_load(&m->undefined));
+                   "bad atomic instruction is UNDEFINED", "case %u: rc %d, undefined %u -> %u", i,
+                   rc, before, atomic_load(&m->undefined));
     }
     toy_machine_free(m);
 }

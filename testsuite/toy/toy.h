@@ -31,7 +31,8 @@
  *   10 ds tz     STX rd, rt, [rs], z  store-exclusive of rt's low z bytes: rd = 0 when it
  *                                stored, 1 when it failed (as ARM's STREX)
  *   11           CLRX            drops this core's reservation
- *   12 ds tz     SWP rd, rt, [rs], z  atomic exchange: rd = the old z bytes, memory = rt's
+ *   12 ds tz     SWP rd, rt, [rs], z  atomic exchange: rd = the old z bytes, which get rt's
+ *                                low z bytes
  *   other        UNDEFINED       the core records it and powers off (so does a bad z, and
  *                                any memory access outside RAM or not naturally aligned)
  *

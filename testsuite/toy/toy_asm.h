@@ -14,10 +14,10 @@
 #include "toy.h"
 
 struct asm_buf {
-    uint8_t *mem;    /* the host byte of guest address origin */
-    uint64_t at;     /* guest address of the next instruction */
+    uint8_t *mem; /* the host byte of guest address origin */
+    uint64_t at;  /* guest address of the next instruction */
     uint64_t origin;
-    uint64_t end;    /* first guest address past the room; 0: mem is the whole toy RAM */
+    uint64_t end; /* first guest address past the room; 0: mem is the whole toy RAM */
     bool failed;
 };
 
@@ -59,8 +59,7 @@ static inline uint64_t ADDI(struct asm_buf *a, unsigned rd, int8_t imm)
 
 static inline uint64_t MOVW(struct asm_buf *a, unsigned rd, uint16_t imm)
 {
-    return emit(a, (const uint8_t[]){TOY_MOVW, (uint8_t)rd, (uint8_t)imm, (uint8_t)(imm >> 8)},
-                4);
+    return emit(a, (const uint8_t[]){TOY_MOVW, (uint8_t)rd, (uint8_t)imm, (uint8_t)(imm >> 8)}, 4);
 }
 
 static inline uint64_t DS(struct asm_buf *a, uint8_t opcode, unsigned rd, unsigned rs)
@@ -69,11 +68,11 @@ static inline uint64_t DS(struct asm_buf *a, uint8_t opcode, unsigned rd, unsign
 }
 
 #define ADD(a, rd, rs) DS(a, TOY_ADD, rd, rs)
-#define LD(a, rd, rs) DS(a, TOY_LD, rd, rs)
-#define ST(a, rd, rs) DS(a, TOY_ST, rd, rs)
-#define JR(a, rs) DS(a, TOY_JR, 0, rs)
+#define LD(a, rd, rs)  DS(a, TOY_LD, rd, rs)
+#define ST(a, rd, rs)  DS(a, TOY_ST, rd, rs)
+#define JR(a, rs)      DS(a, TOY_JR, 0, rs)
 #define STB(a, rd, rs) DS(a, TOY_STB, rd, rs)
-#define INC(a, rs) DS(a, TOY_INC, 0, rs)
+#define INC(a, rs)     DS(a, TOY_INC, 0, rs)
 
 static inline uint64_t TLBI(struct asm_buf *a)
 {

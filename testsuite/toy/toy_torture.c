@@ -47,20 +47,19 @@ static void start_barrier(struct asm_buf *a, unsigned rs, unsigned rt, unsigned 
     LD(a, rt, rs);
     for (unsigned left = k; left > 0;) {
         unsigned step = left > 128 ? 128 : left;
-        ADDI(a, rt, (int8_t)-(int)step);
+        ADDI(a, rt, (int8_t)(-(int)step));
         left -= step;
     }
     BNZ(a, rt, wait);
 }
 
 static size_t toy_emit_llsc_add(void *opaque, uint8_t *buf, size_t room, uint64_t at_va,
-                                uint64_t counter_va, uint64_t scratch_va, unsigned k,
-                                unsigned size, uint64_t iterations)
+                                uint64_t counter_va, uint64_t scratch_va, unsigned k, unsigned size,
+                                uint64_t iterations)
 {
     struct asm_buf a = {buf, at_va, at_va, at_va + room, false};
 
-    if (!fits_movw(counter_va) || !fits_movw(scratch_va) || iterations > UINT32_MAX ||
-        k > 1024) {
+    if (!fits_movw(counter_va) || !fits_movw(scratch_va) || iterations > UINT32_MAX || k > 1024) {
         return 0;
     }
     if (iterations > 0) {
