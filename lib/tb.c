@@ -40,6 +40,7 @@
 
 #include <coremu/cpu.h>
 #include <coremu/log.h>
+#include <coremu/softmmu.h>
 #include <coremu/tb.h>
 
 #define TB_HASH_BITS 15u
@@ -79,8 +80,7 @@ struct coremu_tb_cache {
     /* Tickets this core waits for at its next sync, per target core (0: none). */
     uint64_t *maint_ticket;
     bool maint_any;
-    /* Where a block is decoded before it is copied into the arena. */
-    unsigned char *tmp_ops;
+    /* Where a block's code bytes are kept while it is decoded. */
     uint8_t *tmp_code;
     size_t tmp_code_cap;
 
@@ -297,17 +297,15 @@ int coremu_tb_cpu_init(struct coremu_tb_cpu *t, struct coremu_tb_engine *engine,
     }
     memset(c, 0, sizeof(*c));
     c->maint_ticket = calloc(engine->ncores, sizeof(*c->maint_ticket));
-    c->tmp_ops = calloc(ops->max_ops + 1, ops->uop_size);
     c->tmp_code_cap = (size_t)ops->max_ops * ops->max_insn_len + ops->max_insn_len;
     c->tmp_code = malloc(c->tmp_code_cap);
     void *arena = mmap(NULL, TB_ARENA_SIZE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (!c->maint_ticket || !c->tmp_ops || !c->tmp_code || arena == MAP_FAILED) {
+    if (!c->maint_ticket || !c->tmp_code || arena == MAP_FAILED) {
         if (arena != MAP_FAILED) {
             munmap(arena, TB_ARENA_SIZE);
         }
         free(c->maint_ticket);
-        free(c->tmp_ops);
         free(c->tmp_code);
         free(c);
         return -1;
@@ -337,7 +335,6 @@ void coremu_tb_cpu_destroy(struct coremu_tb_cpu *t)
     }
     munmap(c->arena, TB_ARENA_SIZE);
     free(c->maint_ticket);
-    free(c->tmp_ops);
     free(c->tmp_code);
     free(c);
     t->cache = NULL;
@@ -474,12 +471,36 @@ static inline uint8_t code_byte(const uint8_t *p)
     return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
+/* Appends the size bytes of v to the decoder's copy of the code, on page. */
+static inline void code_keep(struct coremu_tb_decoder *d, unsigned page, uint64_t v, unsigned size)
+{
+    size_t at = (size_t)d->code_len[0] + d->code_len[1];
+
+    if (at + size <= d->code_cap) {
+        memcpy(d->code + at, &v, size); /* little-endian host: the guest's byte order */
+    }
+    d->code_len[page] += size;
+}
+
 bool coremu_tb_fetch(struct coremu_tb_decoder *d, unsigned size, uint64_t *value)
 {
     struct coremu_tb_cpu *t = d->t;
     const struct coremu_tb_ops *ops = t->engine->ops;
     uint64_t addr = d->next;
     uint64_t v = 0;
+    unsigned off = (unsigned)(addr & (COREMU_TB_PAGE_SIZE - 1));
+    unsigned here = (addr >> COREMU_TB_PAGE_BITS) != (d->pc >> COREMU_TB_PAGE_BITS) ? 1 : 0;
+
+    /* The common case: RAM, within the page being read, naturally aligned (every ARM fetch and
+     * most of a byte-stream decoder's): one single-copy-atomic read. */
+    if (here == d->page && d->host[here] && off + size <= COREMU_TB_PAGE_SIZE &&
+        (size == 1 || size == 2 || size == 4 || size == 8) && (off & (size - 1)) == 0) {
+        v = coremu_mem_load(d->host[here] + off, size);
+        code_keep(d, here, v, size);
+        d->next = addr + size;
+        *value = v;
+        return true;
+    }
 
     for (unsigned i = 0; i < size;) {
         uint64_t a = addr + i;
@@ -517,11 +538,7 @@ bool coremu_tb_fetch(struct coremu_tb_decoder *d, unsigned size, uint64_t *value
             } else {
                 b = (uint8_t)ops->fetch_io(t->arch, a + k, 1);
             }
-            size_t at = (size_t)d->code_len[0] + d->code_len[1];
-            if (at < d->code_cap) {
-                d->code[at] = b;
-            }
-            d->code_len[page]++;
+            code_keep(d, page, b, 1);
             v |= (uint64_t)b << (8 * (i + k));
         }
         i += chunk;
@@ -562,8 +579,18 @@ static struct coremu_tb *tb_build(struct coremu_tb_cpu *t, uint64_t pc, uint32_t
     unsigned max_ops = host0 ? ops->max_ops : 1;
     unsigned n = 0;
 
+    /* The block is decoded in place at the arena's end, where the largest block fits (a block
+     * boundary: flushing is allowed); the arena only grows by what it takes once it is done,
+     * so a fault that escapes from the decoder leaves nothing behind. */
+    size_t most = sizeof(struct coremu_tb) + (max_ops + 1) * usz + sizeof(struct coremu_tb_exit) +
+                  c->tmp_code_cap;
+    if (c->arena_used + ((most + 15) & ~(size_t)15) > TB_ARENA_SIZE) {
+        tb_flush_now(t);
+    }
+    struct coremu_tb *tb = (struct coremu_tb *)(c->arena + c->arena_used);
+
     while (n < max_ops) {
-        struct coremu_uop *op = (struct coremu_uop *)(c->tmp_ops + n * usz);
+        struct coremu_uop *op = (struct coremu_uop *)(tb->ops + n * usz);
         memset(op, 0, usz);
         d.n = n;
         d.pc = d.next;
@@ -593,19 +620,14 @@ static struct coremu_tb *tb_build(struct coremu_tb_cpu *t, uint64_t pc, uint32_t
         len0 = len1 = 0;
     }
 
-    struct coremu_uop *sentinel = (struct coremu_uop *)(c->tmp_ops + n * usz);
+    struct coremu_uop *sentinel = (struct coremu_uop *)(tb->ops + n * usz);
     memset(sentinel, 0, usz);
 
     size_t size = sizeof(struct coremu_tb) + (n + 1) * usz + sizeof(struct coremu_tb_exit) +
                   len0 + len1;
-    size = (size + 15) & ~(size_t)15;
-    if (c->arena_used + size > TB_ARENA_SIZE) {
-        tb_flush_now(t);
-    }
-    struct coremu_tb *tb = (struct coremu_tb *)(c->arena + c->arena_used);
-    c->arena_used += size;
+    c->arena_used += (size + 15) & ~(size_t)15;
 
-    memset(tb, 0, sizeof(*tb));
+    memset(tb, 0, offsetof(struct coremu_tb, ops));
     tb->pc = pc;
     tb->ctx = ctx;
     tb->phys[0] = phys0;
@@ -621,7 +643,6 @@ static struct coremu_tb *tb_build(struct coremu_tb_cpu *t, uint64_t pc, uint32_t
     ops->end_block(t->arch, tb, sentinel);
     sentinel->pc = d.next;
     sentinel->index = (uint16_t)n;
-    memcpy(tb->ops, c->tmp_ops, (n + 1) * usz);
     struct coremu_tb_exit *x = tb_exit_of(e, tb);
     memset(x, 0, sizeof(*x));
     x->ctx[0] = x->ctx[1] = ~0u;
@@ -642,6 +663,32 @@ static struct coremu_tb *tb_build(struct coremu_tb_cpu *t, uint64_t pc, uint32_t
     return tb;
 }
 
+/* Whether len bytes of guest code at host still are copy: eight bytes at a time where the
+ * guest's memory is aligned for it (the reads are single-copy atomic, as guest stores are). */
+static bool code_equal(const uint8_t *host, const uint8_t *copy, unsigned len)
+{
+    unsigned i = 0;
+
+    for (; i < len && ((uintptr_t)(host + i) & 7) != 0; i++) {
+        if (code_byte(host + i) != copy[i]) {
+            return false;
+        }
+    }
+    for (; i + 8 <= len; i += 8) {
+        uint64_t kept;
+        memcpy(&kept, copy + i, 8);
+        if (coremu_mem_load(host + i, 8) != kept) {
+            return false;
+        }
+    }
+    for (; i < len; i++) {
+        if (code_byte(host + i) != copy[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Whether the guest code a block was built from is still what memory holds. */
 static bool tb_code_current(const struct coremu_tb *tb)
 {
@@ -652,13 +699,8 @@ static bool tb_code_current(const struct coremu_tb *tb)
         if (len == 0) {
             continue;
         }
-        if (!tb->host[k]) {
+        if (!tb->host[k] || !code_equal(tb->host[k], copy, len)) {
             return false;
-        }
-        for (unsigned i = 0; i < len; i++) {
-            if (code_byte(tb->host[k] + i) != copy[i]) {
-                return false;
-            }
         }
         copy += len;
     }
