@@ -27,7 +27,7 @@ enum { MUX_PLAIN = 0, MUX_AFTER_ESC = 1 };
 static const char esc_help[] = "\r\n"
                                "C-a h    print this help\r\n"
                                "C-a x    quit the emulator\r\n"
-                               "C-a c    switch to the monitor\r\n"
+                               "C-a c    switch to the monitor (not yet)\r\n"
                                "C-a a    send C-a to the guest (C-a C-a too)\r\n";
 
 static void mux_say(struct coremu_chardev *chr, const char *msg)

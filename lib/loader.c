@@ -97,13 +97,13 @@ static size_t gzip_input_bound(size_t limit)
     return limit > SIZE_MAX - slack ? SIZE_MAX : limit + slack;
 }
 
-/* The error of an input longer than limit. Always -1. */
+/* The error of an input longer than limit. Always COREMU_LOAD_TOO_BIG. */
 static int too_big(const char *path, size_t limit, char *err, size_t errlen)
 {
     char lim[64];
     snprintf(err, errlen, "%s: larger than the limit of %s", path,
              limit_str(limit, lim, sizeof(lim)));
-    return -1;
+    return COREMU_LOAD_TOO_BIG;
 }
 
 /*
@@ -218,6 +218,7 @@ static int load_gzip(const char *path, int fd, uint8_t *head, size_t head_len, s
     if (rerr == -EFBIG) {
         snprintf(err, errlen, "%s: more compressed data than the limit of %s allows", path,
                  limit_str(limit, lim, sizeof(lim)));
+        return COREMU_LOAD_TOO_BIG;
     } else if (rerr < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(-rerr));
     } else if (why != NULL) {
@@ -225,6 +226,7 @@ static int load_gzip(const char *path, int fd, uint8_t *head, size_t head_len, s
     } else if (over || out->len > limit) {
         snprintf(err, errlen, "%s: decompressed size exceeds the limit of %s", path,
                  limit_str(limit, lim, sizeof(lim)));
+        return COREMU_LOAD_TOO_BIG;
     } else {
         return 0;
     }
@@ -297,7 +299,7 @@ int coremu_load_file(const char *path, bool decompress, size_t max, uint8_t **da
             char lim[64];
             snprintf(err, errlen, "%s: more compressed data than the limit of %s allows", path,
                      limit_str(limit, lim, sizeof(lim)));
-            ret = -1;
+            ret = COREMU_LOAD_TOO_BIG;
         } else {
             ret = load_gzip(path, fd, head, head_len, limit, &out, err, errlen);
         }
@@ -310,7 +312,7 @@ int coremu_load_file(const char *path, bool decompress, size_t max, uint8_t **da
     close(fd);
     if (ret < 0) {
         free(out.data);
-        return -1;
+        return ret == COREMU_LOAD_TOO_BIG ? ret : -1;
     }
     *data = out.data;
     *size = out.len;

@@ -163,16 +163,22 @@ static uint64_t align_up(uint64_t v, uint64_t a)
     return (v + a - 1) & ~(a - 1);
 }
 
-/* Reads a whole file; the loader's message names the file, else we prefix it. */
-static int boot_read(const char *what, const char *path, bool gunzip, size_t max, uint8_t **data,
-                     size_t *size, char *err, size_t errlen)
+/* Reads a whole file; the loader's message names the file, else we prefix it. When max is the
+ * guest's RAM and it is what refused the file (a compressed kernel's size is only known once it
+ * is unpacked), the message also says what to change: -m. */
+static int boot_read(const char *what, const char *path, bool gunzip, size_t max, bool max_is_ram,
+                     uint8_t **data, size_t *size, char *err, size_t errlen)
 {
     char lerr[256];
-    if (coremu_load_file(path, gunzip, max, data, size, lerr, sizeof(lerr)) != 0) {
+    int r = coremu_load_file(path, gunzip, max, data, size, lerr, sizeof(lerr));
+    if (r != 0) {
+        const char *hint = r == COREMU_LOAD_TOO_BIG && max_is_ram
+                               ? ": it does not fit in RAM: give more with -m"
+                               : "";
         if (strstr(lerr, path) != NULL) {
-            return boot_error(err, errlen, "%s: %s", what, lerr);
+            return boot_error(err, errlen, "%s: %s%s", what, lerr, hint);
         }
-        return boot_error(err, errlen, "%s %s: %s", what, path, lerr);
+        return boot_error(err, errlen, "%s %s: %s%s", what, path, lerr, hint);
     }
     if (*size == 0) {
         free(*data);
@@ -199,7 +205,7 @@ static int boot_kernel(struct arm_board *board, const char *path, struct arm_boo
     uint64_t ram_end = board->ram_base + board->ram_size;
     uint8_t *img = NULL;
     size_t size = 0;
-    if (boot_read("-kernel", path, true, board->ram_size, &img, &size, err, errlen) != 0) {
+    if (boot_read("-kernel", path, true, board->ram_size, true, &img, &size, err, errlen) != 0) {
         return -1;
     }
 
@@ -361,7 +367,8 @@ int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
     bool linux_kernel = info->kind == ARM_IMAGE_ZIMAGE || info->kind == ARM_IMAGE_LINUX_IMAGE;
     int ret = -1;
     if (cfg->dtb != NULL) {
-        if (boot_read("-dtb", cfg->dtb, false, DTB_MAX_SIZE, &dtb, &dtb_size, err, errlen) != 0 ||
+        if (boot_read("-dtb", cfg->dtb, false, DTB_MAX_SIZE, false, &dtb, &dtb_size, err,
+                      errlen) != 0 ||
             boot_check_dtb(cfg->dtb, dtb, dtb_size, err, errlen) != 0) {
             goto out;
         }
@@ -373,8 +380,8 @@ int arm_boot_load(struct arm_board *board, const struct virt_config *cfg,
         }
     }
     if (cfg->initrd != NULL &&
-        boot_read("-initrd", cfg->initrd, false, board->ram_size, &initrd, &initrd_size, err,
-                  errlen) != 0) {
+        boot_read("-initrd", cfg->initrd, false, board->ram_size, true, &initrd, &initrd_size,
+                  err, errlen) != 0) {
         goto out;
     }
 

@@ -18,7 +18,9 @@ struct coremu_as;
  * reading, so an endless input (a pipe, /dev/zero), a gzip bomb or a huge file costs at most
  * about max bytes of memory and the time to read them (a regular file too large is refused by
  * its size, unread); callers with an input of unknown origin should always give one. 0, or -1
- * with a one-line message naming path in err. */
+ * with a one-line message naming path in err, or COREMU_LOAD_TOO_BIG (with its message) when it
+ * is the bound that refused the file, so that a caller can say what to change. */
+#define COREMU_LOAD_TOO_BIG (-2)
 int coremu_load_file(const char *path, bool decompress, size_t max, uint8_t **data,
                      size_t *size, char *err, size_t errlen);
 

@@ -499,7 +499,7 @@ static void check_cost(const struct cost_case *c)
                                  sizeof(err));
         double dt = now_s() - t0;
         long grown = maxrss_kib() - rss0;
-        bool ok = r < 0 && one_line(err) && strstr(err, c->expect) != NULL;
+        bool ok = r == COREMU_LOAD_TOO_BIG && one_line(err) && strstr(err, c->expect) != NULL;
         if (!ok) {
             printf("# %s: r=%d err=%s (expected \"%s\")\n", c->name, r, err, c->expect);
         }
