@@ -48,9 +48,14 @@ static void wr(struct pl031 *r, uint64_t off, uint32_t v)
     }
 }
 
+/* The host's wall clock in seconds, read as the device reads it: time() reads Linux's coarse
+ * clock, which lags CLOCK_REALTIME by up to a tick, so around a second boundary it can say one
+ * second less than the device just did. */
 static uint32_t host_now(void)
 {
-    return (uint32_t)time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint32_t)ts.tv_sec;
 }
 
 static void sleep_ms(unsigned ms)
