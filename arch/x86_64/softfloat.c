@@ -1,0 +1,1118 @@
+/*
+ * coremu x86_64 — software floating point with the x86's rules (see softfloat.h).
+ *
+ * Every operation unpacks its operands into one common form (sign, exponent of the leading
+ * bit, 64-bit significand with that bit at bit 63), computes the exact result or one that is
+ * exact up to a sticky bit in 128 bits, and rounds it once in round_pack() to the destination's
+ * precision and exponent range. Results are kept in the same unpacked form and packed last, so
+ * binary32, binary64 and the 80-bit format share one arithmetic.
+ *
+ * The x86 specifics, each checked against the host processor by tests/test_softfloat.c:
+ *  - tininess is detected after rounding (the result rounded to the destination precision with
+ *    an unbounded exponent is below the smallest normal); with underflow masked, UE is raised
+ *    only when the tiny result is also inexact;
+ *  - FTZ turns a tiny result into a zero of the same sign and raises UE and PE;
+ *  - DAZ reads denormal inputs as zeros of the same sign, without DE;
+ *  - the default NaN is the negative quiet "floating-point indefinite";
+ *  - NaN propagation: SSE returns the first source when it is a NaN, else the second, quiet;
+ *    the x87 prefers a QNaN over an SNaN and else the larger significand (SDM table 4-7);
+ *  - x87 precision control rounds the significand of add/sub/mul/div/sqrt results to 24 or 53
+ *    bits but keeps the 15-bit exponent range;
+ *  - pseudo-NaNs, pseudo-infinities and unnormals are invalid operands to x87 arithmetic;
+ *    pseudo-denormals are denormal operands with the exponent of the smallest normal.
+ */
+#include "softfloat.h"
+
+#include <stddef.h>
+
+#if !defined(__SIZEOF_INT128__)
+#error "softfloat.c needs a compiler with unsigned __int128 (every 64-bit host has it)"
+#endif
+
+typedef unsigned __int128 u128;
+
+enum fclass { CLS_ZERO, CLS_FINITE, CLS_INF, CLS_NAN, CLS_UNSUPPORTED };
+
+/*
+ * An operand or a result. CLS_FINITE: value = sig * 2^(exp - 63) with bit 63 of sig set.
+ * CLS_NAN: sig holds the fraction left-aligned, so the quiet bit is bit 63 in every format and
+ * converting a NaN between formats keeps its leading payload bits (as the hardware does).
+ */
+struct unpacked {
+    enum fclass cls;
+    bool sign;
+    bool snan;     /* CLS_NAN: signalling */
+    bool denormal; /* CLS_FINITE: was a denormal (or pseudo-denormal) encoding: DE */
+    int32_t exp;
+    uint64_t sig;
+};
+
+/* A destination: its precision in bits and the exponent range of its normal numbers. */
+struct format {
+    int precision;
+    int32_t emin;
+    int32_t emax;
+};
+
+static const struct format format32 = {24, -126, 127};
+static const struct format format64 = {53, -1022, 1023};
+#define X80_EMIN (-16382)
+#define X80_EMAX 16383
+#define X80_BIAS 16383
+
+/* The calling instruction set: which NaN rules apply and whether FTZ is honoured. */
+struct op_ctx {
+    const struct format *fmt;
+    bool x87;
+    bool ftz;
+};
+
+static int clz64(uint64_t x)
+{
+    return __builtin_clzll(x);
+}
+
+static int clz128(u128 x)
+{
+    uint64_t hi = (uint64_t)(x >> 64);
+    return hi ? clz64(hi) : 64 + clz64((uint64_t)x);
+}
+
+static struct unpacked make_zero(bool sign)
+{
+    return (struct unpacked){.cls = CLS_ZERO, .sign = sign};
+}
+
+static struct unpacked make_inf(bool sign)
+{
+    return (struct unpacked){.cls = CLS_INF, .sign = sign};
+}
+
+/* The "QNaN floating-point indefinite": negative, quiet bit only. */
+static struct unpacked default_nan(void)
+{
+    return (struct unpacked){.cls = CLS_NAN, .sign = true, .sig = 1ull << 63};
+}
+
+static struct unpacked invalid(struct x86_fpstatus *st)
+{
+    st->flags |= X86_FLAG_IE;
+    return default_nan();
+}
+
+static struct unpacked quietened(struct unpacked nan)
+{
+    nan.sig |= 1ull << 63;
+    nan.snan = false;
+    return nan;
+}
+
+/* ---- unpacking and packing ------------------------------------------------------------- */
+
+/* A binary32/binary64 encoding: fraction width, exponent width, bias. */
+static struct unpacked unpack_ieee(uint64_t bits, int frac_bits, int exp_bits, bool daz)
+{
+    struct unpacked u = {.sign = (bits >> (frac_bits + exp_bits)) & 1};
+    uint32_t exp_max = (1u << exp_bits) - 1;
+    int32_t bias = (int32_t)(exp_max >> 1);
+    uint32_t biased = (uint32_t)(bits >> frac_bits) & exp_max;
+    uint64_t frac = bits & ((1ull << frac_bits) - 1);
+
+    if (biased == exp_max) {
+        if (frac == 0) {
+            u.cls = CLS_INF;
+        } else {
+            u.cls = CLS_NAN;
+            u.sig = frac << (64 - frac_bits);
+            u.snan = !(u.sig >> 63);
+        }
+    } else if (biased == 0) {
+        if (frac == 0 || daz) {
+            u.cls = CLS_ZERO;
+        } else {
+            int lz = clz64(frac);
+            u.cls = CLS_FINITE;
+            u.denormal = true;
+            u.sig = frac << lz;
+            u.exp = 1 - bias - frac_bits + 63 - lz;
+        }
+    } else {
+        u.cls = CLS_FINITE;
+        u.sig = ((1ull << frac_bits) | frac) << (63 - frac_bits);
+        u.exp = (int32_t)biased - bias;
+    }
+    return u;
+}
+
+static uint64_t pack_ieee(struct unpacked u, int frac_bits, int exp_bits)
+{
+    uint32_t exp_max = (1u << exp_bits) - 1;
+    int32_t bias = (int32_t)(exp_max >> 1);
+    uint64_t sign = (uint64_t)u.sign << (frac_bits + exp_bits);
+    uint64_t frac_mask = (1ull << frac_bits) - 1;
+
+    switch (u.cls) {
+    case CLS_ZERO:
+        return sign;
+    case CLS_INF:
+        return sign | ((uint64_t)exp_max << frac_bits);
+    case CLS_NAN:
+    case CLS_UNSUPPORTED:
+        return sign | ((uint64_t)exp_max << frac_bits) | (1ull << (frac_bits - 1)) |
+               (u.sig >> (64 - frac_bits));
+    case CLS_FINITE:
+        break;
+    }
+    if (u.exp >= 1 - bias) {
+        return sign | ((uint64_t)(u.exp + bias) << frac_bits) |
+               ((u.sig >> (63 - frac_bits)) & frac_mask);
+    }
+    /* Denormal: round_pack made it exactly representable. */
+    return sign | (u.sig >> (63 - frac_bits + (1 - bias - u.exp)));
+}
+
+static struct unpacked unpack32(float32 a, bool daz)
+{
+    return unpack_ieee(a, 23, 8, daz);
+}
+
+static struct unpacked unpack64(float64 a, bool daz)
+{
+    return unpack_ieee(a, 52, 11, daz);
+}
+
+static float32 pack32(struct unpacked u)
+{
+    return (float32)pack_ieee(u, 23, 8);
+}
+
+static float64 pack64(struct unpacked u)
+{
+    return pack_ieee(u, 52, 11);
+}
+
+static struct unpacked unpackx80(floatx80 a)
+{
+    struct unpacked u = {.sign = a.sign_exp >> 15};
+    uint32_t biased = a.sign_exp & 0x7fff;
+    bool integer_bit = a.mant >> 63;
+
+    if (biased == 0x7fff) {
+        if (!integer_bit) {
+            u.cls = CLS_UNSUPPORTED; /* pseudo-infinity or pseudo-NaN */
+        } else if ((a.mant << 1) == 0) {
+            u.cls = CLS_INF;
+        } else {
+            u.cls = CLS_NAN;
+            u.sig = a.mant << 1;
+            u.snan = !(u.sig >> 63);
+        }
+    } else if (biased == 0) {
+        if (a.mant == 0) {
+            u.cls = CLS_ZERO;
+        } else {
+            /* Denormal or pseudo-denormal: both scale as the smallest normal exponent. */
+            int lz = clz64(a.mant);
+            u.cls = CLS_FINITE;
+            u.denormal = true;
+            u.sig = a.mant << lz;
+            u.exp = X80_EMIN - lz;
+        }
+    } else if (!integer_bit) {
+        u.cls = CLS_UNSUPPORTED; /* unnormal */
+    } else {
+        u.cls = CLS_FINITE;
+        u.sig = a.mant;
+        u.exp = (int32_t)biased - X80_BIAS;
+    }
+    return u;
+}
+
+static floatx80 packx80(struct unpacked u)
+{
+    uint16_t sign = (uint16_t)(u.sign << 15);
+
+    switch (u.cls) {
+    case CLS_ZERO:
+        return (floatx80){0, sign};
+    case CLS_INF:
+        return (floatx80){1ull << 63, (uint16_t)(sign | 0x7fff)};
+    case CLS_NAN:
+    case CLS_UNSUPPORTED:
+        return (floatx80){(1ull << 63) | (1ull << 62) | (u.sig >> 1), (uint16_t)(sign | 0x7fff)};
+    case CLS_FINITE:
+        break;
+    }
+    if (u.exp >= X80_EMIN) {
+        return (floatx80){u.sig, (uint16_t)(sign | (u.exp + X80_BIAS))};
+    }
+    return (floatx80){u.sig >> (X80_EMIN - u.exp), sign};
+}
+
+static struct format x80_format(const struct x86_fpstatus *st, bool use_precision_control)
+{
+    int precision = 64;
+    if (use_precision_control) {
+        if (st->precision == X86_PREC_24) {
+            precision = 24;
+        } else if (st->precision == X86_PREC_53) {
+            precision = 53;
+        }
+    }
+    return (struct format){precision, X80_EMIN, X80_EMAX};
+}
+
+/* ---- rounding -------------------------------------------------------------------------- */
+
+/* Splits sig at bit `drop`: the kept high part, and how the dropped part compares with half an
+ * ulp of the kept part (-1 below, 0 exactly half, 1 above) and whether it is zero. */
+struct split {
+    uint64_t kept;
+    int half_cmp;
+    bool exact;
+};
+
+static struct split split_at(u128 sig, int64_t drop)
+{
+    struct split s = {0, -1, false};
+    u128 rem, half;
+
+    if (drop > 128) {
+        s.exact = sig == 0;
+        return s;
+    }
+    if (drop == 128) {
+        rem = sig;
+        half = (u128)1 << 127;
+    } else {
+        s.kept = (uint64_t)(sig >> drop);
+        rem = sig & (((u128)1 << drop) - 1);
+        half = (u128)1 << (drop - 1);
+    }
+    s.exact = rem == 0;
+    s.half_cmp = rem < half ? -1 : rem == half ? 0 : 1;
+    return s;
+}
+
+static bool round_up(int rounding, bool sign, struct split s)
+{
+    if (s.exact) {
+        return false;
+    }
+    switch (rounding) {
+    case X86_ROUND_NEAREST:
+        return s.half_cmp > 0 || (s.half_cmp == 0 && (s.kept & 1));
+    case X86_ROUND_DOWN:
+        return sign;
+    case X86_ROUND_UP:
+        return !sign;
+    default:
+        return false;
+    }
+}
+
+/*
+ * Rounds the nonzero value sig * 2^(exp - 127) (bit 127 of sig set; any sticky bits already
+ * folded into bit 0) to the format, with its overflow, underflow and inexact flags, and FTZ
+ * when asked. Sets st->c1 to whether the magnitude was rounded up.
+ */
+static struct unpacked round_pack(bool sign, int64_t exp, u128 sig, const struct format *f,
+                                  bool ftz, struct x86_fpstatus *st)
+{
+    int p = f->precision;
+    int64_t drop = 128 - p;
+    int64_t exp_out = exp;
+    bool tiny = false;
+
+    if (exp < f->emin) {
+        drop += f->emin - exp;
+        exp_out = f->emin;
+        tiny = true;
+        if (exp == f->emin - 1) {
+            /* Tininess after rounding: would the value rounded to p bits with an unbounded
+             * exponent reach the smallest normal? */
+            struct split n = split_at(sig, 128 - p);
+            if (n.kept == (p == 64 ? ~0ull : (1ull << p) - 1) && round_up(st->rounding, sign, n)) {
+                tiny = false;
+            }
+        }
+    }
+    struct split s = split_at(sig, drop);
+    if (tiny && ftz) {
+        st->flags |= X86_FLAG_UE | X86_FLAG_PE;
+        st->c1 = false;
+        return make_zero(sign);
+    }
+    bool up = round_up(st->rounding, sign, s);
+    u128 kept = (u128)s.kept + up;
+    if (kept >> p) {
+        kept >>= 1;
+        exp_out++;
+    }
+    if (exp_out > f->emax) {
+        bool to_inf = st->rounding == X86_ROUND_NEAREST ||
+                      (st->rounding == X86_ROUND_UP && !sign) ||
+                      (st->rounding == X86_ROUND_DOWN && sign);
+        st->flags |= X86_FLAG_OE | X86_FLAG_PE;
+        st->c1 = to_inf;
+        if (to_inf) {
+            return make_inf(sign);
+        }
+        return (struct unpacked){.cls = CLS_FINITE,
+                                 .sign = sign,
+                                 .exp = f->emax,
+                                 .sig = ~0ull << (64 - p)};
+    }
+    st->c1 = up;
+    if (!s.exact) {
+        st->flags |= X86_FLAG_PE;
+        if (tiny) {
+            st->flags |= X86_FLAG_UE;
+        }
+    }
+    if (kept == 0) {
+        return make_zero(sign);
+    }
+    /* Normalize (a denormal result has fewer than p significant bits). */
+    uint64_t k = (uint64_t)kept;
+    int lz = clz64(k);
+    return (struct unpacked){.cls = CLS_FINITE,
+                             .sign = sign,
+                             .exp = (int32_t)(exp_out - (p - 1) + 63 - lz),
+                             .sig = k << lz};
+}
+
+/* Rounds a finite operand (already unpacked) to the format: precision control and narrowing
+ * conversions. */
+static struct unpacked round_operand(struct unpacked u, const struct format *f, bool ftz,
+                                     struct x86_fpstatus *st)
+{
+    return round_pack(u.sign, u.exp, (u128)u.sig << 64, f, ftz, st);
+}
+
+/* ---- NaN operands ---------------------------------------------------------------------- */
+
+/*
+ * If an operand of a two-operand operation is a NaN or unsupported, stores the result in *out
+ * and returns true. SSE: the first source if it is a NaN, else the second, quietened. x87:
+ * unsupported encodings are invalid; a QNaN wins over an SNaN, else the larger significand.
+ */
+static bool nan_operands(const struct unpacked *a, const struct unpacked *b, bool x87,
+                         struct x86_fpstatus *st, struct unpacked *out)
+{
+    bool a_nan = a->cls == CLS_NAN;
+    bool b_nan = b->cls == CLS_NAN;
+
+    if (a->cls == CLS_UNSUPPORTED || b->cls == CLS_UNSUPPORTED) {
+        *out = invalid(st);
+        return true;
+    }
+    if (!a_nan && !b_nan) {
+        return false;
+    }
+    if ((a_nan && a->snan) || (b_nan && b->snan)) {
+        st->flags |= X86_FLAG_IE;
+    }
+    if (!x87 || !b_nan) {
+        *out = quietened(a_nan ? *a : *b);
+    } else if (!a_nan) {
+        *out = quietened(*b);
+    } else if (a->snan != b->snan) {
+        *out = quietened(a->snan ? *b : *a);
+    } else if (a->sig != b->sig) {
+        *out = quietened(a->sig > b->sig ? *a : *b);
+    } else {
+        *out = quietened(a->sign ? *b : *a);
+    }
+    return true;
+}
+
+static bool nan_operand(const struct unpacked *a, struct x86_fpstatus *st, struct unpacked *out)
+{
+    if (a->cls == CLS_UNSUPPORTED) {
+        *out = invalid(st);
+        return true;
+    }
+    if (a->cls != CLS_NAN) {
+        return false;
+    }
+    if (a->snan) {
+        st->flags |= X86_FLAG_IE;
+    }
+    *out = quietened(*a);
+    return true;
+}
+
+static void denormal_operands(const struct unpacked *a, const struct unpacked *b,
+                              struct x86_fpstatus *st)
+{
+    if ((a && a->cls == CLS_FINITE && a->denormal) || (b && b->cls == CLS_FINITE && b->denormal)) {
+        st->flags |= X86_FLAG_DE;
+    }
+}
+
+/* ---- arithmetic ------------------------------------------------------------------------ */
+
+static struct unpacked add_core(struct unpacked a, struct unpacked b, bool subtract,
+                                const struct op_ctx *c, struct x86_fpstatus *st)
+{
+    struct unpacked r;
+
+    if (nan_operands(&a, &b, c->x87, st, &r)) {
+        return r;
+    }
+    denormal_operands(&a, &b, st);
+    b.sign ^= subtract;
+    if (a.cls == CLS_INF) {
+        if (b.cls == CLS_INF && a.sign != b.sign) {
+            return invalid(st);
+        }
+        return a;
+    }
+    if (b.cls == CLS_INF) {
+        return b;
+    }
+    if (a.cls == CLS_ZERO && b.cls == CLS_ZERO) {
+        return make_zero(a.sign == b.sign ? a.sign : st->rounding == X86_ROUND_DOWN);
+    }
+    if (a.cls == CLS_ZERO) {
+        return round_operand(b, c->fmt, c->ftz, st);
+    }
+    if (b.cls == CLS_ZERO) {
+        return round_operand(a, c->fmt, c->ftz, st);
+    }
+    /* Make a the larger magnitude; both significands sit at bits 126..63 before aligning. */
+    if (b.exp > a.exp || (b.exp == a.exp && b.sig > a.sig)) {
+        struct unpacked t = a;
+        a = b;
+        b = t;
+    }
+    u128 sa = (u128)a.sig << 63;
+    u128 sb = (u128)b.sig << 63;
+    int64_t shift = (int64_t)a.exp - b.exp;
+    if (shift >= 127) {
+        sb = 1; /* sticky */
+    } else if (shift > 0) {
+        sb = (sb >> shift) | ((sb & (((u128)1 << shift) - 1)) != 0);
+    }
+    u128 sum = a.sign == b.sign ? sa + sb : sa - sb;
+    if (sum == 0) {
+        return make_zero(st->rounding == X86_ROUND_DOWN);
+    }
+    int lz = clz128(sum);
+    return round_pack(a.sign, (int64_t)a.exp + 1 - lz, sum << lz, c->fmt, c->ftz, st);
+}
+
+static struct unpacked mul_core(struct unpacked a, struct unpacked b, const struct op_ctx *c,
+                                struct x86_fpstatus *st)
+{
+    struct unpacked r;
+    bool sign = a.sign ^ b.sign;
+
+    if (nan_operands(&a, &b, c->x87, st, &r)) {
+        return r;
+    }
+    denormal_operands(&a, &b, st);
+    if (a.cls == CLS_INF || b.cls == CLS_INF) {
+        if (a.cls == CLS_ZERO || b.cls == CLS_ZERO) {
+            return invalid(st);
+        }
+        return make_inf(sign);
+    }
+    if (a.cls == CLS_ZERO || b.cls == CLS_ZERO) {
+        return make_zero(sign);
+    }
+    u128 prod = (u128)a.sig * b.sig;
+    int lz = clz128(prod);
+    return round_pack(sign, (int64_t)a.exp + b.exp + 1 - lz, prod << lz, c->fmt, c->ftz, st);
+}
+
+static struct unpacked div_core(struct unpacked a, struct unpacked b, const struct op_ctx *c,
+                                struct x86_fpstatus *st)
+{
+    struct unpacked r;
+    bool sign = a.sign ^ b.sign;
+
+    if (nan_operands(&a, &b, c->x87, st, &r)) {
+        return r;
+    }
+    if (a.cls == CLS_INF) {
+        if (b.cls == CLS_INF) {
+            return invalid(st);
+        }
+        denormal_operands(&b, NULL, st);
+        return make_inf(sign);
+    }
+    if (b.cls == CLS_INF) {
+        denormal_operands(&a, NULL, st);
+        return make_zero(sign);
+    }
+    if (b.cls == CLS_ZERO) {
+        if (a.cls == CLS_ZERO) {
+            return invalid(st);
+        }
+        st->flags |= X86_FLAG_ZE; /* no DE for a denormal dividend */
+        return make_inf(sign);
+    }
+    denormal_operands(&a, &b, st);
+    if (a.cls == CLS_ZERO) {
+        return make_zero(sign);
+    }
+    /* 64 or 65 quotient bits from one 128-by-64 division, then 3 more bit by bit, and the
+     * remainder as a sticky bit below them: enough for any rounding to 64 bits. */
+    u128 num = (u128)a.sig << 64;
+    u128 q = num / b.sig;
+    u128 rem = num % b.sig;
+    for (int i = 0; i < 3; i++) {
+        rem <<= 1;
+        q <<= 1;
+        if (rem >= b.sig) {
+            q |= 1;
+            rem -= b.sig;
+        }
+    }
+    q = (q << 1) | (rem != 0);
+    /* value = q * 2^(a.exp - b.exp - 68) */
+    int lz = clz128(q);
+    return round_pack(sign, (int64_t)a.exp - b.exp - 68 + 127 - lz, q << lz, c->fmt, c->ftz, st);
+}
+
+static struct unpacked sqrt_core(struct unpacked a, const struct op_ctx *c,
+                                 struct x86_fpstatus *st)
+{
+    struct unpacked r;
+
+    if (nan_operand(&a, st, &r)) {
+        return r;
+    }
+    if (a.cls == CLS_ZERO) {
+        return a;
+    }
+    if (a.sign) {
+        return invalid(st);
+    }
+    if (a.cls == CLS_INF) {
+        return a;
+    }
+    denormal_operands(&a, NULL, st);
+    /* value = m * 2^e with e even, m < 2^65; root = floor(sqrt(m * 2^80)), bit by bit. */
+    int64_t e = (int64_t)a.exp - 63;
+    u128 m = a.sig;
+    if (e & 1) {
+        m <<= 1;
+        e--;
+    }
+    u128 root = 0;
+    u128 rem = 0;
+    for (int pair = 72; pair >= 0; pair--) {
+        int pos = 2 * pair - 80;
+        unsigned bits = pos >= 0 ? (unsigned)(m >> pos) & 3 : 0;
+        rem = (rem << 2) | bits;
+        u128 trial = (root << 2) | 1;
+        root <<= 1;
+        if (rem >= trial) {
+            rem -= trial;
+            root |= 1;
+        }
+    }
+    root |= rem != 0;
+    /* value = root * 2^(e/2 - 40) */
+    int lz = clz128(root);
+    return round_pack(false, e / 2 - 40 + 127 - lz, root << lz, c->fmt, c->ftz, st);
+}
+
+static enum x86_relation compare_core(struct unpacked a, struct unpacked b, bool signalling,
+                                      struct x86_fpstatus *st)
+{
+    if (a.cls == CLS_UNSUPPORTED || b.cls == CLS_UNSUPPORTED) {
+        st->flags |= X86_FLAG_IE;
+        return X86_REL_UNORDERED;
+    }
+    if (a.cls == CLS_NAN || b.cls == CLS_NAN) {
+        if (signalling || (a.cls == CLS_NAN && a.snan) || (b.cls == CLS_NAN && b.snan)) {
+            st->flags |= X86_FLAG_IE;
+        }
+        return X86_REL_UNORDERED;
+    }
+    denormal_operands(&a, &b, st);
+    if (a.cls == CLS_ZERO && b.cls == CLS_ZERO) {
+        return X86_REL_EQUAL;
+    }
+    if (a.sign != b.sign) {
+        return a.sign ? X86_REL_LESS : X86_REL_GREATER;
+    }
+    /* Same sign: order the magnitudes, zero < finite < infinity. */
+    int mag;
+    if (a.cls != b.cls) {
+        mag = a.cls == CLS_ZERO || b.cls == CLS_INF ? -1 : 1;
+    } else if (a.cls == CLS_INF) {
+        mag = 0;
+    } else if (a.exp != b.exp) {
+        mag = a.exp < b.exp ? -1 : 1;
+    } else {
+        mag = a.sig < b.sig ? -1 : a.sig > b.sig ? 1 : 0;
+    }
+    if (a.sign) {
+        mag = -mag;
+    }
+    return mag < 0 ? X86_REL_LESS : mag > 0 ? X86_REL_GREATER : X86_REL_EQUAL;
+}
+
+uint32_t x86_relation_eflags(enum x86_relation rel)
+{
+    switch (rel) {
+    case X86_REL_LESS:
+        return 0x01;
+    case X86_REL_EQUAL:
+        return 0x40;
+    case X86_REL_GREATER:
+        return 0;
+    default:
+        return 0x45;
+    }
+}
+
+uint16_t x86_relation_fsw(enum x86_relation rel)
+{
+    switch (rel) {
+    case X86_REL_LESS:
+        return X86_FSW_C0;
+    case X86_REL_EQUAL:
+        return X86_FSW_C3;
+    case X86_REL_GREATER:
+        return 0;
+    default:
+        return X86_FSW_C0 | X86_FSW_C2 | X86_FSW_C3;
+    }
+}
+
+/* Rounds a finite value to an integer magnitude with the given rounding; *overflow when the
+ * magnitude does not fit in 64 bits. Sets st->c1 like round_pack. */
+static uint64_t round_to_integer(struct unpacked a, int rounding, bool *inexact, bool *overflow,
+                                 struct x86_fpstatus *st)
+{
+    *overflow = false;
+    *inexact = false;
+    st->c1 = false;
+    if (a.cls == CLS_ZERO) {
+        return 0;
+    }
+    if (a.exp >= 64) {
+        *overflow = true;
+        return 0;
+    }
+    if (a.exp == 63) {
+        return a.sig;
+    }
+    struct split s = split_at((u128)a.sig << 64, 127 - (int64_t)a.exp);
+    bool up = round_up(rounding, a.sign, s);
+    *inexact = !s.exact;
+    st->c1 = up;
+    if (up && s.kept == ~0ull) {
+        *overflow = true;
+        return 0;
+    }
+    return s.kept + up;
+}
+
+/* FRNDINT reports a denormal operand, ROUNDSS/ROUNDSD do not. */
+static struct unpacked round_to_int_core(struct unpacked a, bool report_denormal,
+                                         struct x86_fpstatus *st)
+{
+    struct unpacked r;
+    bool inexact;
+    bool overflow;
+
+    if (nan_operand(&a, st, &r)) {
+        return r;
+    }
+    if (report_denormal) {
+        denormal_operands(&a, NULL, st);
+    }
+    if (a.cls != CLS_FINITE || a.exp >= 63) {
+        return a;
+    }
+    uint64_t mag = round_to_integer(a, st->rounding, &inexact, &overflow, st);
+    if (inexact) {
+        st->flags |= X86_FLAG_PE;
+    }
+    if (mag == 0) {
+        return make_zero(a.sign);
+    }
+    int lz = clz64(mag);
+    return (struct unpacked){.cls = CLS_FINITE, .sign = a.sign, .exp = 63 - lz, .sig = mag << lz};
+}
+
+/* Conversion to a signed integer of `bits` bits; the indefinite is its most negative value. */
+static int64_t to_int_core(struct unpacked a, int bits, bool truncate, struct x86_fpstatus *st)
+{
+    int64_t indefinite = (int64_t)(~0ull << (bits - 1));
+    bool inexact;
+    bool overflow;
+
+    if (a.cls == CLS_NAN || a.cls == CLS_INF || a.cls == CLS_UNSUPPORTED) {
+        st->flags |= X86_FLAG_IE;
+        st->c1 = false;
+        return indefinite;
+    }
+    /* CVT*2SI and FIST do not report denormal operands. */
+    uint64_t mag = round_to_integer(a, truncate ? X86_ROUND_ZERO : st->rounding, &inexact,
+                                    &overflow, st);
+    uint64_t limit = (1ull << (bits - 1)) - !a.sign;
+    if (overflow || mag > limit) {
+        st->flags |= X86_FLAG_IE;
+        st->c1 = false;
+        return indefinite;
+    }
+    if (inexact) {
+        st->flags |= X86_FLAG_PE;
+    }
+    return a.sign ? (int64_t)(0 - mag) : (int64_t)mag;
+}
+
+static struct unpacked from_int_core(int64_t v, const struct format *f, struct x86_fpstatus *st)
+{
+    if (v == 0) {
+        return make_zero(false);
+    }
+    bool sign = v < 0;
+    uint64_t mag = sign ? 0 - (uint64_t)v : (uint64_t)v;
+    int lz = clz64(mag);
+    return round_pack(sign, 63 - lz, (u128)(mag << lz) << 64, f, false, st);
+}
+
+/* Conversion between formats: NaNs keep their leading payload bits, quietened. */
+static struct unpacked convert_core(struct unpacked a, const struct format *f, bool ftz,
+                                    bool report_denormal, struct x86_fpstatus *st)
+{
+    struct unpacked r;
+
+    if (nan_operand(&a, st, &r)) {
+        return r;
+    }
+    if (report_denormal) {
+        denormal_operands(&a, NULL, st);
+    }
+    if (a.cls != CLS_FINITE) {
+        return a;
+    }
+    return round_operand(a, f, ftz, st);
+}
+
+/* MINSS/MAXSS: "a < b ? a : b" (or >) literally, so a NaN anywhere or two zeros give b. */
+static bool minmax_takes_a(struct unpacked ua, struct unpacked ub, bool max,
+                           struct x86_fpstatus *st)
+{
+    if (ua.cls == CLS_NAN || ub.cls == CLS_NAN) {
+        st->flags |= X86_FLAG_IE;
+        return false;
+    }
+    enum x86_relation rel = compare_core(ua, ub, true, st);
+    return rel == (max ? X86_REL_GREATER : X86_REL_LESS);
+}
+
+/* ---- float32 / float64 ----------------------------------------------------------------- */
+
+#define SSE_CTX(fmtp) {.fmt = (fmtp), .x87 = false, .ftz = st->ftz}
+
+float32 float32_add(float32 a, float32 b, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format32);
+    return pack32(add_core(unpack32(a, st->daz), unpack32(b, st->daz), false, &c, st));
+}
+
+float32 float32_sub(float32 a, float32 b, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format32);
+    return pack32(add_core(unpack32(a, st->daz), unpack32(b, st->daz), true, &c, st));
+}
+
+float32 float32_mul(float32 a, float32 b, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format32);
+    return pack32(mul_core(unpack32(a, st->daz), unpack32(b, st->daz), &c, st));
+}
+
+float32 float32_div(float32 a, float32 b, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format32);
+    return pack32(div_core(unpack32(a, st->daz), unpack32(b, st->daz), &c, st));
+}
+
+float32 float32_sqrt(float32 a, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format32);
+    return pack32(sqrt_core(unpack32(a, st->daz), &c, st));
+}
+
+/* The operand as the instruction sees it: with DAZ, a denormal is a zero of its sign. */
+static uint64_t daz_operand(uint64_t bits, int frac_bits, int exp_bits, bool daz)
+{
+    uint64_t exp_mask = ((1ull << exp_bits) - 1) << frac_bits;
+    if (daz && (bits & exp_mask) == 0) {
+        return bits & (1ull << (frac_bits + exp_bits));
+    }
+    return bits;
+}
+
+float32 float32_min(float32 a, float32 b, struct x86_fpstatus *st)
+{
+    bool take_a = minmax_takes_a(unpack32(a, st->daz), unpack32(b, st->daz), false, st);
+    return (float32)daz_operand(take_a ? a : b, 23, 8, st->daz);
+}
+
+float32 float32_max(float32 a, float32 b, struct x86_fpstatus *st)
+{
+    bool take_a = minmax_takes_a(unpack32(a, st->daz), unpack32(b, st->daz), true, st);
+    return (float32)daz_operand(take_a ? a : b, 23, 8, st->daz);
+}
+
+enum x86_relation float32_compare(float32 a, float32 b, bool signalling, struct x86_fpstatus *st)
+{
+    return compare_core(unpack32(a, st->daz), unpack32(b, st->daz), signalling, st);
+}
+
+float32 float32_round_to_int(float32 a, struct x86_fpstatus *st)
+{
+    return pack32(round_to_int_core(unpack32(a, st->daz), false, st));
+}
+
+float64 float64_add(float64 a, float64 b, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format64);
+    return pack64(add_core(unpack64(a, st->daz), unpack64(b, st->daz), false, &c, st));
+}
+
+float64 float64_sub(float64 a, float64 b, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format64);
+    return pack64(add_core(unpack64(a, st->daz), unpack64(b, st->daz), true, &c, st));
+}
+
+float64 float64_mul(float64 a, float64 b, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format64);
+    return pack64(mul_core(unpack64(a, st->daz), unpack64(b, st->daz), &c, st));
+}
+
+float64 float64_div(float64 a, float64 b, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format64);
+    return pack64(div_core(unpack64(a, st->daz), unpack64(b, st->daz), &c, st));
+}
+
+float64 float64_sqrt(float64 a, struct x86_fpstatus *st)
+{
+    struct op_ctx c = SSE_CTX(&format64);
+    return pack64(sqrt_core(unpack64(a, st->daz), &c, st));
+}
+
+float64 float64_min(float64 a, float64 b, struct x86_fpstatus *st)
+{
+    bool take_a = minmax_takes_a(unpack64(a, st->daz), unpack64(b, st->daz), false, st);
+    return daz_operand(take_a ? a : b, 52, 11, st->daz);
+}
+
+float64 float64_max(float64 a, float64 b, struct x86_fpstatus *st)
+{
+    bool take_a = minmax_takes_a(unpack64(a, st->daz), unpack64(b, st->daz), true, st);
+    return daz_operand(take_a ? a : b, 52, 11, st->daz);
+}
+
+enum x86_relation float64_compare(float64 a, float64 b, bool signalling, struct x86_fpstatus *st)
+{
+    return compare_core(unpack64(a, st->daz), unpack64(b, st->daz), signalling, st);
+}
+
+float64 float64_round_to_int(float64 a, struct x86_fpstatus *st)
+{
+    return pack64(round_to_int_core(unpack64(a, st->daz), false, st));
+}
+
+float64 float32_to_float64(float32 a, struct x86_fpstatus *st)
+{
+    return pack64(convert_core(unpack32(a, st->daz), &format64, st->ftz, true, st));
+}
+
+float32 float64_to_float32(float64 a, struct x86_fpstatus *st)
+{
+    return pack32(convert_core(unpack64(a, st->daz), &format32, st->ftz, true, st));
+}
+
+int32_t float32_to_int32(float32 a, struct x86_fpstatus *st)
+{
+    return (int32_t)to_int_core(unpack32(a, st->daz), 32, false, st);
+}
+
+int32_t float32_to_int32_trunc(float32 a, struct x86_fpstatus *st)
+{
+    return (int32_t)to_int_core(unpack32(a, st->daz), 32, true, st);
+}
+
+int64_t float32_to_int64(float32 a, struct x86_fpstatus *st)
+{
+    return to_int_core(unpack32(a, st->daz), 64, false, st);
+}
+
+int64_t float32_to_int64_trunc(float32 a, struct x86_fpstatus *st)
+{
+    return to_int_core(unpack32(a, st->daz), 64, true, st);
+}
+
+int32_t float64_to_int32(float64 a, struct x86_fpstatus *st)
+{
+    return (int32_t)to_int_core(unpack64(a, st->daz), 32, false, st);
+}
+
+int32_t float64_to_int32_trunc(float64 a, struct x86_fpstatus *st)
+{
+    return (int32_t)to_int_core(unpack64(a, st->daz), 32, true, st);
+}
+
+int64_t float64_to_int64(float64 a, struct x86_fpstatus *st)
+{
+    return to_int_core(unpack64(a, st->daz), 64, false, st);
+}
+
+int64_t float64_to_int64_trunc(float64 a, struct x86_fpstatus *st)
+{
+    return to_int_core(unpack64(a, st->daz), 64, true, st);
+}
+
+float32 int32_to_float32(int32_t a, struct x86_fpstatus *st)
+{
+    return pack32(from_int_core(a, &format32, st));
+}
+
+float32 int64_to_float32(int64_t a, struct x86_fpstatus *st)
+{
+    return pack32(from_int_core(a, &format32, st));
+}
+
+float64 int32_to_float64(int32_t a, struct x86_fpstatus *st)
+{
+    return pack64(from_int_core(a, &format64, st));
+}
+
+float64 int64_to_float64(int64_t a, struct x86_fpstatus *st)
+{
+    return pack64(from_int_core(a, &format64, st));
+}
+
+/* ---- floatx80 -------------------------------------------------------------------------- */
+
+floatx80 floatx80_add(floatx80 a, floatx80 b, struct x86_fpstatus *st)
+{
+    struct format f = x80_format(st, true);
+    struct op_ctx c = {.fmt = &f, .x87 = true};
+    st->c1 = false;
+    return packx80(add_core(unpackx80(a), unpackx80(b), false, &c, st));
+}
+
+floatx80 floatx80_sub(floatx80 a, floatx80 b, struct x86_fpstatus *st)
+{
+    struct format f = x80_format(st, true);
+    struct op_ctx c = {.fmt = &f, .x87 = true};
+    st->c1 = false;
+    return packx80(add_core(unpackx80(a), unpackx80(b), true, &c, st));
+}
+
+floatx80 floatx80_mul(floatx80 a, floatx80 b, struct x86_fpstatus *st)
+{
+    struct format f = x80_format(st, true);
+    struct op_ctx c = {.fmt = &f, .x87 = true};
+    st->c1 = false;
+    return packx80(mul_core(unpackx80(a), unpackx80(b), &c, st));
+}
+
+floatx80 floatx80_div(floatx80 a, floatx80 b, struct x86_fpstatus *st)
+{
+    struct format f = x80_format(st, true);
+    struct op_ctx c = {.fmt = &f, .x87 = true};
+    st->c1 = false;
+    return packx80(div_core(unpackx80(a), unpackx80(b), &c, st));
+}
+
+floatx80 floatx80_sqrt(floatx80 a, struct x86_fpstatus *st)
+{
+    struct format f = x80_format(st, true);
+    struct op_ctx c = {.fmt = &f, .x87 = true};
+    st->c1 = false;
+    return packx80(sqrt_core(unpackx80(a), &c, st));
+}
+
+enum x86_relation floatx80_compare(floatx80 a, floatx80 b, bool signalling,
+                                   struct x86_fpstatus *st)
+{
+    st->c1 = false;
+    return compare_core(unpackx80(a), unpackx80(b), signalling, st);
+}
+
+floatx80 floatx80_round_to_int(floatx80 a, struct x86_fpstatus *st)
+{
+    st->c1 = false;
+    return packx80(round_to_int_core(unpackx80(a), true, st));
+}
+
+floatx80 float32_to_floatx80(float32 a, struct x86_fpstatus *st)
+{
+    struct format f = x80_format(st, false);
+    st->c1 = false;
+    return packx80(convert_core(unpack32(a, false), &f, false, true, st));
+}
+
+floatx80 float64_to_floatx80(float64 a, struct x86_fpstatus *st)
+{
+    struct format f = x80_format(st, false);
+    st->c1 = false;
+    return packx80(convert_core(unpack64(a, false), &f, false, true, st));
+}
+
+float32 floatx80_to_float32(floatx80 a, struct x86_fpstatus *st)
+{
+    st->c1 = false;
+    return pack32(convert_core(unpackx80(a), &format32, false, false, st));
+}
+
+float64 floatx80_to_float64(floatx80 a, struct x86_fpstatus *st)
+{
+    st->c1 = false;
+    return pack64(convert_core(unpackx80(a), &format64, false, false, st));
+}
+
+floatx80 int64_to_floatx80(int64_t a)
+{
+    struct x86_fpstatus exact = {0};
+    struct format f = x80_format(&exact, false);
+    return packx80(from_int_core(a, &f, &exact));
+}
+
+int16_t floatx80_to_int16(floatx80 a, struct x86_fpstatus *st)
+{
+    return (int16_t)to_int_core(unpackx80(a), 16, false, st);
+}
+
+int16_t floatx80_to_int16_trunc(floatx80 a, struct x86_fpstatus *st)
+{
+    return (int16_t)to_int_core(unpackx80(a), 16, true, st);
+}
+
+int32_t floatx80_to_int32(floatx80 a, struct x86_fpstatus *st)
+{
+    return (int32_t)to_int_core(unpackx80(a), 32, false, st);
+}
+
+int32_t floatx80_to_int32_trunc(floatx80 a, struct x86_fpstatus *st)
+{
+    return (int32_t)to_int_core(unpackx80(a), 32, true, st);
+}
+
+int64_t floatx80_to_int64(floatx80 a, struct x86_fpstatus *st)
+{
+    return to_int_core(unpackx80(a), 64, false, st);
+}
+
+int64_t floatx80_to_int64_trunc(floatx80 a, struct x86_fpstatus *st)
+{
+    return to_int_core(unpackx80(a), 64, true, st);
+}

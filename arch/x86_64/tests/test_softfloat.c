@@ -1,0 +1,955 @@
+/*
+ * arch/x86_64/softfloat.c against the host processor: every operation runs on random and
+ * edge-case operands (zeros, denormals, infinities, both kinds of NaN, pseudo-denormals,
+ * unnormals, pseudo-NaNs and pseudo-infinities, values next to rounding boundaries and to the
+ * overflow and underflow thresholds) under every rounding mode, precision control, DAZ and FTZ,
+ * and the result bits and exception flags (and the x87 condition codes) must be identical to
+ * what the host's own SSE and x87 instructions give with the same control word / MXCSR.
+ *
+ * Usage: test_softfloat [cases-per-operation]  (or COREMU_SOFTFLOAT_CASES=n); the default
+ * keeps `make check` short. Prints one PASS/FAIL line per operation (testsuite/unit/unit.h).
+ * On a host that is not x86_64 there is no oracle: it says so and exits 77.
+ */
+#include "softfloat.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../testsuite/unit/unit.h"
+
+#if defined(__x86_64__)
+
+#define DEFAULT_CASES 60000
+#define MAX_REPORTS   8
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+    /* xorshift64*: reproducible from the fixed seed. */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+    return rnd() % n;
+}
+
+/* ---- operand generators ---------------------------------------------------------------- */
+
+/* A significand pattern that lands near rounding boundaries: runs of ones or zeros with a few
+ * random bits at either end. */
+static uint64_t boundary_bits(void)
+{
+    uint64_t v;
+    switch (rnd_below(6)) {
+    case 0:
+        v = ~0ull << rnd_below(64);
+        break;
+    case 1:
+        v = ~0ull >> rnd_below(64);
+        break;
+    case 2:
+        v = 1ull << rnd_below(64);
+        break;
+    case 3:
+        v = (~0ull << rnd_below(64)) ^ rnd_below(8);
+        break;
+    case 4:
+        v = (1ull << rnd_below(64)) + rnd_below(4) - 2;
+        break;
+    default:
+        v = rnd() & (rnd() | rnd());
+        break;
+    }
+    return v;
+}
+
+/* A binary32/binary64 value with frac_bits of fraction and exp_bits of exponent. */
+static uint64_t gen_ieee(int frac_bits, int exp_bits)
+{
+    uint64_t exp_max = (1ull << exp_bits) - 1;
+    uint64_t bias = exp_max >> 1;
+    uint64_t frac_mask = (1ull << frac_bits) - 1;
+    uint64_t sign = rnd_below(2) << (frac_bits + exp_bits);
+    uint64_t exp;
+    uint64_t frac = rnd() & frac_mask;
+
+    switch (rnd_below(16)) {
+    case 0:
+    case 1:
+    case 2:
+        return rnd() & ((1ull << (frac_bits + exp_bits + 1)) - 1);
+    case 3: /* zero or infinity */
+        return sign | (rnd_below(2) ? exp_max << frac_bits : 0);
+    case 4: /* NaN, quiet or signalling */
+        frac = rnd_below(2) ? frac : (rnd_below(2) ? 1ull << (frac_bits - 1) : 1);
+        return sign | (exp_max << frac_bits) | (frac ? frac : 1);
+    case 5: /* denormal */
+        frac = rnd_below(2) ? frac : boundary_bits() & frac_mask;
+        return sign | (frac ? frac : 1);
+    case 6: /* near the bottom of the normals */
+        exp = rnd_below(4);
+        break;
+    case 7: /* near overflow */
+        exp = exp_max - 1 - rnd_below(4);
+        break;
+    case 8:
+    case 9: /* near one, and the integer range of the conversions */
+        exp = bias - 4 + rnd_below(72);
+        break;
+    case 10:
+    case 11:
+        exp = bias - 4 + rnd_below(72);
+        frac = boundary_bits() & frac_mask;
+        break;
+    default:
+        exp = 1 + rnd_below(exp_max - 1);
+        frac = boundary_bits() & frac_mask;
+        break;
+    }
+    return sign | (exp << frac_bits) | frac;
+}
+
+static floatx80 gen_x80(void)
+{
+    uint16_t sign = (uint16_t)(rnd_below(2) << 15);
+    uint64_t mant = rnd();
+    uint16_t exp;
+
+    switch (rnd_below(18)) {
+    case 0:
+    case 1:
+        return (floatx80){rnd(), (uint16_t)rnd()};
+    case 2: /* zero or infinity */
+        return rnd_below(2) ? (floatx80){0, sign} : (floatx80){1ull << 63, sign | 0x7fff};
+    case 3: /* NaN, quiet or signalling */
+        mant |= 1ull << 63;
+        if (rnd_below(2)) {
+            mant &= ~(1ull << 62);
+            mant = rnd_below(2) ? mant : (1ull << 63) | (rnd() & 3);
+        }
+        return (floatx80){(mant << 1) ? mant : mant | 1, sign | 0x7fff};
+    case 4: /* denormal or pseudo-denormal */
+        mant = rnd_below(2) ? mant >> rnd_below(64) : boundary_bits();
+        return (floatx80){mant ? mant : 1, sign};
+    case 5: /* unnormal, pseudo-NaN, pseudo-infinity */
+        exp = rnd_below(2) ? (uint16_t)(1 + rnd_below(0x7ffe)) : 0x7fff;
+        mant = rnd_below(4) ? mant >> 1 : 0;
+        return (floatx80){mant, sign | exp};
+    case 6:
+        exp = (uint16_t)rnd_below(5);
+        break;
+    case 7:
+        exp = (uint16_t)(0x7ffe - rnd_below(5));
+        break;
+    case 8:
+    case 9:
+        exp = (uint16_t)(16383 - 4 + rnd_below(72));
+        break;
+    case 10:
+    case 11:
+        exp = (uint16_t)(16383 - 4 + rnd_below(72));
+        mant = boundary_bits();
+        break;
+    case 12: /* near the single and double ranges (FST m32/m64) */
+        exp = (uint16_t)(16383 + (rnd_below(2) ? 1 : -1) * (int)(120 + rnd_below(14)));
+        mant = rnd_below(2) ? mant : boundary_bits();
+        break;
+    case 13:
+        exp = (uint16_t)(16383 + (rnd_below(2) ? 1 : -1) * (int)(1016 + rnd_below(60)));
+        mant = rnd_below(2) ? mant : boundary_bits();
+        break;
+    default:
+        exp = (uint16_t)(1 + rnd_below(0x7ffe));
+        mant = boundary_bits();
+        break;
+    }
+    if (exp == 0) {
+        return (floatx80){mant, sign};
+    }
+    return (floatx80){mant | 1ull << 63, sign | exp};
+}
+
+/* A second operand: independent, or close to the first (cancellation, equal exponents). */
+static uint64_t gen_ieee_near(uint64_t a, int frac_bits, int exp_bits)
+{
+    uint64_t width_mask = (1ull << (frac_bits + exp_bits + 1)) - 1;
+    switch (rnd_below(4)) {
+    case 0:
+        return (a + rnd_below(16) - 8) & width_mask;
+    case 1:
+        return (a ^ (1ull << (frac_bits + exp_bits))) + rnd_below(4);
+    case 2:
+        return (a + ((rnd_below(64) - 32) << frac_bits) + (rnd() & ((1ull << frac_bits) - 1))) &
+               width_mask;
+    default:
+        return gen_ieee(frac_bits, exp_bits);
+    }
+}
+
+static floatx80 gen_x80_near(floatx80 a)
+{
+    floatx80 b = a;
+    switch (rnd_below(4)) {
+    case 0:
+        b.mant += rnd_below(16) - 8;
+        return b;
+    case 1:
+        b.sign_exp ^= 0x8000;
+        b.mant ^= rnd_below(4);
+        return b;
+    case 2:
+        b.sign_exp = (uint16_t)(b.sign_exp + rnd_below(140) - 70);
+        b.mant ^= rnd() >> rnd_below(64);
+        return b;
+    default:
+        return gen_x80();
+    }
+}
+
+/* ---- the host's instructions ----------------------------------------------------------- */
+
+static uint32_t mxcsr_for(const struct x86_fpstatus *st)
+{
+    return 0x1f80u | (uint32_t)st->rounding << 13 | (uint32_t)st->daz << 6 |
+           (uint32_t)st->ftz << 15;
+}
+
+static uint16_t fcw_for(const struct x86_fpstatus *st)
+{
+    return (uint16_t)(0x3fu | 0x40u | (uint32_t)st->precision << 8 | (uint32_t)st->rounding << 10);
+}
+
+/* SSE scalar op on xmm0 (first source, destination) and xmm1; the MXCSR in use is restored
+ * afterwards so the test's own code runs with the default one. */
+#define SSE_BINOP(fn, type, mov, insn)                                                            \
+    static type fn(type a, type b, uint32_t csr, uint32_t *flags)                                 \
+    {                                                                                             \
+        uint32_t saved, out;                                                                      \
+        type r;                                                                                   \
+        __asm__ volatile("stmxcsr %[saved]\n\t"                                                   \
+                         "ldmxcsr %[csr]\n\t" mov " %[a], %%xmm0\n\t" mov " %[b], %%xmm1\n\t"     \
+                         insn " %%xmm1, %%xmm0\n\t" mov " %%xmm0, %[r]\n\t"                       \
+                         "stmxcsr %[out]\n\t"                                                     \
+                         "ldmxcsr %[saved]"                                                       \
+                         : [r] "=r"(r), [out] "=m"(out), [saved] "=m"(saved)                      \
+                         : [csr] "m"(csr), [a] "r"(a), [b] "r"(b)                                 \
+                         : "xmm0", "xmm1");                                                       \
+        *flags = out & 0x3f;                                                                      \
+        return r;                                                                                 \
+    }
+
+SSE_BINOP(host_addss, uint32_t, "movd", "addss")
+SSE_BINOP(host_subss, uint32_t, "movd", "subss")
+SSE_BINOP(host_mulss, uint32_t, "movd", "mulss")
+SSE_BINOP(host_divss, uint32_t, "movd", "divss")
+SSE_BINOP(host_minss, uint32_t, "movd", "minss")
+SSE_BINOP(host_maxss, uint32_t, "movd", "maxss")
+SSE_BINOP(host_sqrtss, uint32_t, "movd", "sqrtss")
+SSE_BINOP(host_roundss_mx, uint32_t, "movd", "roundss $4,")
+SSE_BINOP(host_cvtss2sd, uint64_t, "movq", "cvtss2sd")
+SSE_BINOP(host_addsd, uint64_t, "movq", "addsd")
+SSE_BINOP(host_subsd, uint64_t, "movq", "subsd")
+SSE_BINOP(host_mulsd, uint64_t, "movq", "mulsd")
+SSE_BINOP(host_divsd, uint64_t, "movq", "divsd")
+SSE_BINOP(host_minsd, uint64_t, "movq", "minsd")
+SSE_BINOP(host_maxsd, uint64_t, "movq", "maxsd")
+SSE_BINOP(host_sqrtsd, uint64_t, "movq", "sqrtsd")
+SSE_BINOP(host_roundsd_mx, uint64_t, "movq", "roundsd $4,")
+SSE_BINOP(host_cvtsd2ss, uint64_t, "movq", "cvtsd2ss")
+
+/* Conversions whose source and destination differ in kind: one input register, one output. */
+#define SSE_CVT(fn, tin, tout, movin, insn, outreg)                                               \
+    static tout fn(tin a, uint32_t csr, uint32_t *flags)                                          \
+    {                                                                                             \
+        uint32_t saved, out;                                                                      \
+        tout r;                                                                                   \
+        __asm__ volatile("stmxcsr %[saved]\n\t"                                                   \
+                         "ldmxcsr %[csr]\n\t" movin " %[a], %%xmm1\n\t" insn " %%xmm1, %[r]\n\t"  \
+                         "stmxcsr %[out]\n\t"                                                     \
+                         "ldmxcsr %[saved]"                                                       \
+                         : [r] "=" outreg(r), [out] "=m"(out), [saved] "=m"(saved)                \
+                         : [csr] "m"(csr), [a] "r"(a)                                             \
+                         : "xmm1");                                                               \
+        *flags = out & 0x3f;                                                                      \
+        return r;                                                                                 \
+    }
+
+SSE_CVT(host_cvtss2si32, uint32_t, int32_t, "movd", "cvtss2si", "r")
+SSE_CVT(host_cvttss2si32, uint32_t, int32_t, "movd", "cvttss2si", "r")
+SSE_CVT(host_cvtss2si64, uint32_t, int64_t, "movd", "cvtss2si", "r")
+SSE_CVT(host_cvttss2si64, uint32_t, int64_t, "movd", "cvttss2si", "r")
+SSE_CVT(host_cvtsd2si32, uint64_t, int32_t, "movq", "cvtsd2si", "r")
+SSE_CVT(host_cvttsd2si32, uint64_t, int32_t, "movq", "cvttsd2si", "r")
+SSE_CVT(host_cvtsd2si64, uint64_t, int64_t, "movq", "cvtsd2si", "r")
+SSE_CVT(host_cvttsd2si64, uint64_t, int64_t, "movq", "cvttsd2si", "r")
+
+#define SSE_FROM_INT(fn, tin, tout, insn, movout)                                                 \
+    static tout fn(tin a, uint32_t csr, uint32_t *flags)                                          \
+    {                                                                                             \
+        uint32_t saved, out;                                                                      \
+        tout r;                                                                                   \
+        __asm__ volatile("stmxcsr %[saved]\n\t"                                                   \
+                         "ldmxcsr %[csr]\n\t"                                                     \
+                         "xorps %%xmm0, %%xmm0\n\t" insn " %[a], %%xmm0\n\t" movout               \
+                         " %%xmm0, %[r]\n\t"                                                      \
+                         "stmxcsr %[out]\n\t"                                                     \
+                         "ldmxcsr %[saved]"                                                       \
+                         : [r] "=r"(r), [out] "=m"(out), [saved] "=m"(saved)                      \
+                         : [csr] "m"(csr), [a] "r"(a)                                             \
+                         : "xmm0");                                                               \
+        *flags = out & 0x3f;                                                                      \
+        return r;                                                                                 \
+    }
+
+SSE_FROM_INT(host_cvtsi2ss32, int32_t, uint32_t, "cvtsi2ssl", "movd")
+SSE_FROM_INT(host_cvtsi2ss64, int64_t, uint32_t, "cvtsi2ssq", "movd")
+SSE_FROM_INT(host_cvtsi2sd32, int32_t, uint64_t, "cvtsi2sdl", "movq")
+SSE_FROM_INT(host_cvtsi2sd64, int64_t, uint64_t, "cvtsi2sdq", "movq")
+
+/* (U)COMISS/(U)COMISD: ZF, PF, CF. */
+#define SSE_COMPARE(fn, type, mov, insn)                                                          \
+    static uint32_t fn(type a, type b, uint32_t csr, uint32_t *flags)                             \
+    {                                                                                             \
+        uint32_t saved, out;                                                                      \
+        uint8_t zf, pf, cf;                                                                       \
+        __asm__ volatile("stmxcsr %[saved]\n\t"                                                   \
+                         "ldmxcsr %[csr]\n\t" mov " %[a], %%xmm0\n\t" mov " %[b], %%xmm1\n\t"     \
+                         insn " %%xmm1, %%xmm0\n\t"                                               \
+                         "setz %[zf]\n\t"                                                         \
+                         "setp %[pf]\n\t"                                                         \
+                         "setc %[cf]\n\t"                                                         \
+                         "stmxcsr %[out]\n\t"                                                     \
+                         "ldmxcsr %[saved]"                                                       \
+                         : [zf] "=r"(zf), [pf] "=r"(pf), [cf] "=r"(cf), [out] "=m"(out),          \
+                           [saved] "=m"(saved)                                                    \
+                         : [csr] "m"(csr), [a] "r"(a), [b] "r"(b)                                 \
+                         : "xmm0", "xmm1", "cc");                                                 \
+        *flags = out & 0x3f;                                                                      \
+        return (uint32_t)zf << 6 | (uint32_t)pf << 2 | cf;                                        \
+    }
+
+SSE_COMPARE(host_ucomiss, uint32_t, "movd", "ucomiss")
+SSE_COMPARE(host_comiss, uint32_t, "movd", "comiss")
+SSE_COMPARE(host_ucomisd, uint64_t, "movq", "ucomisd")
+SSE_COMPARE(host_comisd, uint64_t, "movq", "comisd")
+
+/* x87: st0 = a, st1 = b, run the instruction, return st0 and the status word. */
+#define X87_BINOP(fn, insn)                                                                       \
+    static floatx80 fn(floatx80 a, floatx80 b, uint16_t cw, uint16_t *sw)                         \
+    {                                                                                             \
+        floatx80 r = {0, 0};                                                                      \
+        uint16_t s;                                                                               \
+        __asm__ volatile("fninit\n\t"                                                             \
+                         "fldcw %[cw]\n\t"                                                        \
+                         "fldt %[b]\n\t"                                                          \
+                         "fldt %[a]\n\t" insn "\n\t"                                              \
+                         "fnstsw %[s]\n\t"                                                        \
+                         "fstpt %[r]\n\t"                                                         \
+                         "fninit"                                                                 \
+                         : [r] "=m"(r), [s] "=m"(s)                                               \
+                         : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)                                   \
+                         : "st", "st(1)", "memory");                                              \
+        *sw = s;                                                                                  \
+        return r;                                                                                 \
+    }
+
+X87_BINOP(host_fadd, "fadd %%st(1), %%st")
+X87_BINOP(host_fsub, "fsub %%st(1), %%st")
+X87_BINOP(host_fmul, "fmul %%st(1), %%st")
+X87_BINOP(host_fdiv, "fdiv %%st(1), %%st")
+X87_BINOP(host_fsqrt, "fsqrt")
+X87_BINOP(host_frndint, "frndint")
+X87_BINOP(host_fcom, "fcom %%st(1)")
+X87_BINOP(host_fucom, "fucom %%st(1)")
+
+/* x87 store of st0 = a to memory of the given type. */
+#define X87_STORE(fn, type, insn)                                                                 \
+    static type fn(floatx80 a, uint16_t cw, uint16_t *sw)                                         \
+    {                                                                                             \
+        type r = 0;                                                                               \
+        uint16_t s;                                                                               \
+        __asm__ volatile("fninit\n\t"                                                             \
+                         "fldcw %[cw]\n\t"                                                        \
+                         "fldt %[a]\n\t" insn " %[r]\n\t"                                         \
+                         "fnstsw %[s]\n\t"                                                        \
+                         "fninit"                                                                 \
+                         : [r] "=m"(r), [s] "=m"(s)                                               \
+                         : [cw] "m"(cw), [a] "m"(a)                                               \
+                         : "st", "memory");                                                       \
+        *sw = s;                                                                                  \
+        return r;                                                                                 \
+    }
+
+X87_STORE(host_fst32, uint32_t, "fstps")
+X87_STORE(host_fst64, uint64_t, "fstpl")
+X87_STORE(host_fist16, int16_t, "fistps")
+X87_STORE(host_fist32, int32_t, "fistpl")
+X87_STORE(host_fist64, int64_t, "fistpll")
+X87_STORE(host_fisttp16, int16_t, "fisttps")
+X87_STORE(host_fisttp32, int32_t, "fisttpl")
+X87_STORE(host_fisttp64, int64_t, "fisttpll")
+
+/* x87 load from memory of the given type into st0. */
+#define X87_LOAD(fn, type, insn)                                                                  \
+    static floatx80 fn(type a, uint16_t cw, uint16_t *sw)                                         \
+    {                                                                                             \
+        floatx80 r = {0, 0};                                                                      \
+        uint16_t s;                                                                               \
+        __asm__ volatile("fninit\n\t"                                                             \
+                         "fldcw %[cw]\n\t" insn " %[a]\n\t"                                       \
+                         "fnstsw %[s]\n\t"                                                        \
+                         "fstpt %[r]\n\t"                                                         \
+                         "fninit"                                                                 \
+                         : [r] "=m"(r), [s] "=m"(s)                                               \
+                         : [cw] "m"(cw), [a] "m"(a)                                               \
+                         : "st", "memory");                                                       \
+        *sw = s;                                                                                  \
+        return r;                                                                                 \
+    }
+
+X87_LOAD(host_fld32, uint32_t, "flds")
+X87_LOAD(host_fld64, uint64_t, "fldl")
+X87_LOAD(host_fild64, int64_t, "fildll")
+
+/* ---- comparison and reporting ---------------------------------------------------------- */
+
+struct tally {
+    const char *name;
+    uint64_t cases;
+    uint64_t mismatches;
+};
+
+static void tally_done(struct tally *t)
+{
+    UNIT_CHECK(t->mismatches == 0, t->name, "%" PRIu64 " of %" PRIu64 " cases differ from the host",
+               t->mismatches, t->cases);
+    if (t->mismatches == 0) {
+        printf("  %s: %" PRIu64 " cases identical to the host\n", t->name, t->cases);
+    }
+}
+
+static bool tally_case(struct tally *t, bool same)
+{
+    t->cases++;
+    if (!same) {
+        t->mismatches++;
+    }
+    return !same && t->mismatches <= MAX_REPORTS;
+}
+
+static const char *const rounding_names[] = {"RN", "RD", "RU", "RZ"};
+
+static void describe(const struct x86_fpstatus *st)
+{
+    printf(" [%s pc=%u daz=%d ftz=%d]", rounding_names[st->rounding & 3], st->precision, st->daz,
+           st->ftz);
+}
+
+/* Cycles through every control combination: rounding (4) x DAZ (2) x FTZ (2) for SSE,
+ * rounding (4) x precision (3) for the x87. */
+static struct x86_fpstatus sse_config(uint64_t i)
+{
+    return (struct x86_fpstatus){.rounding = i & 3, .daz = (i >> 2) & 1, .ftz = (i >> 3) & 1};
+}
+
+static const uint8_t precisions[3] = {X86_PREC_24, X86_PREC_53, X86_PREC_64};
+
+static struct x86_fpstatus x87_config(uint64_t i)
+{
+    return (struct x86_fpstatus){.rounding = i & 3, .precision = precisions[(i >> 2) % 3]};
+}
+
+/* ---- SSE tests ------------------------------------------------------------------------- */
+
+typedef float32 (*f32_binop)(float32, float32, struct x86_fpstatus *);
+typedef uint32_t (*host32_binop)(uint32_t, uint32_t, uint32_t, uint32_t *);
+typedef float64 (*f64_binop)(float64, float64, struct x86_fpstatus *);
+typedef uint64_t (*host64_binop)(uint64_t, uint64_t, uint32_t, uint32_t *);
+
+static float32 soft_sqrt32(float32 a, float32 b, struct x86_fpstatus *st)
+{
+    return float32_sqrt(b, st);
+}
+
+static float64 soft_sqrt64(float64 a, float64 b, struct x86_fpstatus *st)
+{
+    return float64_sqrt(b, st);
+}
+
+static float32 soft_round32(float32 a, float32 b, struct x86_fpstatus *st)
+{
+    return float32_round_to_int(b, st);
+}
+
+static float64 soft_round64(float64 a, float64 b, struct x86_fpstatus *st)
+{
+    return float64_round_to_int(b, st);
+}
+
+static void test_binop32(const char *name, f32_binop soft, host32_binop host, uint64_t n)
+{
+    struct tally t = {name, 0, 0};
+    for (uint64_t i = 0; i < n; i++) {
+        struct x86_fpstatus st = sse_config(i);
+        float32 a = (float32)gen_ieee(23, 8);
+        float32 b = (float32)(rnd_below(2) ? gen_ieee_near(a, 23, 8) : gen_ieee(23, 8));
+        uint32_t hflags;
+        uint32_t want = host(a, b, mxcsr_for(&st), &hflags);
+        float32 got = soft(a, b, &st);
+        if (tally_case(&t, got == want && st.flags == hflags)) {
+            printf("  %s(%08" PRIx32 ", %08" PRIx32 ")", name, a, b);
+            describe(&st);
+            printf(": got %08" PRIx32 " flags %02x, host %08" PRIx32 " flags %02x\n", got,
+                   st.flags, want, hflags);
+        }
+    }
+    tally_done(&t);
+}
+
+static void test_binop64(const char *name, f64_binop soft, host64_binop host, uint64_t n)
+{
+    struct tally t = {name, 0, 0};
+    for (uint64_t i = 0; i < n; i++) {
+        struct x86_fpstatus st = sse_config(i);
+        float64 a = gen_ieee(52, 11);
+        float64 b = rnd_below(2) ? gen_ieee_near(a, 52, 11) : gen_ieee(52, 11);
+        uint32_t hflags;
+        uint64_t want = host(a, b, mxcsr_for(&st), &hflags);
+        float64 got = soft(a, b, &st);
+        if (tally_case(&t, got == want && st.flags == hflags)) {
+            printf("  %s(%016" PRIx64 ", %016" PRIx64 ")", name, a, b);
+            describe(&st);
+            printf(": got %016" PRIx64 " flags %02x, host %016" PRIx64 " flags %02x\n", got,
+                   st.flags, want, hflags);
+        }
+    }
+    tally_done(&t);
+}
+
+static void test_compare_sse(uint64_t n)
+{
+    static const char *const names[4] = {"ucomiss", "comiss", "ucomisd", "comisd"};
+    for (int kind = 0; kind < 4; kind++) {
+        struct tally t = {names[kind], 0, 0};
+        bool signalling = kind & 1;
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = sse_config(i);
+            uint32_t hflags;
+            uint32_t want;
+            uint32_t got;
+            uint64_t a, b;
+            if (kind < 2) {
+                a = gen_ieee(23, 8);
+                b = rnd_below(2) ? gen_ieee_near(a, 23, 8) : gen_ieee(23, 8);
+                want = (signalling ? host_comiss : host_ucomiss)((uint32_t)a, (uint32_t)b,
+                                                                 mxcsr_for(&st), &hflags);
+                got = x86_relation_eflags(float32_compare((float32)a, (float32)b, signalling,
+                                                          &st));
+            } else {
+                a = gen_ieee(52, 11);
+                b = rnd_below(2) ? gen_ieee_near(a, 52, 11) : gen_ieee(52, 11);
+                want = (signalling ? host_comisd : host_ucomisd)(a, b, mxcsr_for(&st), &hflags);
+                got = x86_relation_eflags(float64_compare(a, b, signalling, &st));
+            }
+            if (tally_case(&t, got == want && st.flags == hflags)) {
+                printf("  %s(%" PRIx64 ", %" PRIx64 ")", names[kind], a, b);
+                describe(&st);
+                printf(": got eflags %02x flags %02x, host %02x flags %02x\n", got, st.flags, want,
+                       hflags);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
+/* float -> integer, both widths and both rounding kinds. */
+static void test_to_int_sse(uint64_t n)
+{
+    static const char *const names[8] = {
+        "cvtss2si32", "cvttss2si32", "cvtss2si64", "cvttss2si64",
+        "cvtsd2si32", "cvttsd2si32", "cvtsd2si64", "cvttsd2si64",
+    };
+    for (int kind = 0; kind < 8; kind++) {
+        struct tally t = {names[kind], 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = sse_config(i);
+            uint32_t csr = mxcsr_for(&st);
+            uint32_t hflags;
+            int64_t want, got;
+            uint64_t a = kind < 4 ? gen_ieee(23, 8) : gen_ieee(52, 11);
+            float32 a32 = (float32)a;
+            switch (kind) {
+            case 0:
+                want = host_cvtss2si32(a32, csr, &hflags);
+                got = float32_to_int32(a32, &st);
+                break;
+            case 1:
+                want = host_cvttss2si32(a32, csr, &hflags);
+                got = float32_to_int32_trunc(a32, &st);
+                break;
+            case 2:
+                want = host_cvtss2si64(a32, csr, &hflags);
+                got = float32_to_int64(a32, &st);
+                break;
+            case 3:
+                want = host_cvttss2si64(a32, csr, &hflags);
+                got = float32_to_int64_trunc(a32, &st);
+                break;
+            case 4:
+                want = host_cvtsd2si32(a, csr, &hflags);
+                got = float64_to_int32(a, &st);
+                break;
+            case 5:
+                want = host_cvttsd2si32(a, csr, &hflags);
+                got = float64_to_int32_trunc(a, &st);
+                break;
+            case 6:
+                want = host_cvtsd2si64(a, csr, &hflags);
+                got = float64_to_int64(a, &st);
+                break;
+            default:
+                want = host_cvttsd2si64(a, csr, &hflags);
+                got = float64_to_int64_trunc(a, &st);
+                break;
+            }
+            if (tally_case(&t, got == want && st.flags == hflags)) {
+                printf("  %s(%" PRIx64 ")", names[kind], a);
+                describe(&st);
+                printf(": got %" PRId64 " flags %02x, host %" PRId64 " flags %02x\n", got,
+                       st.flags, want, hflags);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
+static int64_t gen_int(void)
+{
+    switch (rnd_below(4)) {
+    case 0:
+        return (int64_t)rnd();
+    case 1:
+        return (int64_t)rnd() >> rnd_below(64);
+    case 2:
+        return (int64_t)boundary_bits() >> rnd_below(2);
+    default:
+        return (int64_t)(int32_t)rnd();
+    }
+}
+
+static void test_from_int_sse(uint64_t n)
+{
+    static const char *const names[4] = {"cvtsi2ss32", "cvtsi2ss64", "cvtsi2sd32", "cvtsi2sd64"};
+    for (int kind = 0; kind < 4; kind++) {
+        struct tally t = {names[kind], 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = sse_config(i);
+            uint32_t csr = mxcsr_for(&st);
+            uint32_t hflags;
+            uint64_t want, got;
+            int64_t v = gen_int();
+            switch (kind) {
+            case 0:
+                want = host_cvtsi2ss32((int32_t)v, csr, &hflags);
+                got = int32_to_float32((int32_t)v, &st);
+                break;
+            case 1:
+                want = host_cvtsi2ss64(v, csr, &hflags);
+                got = int64_to_float32(v, &st);
+                break;
+            case 2:
+                want = host_cvtsi2sd32((int32_t)v, csr, &hflags);
+                got = int32_to_float64((int32_t)v, &st);
+                break;
+            default:
+                want = host_cvtsi2sd64(v, csr, &hflags);
+                got = int64_to_float64(v, &st);
+                break;
+            }
+            if (tally_case(&t, got == want && st.flags == hflags)) {
+                printf("  %s(%" PRId64 ")", names[kind], v);
+                describe(&st);
+                printf(": got %" PRIx64 " flags %02x, host %" PRIx64 " flags %02x\n", got,
+                       st.flags, want, hflags);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
+static void test_convert_sse(uint64_t n)
+{
+    struct tally t32 = {"cvtss2sd", 0, 0};
+    struct tally t64 = {"cvtsd2ss", 0, 0};
+    for (uint64_t i = 0; i < n; i++) {
+        struct x86_fpstatus st = sse_config(i);
+        uint32_t hflags;
+        float32 a = (float32)gen_ieee(23, 8);
+        uint64_t want = host_cvtss2sd(0, a, mxcsr_for(&st), &hflags);
+        float64 got = float32_to_float64(a, &st);
+        if (tally_case(&t32, got == want && st.flags == hflags)) {
+            printf("  cvtss2sd(%08" PRIx32 ")", a);
+            describe(&st);
+            printf(": got %016" PRIx64 " flags %02x, host %016" PRIx64 " flags %02x\n", got,
+                   st.flags, want, hflags);
+        }
+    }
+    tally_done(&t32);
+    for (uint64_t i = 0; i < n; i++) {
+        struct x86_fpstatus st = sse_config(i);
+        uint32_t hflags;
+        float64 a = rnd_below(2) ? gen_ieee(52, 11)
+                                 : (uint64_t)(rnd_below(2) << 63) |
+                                       (uint64_t)(1023 - 160 + rnd_below(320)) << 52 |
+                                       (boundary_bits() >> 12);
+        uint32_t want = (uint32_t)host_cvtsd2ss(0, a, mxcsr_for(&st), &hflags);
+        float32 got = float64_to_float32(a, &st);
+        if (tally_case(&t64, got == want && st.flags == hflags)) {
+            printf("  cvtsd2ss(%016" PRIx64 ")", a);
+            describe(&st);
+            printf(": got %08" PRIx32 " flags %02x, host %08" PRIx32 " flags %02x\n", got,
+                   st.flags, want, hflags);
+        }
+    }
+    tally_done(&t64);
+}
+
+/* ---- x87 tests ------------------------------------------------------------------------- */
+
+typedef floatx80 (*x80_binop)(floatx80, floatx80, struct x86_fpstatus *);
+typedef floatx80 (*hostx80_binop)(floatx80, floatx80, uint16_t, uint16_t *);
+
+static floatx80 soft_fsqrt(floatx80 a, floatx80 b, struct x86_fpstatus *st)
+{
+    return floatx80_sqrt(a, st);
+}
+
+static floatx80 soft_frndint(floatx80 a, floatx80 b, struct x86_fpstatus *st)
+{
+    return floatx80_round_to_int(a, st);
+}
+
+static bool x80_equal(floatx80 a, floatx80 b)
+{
+    return a.mant == b.mant && a.sign_exp == b.sign_exp;
+}
+
+/* The status word bits a result is compared on: exceptions and C1, or the condition codes. */
+#define FSW_EXCEPTIONS 0x3fu
+
+static void report_x80(const char *name, floatx80 a, floatx80 b, const struct x86_fpstatus *st)
+{
+    printf("  %s(%04x:%016" PRIx64 ", %04x:%016" PRIx64 ")", name, a.sign_exp, a.mant, b.sign_exp,
+           b.mant);
+    describe(st);
+}
+
+static void test_binop_x80(const char *name, x80_binop soft, hostx80_binop host, uint64_t n)
+{
+    struct tally t = {name, 0, 0};
+    for (uint64_t i = 0; i < n; i++) {
+        struct x86_fpstatus st = x87_config(i);
+        floatx80 a = gen_x80();
+        floatx80 b = rnd_below(2) ? gen_x80_near(a) : gen_x80();
+        uint16_t sw;
+        floatx80 want = host(a, b, fcw_for(&st), &sw);
+        floatx80 got = soft(a, b, &st);
+        uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0));
+        uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1);
+        if (tally_case(&t, x80_equal(got, want) && got_sw == want_sw)) {
+            report_x80(name, a, b, &st);
+            printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
+                   got.sign_exp, got.mant, got_sw, want.sign_exp, want.mant, want_sw);
+        }
+    }
+    tally_done(&t);
+}
+
+static void test_compare_x87(uint64_t n)
+{
+    for (int signalling = 0; signalling < 2; signalling++) {
+        struct tally t = {signalling ? "fcom" : "fucom", 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = x87_config(i);
+            floatx80 a = gen_x80();
+            floatx80 b = rnd_below(2) ? gen_x80_near(a) : gen_x80();
+            uint16_t sw;
+            (signalling ? host_fcom : host_fucom)(a, b, fcw_for(&st), &sw);
+            enum x86_relation rel = floatx80_compare(a, b, signalling, &st);
+            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0) |
+                                         x86_relation_fsw(rel));
+            uint16_t want_sw =
+                sw & (FSW_EXCEPTIONS | X86_FSW_C0 | X86_FSW_C1 | X86_FSW_C2 | X86_FSW_C3);
+            if (tally_case(&t, got_sw == want_sw)) {
+                report_x80(t.name, a, b, &st);
+                printf(": got sw %04x, host sw %04x\n", got_sw, want_sw);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
+static void test_store_x87(uint64_t n)
+{
+    static const char *const names[8] = {"fst m32", "fst m64",   "fist m16",   "fist m32",
+                                         "fist m64", "fisttp m16", "fisttp m32", "fisttp m64"};
+    for (int kind = 0; kind < 8; kind++) {
+        struct tally t = {names[kind], 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = x87_config(i);
+            uint16_t cw = fcw_for(&st);
+            floatx80 a = gen_x80();
+            uint16_t sw;
+            uint64_t want, got;
+            switch (kind) {
+            case 0:
+                want = host_fst32(a, cw, &sw);
+                got = floatx80_to_float32(a, &st);
+                break;
+            case 1:
+                want = host_fst64(a, cw, &sw);
+                got = floatx80_to_float64(a, &st);
+                break;
+            case 2:
+                want = (uint64_t)host_fist16(a, cw, &sw);
+                got = (uint64_t)floatx80_to_int16(a, &st);
+                break;
+            case 3:
+                want = (uint64_t)host_fist32(a, cw, &sw);
+                got = (uint64_t)floatx80_to_int32(a, &st);
+                break;
+            case 4:
+                want = (uint64_t)host_fist64(a, cw, &sw);
+                got = (uint64_t)floatx80_to_int64(a, &st);
+                break;
+            case 5:
+                want = (uint64_t)host_fisttp16(a, cw, &sw);
+                got = (uint64_t)floatx80_to_int16_trunc(a, &st);
+                break;
+            case 6:
+                want = (uint64_t)host_fisttp32(a, cw, &sw);
+                got = (uint64_t)floatx80_to_int32_trunc(a, &st);
+                break;
+            default:
+                want = (uint64_t)host_fisttp64(a, cw, &sw);
+                got = (uint64_t)floatx80_to_int64_trunc(a, &st);
+                break;
+            }
+            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0));
+            uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1);
+            if (tally_case(&t, got == want && got_sw == want_sw)) {
+                report_x80(t.name, a, a, &st);
+                printf(": got %" PRIx64 " sw %04x, host %" PRIx64 " sw %04x\n", got, got_sw, want,
+                       want_sw);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
+static void test_load_x87(uint64_t n)
+{
+    static const char *const names[3] = {"fld m32", "fld m64", "fild m64"};
+    for (int kind = 0; kind < 3; kind++) {
+        struct tally t = {names[kind], 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = x87_config(i);
+            uint16_t cw = fcw_for(&st);
+            uint16_t sw;
+            floatx80 want, got;
+            uint64_t a;
+            switch (kind) {
+            case 0:
+                a = gen_ieee(23, 8);
+                want = host_fld32((uint32_t)a, cw, &sw);
+                got = float32_to_floatx80((float32)a, &st);
+                break;
+            case 1:
+                a = gen_ieee(52, 11);
+                want = host_fld64(a, cw, &sw);
+                got = float64_to_floatx80(a, &st);
+                break;
+            default:
+                a = (uint64_t)gen_int();
+                want = host_fild64((int64_t)a, cw, &sw);
+                got = int64_to_floatx80((int64_t)a);
+                break;
+            }
+            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0));
+            uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1);
+            if (tally_case(&t, x80_equal(got, want) && got_sw == want_sw)) {
+                printf("  %s(%" PRIx64 ")", t.name, a);
+                describe(&st);
+                printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
+                       got.sign_exp, got.mant, got_sw, want.sign_exp, want.mant, want_sw);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t n = DEFAULT_CASES;
+    const char *env = getenv("COREMU_SOFTFLOAT_CASES");
+    if (argc > 1) {
+        env = argv[1];
+    }
+    if (env) {
+        char *end;
+        n = strtoull(env, &end, 10);
+        if (*env == '\0' || *end != '\0' || n == 0) {
+            fprintf(stderr, "test_softfloat: cases must be a positive number, not '%s'\n", env);
+            return 1;
+        }
+    }
+
+    test_binop32("addss", float32_add, host_addss, n);
+    test_binop32("subss", float32_sub, host_subss, n);
+    test_binop32("mulss", float32_mul, host_mulss, n);
+    test_binop32("divss", float32_div, host_divss, n);
+    test_binop32("sqrtss", soft_sqrt32, host_sqrtss, n);
+    test_binop32("minss", float32_min, host_minss, n);
+    test_binop32("maxss", float32_max, host_maxss, n);
+    test_binop32("roundss", soft_round32, host_roundss_mx, n);
+    test_binop64("addsd", float64_add, host_addsd, n);
+    test_binop64("subsd", float64_sub, host_subsd, n);
+    test_binop64("mulsd", float64_mul, host_mulsd, n);
+    test_binop64("divsd", float64_div, host_divsd, n);
+    test_binop64("sqrtsd", soft_sqrt64, host_sqrtsd, n);
+    test_binop64("minsd", float64_min, host_minsd, n);
+    test_binop64("maxsd", float64_max, host_maxsd, n);
+    test_binop64("roundsd", soft_round64, host_roundsd_mx, n);
+    test_compare_sse(n);
+    test_to_int_sse(n);
+    test_from_int_sse(n);
+    test_convert_sse(n);
+
+    test_binop_x80("fadd", floatx80_add, host_fadd, n);
+    test_binop_x80("fsub", floatx80_sub, host_fsub, n);
+    test_binop_x80("fmul", floatx80_mul, host_fmul, n);
+    test_binop_x80("fdiv", floatx80_div, host_fdiv, n);
+    test_binop_x80("fsqrt", soft_fsqrt, host_fsqrt, n);
+    test_binop_x80("frndint", soft_frndint, host_frndint, n);
+    test_compare_x87(n);
+    test_store_x87(n);
+    test_load_x87(n);
+    return unit_done();
+}
+
+#else /* !__x86_64__ */
+
+int main(void)
+{
+    printf("UNSUPPORTED: the oracle is the host's x87 and SSE; this host is not x86_64\n");
+    return 77;
+}
+
+#endif
