@@ -21,7 +21,7 @@
 
 #if defined(__x86_64__)
 
-#define DEFAULT_CASES 60000
+#define DEFAULT_CASES 300000
 #define MAX_REPORTS   8
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
