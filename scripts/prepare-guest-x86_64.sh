@@ -1,0 +1,187 @@
+#!/bin/sh
+# Prepares the real x86_64 guest for coremu-system-x86_64: Debian 12's amd64 kernel (a bzImage)
+# and an initramfs made of Debian's busybox-static (amd64), whose /init gives a shell on the
+# console. The x86_64 counterpart of prepare-guest-arm.sh, with the same conventions.
+#
+#   scripts/prepare-guest-x86_64.sh
+#
+# Everything goes to a cache outside the source tree, ${COREMU_GUEST_CACHE:-$HOME/.cache/
+# coremu/guests/x86_64}: the two .deb packages, vmlinuz (with the kernel's config-* next to it),
+# initrd.gz. A second run reuses what is there (the initramfs is rebuilt only when its /init or
+# busybox changed), so it is cheap and needs no network. The last two lines printed are the
+# paths of vmlinuz and initrd.gz. COREMU_GUEST_CACHE names the whole directory, as for the ARM
+# script, so point it at a different directory for each architecture.
+#
+# amd64 is the host's own architecture on the Debian hosts coremu builds on, so no foreign
+# architecture is needed; on another host architecture the script adds amd64 to dpkg when run
+# as root (and says what to do otherwise). Nothing is installed on the host.
+set -eu
+
+cache=${COREMU_GUEST_CACHE:-${HOME:?is not set: set COREMU_GUEST_CACHE}/.cache/coremu/guests/x86_64}
+me=prepare-guest-x86_64
+
+die() {
+    echo "$me: $*" >&2
+    exit 1
+}
+
+for tool in apt-get apt-cache dpkg dpkg-deb cpio gzip; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "needs $tool (a Debian host; cpio: apt-get install -y cpio)"
+done
+
+mkdir -p "$cache/debs" || die "cannot create the cache directory $cache"
+cache=$(cd "$cache" && pwd)
+
+# ---- The amd64 package index ------------------------------------------------------------------
+
+have_amd64_index() {
+    apt-cache show busybox-static:amd64 >/dev/null 2>&1 &&
+        apt-cache show linux-image-amd64:amd64 >/dev/null 2>&1
+}
+
+# The first existing file among the arguments (a glob's expansion), or nothing.
+first_file() {
+    for f in "$@"; do
+        if [ -f "$f" ]; then
+            echo "$f"
+            return
+        fi
+    done
+}
+kernel_deb() { first_file "$cache"/debs/linux-image-*-amd64_*_amd64.deb; }
+busybox_deb() { first_file "$cache"/debs/busybox-static_*_amd64.deb; }
+
+# Only needed when the cache is missing a package; a prepared cache works offline.
+need_download=no
+[ -n "$(kernel_deb)" ] || need_download=yes
+[ -n "$(busybox_deb)" ] || need_download=yes
+
+if [ "$need_download" = yes ] && ! have_amd64_index; then
+    if [ "$(id -u)" -ne 0 ]; then
+        die "the amd64 package index is missing; as root run: apt-get update (and on a" \
+            "non-amd64 host first: dpkg --add-architecture amd64), or run this script as root once"
+    fi
+    if [ "$(dpkg --print-architecture)" != amd64 ] &&
+        ! dpkg --print-foreign-architectures | grep -qx amd64; then
+        echo "$me: adding the amd64 architecture to dpkg" >&2
+        dpkg --add-architecture amd64
+    fi
+    echo "$me: apt-get update" >&2
+    # A partial failure (one mirror's index out of sync) is fine when the packages we need
+    # are known afterwards.
+    apt-get update -q >&2 || echo "$me: apt-get update reported errors; going on" >&2
+    have_amd64_index || die "apt knows no amd64 linux-image-amd64/busybox-static after" \
+        "apt-get update (is Debian's archive reachable?)"
+fi
+
+# ---- Downloading ------------------------------------------------------------------------------
+
+if [ "$need_download" = yes ]; then
+    # linux-image-amd64 is a metapackage: the real one carries the ABI (6.1.0-NN-amd64).
+    kpkg=$(apt-cache depends linux-image-amd64:amd64 |
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*-amd64\)\(:amd64\)\{0,1\}$/\1/p' |
+        head -n 1)
+    [ -n "$kpkg" ] || die "cannot tell the current amd64 kernel from apt-cache depends" \
+        "linux-image-amd64:amd64"
+    echo "$me: downloading $kpkg:amd64 and busybox-static:amd64 into $cache/debs" >&2
+    rm -f "$cache"/debs/*.deb
+    # apt-get download writes to the current directory; as root it warns that the _apt user
+    # cannot write there, which is harmless (it then downloads unsandboxed).
+    (cd "$cache/debs" && apt-get download -q "$kpkg:amd64" busybox-static:amd64) >&2 ||
+        die "apt-get download failed"
+fi
+
+kdeb=$(kernel_deb)
+bdeb=$(busybox_deb)
+if [ -z "$kdeb" ] || [ -z "$bdeb" ]; then
+    die "the packages are not in $cache/debs after downloading"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/$me.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# ---- The kernel -------------------------------------------------------------------------------
+
+# The stamp names the package the cached vmlinuz came from, so a newer download replaces it.
+if [ ! -s "$cache/vmlinuz" ] || [ "$(cat "$cache/vmlinuz.source" 2>/dev/null)" != "$kdeb" ]; then
+    # Only ./boot: the modules (most of the package) are not needed for a shell.
+    dpkg-deb --fsys-tarfile "$kdeb" | (cd "$tmp" && tar -xf - ./boot) ||
+        die "cannot extract /boot from $kdeb"
+    set -- "$tmp"/boot/vmlinuz-*
+    [ -f "$1" ] || die "$kdeb has no /boot/vmlinuz-*"
+    # A bzImage has "HdrS" at offset 0x202 (the boot protocol's setup header).
+    [ "$(dd if="$1" bs=1 skip=514 count=4 2>/dev/null)" = HdrS ] ||
+        die "$1 (from $kdeb) is not a bzImage"
+    cp "$1" "$cache/vmlinuz.new"
+    cp "$tmp"/boot/config-* "$cache/" 2>/dev/null || true
+    mv "$cache/vmlinuz.new" "$cache/vmlinuz"
+    echo "$kdeb" >"$cache/vmlinuz.source"
+fi
+
+# ---- The initramfs ----------------------------------------------------------------------------
+
+root="$tmp/root"
+mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/proc" "$root/sys" \
+    "$root/dev" "$root/tmp" "$root/root"
+dpkg-deb --fsys-tarfile "$bdeb" | (cd "$tmp" && tar -xf - ./bin/busybox) ||
+    die "cannot extract /bin/busybox from $bdeb"
+cp "$tmp/bin/busybox" "$root/bin/busybox"
+chmod 755 "$root/bin/busybox"
+
+# /init runs as PID 1 with the console the kernel opened (/dev/console, from the archive below).
+# The shell runs under cttyhack, which reopens the real console device (ttyS0 with
+# console=ttyS0) so that the shell gets a controlling terminal and job control; setsid makes it
+# a session leader. When the shell exits a new one starts: PID 1 must never return.
+# "poweroff -f" powers off at once, without an init to signal.
+cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=vt100
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+hostname coremu-guest
+ncpu=$(grep -c ^processor /proc/cpuinfo)
+echo
+echo "coremu guest: $(uname -sr), $ncpu cpu(s), busybox initramfs ready"
+echo "(poweroff -f to power off)"
+cd /root
+export PS1='coremu-guest# '
+while :; do
+    setsid cttyhack sh -l
+done
+EOF
+chmod 755 "$root/init"
+
+# A newc entry for /dev/console (character device 5:1), written by hand so that no root
+# (mknod) is needed. The kernel opens /dev/console before /init runs; without it the guest
+# starts with no stdin/stdout. cpio newc: "070701", 13 eight-digit hex fields, the name with
+# its NUL padded to a multiple of 4 (header + name), no data.
+newc_entry() { # name mode rdevmajor rdevminor
+    namesize=$((${#1} + 1))
+    printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%s\0' \
+        0 "$2" 0 0 1 0 0 0 0 "$3" "$4" "$namesize" 0 "$1"
+    pad=$(((4 - (110 + namesize) % 4) % 4))
+    [ "$pad" -eq 0 ] || head -c "$pad" /dev/zero
+}
+dev_archive() {
+    newc_entry dev $((0040755)) 0 0
+    newc_entry dev/console $((0020600)) 5 1
+    newc_entry TRAILER!!! 0 0 0
+}
+
+# Rebuild only when /init or busybox changed.
+sum=$(cat "$root/init" "$root/bin/busybox" | md5sum | cut -d' ' -f1)
+if [ ! -s "$cache/initrd.gz" ] || [ "$(cat "$cache/initrd.gz.source" 2>/dev/null)" != "$sum" ]
+then
+    # The kernel unpacks concatenated newc archives: ours, then the one holding /dev/console.
+    { (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+        cpio --quiet -o -H newc -R 0:0) && dev_archive; } | gzip -9n >"$cache/initrd.gz.new" ||
+        die "cannot build the initramfs"
+    mv "$cache/initrd.gz.new" "$cache/initrd.gz"
+    echo "$sum" >"$cache/initrd.gz.source"
+fi
+
+echo "$cache/vmlinuz"
+echo "$cache/initrd.gz"
