@@ -1116,3 +1116,146 @@ int64_t floatx80_to_int64_trunc(floatx80 a, struct x86_fpstatus *st)
 {
     return to_int_core(unpackx80(a), 64, true, st);
 }
+
+/* ---- x87 partial remainder, scale, extract --------------------------------------------- */
+
+static floatx80 prem_core(floatx80 fa, floatx80 fb, bool nearest, uint16_t *fsw,
+                          struct x86_fpstatus *st)
+{
+    struct unpacked a = unpackx80(fa);
+    struct unpacked b = unpackx80(fb);
+    struct unpacked r;
+    struct format f = x80_format(st, false);
+
+    *fsw = 0;
+    st->c1 = false;
+    if (nan_operands(&a, &b, true, st, &r)) {
+        return packx80(r);
+    }
+    if (a.cls == CLS_INF || b.cls == CLS_ZERO) {
+        return packx80(invalid(st));
+    }
+    denormal_operands(&a, &b, st);
+    if (a.cls == CLS_ZERO || b.cls == CLS_INF) {
+        return packx80(a);
+    }
+    int64_t d = (int64_t)a.exp - b.exp;
+    bool sign = a.sign;
+    uint64_t q = 0;
+    u128 rem;      /* the remainder's magnitude, in units of 2^(scale - 63) */
+    int64_t scale; /* of rem */
+
+    if (d >= 64) {
+        /* Partial: reduce the exponent by d - n, where the host chooses n = 32 + d mod 32
+         * (the SDM allows any n from 32 to 63): the quotient is chopped, its bits are not
+         * reported, and C2 asks for another round. */
+        int n = 32 + (int)(d % 32);
+        rem = ((u128)a.sig << n) % b.sig;
+        scale = (int64_t)b.exp + d - n;
+        *fsw = X86_FSW_C2;
+    } else if (d < 0) {
+        rem = a.sig;
+        scale = a.exp;
+        if (nearest && d == -1 && a.sig > b.sig) {
+            /* |a| is above half of |b|: the nearest quotient is 1 and a - b changes sign. */
+            q = 1;
+            rem = ((u128)b.sig << 1) - a.sig;
+            sign = !sign;
+        }
+    } else {
+        u128 num = (u128)a.sig << d;
+        q = (uint64_t)(num / b.sig);
+        rem = num % b.sig;
+        scale = b.exp;
+        if (nearest && ((rem << 1) > b.sig || ((rem << 1) == b.sig && (q & 1)))) {
+            q++;
+            rem = b.sig - rem;
+            sign = !sign;
+        }
+    }
+    if (!(*fsw & X86_FSW_C2)) {
+        *fsw = (uint16_t)(((q >> 2) & 1 ? X86_FSW_C0 : 0) | ((q >> 1) & 1 ? X86_FSW_C3 : 0) |
+                          (q & 1 ? X86_FSW_C1 : 0));
+    }
+    if (rem == 0) {
+        return packx80(make_zero(a.sign));
+    }
+    int lz = clz128(rem);
+    r = round_pack(sign, scale + 64 - lz, rem << lz, &f, false, st);
+    st->c1 = false;
+    return packx80(r);
+}
+
+floatx80 floatx80_prem(floatx80 a, floatx80 b, uint16_t *fsw, struct x86_fpstatus *st)
+{
+    return prem_core(a, b, false, fsw, st);
+}
+
+floatx80 floatx80_prem1(floatx80 a, floatx80 b, uint16_t *fsw, struct x86_fpstatus *st)
+{
+    return prem_core(a, b, true, fsw, st);
+}
+
+floatx80 floatx80_scale(floatx80 fa, floatx80 fb, struct x86_fpstatus *st)
+{
+    struct unpacked a = unpackx80(fa);
+    struct unpacked b = unpackx80(fb);
+    struct unpacked r;
+    struct format f = x80_format(st, false);
+
+    st->c1 = false;
+    if (nan_operands(&a, &b, true, st, &r)) {
+        return packx80(r);
+    }
+    if (b.cls == CLS_INF) {
+        /* Scaling by +inf makes any nonzero infinite, by -inf any finite zero. */
+        if ((!b.sign && a.cls == CLS_ZERO) || (b.sign && a.cls == CLS_INF)) {
+            return packx80(invalid(st));
+        }
+        denormal_operands(&a, NULL, st);
+        if (a.cls == CLS_ZERO || a.cls == CLS_INF) {
+            return packx80(a);
+        }
+        return packx80(b.sign ? make_zero(a.sign) : make_inf(a.sign));
+    }
+    denormal_operands(&a, &b, st);
+    if (a.cls != CLS_FINITE) {
+        return packx80(a);
+    }
+    /* trunc(b), clamped well beyond any exponent that could still give a finite nonzero. */
+    int64_t n = 0;
+    if (b.cls == CLS_FINITE && b.exp >= 0) {
+        n = b.exp >= 20 ? (1 << 20) : (int64_t)(b.sig >> (63 - b.exp));
+        n = b.sign ? -n : n;
+    }
+    return packx80(round_pack(a.sign, a.exp + n, (u128)a.sig << 64, &f, false, st));
+}
+
+void floatx80_extract(floatx80 fa, floatx80 *exponent, floatx80 *significand,
+                      struct x86_fpstatus *st)
+{
+    struct unpacked a = unpackx80(fa);
+    struct unpacked r;
+
+    st->c1 = false;
+    if (nan_operand(&a, st, &r)) {
+        *exponent = *significand = packx80(r);
+        return;
+    }
+    switch (a.cls) {
+    case CLS_ZERO:
+        st->flags |= X86_FLAG_ZE;
+        *exponent = packx80(make_inf(true));
+        *significand = packx80(a);
+        return;
+    case CLS_INF:
+        *exponent = packx80(make_inf(false));
+        *significand = packx80(a);
+        return;
+    default:
+        break;
+    }
+    denormal_operands(&a, NULL, st);
+    *exponent = int64_to_floatx80(a.exp);
+    *significand = (floatx80){a.sig, (uint16_t)(a.sign << 15 | X80_BIAS)};
+}

@@ -213,6 +213,103 @@ static floatx80 gen_x80_near(floatx80 a)
     }
 }
 
+/*
+ * Operand pairs whose result lands next to the underflow threshold (where tininess before and
+ * after rounding differ) or the overflow threshold: b is worked out from a in the host's long
+ * double (the x87's 64-bit precision, default control word) and then moved by a few ulps.
+ * kind: BOUNDARY_MUL gives a * b near the threshold, BOUNDARY_DIV a / b, BOUNDARY_ADD a + b,
+ * BOUNDARY_SUB a - b.
+ */
+enum boundary_kind { BOUNDARY_NONE, BOUNDARY_MUL, BOUNDARY_DIV, BOUNDARY_ADD, BOUNDARY_SUB };
+
+static long double ld_from_x80(floatx80 x)
+{
+    long double r = 0;
+    memcpy(&r, &x, 10);
+    return r;
+}
+
+/* 2^e, or just below 2^(e + 1) when `below_next` (e within the 80-bit normal range). */
+static long double ld_pow2(int e, bool below_next)
+{
+    return ld_from_x80((floatx80){below_next ? ~0ull : 1ull << 63, (uint16_t)(16383 + e)});
+}
+
+/* A value of the given unbiased exponent range with a random significand, as a long double. */
+static long double ld_random(int exp_lo, int exp_hi)
+{
+    int e = exp_lo + (int)rnd_below((uint64_t)(exp_hi - exp_lo + 1));
+    long double v = ld_from_x80((floatx80){rnd() | 1ull << 63, (uint16_t)(16383 + e)});
+    return rnd_below(2) ? -v : v;
+}
+
+/* a and b as long doubles, for a format with normal exponents emin..emax. */
+static void boundary_pair(enum boundary_kind kind, int emin, int emax, long double *a,
+                          long double *b)
+{
+    bool low = kind == BOUNDARY_ADD || kind == BOUNDARY_SUB || rnd_below(2);
+    long double t = low ? ld_pow2(emin, false) : ld_pow2(emax, true);
+    switch (kind) {
+    case BOUNDARY_MUL:
+        *a = low ? ld_random(emin / 2, 0) : ld_random(0, emax / 2);
+        *b = t / *a;
+        break;
+    case BOUNDARY_DIV:
+        *a = low ? ld_random(emin / 2, 0) : ld_random(0, emax / 2);
+        *b = *a / t;
+        break;
+    default:
+        /* the smallest normal and a few ulps, less a value a little below it */
+        *a = t * (1 + (long double)rnd_below(4) / (1ull << 40));
+        *b = -ld_random(emin - 1 - (int)rnd_below(70), emin - 1);
+        if (*b > 0) {
+            *b = -*b;
+        }
+        break;
+    }
+    if (rnd_below(2)) {
+        *a = -*a;
+        *b = kind == BOUNDARY_MUL || kind == BOUNDARY_DIV ? *b : -*b;
+    }
+    if (kind == BOUNDARY_SUB) {
+        *b = -*b;
+    }
+}
+
+static void boundary_pair32(enum boundary_kind kind, uint32_t *a, uint32_t *b)
+{
+    long double la, lb;
+    boundary_pair(kind, -126, 127, &la, &lb);
+    float fa = (float)la;
+    float fb = (float)lb;
+    memcpy(a, &fa, 4);
+    memcpy(b, &fb, 4);
+    *b += (uint32_t)rnd_below(7) - 3;
+}
+
+static void boundary_pair64(enum boundary_kind kind, uint64_t *a, uint64_t *b)
+{
+    long double la, lb;
+    boundary_pair(kind, -1022, 1023, &la, &lb);
+    double da = (double)la;
+    double db = (double)lb;
+    memcpy(a, &da, 8);
+    memcpy(b, &db, 8);
+    *b += rnd_below(7) - 3;
+}
+
+static void boundary_pairx80(enum boundary_kind kind, floatx80 *a, floatx80 *b)
+{
+    long double la, lb;
+    boundary_pair(kind, -16382, 16383, &la, &lb);
+    memcpy(a, &la, 10);
+    memcpy(b, &lb, 10);
+    if (b->mant >> 63) {
+        b->mant += rnd_below(7) - 3;
+        b->mant |= 1ull << 63;
+    }
+}
+
 /* ---- the host's instructions ----------------------------------------------------------- */
 
 static uint32_t mxcsr_for(const struct x86_fpstatus *st)
@@ -368,6 +465,32 @@ X87_BINOP(host_fsqrt, "fsqrt")
 X87_BINOP(host_frndint, "frndint")
 X87_BINOP(host_fcom, "fcom %%st(1)")
 X87_BINOP(host_fucom, "fucom %%st(1)")
+X87_BINOP(host_fprem, "fprem")
+X87_BINOP(host_fprem1, "fprem1")
+X87_BINOP(host_fscale, "fscale")
+
+/* FXTRACT: st0 = significand, st1 = exponent. */
+static void host_fxtract(floatx80 a, uint16_t cw, floatx80 *exponent, floatx80 *significand,
+                         uint16_t *sw)
+{
+    floatx80 e = {0, 0};
+    floatx80 m = {0, 0};
+    uint16_t s;
+    __asm__ volatile("fninit\n\t"
+                     "fldcw %[cw]\n\t"
+                     "fldt %[a]\n\t"
+                     "fxtract\n\t"
+                     "fnstsw %[s]\n\t"
+                     "fstpt %[m]\n\t"
+                     "fstpt %[e]\n\t"
+                     "fninit"
+                     : [m] "=m"(m), [e] "=m"(e), [s] "=m"(s)
+                     : [cw] "m"(cw), [a] "m"(a)
+                     : "st", "st(1)", "memory");
+    *exponent = e;
+    *significand = m;
+    *sw = s;
+}
 
 /* x87 store of st0 = a to memory of the given type. */
 #define X87_STORE(fn, type, insn)                                                                 \
@@ -493,13 +616,17 @@ static float64 soft_round64(float64 a, float64 b, struct x86_fpstatus *st)
     return float64_round_to_int(b, st);
 }
 
-static void test_binop32(const char *name, f32_binop soft, host32_binop host, uint64_t n)
+static void test_binop32(const char *name, f32_binop soft, host32_binop host,
+                         enum boundary_kind kind, uint64_t n)
 {
     struct tally t = {name, 0, 0};
     for (uint64_t i = 0; i < n; i++) {
         struct x86_fpstatus st = sse_config(i);
         float32 a = (float32)gen_ieee(23, 8);
         float32 b = (float32)(rnd_below(2) ? gen_ieee_near(a, 23, 8) : gen_ieee(23, 8));
+        if (kind != BOUNDARY_NONE && rnd_below(4) == 0) {
+            boundary_pair32(kind, &a, &b);
+        }
         uint32_t hflags;
         uint32_t want = host(a, b, mxcsr_for(&st), &hflags);
         float32 got = soft(a, b, &st);
@@ -513,13 +640,17 @@ static void test_binop32(const char *name, f32_binop soft, host32_binop host, ui
     tally_done(&t);
 }
 
-static void test_binop64(const char *name, f64_binop soft, host64_binop host, uint64_t n)
+static void test_binop64(const char *name, f64_binop soft, host64_binop host,
+                         enum boundary_kind kind, uint64_t n)
 {
     struct tally t = {name, 0, 0};
     for (uint64_t i = 0; i < n; i++) {
         struct x86_fpstatus st = sse_config(i);
         float64 a = gen_ieee(52, 11);
         float64 b = rnd_below(2) ? gen_ieee_near(a, 52, 11) : gen_ieee(52, 11);
+        if (kind != BOUNDARY_NONE && rnd_below(4) == 0) {
+            boundary_pair64(kind, &a, &b);
+        }
         uint32_t hflags;
         uint64_t want = host(a, b, mxcsr_for(&st), &hflags);
         float64 got = soft(a, b, &st);
@@ -751,13 +882,17 @@ static void report_x80(const char *name, floatx80 a, floatx80 b, const struct x8
     describe(st);
 }
 
-static void test_binop_x80(const char *name, x80_binop soft, hostx80_binop host, uint64_t n)
+static void test_binop_x80(const char *name, x80_binop soft, hostx80_binop host,
+                           enum boundary_kind kind, uint64_t n)
 {
     struct tally t = {name, 0, 0};
     for (uint64_t i = 0; i < n; i++) {
         struct x86_fpstatus st = x87_config(i);
         floatx80 a = gen_x80();
         floatx80 b = rnd_below(2) ? gen_x80_near(a) : gen_x80();
+        if (kind != BOUNDARY_NONE && rnd_below(4) == 0) {
+            boundary_pairx80(kind, &a, &b);
+        }
         uint16_t sw;
         floatx80 want = host(a, b, fcw_for(&st), &sw);
         floatx80 got = soft(a, b, &st);
@@ -767,6 +902,56 @@ static void test_binop_x80(const char *name, x80_binop soft, hostx80_binop host,
             report_x80(name, a, b, &st);
             printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
                    got.sign_exp, got.mant, got_sw, want.sign_exp, want.mant, want_sw);
+        }
+    }
+    tally_done(&t);
+}
+
+/* FPREM/FPREM1: the result and all four condition codes. */
+static void test_prem_x87(uint64_t n)
+{
+    for (int nearest = 0; nearest < 2; nearest++) {
+        struct tally t = {nearest ? "fprem1" : "fprem", 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = x87_config(i);
+            floatx80 a = gen_x80();
+            floatx80 b = rnd_below(2) ? gen_x80_near(a) : gen_x80();
+            uint16_t sw;
+            uint16_t fsw;
+            floatx80 want = (nearest ? host_fprem1 : host_fprem)(a, b, fcw_for(&st), &sw);
+            floatx80 got = (nearest ? floatx80_prem1 : floatx80_prem)(a, b, &fsw, &st);
+            uint16_t got_sw = (uint16_t)(st.flags | fsw);
+            uint16_t want_sw =
+                sw & (FSW_EXCEPTIONS | X86_FSW_C0 | X86_FSW_C1 | X86_FSW_C2 | X86_FSW_C3);
+            if (tally_case(&t, x80_equal(got, want) && got_sw == want_sw)) {
+                report_x80(t.name, a, b, &st);
+                printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
+                       got.sign_exp, got.mant, got_sw, want.sign_exp, want.mant, want_sw);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
+static void test_fxtract(uint64_t n)
+{
+    struct tally t = {"fxtract", 0, 0};
+    for (uint64_t i = 0; i < n; i++) {
+        struct x86_fpstatus st = x87_config(i);
+        floatx80 a = gen_x80();
+        uint16_t sw;
+        floatx80 want_e, want_m, got_e, got_m;
+        host_fxtract(a, fcw_for(&st), &want_e, &want_m, &sw);
+        floatx80_extract(a, &got_e, &got_m, &st);
+        uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0));
+        uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1);
+        if (tally_case(&t, x80_equal(got_e, want_e) && x80_equal(got_m, want_m) &&
+                               got_sw == want_sw)) {
+            report_x80(t.name, a, a, &st);
+            printf(": got %04x:%016" PRIx64 " %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64
+                   " %04x:%016" PRIx64 " sw %04x\n",
+                   got_e.sign_exp, got_e.mant, got_m.sign_exp, got_m.mant, got_sw,
+                   want_e.sign_exp, want_e.mant, want_m.sign_exp, want_m.mant, want_sw);
         }
     }
     tally_done(&t);
@@ -911,33 +1096,36 @@ int main(int argc, char **argv)
         }
     }
 
-    test_binop32("addss", float32_add, host_addss, n);
-    test_binop32("subss", float32_sub, host_subss, n);
-    test_binop32("mulss", float32_mul, host_mulss, n);
-    test_binop32("divss", float32_div, host_divss, n);
-    test_binop32("sqrtss", soft_sqrt32, host_sqrtss, n);
-    test_binop32("minss", float32_min, host_minss, n);
-    test_binop32("maxss", float32_max, host_maxss, n);
-    test_binop32("roundss", soft_round32, host_roundss_mx, n);
-    test_binop64("addsd", float64_add, host_addsd, n);
-    test_binop64("subsd", float64_sub, host_subsd, n);
-    test_binop64("mulsd", float64_mul, host_mulsd, n);
-    test_binop64("divsd", float64_div, host_divsd, n);
-    test_binop64("sqrtsd", soft_sqrt64, host_sqrtsd, n);
-    test_binop64("minsd", float64_min, host_minsd, n);
-    test_binop64("maxsd", float64_max, host_maxsd, n);
-    test_binop64("roundsd", soft_round64, host_roundsd_mx, n);
+    test_binop32("addss", float32_add, host_addss, BOUNDARY_ADD, n);
+    test_binop32("subss", float32_sub, host_subss, BOUNDARY_SUB, n);
+    test_binop32("mulss", float32_mul, host_mulss, BOUNDARY_MUL, n);
+    test_binop32("divss", float32_div, host_divss, BOUNDARY_DIV, n);
+    test_binop32("sqrtss", soft_sqrt32, host_sqrtss, BOUNDARY_NONE, n);
+    test_binop32("minss", float32_min, host_minss, BOUNDARY_NONE, n);
+    test_binop32("maxss", float32_max, host_maxss, BOUNDARY_NONE, n);
+    test_binop32("roundss", soft_round32, host_roundss_mx, BOUNDARY_NONE, n);
+    test_binop64("addsd", float64_add, host_addsd, BOUNDARY_ADD, n);
+    test_binop64("subsd", float64_sub, host_subsd, BOUNDARY_SUB, n);
+    test_binop64("mulsd", float64_mul, host_mulsd, BOUNDARY_MUL, n);
+    test_binop64("divsd", float64_div, host_divsd, BOUNDARY_DIV, n);
+    test_binop64("sqrtsd", soft_sqrt64, host_sqrtsd, BOUNDARY_NONE, n);
+    test_binop64("minsd", float64_min, host_minsd, BOUNDARY_NONE, n);
+    test_binop64("maxsd", float64_max, host_maxsd, BOUNDARY_NONE, n);
+    test_binop64("roundsd", soft_round64, host_roundsd_mx, BOUNDARY_NONE, n);
     test_compare_sse(n);
     test_to_int_sse(n);
     test_from_int_sse(n);
     test_convert_sse(n);
 
-    test_binop_x80("fadd", floatx80_add, host_fadd, n);
-    test_binop_x80("fsub", floatx80_sub, host_fsub, n);
-    test_binop_x80("fmul", floatx80_mul, host_fmul, n);
-    test_binop_x80("fdiv", floatx80_div, host_fdiv, n);
-    test_binop_x80("fsqrt", soft_fsqrt, host_fsqrt, n);
-    test_binop_x80("frndint", soft_frndint, host_frndint, n);
+    test_binop_x80("fadd", floatx80_add, host_fadd, BOUNDARY_ADD, n);
+    test_binop_x80("fsub", floatx80_sub, host_fsub, BOUNDARY_SUB, n);
+    test_binop_x80("fmul", floatx80_mul, host_fmul, BOUNDARY_MUL, n);
+    test_binop_x80("fdiv", floatx80_div, host_fdiv, BOUNDARY_DIV, n);
+    test_binop_x80("fsqrt", soft_fsqrt, host_fsqrt, BOUNDARY_NONE, n);
+    test_binop_x80("frndint", soft_frndint, host_frndint, BOUNDARY_NONE, n);
+    test_binop_x80("fscale", floatx80_scale, host_fscale, BOUNDARY_NONE, n);
+    test_prem_x87(n);
+    test_fxtract(n);
     test_compare_x87(n);
     test_store_x87(n);
     test_load_x87(n);
