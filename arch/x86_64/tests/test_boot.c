@@ -972,6 +972,13 @@ static void test_bad_input(void)
     expect_refusal("bad: multiboot image over the boot data", aoutp, NULL, NULL, pc_map, npc,
                    (const char *const[]){aoutp, "boot data", NULL});
 
+    wr32(aout + 12, 0x400000);
+    wr32(aout + 16, 0x400000);
+    wr32(aout + 28, 0xc0001000u); /* in the PCI hole */
+    const char *entryp = tmp_file("mb-entry", aout, sizeof(aout));
+    expect_refusal("bad: multiboot entry_addr outside RAM", entryp, NULL, NULL, pc_map, npc,
+                   (const char *const[]){entryp, "entry_addr 0xc0001000", NULL});
+
     memset(raw, 0x41, sizeof(raw));
     const char *junkp = tmp_file("junk", raw, sizeof(raw));
     expect_refusal("bad: neither bzImage nor multiboot", junkp, NULL, NULL, pc_map, npc,
