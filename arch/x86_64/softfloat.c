@@ -1259,3 +1259,55 @@ void floatx80_extract(floatx80 fa, floatx80 *exponent, floatx80 *significand,
     *exponent = int64_to_floatx80(a.exp);
     *significand = (floatx80){a.sig, (uint16_t)(a.sign << 15 | X80_BIAS)};
 }
+
+/* ---- x87 arithmetic and comparison with a float32/float64 memory operand ---------------- */
+
+/* The memory operand is unpacked as it is (a denormal is a denormal operand, an SNaN stays
+ * signalling), so the operation applies its own NaN rules and reports DE only when no NaN
+ * decides the result, exactly as for two registers. */
+static floatx80 x87_arith(enum x87_arith op, struct unpacked st0, struct unpacked m, bool reverse,
+                          struct x86_fpstatus *st)
+{
+    struct format f = x80_format(st, true);
+    struct op_ctx c = {.fmt = &f, .x87 = true};
+    struct unpacked a = reverse ? m : st0;
+    struct unpacked b = reverse ? st0 : m;
+
+    st->c1 = false;
+    switch (op) {
+    case X87_ADD:
+        return packx80(add_core(a, b, false, &c, st));
+    case X87_SUB:
+        return packx80(add_core(a, b, true, &c, st));
+    case X87_MUL:
+        return packx80(mul_core(a, b, &c, st));
+    default:
+        return packx80(div_core(a, b, &c, st));
+    }
+}
+
+floatx80 floatx80_arith_f32(enum x87_arith op, floatx80 st0, float32 m, bool reverse,
+                            struct x86_fpstatus *st)
+{
+    return x87_arith(op, unpackx80(st0), unpack32(m, false), reverse, st);
+}
+
+floatx80 floatx80_arith_f64(enum x87_arith op, floatx80 st0, float64 m, bool reverse,
+                            struct x86_fpstatus *st)
+{
+    return x87_arith(op, unpackx80(st0), unpack64(m, false), reverse, st);
+}
+
+enum x86_relation floatx80_compare_f32(floatx80 st0, float32 m, bool signalling,
+                                       struct x86_fpstatus *st)
+{
+    st->c1 = false;
+    return compare_core(unpackx80(st0), unpack32(m, false), signalling, st);
+}
+
+enum x86_relation floatx80_compare_f64(floatx80 st0, float64 m, bool signalling,
+                                       struct x86_fpstatus *st)
+{
+    st->c1 = false;
+    return compare_core(unpackx80(st0), unpack64(m, false), signalling, st);
+}

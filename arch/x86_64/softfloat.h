@@ -135,6 +135,21 @@ enum x86_relation floatx80_compare(floatx80 a, floatx80 b, bool signalling,
 /* FRNDINT. */
 floatx80 floatx80_round_to_int(floatx80 a, struct x86_fpstatus *st);
 
+/* FADD/FSUB/FMUL/FDIV m32/m64 (st0 op m) and FSUBR/FDIVR m32/m64 (reverse: m op st0). Not
+ * the same as converting m with float32_to_floatx80 first: an SNaN operand must meet the NaN
+ * rules as an SNaN, and a denormal one raises DE only when no NaN operand decides the result.
+ * (FIADD and the other integer forms: int64_to_floatx80 is exact, so convert first.) */
+enum x87_arith { X87_ADD, X87_SUB, X87_MUL, X87_DIV };
+floatx80 floatx80_arith_f32(enum x87_arith op, floatx80 st0, float32 m, bool reverse,
+                            struct x86_fpstatus *st);
+floatx80 floatx80_arith_f64(enum x87_arith op, floatx80 st0, float64 m, bool reverse,
+                            struct x86_fpstatus *st);
+/* FCOM/FUCOM... m32/m64 (FCOM m32 and FCOM m64 are the signalling ones; FICOM: convert). */
+enum x86_relation floatx80_compare_f32(floatx80 st0, float32 m, bool signalling,
+                                       struct x86_fpstatus *st);
+enum x86_relation floatx80_compare_f64(floatx80 st0, float64 m, bool signalling,
+                                       struct x86_fpstatus *st);
+
 /* FLD m32/m64 (exact; SNaN gives IE and is quietened, a denormal gives DE) and FST m32/m64
  * (rounded with the status rounding; precision control does not apply). */
 floatx80 float32_to_floatx80(float32 a, struct x86_fpstatus *st);

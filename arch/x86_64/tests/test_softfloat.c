@@ -492,6 +492,32 @@ static void host_fxtract(floatx80 a, uint16_t cw, floatx80 *exponent, floatx80 *
     *sw = s;
 }
 
+/* x87 arithmetic with a memory operand: st0 = a op m (m a float32 or float64). */
+#define X87_MEMOP(fn, type, insn)                                                                 \
+    static floatx80 fn(floatx80 a, type m, uint16_t cw, uint16_t *sw)                            \
+    {                                                                                             \
+        floatx80 r = {0, 0};                                                                      \
+        uint16_t s;                                                                               \
+        __asm__ volatile("fninit\n\t"                                                             \
+                         "fldcw %[cw]\n\t"                                                        \
+                         "fldt %[a]\n\t" insn " %[m]\n\t"                                         \
+                         "fnstsw %[s]\n\t"                                                        \
+                         "fstpt %[r]\n\t"                                                         \
+                         "fninit"                                                                 \
+                         : [r] "=m"(r), [s] "=m"(s)                                               \
+                         : [cw] "m"(cw), [a] "m"(a), [m] "m"(m)                                   \
+                         : "st", "memory");                                                       \
+        *sw = s;                                                                                  \
+        return r;                                                                                 \
+    }
+
+X87_MEMOP(host_fadd_m32, uint32_t, "fadds")
+X87_MEMOP(host_fmul_m64, uint64_t, "fmull")
+X87_MEMOP(host_fdivr_m32, uint32_t, "fdivrs")
+X87_MEMOP(host_fsubr_m64, uint64_t, "fsubrl")
+X87_MEMOP(host_fcom_m32, uint32_t, "fcoms")
+X87_MEMOP(host_fcom_m64, uint64_t, "fcoml")
+
 /* x87 store of st0 = a to memory of the given type. */
 #define X87_STORE(fn, type, insn)                                                                 \
     static type fn(floatx80 a, uint16_t cw, uint16_t *sw)                                         \
@@ -957,6 +983,63 @@ static void test_fxtract(uint64_t n)
     tally_done(&t);
 }
 
+/* FADD m32, FMUL m64, FDIVR m32, FSUBR m64, FCOM m32, FCOM m64: a memory operand. */
+static void test_memop_x87(uint64_t n)
+{
+    static const char *const names[6] = {"fadd m32",  "fmul m64", "fdivr m32",
+                                         "fsubr m64", "fcom m32", "fcom m64"};
+    for (int kind = 0; kind < 6; kind++) {
+        struct tally t = {names[kind], 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = x87_config(i);
+            uint16_t cw = fcw_for(&st);
+            floatx80 a = gen_x80();
+            bool m64 = kind == 1 || kind == 3 || kind == 5;
+            uint64_t m = m64 ? gen_ieee(52, 11) : gen_ieee(23, 8);
+            uint16_t sw;
+            uint16_t codes = 0;
+            floatx80 want, got = a;
+            switch (kind) {
+            case 0:
+                want = host_fadd_m32(a, (uint32_t)m, cw, &sw);
+                got = floatx80_arith_f32(X87_ADD, a, (float32)m, false, &st);
+                break;
+            case 1:
+                want = host_fmul_m64(a, m, cw, &sw);
+                got = floatx80_arith_f64(X87_MUL, a, m, false, &st);
+                break;
+            case 2:
+                want = host_fdivr_m32(a, (uint32_t)m, cw, &sw);
+                got = floatx80_arith_f32(X87_DIV, a, (float32)m, true, &st);
+                break;
+            case 3:
+                want = host_fsubr_m64(a, m, cw, &sw);
+                got = floatx80_arith_f64(X87_SUB, a, m, true, &st);
+                break;
+            case 4:
+                want = host_fcom_m32(a, (uint32_t)m, cw, &sw);
+                codes = x86_relation_fsw(floatx80_compare_f32(a, (float32)m, true, &st));
+                break;
+            default:
+                want = host_fcom_m64(a, m, cw, &sw);
+                codes = x86_relation_fsw(floatx80_compare_f64(a, m, true, &st));
+                break;
+            }
+            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0) | codes);
+            uint16_t want_sw =
+                sw & (FSW_EXCEPTIONS | X86_FSW_C1 | (kind >= 4 ? X86_FSW_C0 | X86_FSW_C2 |
+                                                                     X86_FSW_C3
+                                                               : 0));
+            if (tally_case(&t, x80_equal(got, want) && got_sw == want_sw)) {
+                report_x80(t.name, a, (floatx80){m, 0}, &st);
+                printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
+                       got.sign_exp, got.mant, got_sw, want.sign_exp, want.mant, want_sw);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
 static void test_compare_x87(uint64_t n)
 {
     for (int signalling = 0; signalling < 2; signalling++) {
@@ -1126,6 +1209,7 @@ int main(int argc, char **argv)
     test_binop_x80("fscale", floatx80_scale, host_fscale, BOUNDARY_NONE, n);
     test_prem_x87(n);
     test_fxtract(n);
+    test_memop_x87(n);
     test_compare_x87(n);
     test_store_x87(n);
     test_load_x87(n);
