@@ -49,7 +49,8 @@
  * (header_addr - load_addr), up to load_end_addr or the end of the file, then zeros up to
  * bss_end_addr; entry at entry_addr); without it the kernel must be an ELF executable, whose
  * segments go to their physical addresses (a 64-bit ELF too, as GRUB allows, when everything
- * lies below 4 GiB). The information structure gets mem_lower/mem_upper (KiB of RAM from 0
+ * lies below 4 GiB; a segment of nothing but ELF headers outside RAM is left out, see
+ * check_elf_segments). The information structure gets mem_lower/mem_upper (KiB of RAM from 0
  * and from 1 MiB), the memory map (the board's list, each entry preceded by its size, 20), the
  * command line ("KERNEL-PATH APPEND", the image's name first as GRUB and QEMU give it, which
  * bare-metal test programs take as argv[0]), the boot loader's name, and -initrd as module 0
@@ -627,9 +628,16 @@ static int check_kernel_range(const struct x86_boot_config *cfg, uint64_t addr, 
     return 0;
 }
 
-/* Checks every loadable segment of an ELF image that coremu_is_elf accepted, before anything
- * is written; a malformed header is left for coremu_load_elf_image to report. */
-static int check_elf_segments(const struct x86_boot_config *cfg, const uint8_t *img, size_t size,
+/*
+ * Checks every loadable segment of an ELF image that coremu_is_elf accepted, before anything is
+ * written (a malformed header is left for coremu_load_elf_image to report). One kind of segment
+ * outside RAM is dropped instead (its type set to PT_NULL in img, the caller's copy): one that
+ * holds nothing but the ELF header and program headers. GNU ld makes it, with its default
+ * script and -z separate-code (the default on x86), a page below a text that starts at 1 MiB:
+ * at 0xff000, in the PC's BIOS area. The kernel does not run it, and a bare-metal program
+ * linked with -Ttext=0x100000 would otherwise be refused for it.
+ */
+static int check_elf_segments(const struct x86_boot_config *cfg, uint8_t *img, size_t size,
                               char *err, size_t errlen)
 {
     bool is64 = size > 4 && img[4] == 2;
@@ -642,12 +650,22 @@ static int check_elf_segments(const struct x86_boot_config *cfg, const uint8_t *
     if (phentsize < (is64 ? 56u : 32u) || phoff > size || (size - phoff) / phentsize < phnum) {
         return 0;
     }
+    uint64_t headers_end = phoff + (uint64_t)phnum * phentsize;
     for (unsigned i = 0; i < phnum; i++) {
-        const uint8_t *ph = img + phoff + (uint64_t)i * phentsize;
+        uint8_t *ph = img + phoff + (uint64_t)i * phentsize;
+        uint64_t offset = is64 ? get64(ph + 0x08) : get32(ph + 4);
         uint64_t paddr = is64 ? get64(ph + 0x18) : get32(ph + 12);
+        uint64_t filesz = is64 ? get64(ph + 0x20) : get32(ph + 16);
         uint64_t memsz = is64 ? get64(ph + 0x28) : get32(ph + 20);
-        if (get32(ph) == 1 /* PT_LOAD */ &&
-            check_kernel_range(cfg, paddr, memsz, err, errlen) != 0) {
+        if (get32(ph) != 1 /* PT_LOAD */) {
+            continue;
+        }
+        bool headers_only = offset == 0 && filesz == memsz && filesz <= headers_end;
+        if (headers_only && !ram_covers(cfg, paddr, memsz)) {
+            put32(ph, 0); /* PT_NULL */
+            continue;
+        }
+        if (check_kernel_range(cfg, paddr, memsz, err, errlen) != 0) {
             return -1;
         }
     }
@@ -719,17 +737,25 @@ static int load_multiboot_elf(struct coremu_as *as, const struct x86_boot_config
                           "header gives the load addresses (flag 16)",
                           path);
     }
-    if (check_elf_segments(cfg, img, size, err, errlen) != 0) {
-        return -1;
+    unsigned machine = size >= 20 ? get16(img + 18) : 0;
+    if (machine != EM_386 && machine != EM_X86_64) {
+        return boot_error(err, errlen, "-kernel %s: an ELF file for machine %u, not x86", path,
+                          machine);
     }
+    uint8_t *copy = malloc(size);
+    if (copy == NULL) {
+        return boot_error(err, errlen, "-kernel %s: out of memory", path);
+    }
+    memcpy(copy, img, size);
     struct coremu_elf_info ei;
     char lerr[256];
-    if (coremu_load_elf_image(as, img, size, 0, &ei, lerr, sizeof(lerr)) != 0) {
-        return boot_error(err, errlen, "-kernel %s: %s", path, lerr);
+    int r = check_elf_segments(cfg, copy, size, err, errlen);
+    if (r == 0 && coremu_load_elf_image(as, copy, size, 0, &ei, lerr, sizeof(lerr)) != 0) {
+        r = boot_error(err, errlen, "-kernel %s: %s", path, lerr);
     }
-    if (ei.machine != EM_386 && ei.machine != EM_X86_64) {
-        return boot_error(err, errlen, "-kernel %s: an ELF file for machine %u, not x86", path,
-                          ei.machine);
+    free(copy);
+    if (r != 0) {
+        return -1;
     }
     if (ei.entry >= FOUR_GIB || !ram_covers(cfg, ei.entry, 1)) {
         return boot_error(err, errlen, "-kernel %s: the entry point 0x%llx is not in RAM", path,

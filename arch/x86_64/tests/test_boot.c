@@ -594,9 +594,18 @@ static void mb_header(uint8_t *p, uint32_t flags)
     wr32(p + 8, (uint32_t) - (0x1badb002u + flags));
 }
 
-/* A 32-bit ELF executable: a text segment at 1 MiB (its first bytes the multiboot header),
- * and a data segment at 2 MiB whose memory size exceeds its file size (a bss). */
-static uint8_t *make_multiboot_elf(uint32_t flags, unsigned elf_class, size_t *size)
+/* What else a made-up multiboot ELF has, at 0xff000 in the PC's BIOS area. */
+enum extra_segment {
+    EXTRA_NONE,
+    EXTRA_HEADERS, /* a segment of only the ELF and program headers, as GNU ld makes */
+    EXTRA_DATA,    /* a segment of data */
+};
+
+/* An ELF executable (32 or 64-bit): a text segment at 1 MiB (its first bytes the multiboot
+ * header, unless flags is UINT32_MAX), a data segment at 2 MiB whose memory size exceeds its
+ * file size (a bss), and perhaps the extra segment. */
+static uint8_t *make_multiboot_elf(uint32_t flags, unsigned elf_class, enum extra_segment extra,
+                                   size_t *size)
 {
     bool is64 = elf_class == 64;
     const size_t text_off = 0x100, data_off = 0x200;
@@ -611,22 +620,27 @@ static uint8_t *make_multiboot_elf(uint32_t flags, unsigned elf_class, size_t *s
     wr16(e + 18, is64 ? 62 : 3);
     wr32(e + 20, 1);
     unsigned phentsize = is64 ? 56 : 32, phoff = is64 ? 64 : 52;
+    uint16_t phnum = extra != EXTRA_NONE ? 3 : 2;
     if (is64) {
         wr64(e + 24, MB_ENTRY);
         wr64(e + 32, phoff);
         wr16(e + 52, 64);
         wr16(e + 54, (uint16_t)phentsize);
-        wr16(e + 56, 2);
+        wr16(e + 56, phnum);
     } else {
         wr32(e + 24, MB_ENTRY);
         wr32(e + 28, phoff);
         wr16(e + 40, 52);
         wr16(e + 42, (uint16_t)phentsize);
-        wr16(e + 44, 2);
+        wr16(e + 44, phnum);
     }
-    const uint64_t seg[2][4] = {{text_off, MB_TEXT, 0x100, 0x100},
-                                {data_off, MB_DATA, MB_DATA_FILESZ, MB_DATA_MEMSZ}};
-    for (unsigned i = 0; i < 2; i++) {
+    uint64_t headers = phoff + (uint64_t)phnum * phentsize;
+    const uint64_t seg[3][4] = {{text_off, MB_TEXT, 0x100, 0x100},
+                                {data_off, MB_DATA, MB_DATA_FILESZ, MB_DATA_MEMSZ},
+                                {extra == EXTRA_HEADERS ? 0 : data_off, 0xff000,
+                                 extra == EXTRA_HEADERS ? headers : MB_DATA_FILESZ,
+                                 extra == EXTRA_HEADERS ? headers : MB_DATA_FILESZ}};
+    for (unsigned i = 0; i < phnum; i++) {
         uint8_t *ph = e + phoff + i * phentsize;
         wr32(ph, 1); /* PT_LOAD */
         if (is64) {
@@ -732,7 +746,7 @@ static void check_multiboot_info(const char *tag, struct coremu_as *as,
 static void test_multiboot_elf(void)
 {
     size_t size;
-    uint8_t *e = make_multiboot_elf(0x3, 32, &size);
+    uint8_t *e = make_multiboot_elf(0x3, 32, EXTRA_HEADERS, &size);
     const char *path = tmp_file("mb.elf", e, size);
     uint8_t mod[5000];
     for (size_t i = 0; i < sizeof(mod); i++) {
@@ -750,7 +764,9 @@ static void test_multiboot_elf(void)
     char err[512];
     int r = load(as, path, modpath, "test=1 verbose", pc_map, COREMU_ARRAY_SIZE(pc_map), 0, &cfg,
                  &bi, err, sizeof(err));
-    UNIT_CHECK(r == 0, "multiboot ELF32: loads", "%s", err);
+    UNIT_CHECK(r == 0,
+               "multiboot ELF32: loads (its headers-only segment in the BIOS area left out)", "%s",
+               err);
     if (r == 0) {
         uint8_t data[MB_DATA_MEMSZ] = {0};
         memcpy(data, e + 0x200, MB_DATA_FILESZ);
@@ -772,7 +788,7 @@ static void test_multiboot_elf(void)
     free(e);
 
     /* A 64-bit ELF with a multiboot header loads too (its code starts in 32-bit mode). */
-    e = make_multiboot_elf(0x0, 64, &size);
+    e = make_multiboot_elf(0x0, 64, EXTRA_NONE, &size);
     path = tmp_file("mb64.elf", e, size);
     as = make_as(pc_map, COREMU_ARRAY_SIZE(pc_map));
     r = load(as, path, NULL, NULL, pc_map, COREMU_ARRAY_SIZE(pc_map), 0, &cfg, &bi, err,
@@ -825,6 +841,100 @@ static void test_multiboot_aout(void)
         check_multiboot_info("multiboot a.out kludge", as, &bi, &cfg, expect_cmd, NULL, 0, 0);
     }
     coremu_as_free(as);
+}
+
+/* A bare-metal program as people build them: C with the multiboot header in its own section,
+ * linked by the host's gcc -m32 with GNU ld's default script at 1 MiB (which adds a segment
+ * of headers at 0xff000). UNSUPPORTED where gcc cannot make 32-bit programs. */
+static void test_multiboot_gcc(void)
+{
+    static const char src[] =
+        /* First in .text (ld's default script puts .text.unlikely.* first), so that the
+         * header is in the first 8 KiB: ld puts a page of headers before the text. */
+        "__asm__(\".pushsection .text.unlikely.multiboot, \\\"ax\\\"\\n\"\n"
+        "        \".balign 4\\n\"\n"
+        "        \".long 0x1badb002, 3, -(0x1badb002 + 3)\\n\"\n"
+        "        \".popsection\");\n"
+        "volatile unsigned char scratch[20000];\n"
+        "unsigned int initialised = 0x12345678u;\n"
+        "void _start(void);\n"
+        "void _start(void)\n"
+        "{\n"
+        "    scratch[0] = (unsigned char)initialised;\n"
+        "    for (;;) {\n"
+        "        __asm__ volatile(\"hlt\");\n"
+        "    }\n"
+        "}\n";
+    const char *srcpath = tmp_file("mb-gcc.c", src, sizeof(src) - 1);
+    char elfpath[300], cmd[1200];
+    snprintf(elfpath, sizeof(elfpath), "%s/mb-gcc.elf", tmpdir);
+    const char *cc = getenv("CC") != NULL && getenv("CC")[0] != '\0' ? getenv("CC") : "gcc";
+    snprintf(cmd, sizeof(cmd),
+             "%s -m32 -O2 -ffreestanding -fno-pic -fno-stack-protector "
+             "-fno-asynchronous-unwind-tables -nostdlib -static -Wl,-Ttext=0x100000 "
+             "-Wl,--build-id=none -o '%s' '%s' > '%s.log' 2>&1",
+             cc, elfpath, srcpath, elfpath);
+    if (system(cmd) != 0) {
+        printf("UNSUPPORTED: multiboot ELF from %s -m32: it cannot link a freestanding 32-bit "
+               "program here\n",
+               cc);
+        return;
+    }
+    size_t size = 0;
+    uint8_t *e = read_file(elfpath, &size);
+    UNIT_REQUIRE(e != NULL && size > 52 && e[4] == 1, "multiboot ELF from gcc: built",
+                 "cannot read a 32-bit ELF from %s", elfpath);
+
+    struct coremu_as *as = make_as(pc_map, COREMU_ARRAY_SIZE(pc_map));
+    uint8_t junk[0x8000];
+    memset(junk, 0xbb, sizeof(junk));
+    coremu_as_copy_to(as, 0x100000, junk, sizeof(junk));
+    struct x86_boot_config cfg;
+    struct x86_boot_info bi;
+    char err[512];
+    int r = load(as, elfpath, NULL, "from gcc", pc_map, COREMU_ARRAY_SIZE(pc_map), 0, &cfg, &bi,
+                 err, sizeof(err));
+    UNIT_CHECK(r == 0, "multiboot ELF from gcc: loads", "%s", err);
+    if (r == 0) {
+        /* Every segment in RAM holds its file bytes, then zeros; segments outside RAM are the
+         * headers-only kind, and are not loaded. */
+        uint32_t phoff = rd32(e + 28);
+        unsigned phentsize = rd16(e + 42), phnum = rd16(e + 44);
+        unsigned loaded = 0, skipped = 0;
+        bool ok = true;
+        for (unsigned i = 0; i < phnum && ok; i++) {
+            const uint8_t *ph = e + phoff + i * phentsize;
+            uint32_t off = rd32(ph + 4), paddr = rd32(ph + 12);
+            uint32_t filesz = rd32(ph + 16), memsz = rd32(ph + 20);
+            if (rd32(ph) != 1 || memsz == 0) {
+                continue;
+            }
+            if (paddr < MIB) {
+                ok = off == 0 && filesz == memsz && paddr >= 0xa0000;
+                skipped++;
+                continue;
+            }
+            uint8_t *expect = calloc(1, memsz);
+            UNIT_REQUIRE(expect != NULL, "setup: gcc ELF", "out of memory");
+            memcpy(expect, e + off, filesz);
+            ok = guest_equals(as, paddr, expect, memsz) && paddr >= bi.kernel.addr &&
+                 paddr + memsz <= bi.kernel.addr + bi.kernel.size;
+            free(expect);
+            loaded++;
+        }
+        printf("  (gcc's ELF: %u segments loaded, %u headers-only segment(s) below 1 MiB left "
+               "out)\n",
+               loaded, skipped);
+        UNIT_CHECK(ok && loaded >= 2 && bi.state.rip == rd32(e + 24),
+                   "multiboot ELF from gcc: segments, bss and entry",
+                   "%u loaded, %u left out, rip 0x%llx, e_entry 0x%x", loaded, skipped,
+                   (unsigned long long)bi.state.rip, rd32(e + 24));
+        char expect_cmd[400];
+        snprintf(expect_cmd, sizeof(expect_cmd), "%s from gcc", elfpath);
+        check_multiboot_info("multiboot ELF from gcc", as, &bi, &cfg, expect_cmd, NULL, 0, 0);
+    }
+    coremu_as_free(as);
+    free(e);
 }
 
 /* ---- Reset ------------------------------------------------------------------------------ */
@@ -938,23 +1048,29 @@ static void test_bad_input(void)
                    (const char *const[]){"-append", "2999", "2047", NULL});
 
     size_t esize;
-    uint8_t *e64 = make_multiboot_elf(UINT32_MAX, 64, &esize);
+    uint8_t *e64 = make_multiboot_elf(UINT32_MAX, 64, EXTRA_NONE, &esize);
     const char *e64p = tmp_file("plain64.elf", e64, esize);
     expect_refusal("bad: 64-bit ELF without a multiboot header", e64p, NULL, NULL, pc_map, npc,
                    (const char *const[]){e64p, "64-bit ELF", "bzImage", "multiboot", NULL});
     free(e64);
 
-    uint8_t *video = make_multiboot_elf(0x4, 32, &esize);
+    uint8_t *video = make_multiboot_elf(0x4, 32, EXTRA_NONE, &esize);
     const char *videop = tmp_file("mb-video.elf", video, esize);
     expect_refusal("bad: multiboot kernel asking for video", videop, NULL, NULL, pc_map, npc,
                    (const char *const[]){videop, "video", NULL});
     free(video);
 
-    uint8_t *unknown = make_multiboot_elf(0x20, 32, &esize);
+    uint8_t *unknown = make_multiboot_elf(0x20, 32, EXTRA_NONE, &esize);
     const char *unknownp = tmp_file("mb-unknown.elf", unknown, esize);
     expect_refusal("bad: multiboot kernel requiring an unknown feature", unknownp, NULL, NULL,
                    pc_map, npc, (const char *const[]){unknownp, "0x20", NULL});
     free(unknown);
+
+    uint8_t *bios = make_multiboot_elf(0x0, 32, EXTRA_DATA, &esize);
+    const char *biosp = tmp_file("mb-bios.elf", bios, esize);
+    expect_refusal("bad: multiboot ELF with data in the BIOS area", biosp, NULL, NULL, pc_map, npc,
+                   (const char *const[]){biosp, "0xff000", "not all RAM", NULL});
+    free(bios);
 
     uint8_t raw[0x100];
     memset(raw, 0x90, sizeof(raw));
@@ -978,6 +1094,14 @@ static void test_bad_input(void)
     const char *entryp = tmp_file("mb-entry", aout, sizeof(aout));
     expect_refusal("bad: multiboot entry_addr outside RAM", entryp, NULL, NULL, pc_map, npc,
                    (const char *const[]){entryp, "entry_addr 0xc0001000", NULL});
+
+    uint8_t *late = calloc(1, 8192 + 0x100);
+    UNIT_REQUIRE(late != NULL, "setup: late header", "out of memory");
+    mb_header(late + 8192, 0x10000u);
+    const char *latep = tmp_file("mb-late", late, 8192 + 0x100);
+    free(late);
+    expect_refusal("bad: multiboot header past the first 8 KiB", latep, NULL, NULL, pc_map, npc,
+                   (const char *const[]){latep, "neither", NULL});
 
     memset(raw, 0x41, sizeof(raw));
     const char *junkp = tmp_file("junk", raw, sizeof(raw));
@@ -1031,6 +1155,7 @@ int main(int argc, char **argv)
     test_linux_real(vmlinuz, access(initrd, R_OK) == 0 ? initrd : NULL);
     test_multiboot_elf();
     test_multiboot_aout();
+    test_multiboot_gcc();
     test_keep_and_reset();
     test_bad_input();
 
