@@ -303,6 +303,7 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t avail, enum x86_m
 
     out->mnemonic = row->mnemonic;
     out->operands = row->operands;
+    out->row = row;
     out->feature = row->feature;
     enum x86_imm imm1 = row->imm1, imm2 = row->imm2;
     int lockable = (row->flags & X86_LOCKABLE) != 0;
@@ -347,6 +348,7 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t avail, enum x86_m
                 ud = ud ? ud : X86_UD_MODE;
             } else {
                 out->mnemonic = g->mnemonic;
+                out->group_row = g;
                 if (g->feature != X86_FEAT_BASE) {
                     out->feature = g->feature;
                 }

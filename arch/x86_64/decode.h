@@ -128,6 +128,10 @@ struct x86_insn {
     const char *mnemonic; /* NULL when undefined */
     const char *operands;
     uint8_t feature;
+    /* The rows that defined it (group_row NULL outside groups): the executor keys its handler
+     * and operand codes on them. */
+    const struct x86_opcode_row *row;
+    const struct x86_group_row *group_row;
 };
 
 /*

@@ -1,0 +1,178 @@
+/*
+ * coremu x86_64 — running user-mode code on a core of its own (user.h): the differential
+ * tester's and the unit tests' way in.
+ *
+ * The private guest: guest physical memory holds 4-level page tables (from 0x1000) and a copy
+ * of each mapping (after them); the tables map each mapping at its virtual address, user-
+ * accessible, writable and executable as asked (NX through EFER.NXE). The core is in 64-bit
+ * mode at CPL 3 with flat selectors 0x33 / 0x2b (Linux's), CR0.WP and CR0.AM set and CR4's
+ * OSFXSR / OSXMMEXCPT / FSGSBASE as a Linux host has them.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <coremu/physmem.h>
+#include <coremu/tb.h>
+
+#include "cpu.h"
+#include "user.h"
+
+#define PT_BASE 0x1000ull
+
+struct builder {
+    uint8_t *ram;
+    uint64_t size;
+    uint64_t next_table; /* next free page for paging structures */
+    uint64_t pt_end;
+};
+
+static uint64_t *table_at(struct builder *b, uint64_t pa)
+{
+    return (uint64_t *)(void *)(b->ram + pa);
+}
+
+/* The entry for va at level (3 = PML4 ... 0 = PT), making tables on the way. */
+static uint64_t *pte_for(struct builder *b, uint64_t va, bool *ok)
+{
+    uint64_t table = PT_BASE;
+    for (int level = 3; level > 0; level--) {
+        uint64_t *e = &table_at(b, table)[(va >> (12 + 9 * level)) & 0x1ff];
+        if (!(*e & 1)) {
+            if (b->next_table >= b->pt_end) {
+                *ok = false;
+                return NULL;
+            }
+            *e = b->next_table | 0x7; /* present, writable, user: the leaf decides */
+            b->next_table += 4096;
+        }
+        table = *e & 0x000ffffffffff000ull;
+    }
+    return &table_at(b, table)[(va >> 12) & 0x1ff];
+}
+
+static void fail(struct x86_user_result *res, const char *msg)
+{
+    res->stop = X86_USER_ERROR;
+    snprintf(res->message, sizeof(res->message), "%s", msg);
+}
+
+void x86_user_run(const struct x86_user_mapping *maps, unsigned nmaps, uint64_t stop_rip,
+                  uint64_t max_insns, struct x86_user_state *state, struct x86_user_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    uint64_t data_bytes = 0;
+    for (unsigned i = 0; i < nmaps; i++) {
+        if ((maps[i].vaddr & 0xfff) || (maps[i].size & 0xfff) || maps[i].size == 0) {
+            fail(res, "mappings must be whole pages");
+            return;
+        }
+        data_bytes += maps[i].size;
+    }
+    /* page tables: PML4 + at most 3 tables per 4 KiB page mapped, bounded by 4 per mapping
+     * page run; generous and simple */
+    uint64_t pt_pages = 1 + 3 * (data_bytes / 4096 + nmaps);
+    uint64_t pt_end = PT_BASE + pt_pages * 4096;
+    uint64_t ram_size = (pt_end + data_bytes + 0xfffff) & ~0xfffffull;
+
+    struct coremu_as *as = coremu_as_new();
+    uint8_t *ram = as ? coremu_as_add_ram(as, "ram", 0, ram_size) : NULL;
+    struct coremu_tb_engine *engine = coremu_tb_engine_new(&x86_tb_ops, 1);
+    struct x86_cpu *cpu = calloc(1, sizeof(*cpu));
+    if (!ram || !engine || !cpu || x86_cpu_init(cpu, engine, NULL, as, NULL, 0) != 0) {
+        fail(res, "out of memory");
+        if (cpu && cpu->tb.engine) {
+            x86_cpu_destroy(cpu);
+        }
+        free(cpu);
+        if (engine) {
+            coremu_tb_engine_free(engine);
+        }
+        coremu_as_free(as);
+        return;
+    }
+
+    struct builder b = {.ram = ram, .size = ram_size, .next_table = PT_BASE + 4096,
+                        .pt_end = pt_end};
+    uint64_t pa = pt_end;
+    bool ok = true;
+    for (unsigned i = 0; i < nmaps && ok; i++) {
+        memcpy(ram + pa, maps[i].host, maps[i].size);
+        for (uint64_t off = 0; off < maps[i].size && ok; off += 4096) {
+            uint64_t *pte = pte_for(&b, maps[i].vaddr + off, &ok);
+            if (pte) {
+                /* accessed and dirty preset: the host's pages are too, and A/D are not what
+                 * the tester compares */
+                *pte = (pa + off) | 0x1 | 0x4 | 0x20 | 0x40 | (maps[i].writable ? 0x2 : 0) |
+                       (maps[i].executable ? 0 : (1ull << 63));
+            }
+        }
+        pa += maps[i].size;
+    }
+    if (!ok) {
+        fail(res, "page tables do not fit");
+    } else {
+        cpu->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP | X86_CR0_AM | X86_CR0_ET | X86_CR0_NE |
+                   X86_CR0_MP;
+        cpu->cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
+                   X86_CR4_FSGSBASE;
+        cpu->cr3 = PT_BASE;
+        cpu->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE | X86_EFER_SCE;
+        cpu->cpl = 3;
+        for (unsigned s = 0; s < X86_NSEG; s++) {
+            cpu->seg[s].base = 0;
+            cpu->seg[s].limit = 0xffffffff;
+            cpu->seg[s].selector = 0x2b;
+            cpu->seg[s].attr = X86_SEG_S | X86_SEG_P | X86_SEG_G | X86_SEG_DB | (3u << 5) | 0x3;
+        }
+        cpu->seg[X86_CS].selector = 0x33;
+        cpu->seg[X86_CS].attr = X86_SEG_S | X86_SEG_P | X86_SEG_G | X86_SEG_L | (3u << 5) | 0xb;
+        cpu->seg[X86_FS].base = state->fs_base;
+        cpu->seg[X86_GS].base = state->gs_base;
+        cpu->seg[X86_TR].attr = X86_SEG_P | 0xb;
+        cpu->seg[X86_TR].selector = 0x40;
+        memcpy(cpu->gpr, state->gpr, sizeof(cpu->gpr));
+        cpu->rip = state->rip;
+        x86_rflags_write(cpu, (state->rflags & 0x3f7fd5ull) | X86_IF);
+        if (!x86_fxrstor_image(cpu, state->fxsave)) {
+            fail(res, "the FXSAVE image's MXCSR sets reserved bits");
+        }
+    }
+    if (res->stop != X86_USER_ERROR) {
+        x86_tlb_flush_all(cpu);
+        cpu->user_mode_harness = true;
+        cpu->stop_rip = stop_rip;
+        cpu->max_insns = max_insns;
+        x86_run_loop(cpu);
+
+        memcpy(state->gpr, cpu->gpr, sizeof(state->gpr));
+        state->rflags = x86_rflags_read(cpu) & ~(uint64_t)X86_IF;
+        state->fs_base = cpu->seg[X86_FS].base;
+        state->gs_base = cpu->seg[X86_GS].base;
+        x86_fxsave_image(cpu, state->fxsave);
+        res->insns = cpu->insns_executed;
+        if (cpu->user_faulted) {
+            res->stop = X86_USER_FAULT;
+            res->vector = cpu->exc_vector;
+            res->error_code = cpu->exc_has_error ? cpu->exc_error : 0;
+            res->cr2 = cpu->exc_vector == X86_EXC_PF ? cpu->cr2 : 0;
+            state->rip = cpu->exc_return_rip;
+        } else {
+            res->stop = cpu->rip == stop_rip ? X86_USER_STOPPED : X86_USER_LIMIT;
+            state->rip = cpu->rip;
+        }
+        pa = pt_end;
+        for (unsigned i = 0; i < nmaps; i++) {
+            if (maps[i].writable) {
+                memcpy(maps[i].host, ram + pa, maps[i].size);
+            }
+            pa += maps[i].size;
+        }
+    }
+    x86_cpu_destroy(cpu);
+    free(cpu);
+    coremu_tb_engine_free(engine);
+    coremu_as_free(as);
+}
