@@ -15,6 +15,7 @@
 #include <coremu/util.h>
 
 #include "pl011.h"
+#include "serial_line.h"
 
 #define PL011_FIFO_DEPTH 16u
 
@@ -45,8 +46,6 @@
 #define PL011_UARTCLK_HZ 24000000u
 /* The line rate of a UART whose divisor was never programmed (zero is not a valid divisor). */
 #define PL011_DEFAULT_BAUD 115200u
-/* A line idle for long enough to have brought a whole FIFO's worth of characters. */
-#define PL011_LINE_IDLE INT64_MIN
 
 /* UARTCR. */
 #define CR_UARTEN (1u << 0)
@@ -140,7 +139,7 @@ struct pl011 {
     unsigned rx_head;           /* index of the oldest entry */
     unsigned rx_count;          /* entries held; may exceed the depth just after FEN is cleared */
     bool input_held;            /* can_receive told the back end to hold its input */
-    int64_t line_base_ns;       /* line credit: see pl011_line_credit; PL011_LINE_IDLE: full */
+    struct serial_line line;    /* the receiver's line rate (serial_line.h) */
     bool irq_level;             /* last level given to irq */
 };
 
@@ -172,20 +171,6 @@ static int64_t pl011_char_ns(const struct pl011 *uart)
         return (int64_t)(bits * COREMU_NS_PER_SEC / PL011_DEFAULT_BAUD);
     }
     return (int64_t)(bits * divisor_64 * COREMU_NS_PER_SEC / (PL011_UARTCLK_HZ * 4ull));
-}
-
-/*
- * How many characters the line could have brought by now: one per character time since
- * line_base_ns, at most a FIFO's worth (what a line idle for a while has "in flight" is the
- * host's buffered input, delivered at once, as a real UART would have received it meanwhile).
- */
-static unsigned pl011_line_credit(const struct pl011 *uart, int64_t now, int64_t char_ns)
-{
-    if (uart->line_base_ns == PL011_LINE_IDLE ||
-        now - uart->line_base_ns >= (int64_t)PL011_FIFO_DEPTH * char_ns) {
-        return PL011_FIFO_DEPTH;
-    }
-    return now > uart->line_base_ns ? (unsigned)((now - uart->line_base_ns) / char_ns) : 0;
 }
 
 static void pl011_update_irq(struct pl011 *uart)
@@ -422,7 +407,7 @@ const struct coremu_mmio_ops pl011_mmio_ops = {
  * Input is paced twice, as on a real serial line. The FIFO: the back end is asked only for what
  * it has room for, and a full FIFO holds the input until the guest's read makes room. The line
  * rate: characters arrive no faster than the programmed baud rate carries them (see
- * pl011_line_credit); when the line is behind, the back end is asked again once it could fill
+ * serial_line.h); when the line is behind, the back end is asked again once it could fill
  * the FIFO. So a flood (stdin from /dev/zero) costs the guest what a flood on real
  * hardware costs, rather than refilling the FIFO as fast as a core empties it and keeping that
  * core in its interrupt handler for ever.
@@ -438,11 +423,11 @@ size_t pl011_can_receive(void *opaque)
         uart->input_held = true;
     } else {
         int64_t char_ns = pl011_char_ns(uart);
-        unsigned credit = pl011_line_credit(uart, now, char_ns);
+        unsigned credit = serial_line_credit(&uart->line, PL011_FIFO_DEPTH, now, char_ns);
         if (credit == 0) {
             /* Wake when the line could fill the whole FIFO: one hand-over per FIFO, not per
              * character, however the guest reads. */
-            resume_at = uart->line_base_ns + (int64_t)PL011_FIFO_DEPTH * char_ns;
+            resume_at = serial_line_full_at(&uart->line, PL011_FIFO_DEPTH, char_ns);
         }
         room = credit < room ? credit : room;
     }
@@ -463,10 +448,7 @@ void pl011_receive(void *opaque, const uint8_t *buf, size_t len)
         pl011_rx_push(uart, buf[i]);
     }
     /* These characters used up that much of the line's credit. */
-    int64_t char_ns = pl011_char_ns(uart);
-    unsigned credit = pl011_line_credit(uart, now, char_ns);
-    unsigned left = credit > len ? credit - (unsigned)len : 0;
-    uart->line_base_ns = now - (int64_t)left * char_ns;
+    serial_line_consume(&uart->line, PL011_FIFO_DEPTH, now, pl011_char_ns(uart), len);
     /* The burst is over and the line is idle: a real UART's receive timeout would fire 32 bit
      * periods from now for whatever the FIFO still holds. */
     if (uart->rx_count > 0) {
@@ -496,7 +478,7 @@ static void pl011_reset_locked(struct pl011 *uart)
     uart->rsr = 0;
     uart->rx_head = 0;
     uart->rx_count = 0;
-    uart->line_base_ns = PL011_LINE_IDLE;
+    serial_line_reset(&uart->line);
 }
 
 struct pl011 *pl011_new(const char *name, struct coremu_chardev *chr,

@@ -11,6 +11,7 @@
 #include <coremu/clock.h>
 #include <coremu/log.h>
 
+#include "serial_line.h"
 #include "uart16550.h"
 
 #define UART_FIFO_DEPTH 16u
@@ -92,8 +93,6 @@ enum {
 
 /* The PC's UART clock: 1.8432 MHz, sampled 16 times a bit, so divisor 1 is 115200 baud. */
 #define UART_CLOCK_HZ 1843200u
-/* A line idle for long enough to have brought a whole FIFO's worth of characters. */
-#define UART_LINE_IDLE INT64_MIN
 
 /* Receiver FIFO trigger levels by FCR bits 7-6. */
 static const uint8_t uart_rx_trigger[4] = {1, 4, 8, 14};
@@ -111,12 +110,12 @@ struct uart16550 {
     uint8_t msr_delta;  /* MSR bits 3-0, until the MSR is read */
     bool thre_pending;  /* the THRE interrupt's condition, until cleared */
     uint8_t rx_fifo[UART_FIFO_DEPTH];
-    unsigned rx_head;     /* index of the oldest entry */
-    unsigned rx_count;    /* entries held, at most uart_rx_depth */
-    uint8_t rbr;          /* the last character read, which an empty RBR still holds */
-    bool input_held;      /* can_receive told the back end to hold its input */
-    int64_t line_base_ns; /* line credit: see uart_line_credit; UART_LINE_IDLE: full */
-    bool irq_level;       /* last level given to irq */
+    unsigned rx_head;        /* index of the oldest entry */
+    unsigned rx_count;       /* entries held, at most uart_rx_depth */
+    uint8_t rbr;             /* the last character read, which an empty RBR still holds */
+    bool input_held;         /* can_receive told the back end to hold its input */
+    struct serial_line line; /* the receiver's line rate (serial_line.h) */
+    bool irq_level;          /* last level given to irq */
 };
 
 /* ---- helpers (all with uart->lock held) ------------------------------------------------- */
@@ -221,20 +220,6 @@ static int64_t uart_char_ns(const struct uart16550 *uart)
     }
     return (int64_t)(half_bits * divisor * 16 * (uint64_t)COREMU_NS_PER_SEC /
                      (2ull * UART_CLOCK_HZ));
-}
-
-/*
- * How many characters the line could have brought by now: one per character time since
- * line_base_ns, at most a FIFO's worth (what a line idle for a while has "in flight" is the
- * host's buffered input, delivered at once, as a real UART would have received it meanwhile).
- */
-static unsigned uart_line_credit(const struct uart16550 *uart, int64_t now, int64_t char_ns)
-{
-    if (uart->line_base_ns == UART_LINE_IDLE ||
-        now - uart->line_base_ns >= (int64_t)UART_FIFO_DEPTH * char_ns) {
-        return UART_FIFO_DEPTH;
-    }
-    return now > uart->line_base_ns ? (unsigned)((now - uart->line_base_ns) / char_ns) : 0;
 }
 
 static void uart_rx_clear(struct uart16550 *uart)
@@ -499,9 +484,7 @@ const struct coremu_mmio_ops uart16550_mmio_ops = {
  * Input is paced twice, as on a real serial line. The receiver: the back end is asked only for
  * what it has room for (nothing in loopback, where the line is disconnected), and a full
  * receiver holds the input until the guest's read makes room. The line rate: characters arrive
- * no faster than the programmed baud rate carries them (see uart_line_credit); when the line is
- * behind, the back end is asked again once it could fill the FIFO. So a flood of input costs the
- * guest what it costs on real hardware instead of keeping a core in its interrupt handler.
+ * no faster than the programmed baud rate carries them, a FIFO's worth at a time (serial_line.h).
  */
 size_t uart16550_can_receive(void *opaque)
 {
@@ -515,12 +498,10 @@ size_t uart16550_can_receive(void *opaque)
         uart->input_held = true;
     } else {
         int64_t char_ns = uart_char_ns(uart);
-        unsigned credit = uart_line_credit(uart, now, char_ns);
+        unsigned credit = serial_line_credit(&uart->line, UART_FIFO_DEPTH, now, char_ns);
         room = depth - uart->rx_count;
         if (credit == 0) {
-            /* Wake when the line could fill the whole FIFO: one hand-over per FIFO, not per
-             * character, however the guest reads. */
-            resume_at = uart->line_base_ns + (int64_t)UART_FIFO_DEPTH * char_ns;
+            resume_at = serial_line_full_at(&uart->line, UART_FIFO_DEPTH, char_ns);
         }
         room = credit < room ? credit : room;
     }
@@ -544,11 +525,7 @@ void uart16550_receive(void *opaque, const uint8_t *buf, size_t len)
     for (size_t i = 0; i < len; i++) {
         uart_rx_push(uart, buf[i]);
     }
-    /* These characters used up that much of the line's credit. */
-    int64_t char_ns = uart_char_ns(uart);
-    unsigned credit = uart_line_credit(uart, now, char_ns);
-    unsigned left = credit > len ? credit - (unsigned)len : 0;
-    uart->line_base_ns = now - (int64_t)left * char_ns;
+    serial_line_consume(&uart->line, UART_FIFO_DEPTH, now, uart_char_ns(uart), len);
     uart_update_irq(uart);
     pthread_mutex_unlock(&uart->lock);
 }
@@ -578,7 +555,7 @@ static void uart_reset_locked(struct uart16550 *uart)
     uart->thre_pending = false;
     uart_rx_clear(uart);
     uart->rbr = 0;
-    uart->line_base_ns = UART_LINE_IDLE;
+    serial_line_reset(&uart->line);
 }
 
 struct uart16550 *uart16550_new(const char *name, struct coremu_chardev *chr,

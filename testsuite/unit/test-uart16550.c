@@ -821,6 +821,54 @@ static void test_pty_input(void)
     coremu_iothread_free(io);
 }
 
+/* A flood on the line (stdin from /dev/zero) at 9600 baud, read by a guest polling LSR as fast
+ * as it can: input flows, no faster than the line carries it, and never overruns the FIFO. */
+static void test_flood(void)
+{
+    char err[256];
+    struct coremu_iothread *io = coremu_iothread_new();
+    UNIT_REQUIRE(io != NULL && coremu_iothread_start(io) == 0, "flood: I/O thread", "failed");
+    struct coremu_chardev *chr = coremu_chardev_open(io, "pty", err, sizeof(err));
+    UNIT_REQUIRE(chr != NULL, "flood: open a pty", "%s", err);
+    int peer = open(coremu_chardev_pty_path(chr), O_RDWR | O_NOCTTY | O_NONBLOCK);
+    UNIT_REQUIRE(peer >= 0, "flood: open the pty's slave", "%s", strerror(errno));
+
+    struct uart16550 *u = uart16550_new("ttyS0", chr, NULL);
+    UNIT_REQUIRE(u != NULL, "flood: uart16550_new", "NULL");
+    set_divisor(u, 12, LCR_8N1); /* 9600 baud */
+    out8(u, FCR, 0xc1);
+    /* More than half a second of the line's worth, all at once, as fast as the pty takes it. */
+    static const uint8_t zeros[2048];
+    UNIT_REQUIRE(write(peer, zeros, sizeof(zeros)) >= 1024, "flood: write to the pty",
+                 "short write");
+
+    unsigned long got = 0;
+    bool overrun = false;
+    int64_t t0 = coremu_clock_ns(), dt;
+    while ((dt = coremu_clock_ns() - t0) < COREMU_NS_PER_SEC / 2) {
+        uint8_t lsr = in8(u, LSR);
+        overrun = overrun || (lsr & LSR_OE);
+        if (lsr & LSR_DR) {
+            in8(u, RBR);
+            got++;
+        }
+    }
+
+    double seconds = (double)dt / COREMU_NS_PER_SEC;
+    printf("# flood: %lu characters in %.2f s\n", got, seconds);
+    /* 9600 baud, 10 bits a character, plus the first burst and timer slack. */
+    double most = seconds * 960 * 1.2 + 32;
+    UNIT_CHECK(got >= 16, "flood: input flows", "%lu characters in %.2f s", got, seconds);
+    UNIT_CHECK(got <= most, "flood: no faster than 9600 baud",
+               "%lu characters in %.2f s (at most %.0f)", got, seconds, most);
+    UNIT_CHECK(!overrun, "flood: never more than the FIFO holds (no overrun)", "LSR.OE seen");
+
+    coremu_chardev_close(chr);
+    uart16550_free(u);
+    close(peer);
+    coremu_iothread_free(io);
+}
+
 int main(void)
 {
     test_reset_values();
@@ -837,5 +885,6 @@ int main(void)
     test_address_space();
     test_device_reset();
     test_pty_input();
+    test_flood();
     return unit_done();
 }
