@@ -3,7 +3,8 @@
  * maps (opcode_maps.c), with its sub-operation. A mnemonic missing here decodes but raises #UD
  * when executed, and the CPU does not advertise it in CPUID.
  *
- * The table is written in any order and sorted once at start-up for binary search.
+ * The tables are written in any order (this file: integer and system instructions; ops_x87.c
+ * and ops_sse.c: their own) and merged and sorted once at start-up for binary search.
  */
 #include "config.h"
 
@@ -17,7 +18,7 @@
 #define E(mn, name, sub, fl) {mn, x86_op_##name, (sub), (fl)}
 #define END X86_EXEC_END
 
-static struct x86_exec_entry table[] = {
+static const struct x86_exec_entry integer_table[] = {
     /* arithmetic and logic */
     E("ADD", alu, X86_ALU_ADD, 0), E("OR", alu, X86_ALU_OR, 0), E("ADC", alu, X86_ALU_ADC, 0),
     E("SBB", alu, X86_ALU_SBB, 0), E("AND", alu, X86_ALU_AND, 0), E("SUB", alu, X86_ALU_SUB, 0),
@@ -57,7 +58,7 @@ static struct x86_exec_entry table[] = {
     E("CLC", clc, 0, 0), E("STC", stc, 0, 0), E("CMC", cmc, 0, 0), E("CLD", cld, 0, 0),
     E("STD", std, 0, 0), E("NOP", nop, 0, 0), E("PREFETCHW", nop, 0, 0),
     E("PREFETCHNTA", nop, 0, 0), E("PREFETCHT0", nop, 0, 0), E("PREFETCHT1", nop, 0, 0),
-    E("PREFETCHT2", nop, 0, 0), E("CLFLUSH", nop, 0, 0), E("FWAIT", nop, 0, 0),
+    E("PREFETCHT2", nop, 0, 0), E("CLFLUSH", nop, 0, 0),
     /* control transfer and the stack */
     E("JMP", jmp_any, 0, END), E("CALL", call_any, 0, END), E("RET", ret, 0, END),
     E("JO", jcc, 0, END), E("JNO", jcc, 0, END), E("JB", jcc, 0, END), E("JAE", jcc, 0, END),
@@ -94,6 +95,10 @@ static struct x86_exec_entry table[] = {
     E("UD1", ud, 0, END), E("UD2", ud, 0, END),
 };
 
+/* Every handler of the CPU: this file's, and the tables of ops_x87.c and ops_sse.c, merged and
+ * sorted once. */
+static struct x86_exec_entry *table;
+static size_t table_len;
 static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
 
 static int by_mnemonic(const void *a, const void *b)
@@ -102,15 +107,34 @@ static int by_mnemonic(const void *a, const void *b)
                   ((const struct x86_exec_entry *)b)->mnemonic);
 }
 
-static void sort_table(void)
+static void build_table(void)
 {
-    qsort(table, sizeof(table) / sizeof(table[0]), sizeof(table[0]), by_mnemonic);
+    const struct {
+        const struct x86_exec_entry *entries;
+        size_t n;
+    } parts[] = {
+        {integer_table, sizeof(integer_table) / sizeof(integer_table[0])},
+        {x86_exec_table_x87, x86_exec_table_x87_len},
+        {x86_exec_table_sse, x86_exec_table_sse_len},
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        n += parts[i].n;
+    }
+    table = malloc(n * sizeof(*table));
+    if (!table) {
+        abort(); /* at start-up, a few kilobytes */
+    }
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        memcpy(table + table_len, parts[i].entries, parts[i].n * sizeof(*table));
+        table_len += parts[i].n;
+    }
+    qsort(table, table_len, sizeof(table[0]), by_mnemonic);
 }
 
 const struct x86_exec_entry *x86_exec_lookup(const char *mnemonic)
 {
     struct x86_exec_entry key = {.mnemonic = mnemonic};
-    pthread_once(&sorted_once, sort_table);
-    return bsearch(&key, table, sizeof(table) / sizeof(table[0]), sizeof(table[0]),
-                   by_mnemonic);
+    pthread_once(&sorted_once, build_table);
+    return bsearch(&key, table, table_len, sizeof(table[0]), by_mnemonic);
 }

@@ -28,6 +28,12 @@ struct x86_exec_entry {
     uint8_t flags; /* X86_EXEC_* */
 };
 
+/* The execution tables of the floating-point and vector units (ops_x87.c, ops_sse.c). */
+extern const struct x86_exec_entry x86_exec_table_x87[];
+extern const size_t x86_exec_table_x87_len;
+extern const struct x86_exec_entry x86_exec_table_sse[];
+extern const size_t x86_exec_table_sse_len;
+
 /* The entry of a mnemonic, or NULL when it has no handler yet (the instruction raises #UD). */
 const struct x86_exec_entry *x86_exec_lookup(const char *mnemonic);
 
