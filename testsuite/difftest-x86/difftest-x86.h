@@ -1,0 +1,124 @@
+/*
+ * The x86_64 differential tester (testsuite/difftest-x86/README.md): what the generator
+ * (gen.c), the native runner (native.c) and the driver (difftest.c) share.
+ *
+ * The guest's address space is the same on both sides: the sequence's code on one page at
+ * DT_CODE_BASE, DT_DATA_PAGES writable data pages at DT_DATA_BASE (the stack is in the last
+ * of them), and nothing mapped on the page before the data or on the page after it (the
+ * guard pages that the deliberately faulting accesses touch).
+ */
+#ifndef COREMU_DIFFTEST_X86_H
+#define COREMU_DIFFTEST_X86_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "user.h"
+
+#define DT_PAGE       4096u
+#define DT_CODE_BASE  UINT64_C(0x10000000)
+#define DT_CODE_SIZE  DT_PAGE
+#define DT_DATA_BASE  UINT64_C(0x20000000)
+#define DT_DATA_PAGES 4u
+#define DT_DATA_SIZE  (DT_DATA_PAGES * DT_PAGE)
+#define DT_DATA_END   (DT_DATA_BASE + DT_DATA_SIZE)
+/* Where RSP starts (give or take a few bytes): the middle of the last data page, so that the
+ * pushes and pops of a sequence stay on it. */
+#define DT_STACK_TOP (DT_DATA_END - DT_PAGE / 2)
+
+/* Room for the sequence plus the native side's jump back to the harness. */
+#define DT_CODE_MAX  3072u
+#define DT_MAX_INSNS 256u
+#define DT_MAX_UNITS 64u
+
+/* Template groups, selectable with --groups. */
+enum {
+    DT_GROUP_GP = 1u << 0,
+    DT_GROUP_STRING = 1u << 1,
+    DT_GROUP_X87 = 1u << 2,
+    DT_GROUP_SSE = 1u << 3, /* SSE..SSE4.2 and MMX */
+};
+
+/* Flag bits tracked by the generator: RFLAGS' arithmetic flags and DF at their RFLAGS
+ * positions, and the x87 condition codes C0..C3 (FSW bits 8, 9, 10, 14) moved to bits 16..19
+ * so that one mask holds both. */
+enum {
+    DT_CF = 1u << 0,
+    DT_PF = 1u << 2,
+    DT_AF = 1u << 4,
+    DT_ZF = 1u << 6,
+    DT_SF = 1u << 7,
+    DT_DF = 1u << 10,
+    DT_OF = 1u << 11,
+    DT_ARITH = DT_CF | DT_PF | DT_AF | DT_ZF | DT_SF | DT_OF,
+    DT_RFLAGS_COMPARED = DT_ARITH | DT_DF,
+    DT_C0 = 1u << 16,
+    DT_C1 = 1u << 17,
+    DT_C2 = 1u << 18,
+    DT_C3 = 1u << 19,
+    DT_FPU_CC = DT_C0 | DT_C1 | DT_C2 | DT_C3,
+};
+
+enum {
+    DT_MAY_PF = 1, /* an access to a guard page */
+    DT_MAY_DE = 2, /* DIV, IDIV */
+    DT_MAY_GP = 4, /* a misaligned 16-byte SSE operand */
+};
+
+/* Host CPU features that decide which templates may be generated. */
+struct dt_host_features {
+    bool popcnt, lzcnt, bmi1, movbe, sse3, ssse3, sse41, sse42;
+};
+
+/* One generated sequence with everything needed to run it from the same state twice. */
+struct dt_seq {
+    uint64_t index; /* its number in the seeded stream */
+    uint8_t code[DT_CODE_MAX];
+    unsigned len; /* bytes of the sequence; it ends at DT_CODE_BASE + len */
+    unsigned ninsns;
+    uint16_t insn_off[DT_MAX_INSNS + 1];
+    /* Flags (DT_* bits) whose value the SDM leaves undefined, as they stand before each
+     * instruction; undef[ninsns] is the mask at the end of the sequence. */
+    uint32_t undef[DT_MAX_INSNS + 1];
+    /* The faults the generator meant each instruction to be able to raise (DT_MAY_*): any
+     * other native fault is a bug of the generator or of the harness. */
+    uint8_t may_fault[DT_MAX_INSNS + 1];
+    struct x86_user_state init;
+    uint8_t data[DT_DATA_SIZE];
+};
+
+enum dt_stop {
+    DT_STOP_END,   /* reached the end of the sequence */
+    DT_STOP_FAULT, /* an exception: vector, error code, cr2 */
+    DT_STOP_OTHER, /* the emulator stopped otherwise, or the native child died (text in why) */
+};
+
+struct dt_result {
+    enum dt_stop stop;
+    unsigned vector;
+    uint32_t error_code;
+    uint64_t cr2;
+    char why[128];
+    struct x86_user_state state;
+    uint8_t data[DT_DATA_SIZE];
+};
+
+/* gen.c */
+struct dt_gen_config {
+    uint64_t seed;
+    unsigned groups;
+    unsigned max_units; /* templates per sequence, 1..DT_MAX_UNITS */
+    struct dt_host_features host;
+};
+void dt_host_features_detect(struct dt_host_features *host);
+void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_seq *seq);
+/* The instruction index whose first byte is at rip, or -1. */
+int dt_insn_at(const struct dt_seq *seq, uint64_t rip);
+
+/* native.c: runs seqs[0..n) in a child process (one fork per call); every result is filled,
+ * a child that dies leaves DT_STOP_OTHER results saying so. Returns false only when the
+ * child could not be started (message on stderr). */
+bool dt_native_run_batch(const struct dt_seq *seqs, unsigned n, struct dt_result *results);
+bool dt_vector_has_error_code(unsigned vector);
+
+#endif /* COREMU_DIFFTEST_X86_H */

@@ -1,0 +1,755 @@
+/*
+ * x86-difftest: the x86_64 differential tester's driver (README.md). For each generated
+ * sequence it runs the host CPU (native.c, in a child process) and coremu's x86_64 CPU
+ * (x86_user_run, arch/x86_64/user.h) from the same registers and memory, and compares
+ * everything architecturally defined that they leave behind.
+ *
+ *   x86-difftest [--seed N] [--first I] [--count N] [--groups gp,string,x87,sse] [--len N]
+ *                [--max-mismatches N] [--batch N] [--self-check [--inject]] [--show I]
+ *                [--quiet]
+ *
+ * --self-check runs every sequence twice on the host instead (the harness must be
+ * deterministic); --inject then changes one compared bit of each second run (a register, a
+ * defined flag, a memory byte, an XMM bit), which the comparison must catch every time.
+ *
+ * Exit status: 0 every sequence matched; 1 a mismatch, or bad usage; 77 nothing could be
+ * compared (not an x86_64 host, or coremu's x86_user_run is not built in yet: see
+ * HAVE_X86_USER_RUN in Makefile.inc; --self-check works without it).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) && defined(__linux__)
+#include "difftest-x86.h"
+
+struct options {
+    uint64_t seed, first, count;
+    unsigned groups, len, max_mismatches, batch;
+    bool self_check, quiet, show, inject;
+    uint64_t show_index;
+    char groups_text[64];
+};
+
+static const char *const vector_names[32] = {
+    [0] = "#DE", [1] = "#DB", [3] = "#BP", [4] = "#OF", [5] = "#BR", [6] = "#UD",
+    [7] = "#NM", [8] = "#DF", [10] = "#TS", [11] = "#NP", [12] = "#SS", [13] = "#GP",
+    [14] = "#PF", [16] = "#MF", [17] = "#AC", [18] = "#MC", [19] = "#XM", [21] = "#CP",
+};
+
+static const char *vector_name(unsigned v)
+{
+    return v < 32 && vector_names[v] ? vector_names[v] : "#?";
+}
+
+static const char *const gpr_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+                                          "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+                                          "r12", "r13", "r14", "r15"};
+
+/* What the host is compared with, in reports: coremu, or the host's second run. */
+static const char *other_name = "coremu";
+
+/* ---- reports ------------------------------------------------------------------------------- */
+
+struct report {
+    char text[8192];
+    size_t len;
+    unsigned fields;
+};
+
+static void say(struct report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct report *r, const char *fmt, ...)
+{
+    va_list ap;
+    if (r->len >= sizeof(r->text) - 1) {
+        return;
+    }
+    va_start(ap, fmt);
+    int n = vsnprintf(r->text + r->len, sizeof(r->text) - r->len, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        r->len += (size_t)n;
+        if (r->len >= sizeof(r->text)) {
+            r->len = sizeof(r->text) - 1;
+        }
+    }
+}
+
+static void describe_stop(char *buf, size_t cap, const struct dt_result *res)
+{
+    switch (res->stop) {
+    case DT_STOP_END:
+        snprintf(buf, cap, "reached the end");
+        break;
+    case DT_STOP_FAULT:
+        snprintf(buf, cap, "%s (vector %u) error code %#x cr2 %#" PRIx64 " at rip %#" PRIx64,
+                 vector_name(res->vector), res->vector, res->error_code, res->cr2,
+                 res->state.rip);
+        break;
+    default:
+        snprintf(buf, cap, "%s", res->why);
+        break;
+    }
+}
+
+/* The DT_* flags undefined at the point where a run stopped. */
+static uint32_t undefined_at(const struct dt_seq *seq, const struct dt_result *res)
+{
+    if (res->stop == DT_STOP_FAULT) {
+        int i = dt_insn_at(seq, res->state.rip);
+        if (i >= 0) {
+            return seq->undef[i];
+        }
+    }
+    return seq->undef[seq->ninsns];
+}
+
+static uint16_t fx16(const uint8_t *fx, unsigned off)
+{
+    uint16_t v;
+    memcpy(&v, fx + off, 2);
+    return v;
+}
+
+static uint32_t fx32(const uint8_t *fx, unsigned off)
+{
+    uint32_t v;
+    memcpy(&v, fx + off, 4);
+    return v;
+}
+
+static void hex_bytes(struct report *r, const uint8_t *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        say(r, "%02x", p[n - 1 - i]);
+    }
+}
+
+/* Compares the FXSAVE images field by field: FCW, FSW (less the undefined condition codes),
+ * the abridged tag word, MXCSR, ST0-7 (the 80 bits of each), XMM0-15. FOP, FIP, FDP and
+ * MXCSR_MASK are left out: which of them a CPU saves, and when, is the implementation's (AMD
+ * saves FIP/FDP/FOP only while an exception is pending). */
+static void compare_fpu(struct report *r, const uint8_t *a, const uint8_t *b, uint32_t undef)
+{
+    uint16_t fsw_mask = 0xffff;
+    if (undef & DT_C0) {
+        fsw_mask &= (uint16_t)~0x0100;
+    }
+    if (undef & DT_C1) {
+        fsw_mask &= (uint16_t)~0x0200;
+    }
+    if (undef & DT_C2) {
+        fsw_mask &= (uint16_t)~0x0400;
+    }
+    if (undef & DT_C3) {
+        fsw_mask &= (uint16_t)~0x4000;
+    }
+    if (fx16(a, 0) != fx16(b, 0)) {
+        say(r, "  fcw: native %#06x %s %#06x\n", fx16(a, 0), other_name, fx16(b, 0));
+        r->fields++;
+    }
+    if ((fx16(a, 2) ^ fx16(b, 2)) & fsw_mask) {
+        say(r, "  fsw: native %#06x %s %#06x (compared bits %#06x)\n", fx16(a, 2), other_name,
+            fx16(b, 2), fsw_mask);
+        r->fields++;
+    }
+    if (a[4] != b[4]) {
+        say(r, "  ftw (abridged): native %#04x %s %#04x\n", a[4], other_name, b[4]);
+        r->fields++;
+    }
+    if (fx32(a, 24) != fx32(b, 24)) {
+        say(r, "  mxcsr: native %#010x %s %#010x\n", fx32(a, 24), other_name, fx32(b, 24));
+        r->fields++;
+    }
+    for (unsigned i = 0; i < 8; i++) {
+        if (memcmp(a + 32 + 16 * i, b + 32 + 16 * i, 10) != 0) {
+            say(r, "  st%u (80 bits): native ", i);
+            hex_bytes(r, a + 32 + 16 * i, 10);
+            say(r, " %s ", other_name);
+            hex_bytes(r, b + 32 + 16 * i, 10);
+            say(r, "\n");
+            r->fields++;
+        }
+    }
+    for (unsigned i = 0; i < 16; i++) {
+        if (memcmp(a + 160 + 16 * i, b + 160 + 16 * i, 16) != 0) {
+            say(r, "  xmm%u: native ", i);
+            hex_bytes(r, a + 160 + 16 * i, 16);
+            say(r, " %s ", other_name);
+            hex_bytes(r, b + 160 + 16 * i, 16);
+            say(r, "\n");
+            r->fields++;
+        }
+    }
+}
+
+/* Compares what a (the host) and b (coremu, or the host again) left behind; the differences
+ * go to r. strict: compare undefined flags too (the host against itself). */
+static void compare(struct report *r, const struct dt_seq *seq, const struct dt_result *a,
+                    const struct dt_result *b, bool fpu, bool strict)
+{
+    char sa[192], sb[192];
+    describe_stop(sa, sizeof(sa), a);
+    describe_stop(sb, sizeof(sb), b);
+    if (a->stop == DT_STOP_OTHER || b->stop == DT_STOP_OTHER || a->stop != b->stop) {
+        say(r, "  stop: native %s; %s %s\n", sa, other_name, sb);
+        r->fields++;
+        if (a->stop == DT_STOP_OTHER || b->stop == DT_STOP_OTHER) {
+            return;
+        }
+    } else if (a->stop == DT_STOP_FAULT &&
+               (a->vector != b->vector || a->error_code != b->error_code || a->cr2 != b->cr2)) {
+        say(r, "  fault: native %s; %s %s\n", sa, other_name, sb);
+        r->fields++;
+    }
+    if (a->state.rip != b->state.rip) {
+        say(r, "  rip: native %#" PRIx64 " %s %#" PRIx64 "\n", a->state.rip, other_name,
+            b->state.rip);
+        r->fields++;
+    }
+    for (int i = 0; i < 16; i++) {
+        if (a->state.gpr[i] != b->state.gpr[i]) {
+            say(r, "  %s: native 0x%016" PRIx64 " %s 0x%016" PRIx64 "\n", gpr_names[i],
+                a->state.gpr[i], other_name, b->state.gpr[i]);
+            r->fields++;
+        }
+    }
+    uint32_t undef = strict ? 0 : undefined_at(seq, a);
+    uint64_t fmask = DT_RFLAGS_COMPARED & ~(uint64_t)undef;
+    if ((a->state.rflags ^ b->state.rflags) & fmask) {
+        say(r, "  rflags: native %#" PRIx64 " %s %#" PRIx64 " (compared bits %#" PRIx64 ")\n",
+            a->state.rflags, other_name, b->state.rflags, fmask);
+        r->fields++;
+    }
+    if (fpu) {
+        compare_fpu(r, a->state.fxsave, b->state.fxsave, undef);
+    }
+    unsigned ranges = 0;
+    for (unsigned i = 0; i < DT_DATA_SIZE;) {
+        if (a->data[i] == b->data[i]) {
+            i++;
+            continue;
+        }
+        unsigned j = i;
+        while (j < DT_DATA_SIZE && j - i < 16 && a->data[j] != b->data[j]) {
+            j++;
+        }
+        if (ranges++ < 6) {
+            say(r, "  memory %#" PRIx64 "..+%u: native", DT_DATA_BASE + i, j - i);
+            for (unsigned k = i; k < j; k++) {
+                say(r, " %02x", a->data[k]);
+            }
+            say(r, ", %s", other_name);
+            for (unsigned k = i; k < j; k++) {
+                say(r, " %02x", b->data[k]);
+            }
+            say(r, "\n");
+        }
+        r->fields++;
+        i = j;
+    }
+    if (ranges > 6) {
+        say(r, "  ... %u more differing memory ranges\n", ranges - 6);
+    }
+}
+
+/* The sequence disassembled by objdump (the bytes in hex if objdump is not there). */
+static void print_disassembly(const struct dt_seq *seq)
+{
+    char path[] = "/tmp/x86-difftest.XXXXXX";
+    int fd = mkstemp(path);
+    bool done = false;
+    if (fd >= 0) {
+        bool written = write(fd, seq->code, seq->len) == (ssize_t)seq->len;
+        close(fd);
+        if (written) {
+            char cmd[256];
+            snprintf(cmd, sizeof(cmd),
+                     "objdump -D -b binary -mi386:x86-64 --adjust-vma=%#llx %s 2>/dev/null",
+                     (unsigned long long)DT_CODE_BASE, path);
+            FILE *p = popen(cmd, "r");
+            if (p) {
+                char line[512];
+                bool body = false;
+                while (fgets(line, sizeof(line), p)) {
+                    if (body && line[0] != '\n') {
+                        printf("    %s", line);
+                        done = true;
+                    }
+                    if (strstr(line, "<.data>:")) {
+                        body = true;
+                    }
+                }
+                pclose(p);
+            }
+        }
+        unlink(path);
+    }
+    if (!done) {
+        for (unsigned i = 0; i < seq->ninsns; i++) {
+            unsigned end = i + 1 < seq->ninsns ? seq->insn_off[i + 1] : seq->len;
+            printf("    %#" PRIx64 ":", DT_CODE_BASE + seq->insn_off[i]);
+            for (unsigned k = seq->insn_off[i]; k < end; k++) {
+                printf(" %02x", seq->code[k]);
+            }
+            printf("\n");
+        }
+    }
+}
+
+static void print_state(const char *title, const struct x86_user_state *st, bool fpu)
+{
+    printf("  %s:\n", title);
+    for (int i = 0; i < 16; i += 4) {
+        printf("    %-3s %016" PRIx64 "  %-3s %016" PRIx64 "  %-3s %016" PRIx64 "  %-3s %016" PRIx64
+               "\n",
+               gpr_names[i], st->gpr[i], gpr_names[i + 1], st->gpr[i + 1], gpr_names[i + 2],
+               st->gpr[i + 2], gpr_names[i + 3], st->gpr[i + 3]);
+    }
+    printf("    rip %016" PRIx64 "  rflags %#" PRIx64 "\n", st->rip, st->rflags);
+    if (fpu) {
+        const uint8_t *fx = st->fxsave;
+        printf("    fcw %#06x fsw %#06x ftw %#04x mxcsr %#010x\n", fx16(fx, 0), fx16(fx, 2), fx[4],
+               fx32(fx, 24));
+        for (int i = 0; i < 8; i++) {
+            printf("    st%d ", i);
+            for (int k = 9; k >= 0; k--) {
+                printf("%02x", fx[32 + 16 * i + k]);
+            }
+            printf("%s", i % 2 ? "\n" : "   ");
+        }
+        for (int i = 0; i < 16; i++) {
+            printf("    xmm%-2d ", i);
+            for (int k = 15; k >= 0; k--) {
+                printf("%02x", fx[160 + 16 * i + k]);
+            }
+            printf("%s", i % 2 ? "\n" : "   ");
+        }
+    }
+}
+
+static void print_undefined(const struct dt_seq *seq, const struct dt_result *native)
+{
+    uint32_t u = undefined_at(seq, native);
+    static const struct {
+        uint32_t bit;
+        const char *name;
+    } names[] = {{DT_CF, "CF"}, {DT_PF, "PF"}, {DT_AF, "AF"}, {DT_ZF, "ZF"}, {DT_SF, "SF"},
+                 {DT_OF, "OF"}, {DT_C0, "C0"}, {DT_C1, "C1"}, {DT_C2, "C2"}, {DT_C3, "C3"}};
+    printf("  undefined (not compared) at the stop:");
+    bool any = false;
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (u & names[i].bit) {
+            printf(" %s", names[i].name);
+            any = true;
+        }
+    }
+    printf("%s\n", any ? "" : " none");
+}
+
+/* Whether a native fault is one the generator planned: a #PF on a guard page, a #DE of a
+ * division, a #GP of a misaligned SSE operand, each where the generator put it. Anything else
+ * natively is a bug of the generator or the harness (the oracle must be trustworthy). */
+static bool planned_fault(const struct dt_seq *seq, const struct dt_result *native)
+{
+    int i = dt_insn_at(seq, native->state.rip);
+    if (i < 0) {
+        return false;
+    }
+    uint8_t may = seq->may_fault[i];
+    switch (native->vector) {
+    case 14: {
+        bool guard = (native->cr2 >= DT_DATA_BASE - DT_PAGE && native->cr2 < DT_DATA_BASE) ||
+                     (native->cr2 >= DT_DATA_END && native->cr2 < DT_DATA_END + DT_PAGE);
+        return (may & DT_MAY_PF) && guard;
+    }
+    case 0:
+        return may & DT_MAY_DE;
+    case 13:
+        return may & DT_MAY_GP;
+    default:
+        return false;
+    }
+}
+
+/* ---- the emulated side --------------------------------------------------------------------- */
+
+#ifdef HAVE_X86_USER_RUN
+#define HAVE_EMULATOR 1
+static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
+{
+    static uint8_t code[DT_CODE_SIZE];
+    memset(code, 0xcc, sizeof(code));
+    memcpy(code, seq->code, seq->len);
+    memset(res, 0, offsetof(struct dt_result, state));
+    memcpy(res->data, seq->data, DT_DATA_SIZE);
+    res->state = seq->init;
+    struct x86_user_mapping maps[2] = {
+        {.vaddr = DT_CODE_BASE, .size = DT_CODE_SIZE, .host = code, .executable = true},
+        {.vaddr = DT_DATA_BASE, .size = DT_DATA_SIZE, .host = res->data, .writable = true},
+    };
+    struct x86_user_result r;
+    memset(&r, 0, sizeof(r));
+    /* A REP string instruction may count once per iteration: leave room for all of them. */
+    x86_user_run(maps, 2, DT_CODE_BASE + seq->len, 100000, &res->state, &r);
+    switch (r.stop) {
+    case X86_USER_STOPPED:
+        res->stop = DT_STOP_END;
+        break;
+    case X86_USER_FAULT:
+        res->stop = DT_STOP_FAULT;
+        res->vector = r.vector;
+        res->error_code = dt_vector_has_error_code(r.vector) ? r.error_code : 0;
+        res->cr2 = r.vector == 14 ? r.cr2 : 0;
+        break;
+    case X86_USER_LIMIT:
+        res->stop = DT_STOP_OTHER;
+        snprintf(res->why, sizeof(res->why), "stopped at the instruction limit, rip %#" PRIx64,
+                 res->state.rip);
+        break;
+    default:
+        res->stop = DT_STOP_OTHER;
+        snprintf(res->why, sizeof(res->why), "x86_user_run error: %.100s", r.message);
+        break;
+    }
+}
+#else
+#define HAVE_EMULATOR 0
+static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
+{
+    (void)seq;
+    (void)res;
+}
+#endif
+
+/* --inject: one bit the comparison must notice, a different kind for each sequence. */
+static void inject_difference(const struct dt_seq *seq, struct dt_result *res, bool fpu)
+{
+    if (res->stop == DT_STOP_OTHER) {
+        return;
+    }
+    unsigned kind = (unsigned)(seq->index % (fpu ? 4 : 3));
+    uint32_t defined = DT_ARITH & ~undefined_at(seq, res);
+    if (kind == 1 && !defined) {
+        kind = 0;
+    }
+    switch (kind) {
+    case 0:
+        res->state.gpr[seq->index % 16] ^= 1ull << (seq->index % 64);
+        break;
+    case 1:
+        res->state.rflags ^= defined & -defined; /* the lowest defined flag */
+        break;
+    case 2:
+        res->data[seq->index % DT_DATA_SIZE] ^= 0x80;
+        break;
+    default:
+        res->state.fxsave[160 + seq->index % 256] ^= 1;
+        break;
+    }
+}
+
+/* ---- options ------------------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: x86-difftest [--seed N] [--first I] [--count N] "
+               "[--groups gp,string,x87,sse] [--len N]\n"
+               "                    [--max-mismatches N] [--batch N] [--self-check] "
+               "[--show I] [--quiet]\n");
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *end || s[0] == '-') {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_groups(const char *s, unsigned *out)
+{
+    char buf[64];
+    unsigned groups = 0;
+    if (strlen(s) >= sizeof(buf)) {
+        return false;
+    }
+    strcpy(buf, s);
+    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(tok, "gp")) {
+            groups |= DT_GROUP_GP;
+        } else if (!strcmp(tok, "string")) {
+            groups |= DT_GROUP_STRING;
+        } else if (!strcmp(tok, "x87")) {
+            groups |= DT_GROUP_X87;
+        } else if (!strcmp(tok, "sse")) {
+            groups |= DT_GROUP_SSE;
+        } else if (!strcmp(tok, "all")) {
+            groups |= DT_GROUP_GP | DT_GROUP_STRING | DT_GROUP_X87 | DT_GROUP_SSE;
+        } else {
+            return false;
+        }
+    }
+    *out = groups;
+    return groups != 0;
+}
+
+static void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "x86-difftest: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see --help)\n");
+    va_end(ap);
+    exit(1);
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->seed = 1;
+    o->count = 10000;
+    o->groups = DT_GROUP_GP | DT_GROUP_STRING;
+    strcpy(o->groups_text, "gp,string");
+    o->len = 12;
+    o->max_mismatches = 10;
+    o->batch = 256;
+    for (int i = 1; i < argc; i++) {
+        const char *opt = argv[i];
+        if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(opt, "--self-check")) {
+            o->self_check = true;
+            continue;
+        }
+        if (!strcmp(opt, "--inject")) {
+            o->inject = true;
+            continue;
+        }
+        if (!strcmp(opt, "--quiet")) {
+            o->quiet = true;
+            continue;
+        }
+        static const char *const valued[] = {"--seed", "--first", "--count", "--groups",
+                                             "--len", "--max-mismatches", "--batch", "--show"};
+        const char *val = NULL;
+        size_t n = strcspn(opt, "=");
+        bool known = false;
+        for (unsigned k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+            known |= strlen(valued[k]) == n && !strncmp(opt, valued[k], n);
+        }
+        if (!known) {
+            bad_usage("unknown option %s", opt);
+        }
+        if (opt[n] == '=') {
+            val = opt + n + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            bad_usage("%s needs a value", opt);
+        }
+        uint64_t v = 0;
+        bool numeric = parse_u64(val, &v);
+        if (!strncmp(opt, "--groups", n) && n == 8) {
+            if (!parse_groups(val, &o->groups)) {
+                bad_usage("--groups: '%s' is not a list of gp, string, x87, sse, all", val);
+            }
+            snprintf(o->groups_text, sizeof(o->groups_text), "%s", val);
+            continue;
+        }
+        if (!numeric) {
+            bad_usage("'%s' is not a number", val);
+        }
+        if (!strncmp(opt, "--seed", n) && n == 6) {
+            o->seed = v;
+        } else if (!strncmp(opt, "--first", n) && n == 7) {
+            o->first = v;
+        } else if (!strncmp(opt, "--count", n) && n == 7) {
+            o->count = v;
+        } else if (!strncmp(opt, "--len", n) && n == 5) {
+            if (v < 1 || v > DT_MAX_UNITS) {
+                bad_usage("--len must be 1..64, not %s", val);
+            }
+            o->len = (unsigned)v;
+        } else if (!strncmp(opt, "--max-mismatches", n) && n == 16) {
+            o->max_mismatches = v > 1000000 ? 1000000 : (unsigned)v;
+        } else if (!strncmp(opt, "--batch", n) && n == 7) {
+            if (v < 1 || v > 4096) {
+                bad_usage("--batch must be 1..4096, not %s", val);
+            }
+            o->batch = (unsigned)v;
+        } else if (!strncmp(opt, "--show", n) && n == 6) {
+            o->show = true;
+            o->show_index = v;
+        } else {
+            bad_usage("unknown option %s", opt);
+        }
+    }
+}
+
+/* ---- main loop ----------------------------------------------------------------------------- */
+
+static void print_mismatch(const struct options *o, const struct dt_seq *seq,
+                           const struct dt_result *native, const struct report *r, bool fpu)
+{
+    char stop[192];
+    describe_stop(stop, sizeof(stop), native);
+    printf("MISMATCH: sequence %" PRIu64 " (%u instructions, %u bytes; native: %s)\n",
+           seq->index, seq->ninsns, seq->len, stop);
+    printf("  replay: x86-difftest --seed %" PRIu64 " --groups %s --len %u --first %" PRIu64
+           " --count 1\n",
+           o->seed, o->groups_text, o->len, seq->index);
+    print_disassembly(seq);
+    print_state("initial state", &seq->init, fpu);
+    print_undefined(seq, native);
+    printf("  differences (%u):\n%s", r->fields, r->text);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    parse_options(argc, argv, &o);
+    struct dt_gen_config cfg = {.seed = o.seed, .groups = o.groups, .max_units = o.len};
+    dt_host_features_detect(&cfg.host);
+    bool fpu = (o.groups & (DT_GROUP_X87 | DT_GROUP_SSE)) != 0;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    if (o.show) {
+        /* One sequence, its native run in full: for writing and debugging templates. */
+        static struct dt_seq seq;
+        static struct dt_result res;
+        dt_generate(&cfg, o.show_index, &seq);
+        printf("sequence %" PRIu64 ": %u instructions, %u bytes\n", seq.index, seq.ninsns,
+               seq.len);
+        print_disassembly(&seq);
+        print_state("initial state", &seq.init, fpu);
+        if (!dt_native_run_batch(&seq, 1, &res)) {
+            return 1;
+        }
+        char stop[192];
+        describe_stop(stop, sizeof(stop), &res);
+        printf("  native: %s\n", stop);
+        print_undefined(&seq, &res);
+        print_state("native final state", &res.state, fpu);
+        return 0;
+    }
+    if (o.inject && !o.self_check) {
+        bad_usage("--inject goes with --self-check");
+    }
+    if (o.self_check) {
+        other_name = "rerun";
+    }
+    if (!o.self_check && !HAVE_EMULATOR) {
+        printf("UNSUPPORTED: coremu's x86_user_run is not built into this x86-difftest yet "
+               "(HAVE_X86_USER_RUN); --self-check runs the native side alone\n");
+        return 77;
+    }
+
+    struct dt_seq *seqs = calloc(o.batch, sizeof(*seqs));
+    struct dt_result *native = calloc(o.batch, sizeof(*native));
+    struct dt_result *other = calloc(o.batch, sizeof(*other));
+    if (!seqs || !native || !other) {
+        fprintf(stderr, "x86-difftest: out of memory\n");
+        return 1;
+    }
+    uint64_t done = 0, insns = 0, mismatches = 0, faults[32] = {0}, ends = 0, harness_errors = 0;
+    const char *against = o.self_check ? "the host CPU again (--self-check)" : "coremu";
+    for (uint64_t base = o.first; base < o.first + o.count && mismatches < o.max_mismatches;
+         base += o.batch) {
+        unsigned n = (unsigned)(o.first + o.count - base < o.batch ? o.first + o.count - base
+                                                                   : o.batch);
+        for (unsigned i = 0; i < n; i++) {
+            dt_generate(&cfg, base + i, &seqs[i]);
+        }
+        if (!dt_native_run_batch(seqs, n, native)) {
+            return 1;
+        }
+        if (o.self_check && !dt_native_run_batch(seqs, n, other)) {
+            return 1;
+        }
+        for (unsigned i = 0; i < n && mismatches < o.max_mismatches; i++) {
+            if (!o.self_check) {
+                emulator_run(&seqs[i], &other[i]);
+            } else if (o.inject) {
+                inject_difference(&seqs[i], &other[i], fpu);
+            }
+            static struct report r;
+            r.len = 0;
+            r.fields = 0;
+            r.text[0] = 0;
+            compare(&r, &seqs[i], &native[i], &other[i], fpu, o.self_check);
+            if (native[i].stop == DT_STOP_OTHER ||
+                (native[i].stop == DT_STOP_FAULT && !planned_fault(&seqs[i], &native[i]))) {
+                say(&r, "  HARNESS: the native run stopped where the generator did not mean it "
+                        "to (a bug of the tester, not of coremu)\n");
+                r.fields++;
+                harness_errors++;
+            }
+            done++;
+            insns += seqs[i].ninsns;
+            if (native[i].stop == DT_STOP_FAULT) {
+                faults[native[i].vector & 31]++;
+            } else if (native[i].stop == DT_STOP_END) {
+                ends++;
+            }
+            if (r.fields) {
+                mismatches++;
+                print_mismatch(&o, &seqs[i], &native[i], &r, fpu);
+            }
+        }
+        if (!o.quiet && o.count > 10000) {
+            fprintf(stderr, "x86-difftest: %" PRIu64 " sequences, %" PRIu64 " mismatches\r",
+                    done, mismatches);
+        }
+    }
+    if (!o.quiet && o.count > 10000) {
+        fprintf(stderr, "\n");
+    }
+    printf("x86-difftest: seed %" PRIu64 ", groups %s: %" PRIu64 " sequences (%" PRIu64
+           " instructions) against %s: %" PRIu64 " mismatches; %" PRIu64 " ran to the end,",
+           o.seed, o.groups_text, done, insns, against, mismatches, ends);
+    for (unsigned v = 0; v < 32; v++) {
+        if (faults[v]) {
+            printf(" %" PRIu64 " %s", faults[v], vector_name(v));
+        }
+    }
+    printf("\n");
+    if (harness_errors) {
+        printf("x86-difftest: %" PRIu64 " of the mismatches are native runs that stopped "
+               "unplanned (HARNESS lines): the tester's bug\n",
+               harness_errors);
+    }
+    if (mismatches >= o.max_mismatches && done < o.count) {
+        printf("x86-difftest: stopped after %u mismatches (--max-mismatches)\n",
+               o.max_mismatches);
+    }
+    free(seqs);
+    free(native);
+    free(other);
+    return mismatches ? 1 : 0;
+}
+
+#else /* not an x86_64 Linux host */
+
+int main(void)
+{
+    printf("UNSUPPORTED: x86-difftest needs an x86_64 Linux host (the host CPU is the "
+           "oracle)\n");
+    return 77;
+}
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * The native side of the x86_64 differential tester: runs generated sequences on the host CPU,
+ * the oracle, from exactly the state the emulator gets.
+ *
+ * A batch runs in a child process (one fork per batch) so that whatever a sequence does to
+ * the process cannot hurt the driver, and so that the fixed guest addresses are free: the
+ * child maps the code page at DT_CODE_BASE and the data pages at DT_DATA_BASE with
+ * MAP_FIXED_NOREPLACE and checks that the guard pages around the data are unmapped.
+ *
+ * dt_native_enter (assembly below) saves the harness' callee-saved registers, stack pointer
+ * and x87/SSE state, loads the guest's FXSAVE image (FXRSTOR64), RFLAGS (POPFQ) and all 16
+ * GPRs from dt_in, and jumps to the sequence. The sequence is followed by an absolute
+ * indirect jump to dt_native_exit, which stores the GPRs, RFLAGS (PUSHFQ on the harness
+ * stack) and the FXSAVE image into dt_out and returns 0. A fault raises a signal whose
+ * handler (on its own alternate stack) reads the state before the faulting instruction, the
+ * vector (REG_TRAPNO), the error code (REG_ERR) and CR2 (si_addr) from the signal context,
+ * and resumes at dt_native_fault_resume on the harness stack, which returns 1. Only the
+ * generated code runs between the two: no C code ever sees the guest's DF or FPU state.
+ */
+/* difftest.c reports UNSUPPORTED on other hosts; nothing here builds there. */
+#if defined(__x86_64__) && defined(__linux__)
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "difftest-x86.h"
+
+/* The assembly addresses dt_in and dt_out with these offsets. */
+_Static_assert(offsetof(struct x86_user_state, gpr) == 0, "gpr offset");
+_Static_assert(offsetof(struct x86_user_state, rip) == 128, "rip offset");
+_Static_assert(offsetof(struct x86_user_state, rflags) == 136, "rflags offset");
+_Static_assert(offsetof(struct x86_user_state, fxsave) == 160, "fxsave offset");
+
+struct x86_user_state dt_in, dt_out;
+uint64_t dt_host_rsp;
+_Alignas(16) uint8_t dt_host_fx[512];
+
+int dt_native_enter(void);
+void dt_native_exit(void);
+void dt_native_fault_resume(void);
+
+__asm__(".text\n"
+        ".globl dt_native_enter\n"
+        ".type dt_native_enter, @function\n"
+        "dt_native_enter:\n"
+        "    push %rbx\n"
+        "    push %rbp\n"
+        "    push %r12\n"
+        "    push %r13\n"
+        "    push %r14\n"
+        "    push %r15\n"
+        "    mov %rsp, dt_host_rsp(%rip)\n"
+        "    fxsave64 dt_host_fx(%rip)\n"
+        "    fxrstor64 dt_in+160(%rip)\n"
+        "    pushq dt_in+136(%rip)\n"
+        "    popfq\n"
+        "    mov dt_in+0(%rip), %rax\n"
+        "    mov dt_in+8(%rip), %rcx\n"
+        "    mov dt_in+16(%rip), %rdx\n"
+        "    mov dt_in+24(%rip), %rbx\n"
+        "    mov dt_in+40(%rip), %rbp\n"
+        "    mov dt_in+48(%rip), %rsi\n"
+        "    mov dt_in+56(%rip), %rdi\n"
+        "    mov dt_in+64(%rip), %r8\n"
+        "    mov dt_in+72(%rip), %r9\n"
+        "    mov dt_in+80(%rip), %r10\n"
+        "    mov dt_in+88(%rip), %r11\n"
+        "    mov dt_in+96(%rip), %r12\n"
+        "    mov dt_in+104(%rip), %r13\n"
+        "    mov dt_in+112(%rip), %r14\n"
+        "    mov dt_in+120(%rip), %r15\n"
+        "    mov dt_in+32(%rip), %rsp\n"
+        "    jmp *dt_in+128(%rip)\n"
+        ".size dt_native_enter, .-dt_native_enter\n"
+        ".globl dt_native_exit\n"
+        ".type dt_native_exit, @function\n"
+        "dt_native_exit:\n"
+        "    mov %rax, dt_out+0(%rip)\n"
+        "    mov %rcx, dt_out+8(%rip)\n"
+        "    mov %rdx, dt_out+16(%rip)\n"
+        "    mov %rbx, dt_out+24(%rip)\n"
+        "    mov %rsp, dt_out+32(%rip)\n"
+        "    mov %rbp, dt_out+40(%rip)\n"
+        "    mov %rsi, dt_out+48(%rip)\n"
+        "    mov %rdi, dt_out+56(%rip)\n"
+        "    mov %r8, dt_out+64(%rip)\n"
+        "    mov %r9, dt_out+72(%rip)\n"
+        "    mov %r10, dt_out+80(%rip)\n"
+        "    mov %r11, dt_out+88(%rip)\n"
+        "    mov %r12, dt_out+96(%rip)\n"
+        "    mov %r13, dt_out+104(%rip)\n"
+        "    mov %r14, dt_out+112(%rip)\n"
+        "    mov %r15, dt_out+120(%rip)\n"
+        "    mov dt_host_rsp(%rip), %rsp\n"
+        "    pushfq\n"
+        "    popq dt_out+136(%rip)\n"
+        "    fxsave64 dt_out+160(%rip)\n"
+        "    xor %eax, %eax\n"
+        "    jmp 1f\n"
+        ".globl dt_native_fault_resume\n"
+        "dt_native_fault_resume:\n"
+        "    mov $1, %eax\n"
+        "1:  fxrstor64 dt_host_fx(%rip)\n"
+        "    cld\n"
+        "    pop %r15\n"
+        "    pop %r14\n"
+        "    pop %r13\n"
+        "    pop %r12\n"
+        "    pop %rbp\n"
+        "    pop %rbx\n"
+        "    ret\n"
+        ".size dt_native_exit, .-dt_native_exit\n");
+
+static volatile sig_atomic_t running;
+static struct {
+    unsigned vector;
+    uint32_t error_code;
+    uint64_t cr2;
+} fault;
+
+static void say(const char *msg)
+{
+    ssize_t unused = write(2, msg, strlen(msg));
+    (void)unused;
+}
+
+static void on_fault(int sig, siginfo_t *info, void *context)
+{
+    static const int order[16] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP,
+                                  REG_RSI, REG_RDI, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                  REG_R12, REG_R13, REG_R14, REG_R15};
+    ucontext_t *uc = context;
+    greg_t *regs = uc->uc_mcontext.gregs;
+    uint64_t rip = (uint64_t)regs[REG_RIP];
+
+    if (!running || rip < DT_CODE_BASE || rip >= DT_CODE_BASE + DT_CODE_SIZE) {
+        /* The harness itself faulted: let the default action end the child, which the
+         * parent reports. */
+        say("x86-difftest: native child: fault outside the generated code\n");
+        signal(sig, SIG_DFL);
+        return;
+    }
+    for (int i = 0; i < 16; i++) {
+        dt_out.gpr[i] = (uint64_t)regs[order[i]];
+    }
+    dt_out.rip = rip;
+    dt_out.rflags = (uint64_t)regs[REG_EFL];
+    memcpy(dt_out.fxsave, uc->uc_mcontext.fpregs, sizeof(dt_out.fxsave));
+    fault.vector = (unsigned)regs[REG_TRAPNO];
+    fault.error_code = (uint32_t)regs[REG_ERR];
+    fault.cr2 = (sig == SIGSEGV || sig == SIGBUS) ? (uint64_t)info->si_addr : 0;
+    /* Resume on the harness stack with the harness' flags. */
+    regs[REG_RIP] = (greg_t)(uintptr_t)dt_native_fault_resume;
+    regs[REG_RSP] = (greg_t)dt_host_rsp;
+    regs[REG_EFL] &= ~(greg_t)(0x100 | 0x400 | 0x40000); /* TF, DF, AC */
+}
+
+static void child_fail(const char *what)
+{
+    fprintf(stderr, "x86-difftest: native child: %s: %s\n", what, strerror(errno));
+    _exit(3);
+}
+
+/* Maps [addr, addr + size) exactly there, or fails the child. */
+static void *map_fixed(uint64_t addr, size_t size, int prot, const char *what)
+{
+    void *p = mmap((void *)(uintptr_t)addr, size, prot,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED || p != (void *)(uintptr_t)addr) {
+        child_fail(what);
+    }
+    return p;
+}
+
+/* The guard page must be unmapped: map it (which fails if anything is there) and unmap. */
+static void check_unmapped(uint64_t addr)
+{
+    munmap(map_fixed(addr, DT_PAGE, PROT_NONE, "a guard page is in use"), DT_PAGE);
+}
+
+static void child_setup(void)
+{
+    static uint8_t altstack[65536];
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)};
+    struct sigaction sa;
+
+    if (sigaltstack(&ss, NULL) != 0) {
+        child_fail("sigaltstack");
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP};
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        if (sigaction(sigs[i], &sa, NULL) != 0) {
+            child_fail("sigaction");
+        }
+    }
+    map_fixed(DT_CODE_BASE, DT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC, "code page");
+    map_fixed(DT_DATA_BASE, DT_DATA_SIZE, PROT_READ | PROT_WRITE, "data pages");
+    check_unmapped(DT_DATA_BASE - DT_PAGE);
+    check_unmapped(DT_DATA_END);
+}
+
+static void run_one(const struct dt_seq *seq, struct dt_result *res)
+{
+    uint8_t *code = (uint8_t *)(uintptr_t)DT_CODE_BASE;
+    uint64_t exit_addr = (uint64_t)(uintptr_t)dt_native_exit;
+
+    memset(code, 0xcc, DT_CODE_SIZE);
+    memcpy(code, seq->code, seq->len);
+    /* jmp *0(%rip); .quad dt_native_exit */
+    static const uint8_t jmp[6] = {0xff, 0x25, 0, 0, 0, 0};
+    memcpy(code + seq->len, jmp, sizeof(jmp));
+    memcpy(code + seq->len + sizeof(jmp), &exit_addr, sizeof(exit_addr));
+    memcpy((void *)(uintptr_t)DT_DATA_BASE, seq->data, DT_DATA_SIZE);
+
+    dt_in = seq->init;
+    dt_in.rip = DT_CODE_BASE;
+    memset(&dt_out, 0, sizeof(dt_out));
+    running = 1;
+    int faulted = dt_native_enter();
+    running = 0;
+
+    memset(res, 0, offsetof(struct dt_result, state));
+    res->state = dt_out;
+    res->state.fs_base = seq->init.fs_base;
+    res->state.gs_base = seq->init.gs_base;
+    if (faulted) {
+        res->stop = DT_STOP_FAULT;
+        res->vector = fault.vector;
+        res->error_code = dt_vector_has_error_code(fault.vector) ? fault.error_code : 0;
+        res->cr2 = fault.vector == 14 ? fault.cr2 : 0;
+    } else {
+        res->stop = DT_STOP_END;
+        res->state.rip = DT_CODE_BASE + seq->len;
+    }
+    memcpy(res->data, (void *)(uintptr_t)DT_DATA_BASE, DT_DATA_SIZE);
+}
+
+bool dt_vector_has_error_code(unsigned vector)
+{
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+}
+
+bool dt_native_run_batch(const struct dt_seq *seqs, unsigned n, struct dt_result *results)
+{
+    size_t shared_size = (size_t)n * sizeof(struct dt_result) + DT_PAGE;
+    uint8_t *shared =
+        mmap(NULL, shared_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED) {
+        perror("x86-difftest: mmap");
+        return false;
+    }
+    volatile unsigned *progress = (volatile unsigned *)shared;
+    struct dt_result *out = (struct dt_result *)(shared + DT_PAGE);
+    unsigned done = 0;
+    bool ok = true;
+
+    fflush(NULL);
+    while (done < n) {
+        *progress = done;
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("x86-difftest: fork");
+            ok = false;
+            break;
+        }
+        if (pid == 0) {
+            child_setup();
+            /* A sequence has no loops: a child that runs this long is stuck. */
+            alarm(120);
+            for (unsigned i = *progress; i < n; i++) {
+                run_one(&seqs[i], &out[i]);
+                *progress = i + 1;
+            }
+            _exit(0);
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0) {
+            if (errno != EINTR) {
+                perror("x86-difftest: waitpid");
+                munmap(shared, shared_size);
+                return false;
+            }
+        }
+        unsigned reached = *progress;
+        for (unsigned i = done; i < reached; i++) {
+            results[i] = out[i];
+        }
+        done = reached;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && done == n) {
+            break;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+            /* The child could not set itself up: no point in retrying. */
+            ok = false;
+            break;
+        }
+        /* The child died in sequence `done`: record it and go on with the next one. */
+        memset(&results[done], 0, sizeof(results[done]));
+        results[done].stop = DT_STOP_OTHER;
+        if (WIFSIGNALED(status)) {
+            snprintf(results[done].why, sizeof(results[done].why),
+                     "the native child died of signal %d", WTERMSIG(status));
+        } else {
+            snprintf(results[done].why, sizeof(results[done].why),
+                     "the native child exited with status %d", WEXITSTATUS(status));
+        }
+        done++;
+    }
+    munmap(shared, shared_size);
+    return ok;
+}
+
+#endif /* __x86_64__ && __linux__ */
