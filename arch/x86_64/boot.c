@@ -477,6 +477,11 @@ static int boot_linux(struct coremu_as *as, const struct x86_boot_config *cfg, c
     if (relocatable && kalign != 0 && (kalign & (kalign - 1)) == 0) {
         load = align_up(load, kalign);
     }
+    if (load < MIB) {
+        return boot_error(err, errlen,
+                          "-kernel %s: a malformed bzImage (pref_address 0x%llx is below 1 MiB)",
+                          path, (unsigned long long)load);
+    }
     uint64_t init_size = get32(img + BZ_INIT_SIZE);
     uint64_t reserve = init_size > pm_size ? init_size : pm_size;
     if (!ram_covers(cfg, load, reserve)) {

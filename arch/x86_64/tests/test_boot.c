@@ -1025,6 +1025,14 @@ static void test_bad_input(void)
                    (const char *const[]){k32p, "64-bit entry point", NULL});
     free(k32);
 
+    uint8_t *lowk = make_bzimage(0x020f, 0x1, BZ_PM_SIZE, &ksize);
+    wr64(lowk + 0x258, 0x8000);
+    lowk[0x234] = 0; /* not relocatable: it must run at pref_address */
+    const char *lowp = tmp_file("bz-low", lowk, ksize);
+    expect_refusal("bad: bzImage with pref_address below 1 MiB", lowp, NULL, NULL, pc_map, npc,
+                   (const char *const[]){lowp, "pref_address 0x8000", NULL});
+    free(lowk);
+
     const char *kp = tmp_file("bz-ok", k, ksize);
     static const struct x86_e820_range small[] = {{0, 0x9fc00, X86_E820_RAM},
                                                   {MIB, 18 * MIB, X86_E820_RAM}};
