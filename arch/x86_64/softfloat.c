@@ -3,7 +3,7 @@
  *
  * Every operation unpacks its operands into one common form (sign, exponent of the leading
  * bit, 64-bit significand with that bit at bit 63), computes the exact result or one that is
- * exact up to a sticky bit in 128 bits, and rounds it once in round_pack() to the destination's
+ * exact up to a sticky bit in 128 bits, and rounds it once in x86sf_round_pack() to the destination's
  * precision and exponent range. Results are kept in the same unpacked form and packed last, so
  * binary32, binary64 and the 80-bit format share one arithmetic.
  *
@@ -21,44 +21,12 @@
  *  - pseudo-NaNs, pseudo-infinities and unnormals are invalid operands to x87 arithmetic;
  *    pseudo-denormals are denormal operands with the exponent of the smallest normal.
  */
-#include "softfloat.h"
+#include "softfloat_internal.h"
 
 #include <stddef.h>
 
-#if !defined(__SIZEOF_INT128__)
-#error "softfloat.c needs a compiler with unsigned __int128 (every 64-bit host has it)"
-#endif
-
-typedef unsigned __int128 u128;
-
-enum fclass { CLS_ZERO, CLS_FINITE, CLS_INF, CLS_NAN, CLS_UNSUPPORTED };
-
-/*
- * An operand or a result. CLS_FINITE: value = sig * 2^(exp - 63) with bit 63 of sig set.
- * CLS_NAN: sig holds the fraction left-aligned, so the quiet bit is bit 63 in every format and
- * converting a NaN between formats keeps its leading payload bits (as the hardware does).
- */
-struct unpacked {
-    enum fclass cls;
-    bool sign;
-    bool snan;     /* CLS_NAN: signalling */
-    bool denormal; /* CLS_FINITE: was a denormal (or pseudo-denormal) encoding: DE */
-    int32_t exp;
-    uint64_t sig;
-};
-
-/* A destination: its precision in bits and the exponent range of its normal numbers. */
-struct format {
-    int precision;
-    int32_t emin;
-    int32_t emax;
-};
-
 static const struct format format32 = {24, -126, 127};
 static const struct format format64 = {53, -1022, 1023};
-#define X80_EMIN (-16382)
-#define X80_EMAX 16383
-#define X80_BIAS 16383
 
 /* The calling instruction set: which NaN rules apply and whether FTZ is honoured. */
 struct op_ctx {
@@ -67,23 +35,12 @@ struct op_ctx {
     bool ftz;
 };
 
-static int clz64(uint64_t x)
-{
-    return __builtin_clzll(x);
-}
-
-static int clz128(u128 x)
-{
-    uint64_t hi = (uint64_t)(x >> 64);
-    return hi ? clz64(hi) : 64 + clz64((uint64_t)x);
-}
-
-static struct unpacked make_zero(bool sign)
+struct unpacked x86sf_make_zero(bool sign)
 {
     return (struct unpacked){.cls = CLS_ZERO, .sign = sign};
 }
 
-static struct unpacked make_inf(bool sign)
+struct unpacked x86sf_make_inf(bool sign)
 {
     return (struct unpacked){.cls = CLS_INF, .sign = sign};
 }
@@ -94,7 +51,7 @@ static struct unpacked default_nan(void)
     return (struct unpacked){.cls = CLS_NAN, .sign = true, .sig = 1ull << 63};
 }
 
-static struct unpacked invalid(struct x86_fpstatus *st)
+struct unpacked x86sf_invalid(struct x86_fpstatus *st)
 {
     st->flags |= X86_FLAG_IE;
     return default_nan();
@@ -191,7 +148,7 @@ static float64 pack64(struct unpacked u)
     return pack_ieee(u, 52, 11);
 }
 
-static struct unpacked unpackx80(floatx80 a)
+struct unpacked x86sf_unpackx80(floatx80 a)
 {
     struct unpacked u = {.sign = a.sign_exp >> 15};
     uint32_t biased = a.sign_exp & 0x7fff;
@@ -228,7 +185,7 @@ static struct unpacked unpackx80(floatx80 a)
     return u;
 }
 
-static floatx80 packx80(struct unpacked u)
+floatx80 x86sf_packx80(struct unpacked u)
 {
     uint16_t sign = (uint16_t)(u.sign << 15);
 
@@ -249,7 +206,7 @@ static floatx80 packx80(struct unpacked u)
     return (floatx80){u.sig >> (X80_EMIN - u.exp), sign};
 }
 
-static struct format x80_format(const struct x86_fpstatus *st, bool use_precision_control)
+struct format x86sf_x80_format(const struct x86_fpstatus *st, bool use_precision_control)
 {
     int precision = 64;
     if (use_precision_control) {
@@ -316,7 +273,7 @@ static bool round_up(int rounding, bool sign, struct split s)
  * folded into bit 0) to the format, with its overflow, underflow and inexact flags, and FTZ
  * when asked. Sets st->c1 to whether the magnitude was rounded up.
  */
-static struct unpacked round_pack(bool sign, int64_t exp, u128 sig, const struct format *f,
+struct unpacked x86sf_round_pack(bool sign, int64_t exp, u128 sig, const struct format *f,
                                   bool ftz, struct x86_fpstatus *st)
 {
     int p = f->precision;
@@ -341,7 +298,7 @@ static struct unpacked round_pack(bool sign, int64_t exp, u128 sig, const struct
     if (tiny && ftz) {
         st->flags |= X86_FLAG_UE | X86_FLAG_PE;
         st->c1 = false;
-        return make_zero(sign);
+        return x86sf_make_zero(sign);
     }
     bool up = round_up(st->rounding, sign, s);
     u128 kept = (u128)s.kept + up;
@@ -356,7 +313,7 @@ static struct unpacked round_pack(bool sign, int64_t exp, u128 sig, const struct
         st->flags |= X86_FLAG_OE | X86_FLAG_PE;
         st->c1 = to_inf;
         if (to_inf) {
-            return make_inf(sign);
+            return x86sf_make_inf(sign);
         }
         return (struct unpacked){.cls = CLS_FINITE,
                                  .sign = sign,
@@ -371,7 +328,7 @@ static struct unpacked round_pack(bool sign, int64_t exp, u128 sig, const struct
         }
     }
     if (kept == 0) {
-        return make_zero(sign);
+        return x86sf_make_zero(sign);
     }
     /* Normalize (a denormal result has fewer than p significant bits). */
     uint64_t k = (uint64_t)kept;
@@ -387,7 +344,7 @@ static struct unpacked round_pack(bool sign, int64_t exp, u128 sig, const struct
 static struct unpacked round_operand(struct unpacked u, const struct format *f, bool ftz,
                                      struct x86_fpstatus *st)
 {
-    return round_pack(u.sign, u.exp, (u128)u.sig << 64, f, ftz, st);
+    return x86sf_round_pack(u.sign, u.exp, (u128)u.sig << 64, f, ftz, st);
 }
 
 /* ---- NaN operands ---------------------------------------------------------------------- */
@@ -397,14 +354,14 @@ static struct unpacked round_operand(struct unpacked u, const struct format *f, 
  * and returns true. SSE: the first source if it is a NaN, else the second, quietened. x87:
  * unsupported encodings are invalid; a QNaN wins over an SNaN, else the larger significand.
  */
-static bool nan_operands(const struct unpacked *a, const struct unpacked *b, bool x87,
+bool x86sf_nan_operands(const struct unpacked *a, const struct unpacked *b, bool x87,
                          struct x86_fpstatus *st, struct unpacked *out)
 {
     bool a_nan = a->cls == CLS_NAN;
     bool b_nan = b->cls == CLS_NAN;
 
     if (a->cls == CLS_UNSUPPORTED || b->cls == CLS_UNSUPPORTED) {
-        *out = invalid(st);
+        *out = x86sf_invalid(st);
         return true;
     }
     if (!a_nan && !b_nan) {
@@ -427,10 +384,10 @@ static bool nan_operands(const struct unpacked *a, const struct unpacked *b, boo
     return true;
 }
 
-static bool nan_operand(const struct unpacked *a, struct x86_fpstatus *st, struct unpacked *out)
+bool x86sf_nan_operand(const struct unpacked *a, struct x86_fpstatus *st, struct unpacked *out)
 {
     if (a->cls == CLS_UNSUPPORTED) {
-        *out = invalid(st);
+        *out = x86sf_invalid(st);
         return true;
     }
     if (a->cls != CLS_NAN) {
@@ -443,7 +400,7 @@ static bool nan_operand(const struct unpacked *a, struct x86_fpstatus *st, struc
     return true;
 }
 
-static void denormal_operands(const struct unpacked *a, const struct unpacked *b,
+void x86sf_denormal_operands(const struct unpacked *a, const struct unpacked *b,
                               struct x86_fpstatus *st)
 {
     if ((a && a->cls == CLS_FINITE && a->denormal) || (b && b->cls == CLS_FINITE && b->denormal)) {
@@ -458,14 +415,14 @@ static struct unpacked add_core(struct unpacked a, struct unpacked b, bool subtr
 {
     struct unpacked r;
 
-    if (nan_operands(&a, &b, c->x87, st, &r)) {
+    if (x86sf_nan_operands(&a, &b, c->x87, st, &r)) {
         return r;
     }
-    denormal_operands(&a, &b, st);
+    x86sf_denormal_operands(&a, &b, st);
     b.sign ^= subtract;
     if (a.cls == CLS_INF) {
         if (b.cls == CLS_INF && a.sign != b.sign) {
-            return invalid(st);
+            return x86sf_invalid(st);
         }
         return a;
     }
@@ -473,7 +430,7 @@ static struct unpacked add_core(struct unpacked a, struct unpacked b, bool subtr
         return b;
     }
     if (a.cls == CLS_ZERO && b.cls == CLS_ZERO) {
-        return make_zero(a.sign == b.sign ? a.sign : st->rounding == X86_ROUND_DOWN);
+        return x86sf_make_zero(a.sign == b.sign ? a.sign : st->rounding == X86_ROUND_DOWN);
     }
     if (a.cls == CLS_ZERO) {
         return round_operand(b, c->fmt, c->ftz, st);
@@ -497,10 +454,10 @@ static struct unpacked add_core(struct unpacked a, struct unpacked b, bool subtr
     }
     u128 sum = a.sign == b.sign ? sa + sb : sa - sb;
     if (sum == 0) {
-        return make_zero(st->rounding == X86_ROUND_DOWN);
+        return x86sf_make_zero(st->rounding == X86_ROUND_DOWN);
     }
     int lz = clz128(sum);
-    return round_pack(a.sign, (int64_t)a.exp + 1 - lz, sum << lz, c->fmt, c->ftz, st);
+    return x86sf_round_pack(a.sign, (int64_t)a.exp + 1 - lz, sum << lz, c->fmt, c->ftz, st);
 }
 
 static struct unpacked mul_core(struct unpacked a, struct unpacked b, const struct op_ctx *c,
@@ -509,22 +466,22 @@ static struct unpacked mul_core(struct unpacked a, struct unpacked b, const stru
     struct unpacked r;
     bool sign = a.sign ^ b.sign;
 
-    if (nan_operands(&a, &b, c->x87, st, &r)) {
+    if (x86sf_nan_operands(&a, &b, c->x87, st, &r)) {
         return r;
     }
-    denormal_operands(&a, &b, st);
+    x86sf_denormal_operands(&a, &b, st);
     if (a.cls == CLS_INF || b.cls == CLS_INF) {
         if (a.cls == CLS_ZERO || b.cls == CLS_ZERO) {
-            return invalid(st);
+            return x86sf_invalid(st);
         }
-        return make_inf(sign);
+        return x86sf_make_inf(sign);
     }
     if (a.cls == CLS_ZERO || b.cls == CLS_ZERO) {
-        return make_zero(sign);
+        return x86sf_make_zero(sign);
     }
     u128 prod = (u128)a.sig * b.sig;
     int lz = clz128(prod);
-    return round_pack(sign, (int64_t)a.exp + b.exp + 1 - lz, prod << lz, c->fmt, c->ftz, st);
+    return x86sf_round_pack(sign, (int64_t)a.exp + b.exp + 1 - lz, prod << lz, c->fmt, c->ftz, st);
 }
 
 static struct unpacked div_core(struct unpacked a, struct unpacked b, const struct op_ctx *c,
@@ -533,30 +490,30 @@ static struct unpacked div_core(struct unpacked a, struct unpacked b, const stru
     struct unpacked r;
     bool sign = a.sign ^ b.sign;
 
-    if (nan_operands(&a, &b, c->x87, st, &r)) {
+    if (x86sf_nan_operands(&a, &b, c->x87, st, &r)) {
         return r;
     }
     if (a.cls == CLS_INF) {
         if (b.cls == CLS_INF) {
-            return invalid(st);
+            return x86sf_invalid(st);
         }
-        denormal_operands(&b, NULL, st);
-        return make_inf(sign);
+        x86sf_denormal_operands(&b, NULL, st);
+        return x86sf_make_inf(sign);
     }
     if (b.cls == CLS_INF) {
-        denormal_operands(&a, NULL, st);
-        return make_zero(sign);
+        x86sf_denormal_operands(&a, NULL, st);
+        return x86sf_make_zero(sign);
     }
     if (b.cls == CLS_ZERO) {
         if (a.cls == CLS_ZERO) {
-            return invalid(st);
+            return x86sf_invalid(st);
         }
         st->flags |= X86_FLAG_ZE; /* no DE for a denormal dividend */
-        return make_inf(sign);
+        return x86sf_make_inf(sign);
     }
-    denormal_operands(&a, &b, st);
+    x86sf_denormal_operands(&a, &b, st);
     if (a.cls == CLS_ZERO) {
-        return make_zero(sign);
+        return x86sf_make_zero(sign);
     }
     /* 64 or 65 quotient bits from one 128-by-64 division, then 3 more bit by bit, and the
      * remainder as a sticky bit below them: enough for any rounding to 64 bits. */
@@ -574,7 +531,7 @@ static struct unpacked div_core(struct unpacked a, struct unpacked b, const stru
     q = (q << 1) | (rem != 0);
     /* value = q * 2^(a.exp - b.exp - 68) */
     int lz = clz128(q);
-    return round_pack(sign, (int64_t)a.exp - b.exp - 68 + 127 - lz, q << lz, c->fmt, c->ftz, st);
+    return x86sf_round_pack(sign, (int64_t)a.exp - b.exp - 68 + 127 - lz, q << lz, c->fmt, c->ftz, st);
 }
 
 static struct unpacked sqrt_core(struct unpacked a, const struct op_ctx *c,
@@ -582,19 +539,19 @@ static struct unpacked sqrt_core(struct unpacked a, const struct op_ctx *c,
 {
     struct unpacked r;
 
-    if (nan_operand(&a, st, &r)) {
+    if (x86sf_nan_operand(&a, st, &r)) {
         return r;
     }
     if (a.cls == CLS_ZERO) {
         return a;
     }
     if (a.sign) {
-        return invalid(st);
+        return x86sf_invalid(st);
     }
     if (a.cls == CLS_INF) {
         return a;
     }
-    denormal_operands(&a, NULL, st);
+    x86sf_denormal_operands(&a, NULL, st);
     /* value = m * 2^e with e even, m < 2^65; root = floor(sqrt(m * 2^80)), bit by bit. */
     int64_t e = (int64_t)a.exp - 63;
     u128 m = a.sig;
@@ -618,7 +575,7 @@ static struct unpacked sqrt_core(struct unpacked a, const struct op_ctx *c,
     root |= rem != 0;
     /* value = root * 2^(e/2 - 40) */
     int lz = clz128(root);
-    return round_pack(false, e / 2 - 40 + 127 - lz, root << lz, c->fmt, c->ftz, st);
+    return x86sf_round_pack(false, e / 2 - 40 + 127 - lz, root << lz, c->fmt, c->ftz, st);
 }
 
 static enum x86_relation compare_core(struct unpacked a, struct unpacked b, bool signalling,
@@ -634,7 +591,7 @@ static enum x86_relation compare_core(struct unpacked a, struct unpacked b, bool
         }
         return X86_REL_UNORDERED;
     }
-    denormal_operands(&a, &b, st);
+    x86sf_denormal_operands(&a, &b, st);
     if (a.cls == CLS_ZERO && b.cls == CLS_ZERO) {
         return X86_REL_EQUAL;
     }
@@ -723,11 +680,11 @@ static struct unpacked round_to_int_core(struct unpacked a, bool report_denormal
     bool inexact;
     bool overflow;
 
-    if (nan_operand(&a, st, &r)) {
+    if (x86sf_nan_operand(&a, st, &r)) {
         return r;
     }
     if (report_denormal) {
-        denormal_operands(&a, NULL, st);
+        x86sf_denormal_operands(&a, NULL, st);
     }
     if (a.cls != CLS_FINITE || a.exp >= 63) {
         return a;
@@ -737,7 +694,7 @@ static struct unpacked round_to_int_core(struct unpacked a, bool report_denormal
         st->flags |= X86_FLAG_PE;
     }
     if (mag == 0) {
-        return make_zero(a.sign);
+        return x86sf_make_zero(a.sign);
     }
     int lz = clz64(mag);
     return (struct unpacked){.cls = CLS_FINITE, .sign = a.sign, .exp = 63 - lz, .sig = mag << lz};
@@ -773,12 +730,12 @@ static int64_t to_int_core(struct unpacked a, int bits, bool truncate, struct x8
 static struct unpacked from_int_core(int64_t v, const struct format *f, struct x86_fpstatus *st)
 {
     if (v == 0) {
-        return make_zero(false);
+        return x86sf_make_zero(false);
     }
     bool sign = v < 0;
     uint64_t mag = sign ? 0 - (uint64_t)v : (uint64_t)v;
     int lz = clz64(mag);
-    return round_pack(sign, 63 - lz, (u128)(mag << lz) << 64, f, false, st);
+    return x86sf_round_pack(sign, 63 - lz, (u128)(mag << lz) << 64, f, false, st);
 }
 
 /* Conversion between formats: NaNs keep their leading payload bits, quietened. */
@@ -787,11 +744,11 @@ static struct unpacked convert_core(struct unpacked a, const struct format *f, b
 {
     struct unpacked r;
 
-    if (nan_operand(&a, st, &r)) {
+    if (x86sf_nan_operand(&a, st, &r)) {
         return r;
     }
     if (report_denormal) {
-        denormal_operands(&a, NULL, st);
+        x86sf_denormal_operands(&a, NULL, st);
     }
     if (a.cls != CLS_FINITE) {
         return a;
@@ -1003,118 +960,118 @@ float64 int64_to_float64(int64_t a, struct x86_fpstatus *st)
 
 floatx80 floatx80_add(floatx80 a, floatx80 b, struct x86_fpstatus *st)
 {
-    struct format f = x80_format(st, true);
+    struct format f = x86sf_x80_format(st, true);
     struct op_ctx c = {.fmt = &f, .x87 = true};
     st->c1 = false;
-    return packx80(add_core(unpackx80(a), unpackx80(b), false, &c, st));
+    return x86sf_packx80(add_core(x86sf_unpackx80(a), x86sf_unpackx80(b), false, &c, st));
 }
 
 floatx80 floatx80_sub(floatx80 a, floatx80 b, struct x86_fpstatus *st)
 {
-    struct format f = x80_format(st, true);
+    struct format f = x86sf_x80_format(st, true);
     struct op_ctx c = {.fmt = &f, .x87 = true};
     st->c1 = false;
-    return packx80(add_core(unpackx80(a), unpackx80(b), true, &c, st));
+    return x86sf_packx80(add_core(x86sf_unpackx80(a), x86sf_unpackx80(b), true, &c, st));
 }
 
 floatx80 floatx80_mul(floatx80 a, floatx80 b, struct x86_fpstatus *st)
 {
-    struct format f = x80_format(st, true);
+    struct format f = x86sf_x80_format(st, true);
     struct op_ctx c = {.fmt = &f, .x87 = true};
     st->c1 = false;
-    return packx80(mul_core(unpackx80(a), unpackx80(b), &c, st));
+    return x86sf_packx80(mul_core(x86sf_unpackx80(a), x86sf_unpackx80(b), &c, st));
 }
 
 floatx80 floatx80_div(floatx80 a, floatx80 b, struct x86_fpstatus *st)
 {
-    struct format f = x80_format(st, true);
+    struct format f = x86sf_x80_format(st, true);
     struct op_ctx c = {.fmt = &f, .x87 = true};
     st->c1 = false;
-    return packx80(div_core(unpackx80(a), unpackx80(b), &c, st));
+    return x86sf_packx80(div_core(x86sf_unpackx80(a), x86sf_unpackx80(b), &c, st));
 }
 
 floatx80 floatx80_sqrt(floatx80 a, struct x86_fpstatus *st)
 {
-    struct format f = x80_format(st, true);
+    struct format f = x86sf_x80_format(st, true);
     struct op_ctx c = {.fmt = &f, .x87 = true};
     st->c1 = false;
-    return packx80(sqrt_core(unpackx80(a), &c, st));
+    return x86sf_packx80(sqrt_core(x86sf_unpackx80(a), &c, st));
 }
 
 enum x86_relation floatx80_compare(floatx80 a, floatx80 b, bool signalling,
                                    struct x86_fpstatus *st)
 {
     st->c1 = false;
-    return compare_core(unpackx80(a), unpackx80(b), signalling, st);
+    return compare_core(x86sf_unpackx80(a), x86sf_unpackx80(b), signalling, st);
 }
 
 floatx80 floatx80_round_to_int(floatx80 a, struct x86_fpstatus *st)
 {
     st->c1 = false;
-    return packx80(round_to_int_core(unpackx80(a), true, st));
+    return x86sf_packx80(round_to_int_core(x86sf_unpackx80(a), true, st));
 }
 
 floatx80 float32_to_floatx80(float32 a, struct x86_fpstatus *st)
 {
-    struct format f = x80_format(st, false);
+    struct format f = x86sf_x80_format(st, false);
     st->c1 = false;
-    return packx80(convert_core(unpack32(a, false), &f, false, true, st));
+    return x86sf_packx80(convert_core(unpack32(a, false), &f, false, true, st));
 }
 
 floatx80 float64_to_floatx80(float64 a, struct x86_fpstatus *st)
 {
-    struct format f = x80_format(st, false);
+    struct format f = x86sf_x80_format(st, false);
     st->c1 = false;
-    return packx80(convert_core(unpack64(a, false), &f, false, true, st));
+    return x86sf_packx80(convert_core(unpack64(a, false), &f, false, true, st));
 }
 
 float32 floatx80_to_float32(floatx80 a, struct x86_fpstatus *st)
 {
     st->c1 = false;
-    return pack32(convert_core(unpackx80(a), &format32, false, false, st));
+    return pack32(convert_core(x86sf_unpackx80(a), &format32, false, false, st));
 }
 
 float64 floatx80_to_float64(floatx80 a, struct x86_fpstatus *st)
 {
     st->c1 = false;
-    return pack64(convert_core(unpackx80(a), &format64, false, false, st));
+    return pack64(convert_core(x86sf_unpackx80(a), &format64, false, false, st));
 }
 
 floatx80 int64_to_floatx80(int64_t a)
 {
     struct x86_fpstatus exact = {0};
-    struct format f = x80_format(&exact, false);
-    return packx80(from_int_core(a, &f, &exact));
+    struct format f = x86sf_x80_format(&exact, false);
+    return x86sf_packx80(from_int_core(a, &f, &exact));
 }
 
 int16_t floatx80_to_int16(floatx80 a, struct x86_fpstatus *st)
 {
-    return (int16_t)to_int_core(unpackx80(a), 16, false, st);
+    return (int16_t)to_int_core(x86sf_unpackx80(a), 16, false, st);
 }
 
 int16_t floatx80_to_int16_trunc(floatx80 a, struct x86_fpstatus *st)
 {
-    return (int16_t)to_int_core(unpackx80(a), 16, true, st);
+    return (int16_t)to_int_core(x86sf_unpackx80(a), 16, true, st);
 }
 
 int32_t floatx80_to_int32(floatx80 a, struct x86_fpstatus *st)
 {
-    return (int32_t)to_int_core(unpackx80(a), 32, false, st);
+    return (int32_t)to_int_core(x86sf_unpackx80(a), 32, false, st);
 }
 
 int32_t floatx80_to_int32_trunc(floatx80 a, struct x86_fpstatus *st)
 {
-    return (int32_t)to_int_core(unpackx80(a), 32, true, st);
+    return (int32_t)to_int_core(x86sf_unpackx80(a), 32, true, st);
 }
 
 int64_t floatx80_to_int64(floatx80 a, struct x86_fpstatus *st)
 {
-    return to_int_core(unpackx80(a), 64, false, st);
+    return to_int_core(x86sf_unpackx80(a), 64, false, st);
 }
 
 int64_t floatx80_to_int64_trunc(floatx80 a, struct x86_fpstatus *st)
 {
-    return to_int_core(unpackx80(a), 64, true, st);
+    return to_int_core(x86sf_unpackx80(a), 64, true, st);
 }
 
 /* ---- x87 partial remainder, scale, extract --------------------------------------------- */
@@ -1122,22 +1079,22 @@ int64_t floatx80_to_int64_trunc(floatx80 a, struct x86_fpstatus *st)
 static floatx80 prem_core(floatx80 fa, floatx80 fb, bool nearest, uint16_t *fsw,
                           struct x86_fpstatus *st)
 {
-    struct unpacked a = unpackx80(fa);
-    struct unpacked b = unpackx80(fb);
+    struct unpacked a = x86sf_unpackx80(fa);
+    struct unpacked b = x86sf_unpackx80(fb);
     struct unpacked r;
-    struct format f = x80_format(st, false);
+    struct format f = x86sf_x80_format(st, false);
 
     *fsw = 0;
     st->c1 = false;
-    if (nan_operands(&a, &b, true, st, &r)) {
-        return packx80(r);
+    if (x86sf_nan_operands(&a, &b, true, st, &r)) {
+        return x86sf_packx80(r);
     }
     if (a.cls == CLS_INF || b.cls == CLS_ZERO) {
-        return packx80(invalid(st));
+        return x86sf_packx80(x86sf_invalid(st));
     }
-    denormal_operands(&a, &b, st);
+    x86sf_denormal_operands(&a, &b, st);
     if (a.cls == CLS_ZERO || b.cls == CLS_INF) {
-        return packx80(a);
+        return x86sf_packx80(a);
     }
     int64_t d = (int64_t)a.exp - b.exp;
     bool sign = a.sign;
@@ -1178,12 +1135,12 @@ static floatx80 prem_core(floatx80 fa, floatx80 fb, bool nearest, uint16_t *fsw,
                           (q & 1 ? X86_FSW_C1 : 0));
     }
     if (rem == 0) {
-        return packx80(make_zero(a.sign));
+        return x86sf_packx80(x86sf_make_zero(a.sign));
     }
     int lz = clz128(rem);
-    r = round_pack(sign, scale + 64 - lz, rem << lz, &f, false, st);
+    r = x86sf_round_pack(sign, scale + 64 - lz, rem << lz, &f, false, st);
     st->c1 = false;
-    return packx80(r);
+    return x86sf_packx80(r);
 }
 
 floatx80 floatx80_prem(floatx80 a, floatx80 b, uint16_t *fsw, struct x86_fpstatus *st)
@@ -1198,29 +1155,29 @@ floatx80 floatx80_prem1(floatx80 a, floatx80 b, uint16_t *fsw, struct x86_fpstat
 
 floatx80 floatx80_scale(floatx80 fa, floatx80 fb, struct x86_fpstatus *st)
 {
-    struct unpacked a = unpackx80(fa);
-    struct unpacked b = unpackx80(fb);
+    struct unpacked a = x86sf_unpackx80(fa);
+    struct unpacked b = x86sf_unpackx80(fb);
     struct unpacked r;
-    struct format f = x80_format(st, false);
+    struct format f = x86sf_x80_format(st, false);
 
     st->c1 = false;
-    if (nan_operands(&a, &b, true, st, &r)) {
-        return packx80(r);
+    if (x86sf_nan_operands(&a, &b, true, st, &r)) {
+        return x86sf_packx80(r);
     }
     if (b.cls == CLS_INF) {
         /* Scaling by +inf makes any nonzero infinite, by -inf any finite zero. */
         if ((!b.sign && a.cls == CLS_ZERO) || (b.sign && a.cls == CLS_INF)) {
-            return packx80(invalid(st));
+            return x86sf_packx80(x86sf_invalid(st));
         }
-        denormal_operands(&a, NULL, st);
+        x86sf_denormal_operands(&a, NULL, st);
         if (a.cls == CLS_ZERO || a.cls == CLS_INF) {
-            return packx80(a);
+            return x86sf_packx80(a);
         }
-        return packx80(b.sign ? make_zero(a.sign) : make_inf(a.sign));
+        return x86sf_packx80(b.sign ? x86sf_make_zero(a.sign) : x86sf_make_inf(a.sign));
     }
-    denormal_operands(&a, &b, st);
+    x86sf_denormal_operands(&a, &b, st);
     if (a.cls != CLS_FINITE) {
-        return packx80(a);
+        return x86sf_packx80(a);
     }
     /* trunc(b), clamped well beyond any exponent that could still give a finite nonzero. */
     int64_t n = 0;
@@ -1228,34 +1185,34 @@ floatx80 floatx80_scale(floatx80 fa, floatx80 fb, struct x86_fpstatus *st)
         n = b.exp >= 20 ? (1 << 20) : (int64_t)(b.sig >> (63 - b.exp));
         n = b.sign ? -n : n;
     }
-    return packx80(round_pack(a.sign, a.exp + n, (u128)a.sig << 64, &f, false, st));
+    return x86sf_packx80(x86sf_round_pack(a.sign, a.exp + n, (u128)a.sig << 64, &f, false, st));
 }
 
 void floatx80_extract(floatx80 fa, floatx80 *exponent, floatx80 *significand,
                       struct x86_fpstatus *st)
 {
-    struct unpacked a = unpackx80(fa);
+    struct unpacked a = x86sf_unpackx80(fa);
     struct unpacked r;
 
     st->c1 = false;
-    if (nan_operand(&a, st, &r)) {
-        *exponent = *significand = packx80(r);
+    if (x86sf_nan_operand(&a, st, &r)) {
+        *exponent = *significand = x86sf_packx80(r);
         return;
     }
     switch (a.cls) {
     case CLS_ZERO:
         st->flags |= X86_FLAG_ZE;
-        *exponent = packx80(make_inf(true));
-        *significand = packx80(a);
+        *exponent = x86sf_packx80(x86sf_make_inf(true));
+        *significand = x86sf_packx80(a);
         return;
     case CLS_INF:
-        *exponent = packx80(make_inf(false));
-        *significand = packx80(a);
+        *exponent = x86sf_packx80(x86sf_make_inf(false));
+        *significand = x86sf_packx80(a);
         return;
     default:
         break;
     }
-    denormal_operands(&a, NULL, st);
+    x86sf_denormal_operands(&a, NULL, st);
     *exponent = int64_to_floatx80(a.exp);
     *significand = (floatx80){a.sig, (uint16_t)(a.sign << 15 | X80_BIAS)};
 }
@@ -1268,7 +1225,7 @@ void floatx80_extract(floatx80 fa, floatx80 *exponent, floatx80 *significand,
 static floatx80 x87_arith(enum x87_arith op, struct unpacked st0, struct unpacked m, bool reverse,
                           struct x86_fpstatus *st)
 {
-    struct format f = x80_format(st, true);
+    struct format f = x86sf_x80_format(st, true);
     struct op_ctx c = {.fmt = &f, .x87 = true};
     struct unpacked a = reverse ? m : st0;
     struct unpacked b = reverse ? st0 : m;
@@ -1276,38 +1233,38 @@ static floatx80 x87_arith(enum x87_arith op, struct unpacked st0, struct unpacke
     st->c1 = false;
     switch (op) {
     case X87_ADD:
-        return packx80(add_core(a, b, false, &c, st));
+        return x86sf_packx80(add_core(a, b, false, &c, st));
     case X87_SUB:
-        return packx80(add_core(a, b, true, &c, st));
+        return x86sf_packx80(add_core(a, b, true, &c, st));
     case X87_MUL:
-        return packx80(mul_core(a, b, &c, st));
+        return x86sf_packx80(mul_core(a, b, &c, st));
     default:
-        return packx80(div_core(a, b, &c, st));
+        return x86sf_packx80(div_core(a, b, &c, st));
     }
 }
 
 floatx80 floatx80_arith_f32(enum x87_arith op, floatx80 st0, float32 m, bool reverse,
                             struct x86_fpstatus *st)
 {
-    return x87_arith(op, unpackx80(st0), unpack32(m, false), reverse, st);
+    return x87_arith(op, x86sf_unpackx80(st0), unpack32(m, false), reverse, st);
 }
 
 floatx80 floatx80_arith_f64(enum x87_arith op, floatx80 st0, float64 m, bool reverse,
                             struct x86_fpstatus *st)
 {
-    return x87_arith(op, unpackx80(st0), unpack64(m, false), reverse, st);
+    return x87_arith(op, x86sf_unpackx80(st0), unpack64(m, false), reverse, st);
 }
 
 enum x86_relation floatx80_compare_f32(floatx80 st0, float32 m, bool signalling,
                                        struct x86_fpstatus *st)
 {
     st->c1 = false;
-    return compare_core(unpackx80(st0), unpack32(m, false), signalling, st);
+    return compare_core(x86sf_unpackx80(st0), unpack32(m, false), signalling, st);
 }
 
 enum x86_relation floatx80_compare_f64(floatx80 st0, float64 m, bool signalling,
                                        struct x86_fpstatus *st)
 {
     st->c1 = false;
-    return compare_core(unpackx80(st0), unpack64(m, false), signalling, st);
+    return compare_core(x86sf_unpackx80(st0), unpack64(m, false), signalling, st);
 }

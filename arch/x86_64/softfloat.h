@@ -178,4 +178,20 @@ floatx80 floatx80_scale(floatx80 a, floatx80 b, struct x86_fpstatus *st);
 void floatx80_extract(floatx80 a, floatx80 *exponent, floatx80 *significand,
                       struct x86_fpstatus *st);
 
+/* ---- x87 transcendentals (softfloat_x87.c) ---------------------------------------------
+ * Evaluated in 128-bit arithmetic and rounded once with the status rounding (precision
+ * control does not apply). The SDM only promises an error below 1 ulp, so these are not
+ * guaranteed to be the host's bits: tests/test_softfloat.c measures how often they are. The
+ * trigonometric ones reduce their argument with the x87's 66-bit pi as the hardware does and
+ * return false (C2 set, operand unchanged) when |a| >= 2^63. */
+floatx80 floatx80_f2xm1(floatx80 a, struct x86_fpstatus *st); /* 2^a - 1, -1 <= a <= 1 */
+floatx80 floatx80_fyl2x(floatx80 x, floatx80 y, struct x86_fpstatus *st);   /* y log2(x) */
+floatx80 floatx80_fyl2xp1(floatx80 x, floatx80 y, struct x86_fpstatus *st); /* y log2(x+1) */
+floatx80 floatx80_fpatan(floatx80 x, floatx80 y, struct x86_fpstatus *st);  /* atan2(y, x) */
+bool floatx80_sin(floatx80 a, floatx80 *result, struct x86_fpstatus *st);
+bool floatx80_cos(floatx80 a, floatx80 *result, struct x86_fpstatus *st);
+bool floatx80_sincos(floatx80 a, floatx80 *sine, floatx80 *cosine, struct x86_fpstatus *st);
+/* FPTAN: st0 becomes *result, then *pushed is pushed (1.0, or the NaN when the result is one). */
+bool floatx80_tan(floatx80 a, floatx80 *result, floatx80 *pushed, struct x86_fpstatus *st);
+
 #endif /* COREMU_X86_64_SOFTFLOAT_H */

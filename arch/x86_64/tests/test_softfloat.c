@@ -469,6 +469,40 @@ X87_BINOP(host_fprem, "fprem")
 X87_BINOP(host_fprem1, "fprem1")
 X87_BINOP(host_fscale, "fscale")
 
+X87_BINOP(host_f2xm1, "f2xm1")
+X87_BINOP(host_fyl2x, "fyl2x")
+X87_BINOP(host_fyl2xp1, "fyl2xp1")
+X87_BINOP(host_fpatan, "fpatan")
+X87_BINOP(host_fsin, "fsin")
+X87_BINOP(host_fcos, "fcos")
+
+/* st0 = a, st1 = b, then the instruction; the two top registers afterwards. */
+#define X87_TWO_OUT(fn, insn)                                                                     \
+    static void fn(floatx80 a, floatx80 b, uint16_t cw, floatx80 *st0, floatx80 *st1,           \
+                   uint16_t *sw)                                                                  \
+    {                                                                                             \
+        floatx80 r0 = {0, 0};                                                                     \
+        floatx80 r1 = {0, 0};                                                                     \
+        uint16_t s;                                                                               \
+        __asm__ volatile("fninit\n\t"                                                             \
+                         "fldcw %[cw]\n\t"                                                        \
+                         "fldt %[b]\n\t"                                                          \
+                         "fldt %[a]\n\t" insn "\n\t"                                              \
+                         "fnstsw %[s]\n\t"                                                        \
+                         "fstpt %[r0]\n\t"                                                        \
+                         "fstpt %[r1]\n\t"                                                        \
+                         "fninit"                                                                 \
+                         : [r0] "=m"(r0), [r1] "=m"(r1), [s] "=m"(s)                              \
+                         : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)                                   \
+                         : "st", "st(1)", "st(2)", "memory");                                     \
+        *st0 = r0;                                                                                \
+        *st1 = r1;                                                                                \
+        *sw = s;                                                                                  \
+    }
+
+X87_TWO_OUT(host_fptan, "fptan")
+X87_TWO_OUT(host_fsincos, "fsincos")
+
 /* FXTRACT: st0 = significand, st1 = exponent. */
 static void host_fxtract(floatx80 a, uint16_t cw, floatx80 *exponent, floatx80 *significand,
                          uint16_t *sw)
@@ -1040,6 +1074,196 @@ static void test_memop_x87(uint64_t n)
     }
 }
 
+/* ---- x87 transcendentals: measured, not promised ---------------------------------------- */
+
+/* Position of a floatx80 in the ordered set of values, so that neighbours differ by one. */
+static __int128 x80_ordinal(floatx80 a)
+{
+    uint32_t exp = a.sign_exp & 0x7fff;
+    __int128 key = exp == 0 ? (__int128)a.mant : (__int128)(exp - 1) * ((__int128)1 << 63) +
+                                                    (__int128)a.mant;
+    return (a.sign_exp & 0x8000) ? -key : key;
+}
+
+static bool x80_is_nan_or_unsupported(floatx80 a)
+{
+    uint32_t exp = a.sign_exp & 0x7fff;
+    return (exp == 0x7fff && (a.mant << 1) != 0) || (exp != 0 && !(a.mant >> 63));
+}
+
+static bool x80_finite_nonzero(floatx80 a)
+{
+    uint32_t exp = a.sign_exp & 0x7fff;
+    return exp != 0x7fff && a.mant != 0 && (exp == 0 || (a.mant >> 63));
+}
+
+/* One transcendental's tally: bit-identical results (value, flags, C1, C2), results within
+ * one ulp of the host's with the same exception flags, and the rest. */
+struct trans_tally {
+    const char *name;
+    uint64_t cases;
+    uint64_t identical;
+    uint64_t within_ulp;
+    uint64_t special_cases;
+    uint64_t bad;
+};
+
+static void trans_case(struct trans_tally *t, floatx80 a, floatx80 b, const floatx80 *got,
+                       const floatx80 *want, int nresults, uint16_t got_sw, uint16_t want_sw,
+                       bool special, const struct x86_fpstatus *st)
+{
+    bool same = got_sw == want_sw;
+    bool close = (got_sw & FSW_EXCEPTIONS) == (want_sw & FSW_EXCEPTIONS) &&
+                 (got_sw & X86_FSW_C2) == (want_sw & X86_FSW_C2);
+    for (int i = 0; i < nresults; i++) {
+        if (!x80_equal(got[i], want[i])) {
+            same = false;
+            __int128 d = x80_ordinal(got[i]) - x80_ordinal(want[i]);
+            if (special || !x80_finite_nonzero(got[i]) || !x80_finite_nonzero(want[i]) ||
+                x80_is_nan_or_unsupported(got[i]) || d > 1 || d < -1) {
+                close = false;
+            }
+        }
+    }
+    t->cases++;
+    t->special_cases += special;
+    if (same) {
+        t->identical++;
+    } else if (close) {
+        t->within_ulp++;
+    } else {
+        t->bad++;
+        if (t->bad <= MAX_REPORTS) {
+            report_x80(t->name, a, b, st);
+            printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
+                   got[0].sign_exp, got[0].mant, got_sw, want[0].sign_exp, want[0].mant, want_sw);
+        }
+    }
+}
+
+static void trans_done(const struct trans_tally *t)
+{
+    printf("  %s: %" PRIu64 " of %" PRIu64 " bit-identical to the host (%.4f%%), %" PRIu64
+           " more within 1 ulp with the same exception flags, %" PRIu64 " neither (%" PRIu64
+           " of the cases had special operands)\n",
+           t->name, t->identical, t->cases, 100.0 * (double)t->identical / (double)t->cases,
+           t->within_ulp, t->bad, t->special_cases);
+    UNIT_CHECK(t->bad == 0, t->name,
+               "%" PRIu64 " results more than 1 ulp from the host or with other flags", t->bad);
+}
+
+/* A finite value with a random significand and an exponent in [lo, hi], or now and then a
+ * special operand (then *special). */
+static floatx80 gen_trans(int lo, int hi, bool *special)
+{
+    *special = rnd_below(8) == 0;
+    if (*special) {
+        floatx80 v = gen_x80();
+        *special = !x80_finite_nonzero(v) || x80_is_nan_or_unsupported(v);
+        if (*special) {
+            return v;
+        }
+    }
+    int e = lo + (int)rnd_below((uint64_t)(hi - lo + 1));
+    uint64_t mant = (rnd_below(4) ? rnd() : boundary_bits()) | 1ull << 63;
+    return (floatx80){mant, (uint16_t)((rnd_below(2) << 15) | (uint32_t)(16383 + e))};
+}
+
+static void test_transcendentals(uint64_t n)
+{
+    static const char *const names[8] = {"f2xm1",  "fyl2x", "fyl2xp1", "fpatan",
+                                         "fsin",   "fcos",  "fsincos", "fptan"};
+    for (int kind = 0; kind < 8; kind++) {
+        struct trans_tally t = {names[kind], 0, 0, 0, 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = x87_config(i);
+            uint16_t cw = fcw_for(&st);
+            bool special_a, special_b = false;
+            floatx80 a, b = {1ull << 63, 0x3fff};
+            floatx80 got[2], want[2];
+            uint16_t sw, fsw = 0;
+            int nresults = 1;
+            switch (kind) {
+            case 0:
+                a = gen_trans(-70, -1, &special_a);
+                want[0] = host_f2xm1(a, b, cw, &sw);
+                got[0] = floatx80_f2xm1(a, &st);
+                break;
+            case 1:
+                a = gen_trans(-16000, 16000, &special_a);
+                if (rnd_below(2)) {
+                    a.sign_exp &= 0x7fff;
+                }
+                if (rnd_below(4) == 0) {
+                    a.sign_exp = (uint16_t)(16383 - rnd_below(2)); /* near 1 */
+                }
+                b = gen_trans(-100, 100, &special_b);
+                want[0] = host_fyl2x(a, b, cw, &sw);
+                got[0] = floatx80_fyl2x(a, b, &st);
+                break;
+            case 2:
+                a = gen_trans(-70, -3, &special_a);
+                b = gen_trans(-100, 100, &special_b);
+                want[0] = host_fyl2xp1(a, b, cw, &sw);
+                got[0] = floatx80_fyl2xp1(a, b, &st);
+                break;
+            case 3:
+                a = gen_trans(-100, 100, &special_a);
+                b = rnd_below(2) ? gen_trans(-100, 100, &special_b) : gen_x80_near(a);
+                want[0] = host_fpatan(a, b, cw, &sw);
+                got[0] = floatx80_fpatan(a, b, &st);
+                break;
+            case 4:
+            case 5:
+                a = gen_trans(-40, 64, &special_a);
+                want[0] = (kind == 4 ? host_fsin : host_fcos)(a, b, cw, &sw);
+                got[0] = a;
+                if (!(kind == 4 ? floatx80_sin : floatx80_cos)(a, &got[0], &st)) {
+                    fsw = X86_FSW_C2;
+                }
+                break;
+            case 6:
+                a = gen_trans(-40, 64, &special_a);
+                host_fsincos(a, b, cw, &want[0], &want[1], &sw);
+                nresults = 2;
+                if (!floatx80_sincos(a, &got[1], &got[0], &st)) {
+                    fsw = X86_FSW_C2;
+                    got[0] = a;
+                    got[1] = b;
+                }
+                break;
+            default:
+                a = gen_trans(-40, 64, &special_a);
+                host_fptan(a, b, cw, &want[0], &want[1], &sw);
+                nresults = 2;
+                if (!floatx80_tan(a, &got[1], &got[0], &st)) {
+                    fsw = X86_FSW_C2;
+                    got[0] = a;
+                    got[1] = b;
+                }
+                break;
+            }
+            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0) | fsw);
+            uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1 | X86_FSW_C2);
+            /* special: an operand that is not a finite nonzero number (kind 0 and 4-7 have a
+             * dummy b of 1.0) */
+            bool special = x80_is_nan_or_unsupported(a) || !x80_finite_nonzero(a) ||
+                           x80_is_nan_or_unsupported(b) || !x80_finite_nonzero(b);
+            (void)special_a;
+            (void)special_b;
+            if (getenv("COREMU_SOFTFLOAT_VERBOSE") && !(x80_equal(got[0], want[0]) &&
+                                                       got_sw == want_sw)) {
+                report_x80(t.name, a, b, &st);
+                printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
+                       got[0].sign_exp, got[0].mant, got_sw, want[0].sign_exp, want[0].mant,
+                       want_sw);
+            }
+            trans_case(&t, a, b, got, want, nresults, got_sw, want_sw, special, &st);
+        }
+        trans_done(&t);
+    }
+}
+
 static void test_compare_x87(uint64_t n)
 {
     for (int signalling = 0; signalling < 2; signalling++) {
@@ -1166,6 +1390,7 @@ static void test_load_x87(uint64_t n)
 int main(int argc, char **argv)
 {
     uint64_t n = DEFAULT_CASES;
+    uint64_t trans_n;
     const char *env = getenv("COREMU_SOFTFLOAT_CASES");
     if (argc > 1) {
         env = argv[1];
@@ -1178,6 +1403,9 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+
+    /* the transcendentals cost some 100 times more per case */
+    trans_n = n / 15 > 0 ? n / 15 : 1;
 
     test_binop32("addss", float32_add, host_addss, BOUNDARY_ADD, n);
     test_binop32("subss", float32_sub, host_subss, BOUNDARY_SUB, n);
@@ -1210,6 +1438,7 @@ int main(int argc, char **argv)
     test_prem_x87(n);
     test_fxtract(n);
     test_memop_x87(n);
+    test_transcendentals(trans_n);
     test_compare_x87(n);
     test_store_x87(n);
     test_load_x87(n);

@@ -1,0 +1,117 @@
+/*
+ * coremu-system-x86_64 — the x86_64 emulator binary: its machine class table, run by the
+ * runtime's shared coremu_main (include/coremu/machine.h). The pc class's hooks are thin
+ * adapters around pc.c.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <coremu/coremu.h>
+#include <coremu/machine.h>
+#include <coremu/util.h>
+
+#include "cpu.h"
+#include "pc.h"
+
+static const struct coremu_cpu_model_info x86_cpu_models[] = {
+    {"max", "coremu x86_64: x86-64 with SSE4.2, POPCNT, MOVBE, LZCNT, FSGSBASE, NX, 1 GiB "
+            "pages (every feature coremu implements)"},
+};
+
+static unsigned pc_check(const struct coremu_options *o)
+{
+    unsigned errors = 0;
+    for (unsigned i = 0; i < o->machine_props.n; i++) {
+        const char *key = o->machine_props.key[i], *value = o->machine_props.value[i];
+        if (strcmp(key, "accel") == 0 && value != NULL && strcmp(value, "tcg") == 0) {
+            continue;
+        }
+        coremu_error("-machine pc: property '%s' is not supported yet", key);
+        errors++;
+    }
+    if (o->kernel == NULL) {
+        coremu_error("no kernel given: use -kernel FILE (a bzImage or a multiboot kernel)");
+        errors++;
+    }
+    return errors;
+}
+
+static enum coremu_machine_init_result pc_class_init(const struct coremu_machine_config *mcfg,
+                                                     void **board_out, char *err, size_t errlen)
+{
+    const struct coremu_options *o = mcfg->opts;
+    int r = coremu_atomic_register(&x86_atomic_table);
+    if (r != 0) {
+        snprintf(err, errlen, "cannot register the x86_64 atomic helpers: %s", strerror(-r));
+        return COREMU_MACHINE_INIT_ERROR;
+    }
+    const struct pc_config cfg = {
+        .ncpus = mcfg->ncpus,
+        .ram_size = mcfg->ram_size,
+        .pin_threads = o->accel_pin,
+        .no_reboot = o->no_reboot,
+        .kernel = o->kernel,
+        .initrd = o->initrd,
+        .append = o->append,
+    };
+    struct pc_board *pc = pc_new(&cfg, err, errlen);
+    if (!pc) {
+        return COREMU_MACHINE_INIT_ERROR;
+    }
+    *board_out = pc;
+    return COREMU_MACHINE_INIT_RUN;
+}
+
+static void pc_class_attach_serial(void *board, unsigned index, struct coremu_chardev *chr)
+{
+    pc_attach_serial(board, index, chr);
+}
+
+static int pc_class_run(void *board, char *err, size_t errlen)
+{
+    return pc_run(board, err, errlen);
+}
+
+static void pc_class_request_exit(void *board, int status)
+{
+    pc_request_exit(board, status);
+}
+
+static void pc_class_free(void *board)
+{
+    pc_free(board);
+}
+
+static const struct coremu_machine_class pc_class = {
+    .name = "pc",
+    .description = "PC (COM1, isa-debug-exit; no interrupt controllers, timers or ACPI yet)",
+    .max_cpus = 255,
+    .default_ram_size = 128ull << 20,
+    .min_ram_size = 2ull << 20,
+    .max_ram_size = PC_MAX_RAM,
+    .ram_granule = 4096,
+    .nserial = 1,
+    .cpu_models = x86_cpu_models,
+    .ncpu_models = COREMU_ARRAY_SIZE(x86_cpu_models),
+    .check = pc_check,
+    .init = pc_class_init,
+    .attach_serial = pc_class_attach_serial,
+    .run = pc_class_run,
+    .request_exit = pc_class_request_exit,
+    .free = pc_class_free,
+};
+
+static const struct coremu_machine_class *const x86_classes[] = {&pc_class, NULL};
+
+static const struct coremu_binary x86_binary = {
+    .name = "coremu-system-x86_64",
+    .classes = x86_classes,
+};
+
+int main(int argc, char **argv)
+{
+    return coremu_main(argc, argv, &x86_binary);
+}

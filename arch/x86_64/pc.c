@@ -1,0 +1,397 @@
+/*
+ * coremu x86_64 — the PC board (pc.h): memory map, port-I/O devices, -kernel, the cores.
+ *
+ * Ports. The board's port-I/O space is a struct coremu_as of its own, 64 KiB of ports, that the
+ * cores' IN/OUT reach (cpu->io). A port no device claims reads as all ones and ignores writes,
+ * as on a PC's ISA bus.
+ *
+ * Cores. Every core is a thread from the start (the runtime's), each with a struct x86_cpu; core
+ * 0 is powered on at -kernel's entry state (boot.c) and the others stay off: their INIT/SIPI
+ * start-up comes with the local APICs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <coremu/board.h>
+#include <coremu/cpu.h>
+#include <coremu/log.h>
+#include <coremu/physmem.h>
+#include <coremu/tb.h>
+
+#include "boot.h"
+#include "cpu.h"
+#include "pc.h"
+#include "uart16550.h"
+
+/* The legacy hole: the EBDA's last KiB below 640 KiB, VGA memory, option ROMs and the BIOS. */
+#define PC_LOW_RAM_END 0x9fc00ull
+#define PC_HIGH_RAM_BASE 0x100000ull
+
+/* QEMU's isa-debug-exit: a write of v makes the emulator exit with status (v << 1) | 1. */
+#define PC_DEBUG_EXIT_PORT 0xf4u
+#define PC_POST_PORT 0x80u
+#define PC_SYSCTL_PORT 0x92u /* "port 92": bit 0 fast reset, bit 1 A20 */
+
+struct pc_board {
+    struct pc_config cfg;
+    struct coremu_board *board;
+    struct coremu_as *as; /* the board's memory space (immutable) */
+    struct coremu_as *io; /* ports (immutable) */
+    struct coremu_machine *machine;
+    struct coremu_tb_engine *engine;
+    struct x86_cpu **cpus;
+    unsigned ncpus;
+    struct uart16550 *com1;
+    struct x86_boot_info boot; /* written before the machine starts, then read-only */
+    /* Port 92's A20 bit as last written (the gate itself is always open: A20 masking is not
+     * modelled). Written by core threads under no lock: a byte the guest reads back. */
+    _Atomic uint8_t sysctl;
+};
+
+static int pc_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int pc_error(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- machine reset -------------------------------------------------------------------------- */
+
+/* With the world stopped and every core off: devices and images back to their boot state. */
+static void pc_reset_machine(void *opaque)
+{
+    struct pc_board *pc = opaque;
+    coremu_board_reset(pc->board);
+    atomic_store(&pc->sysctl, 0);
+}
+
+static void pc_system_reset(struct pc_board *pc)
+{
+    if (pc->cfg.no_reboot) {
+        coremu_machine_exit(pc->machine, 0);
+        return;
+    }
+    COREMU_LOG(COREMU_LOG_INT, "machine reset\n");
+    coremu_machine_reset(pc->machine, 0, 0, 0, pc_reset_machine, pc);
+}
+
+static void pc_cpu_shutdown(void *opaque, struct x86_cpu *cpu)
+{
+    (void)cpu;
+    pc_system_reset(opaque);
+}
+
+/* ---- port devices --------------------------------------------------------------------------- */
+
+static int debug_exit_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
+{
+    (void)opaque;
+    (void)offset;
+    (void)size;
+    *value = 0;
+    return COREMU_MEM_OK;
+}
+
+static int debug_exit_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct pc_board *pc = opaque;
+    (void)offset;
+    (void)size;
+    coremu_machine_exit(pc->machine, (int)(((value << 1) | 1) & 0xff));
+    return COREMU_MEM_OK;
+}
+
+static const struct coremu_mmio_ops debug_exit_ops = {
+    .read = debug_exit_read,
+    .write = debug_exit_write,
+    .sizes = 1 | 2 | 4,
+    .allow_unaligned = true,
+};
+
+static int post_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
+{
+    (void)opaque;
+    (void)offset;
+    *value = x86_size_mask(size);
+    return COREMU_MEM_OK;
+}
+
+static int post_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    (void)opaque;
+    (void)offset;
+    (void)size;
+    COREMU_LOG(COREMU_LOG_TRACE_DEV, "pc: POST code %#llx\n", (unsigned long long)value);
+    return COREMU_MEM_OK;
+}
+
+static const struct coremu_mmio_ops post_ops = {
+    .read = post_read,
+    .write = post_write,
+    .sizes = 1 | 2 | 4,
+};
+
+static int sysctl_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
+{
+    struct pc_board *pc = opaque;
+    (void)offset;
+    (void)size;
+    *value = atomic_load(&pc->sysctl) | 2u; /* A20 reads enabled: it always is */
+    return COREMU_MEM_OK;
+}
+
+static int sysctl_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct pc_board *pc = opaque;
+    (void)offset;
+    (void)size;
+    atomic_store(&pc->sysctl, (uint8_t)(value & 2));
+    if (value & 1) {
+        pc_system_reset(pc);
+    }
+    return COREMU_MEM_OK;
+}
+
+static const struct coremu_mmio_ops sysctl_ops = {
+    .read = sysctl_read,
+    .write = sysctl_write,
+    .sizes = 1,
+};
+
+static void pc_uart_reset(void *opaque)
+{
+    uart16550_reset(opaque);
+}
+
+static void pc_uart_free(void *opaque)
+{
+    uart16550_free(opaque);
+}
+
+/* ---- cores ---------------------------------------------------------------------------------- */
+
+/* Puts core 0 in the state the boot protocol promises the kernel. */
+static void apply_boot_state(struct x86_cpu *cpu, const struct x86_boot_state *s)
+{
+    uint64_t code[2] = {s->cs_descriptor, 0}, data[2] = {s->data_descriptor, 0};
+    const uint16_t data_sel[] = {[X86_ES] = s->es, [X86_SS] = s->ss, [X86_DS] = s->ds,
+                                 [X86_FS] = s->fs, [X86_GS] = s->gs};
+
+    cpu->gpr[X86_RAX] = s->rax;
+    cpu->gpr[X86_RBX] = s->rbx;
+    cpu->gpr[X86_RCX] = s->rcx;
+    cpu->gpr[X86_RDX] = s->rdx;
+    cpu->gpr[X86_RSI] = s->rsi;
+    cpu->gpr[X86_RDI] = s->rdi;
+    cpu->gpr[X86_RBP] = s->rbp;
+    cpu->gpr[X86_RSP] = s->rsp;
+    cpu->rip = s->rip;
+    x86_rflags_write(cpu, s->rflags);
+    cpu->cr0 = s->cr0;
+    cpu->cr3 = s->cr3;
+    cpu->cr4 = s->cr4;
+    cpu->efer = s->efer;
+    cpu->gdtr.base = s->gdtr_base;
+    cpu->gdtr.limit = s->gdtr_limit;
+    cpu->idtr.base = 0;
+    cpu->idtr.limit = 0;
+    x86_descriptor_to_cache(code, s->cs, &cpu->seg[X86_CS]);
+    for (unsigned i = 0; i < X86_LDTR; i++) {
+        if (i != X86_CS) {
+            x86_descriptor_to_cache(data, data_sel[i], &cpu->seg[i]);
+        }
+    }
+    cpu->cpl = 0;
+    x86_tlb_flush_all(cpu);
+}
+
+static void pc_cpu_run(struct coremu_cpu *rt)
+{
+    struct x86_cpu *cpu = rt->arch;
+    struct pc_board *pc = cpu->board.opaque;
+
+    x86_cpu_reset(cpu);
+    coremu_tb_power_on(&cpu->tb);
+    cpu->leave = false;
+    if (rt->index == 0) {
+        apply_boot_state(cpu, &pc->boot.state);
+    }
+    COREMU_LOG(COREMU_LOG_INT, "cpu%u: power on at %016llx\n", rt->index,
+               (unsigned long long)cpu->rip);
+    x86_run_loop(cpu);
+}
+
+static void pc_cpu_tlb_flush(struct coremu_cpu *rt)
+{
+    x86_tlb_flush_all(rt->arch);
+}
+
+static const struct coremu_cpu_ops pc_cpu_ops = {
+    .run = pc_cpu_run,
+    .tlb_flush_all = pc_cpu_tlb_flush,
+};
+
+static int pc_create_cpus(struct pc_board *pc, char *err, size_t errlen)
+{
+    unsigned n = pc->cfg.ncpus;
+    pc->machine = coremu_machine_new(n, &pc_cpu_ops);
+    pc->engine = coremu_tb_engine_new(&x86_tb_ops, n);
+    pc->cpus = calloc(n, sizeof(*pc->cpus));
+    if (!pc->machine || !pc->engine || !pc->cpus) {
+        return pc_error(err, errlen, "cannot create %u cores: out of memory", n);
+    }
+    pc->machine->pin_threads = pc->cfg.pin_threads;
+    for (unsigned i = 0; i < n; i++) {
+        struct x86_cpu *cpu = calloc(1, sizeof(*cpu));
+        if (!cpu) {
+            return pc_error(err, errlen, "cannot create core %u: out of memory", i);
+        }
+        pc->cpus[i] = cpu;
+        cpu->board.opaque = pc;
+        cpu->board.shutdown = pc_cpu_shutdown;
+        cpu->threads_per_core = 1;
+        cpu->cores_per_socket = n;
+        if (x86_cpu_init(cpu, pc->engine, pc->machine->cpus[i], pc->as, pc->io, i) != 0) {
+            free(cpu);
+            pc->cpus[i] = NULL;
+            return pc_error(err, errlen, "cannot create core %u: out of memory", i);
+        }
+        pc->ncpus = i + 1;
+        pc->machine->cpus[i]->arch = cpu;
+    }
+    return 0;
+}
+
+/* ---- the board ------------------------------------------------------------------------------ */
+
+struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
+{
+    if (cfg->ram_size < (2ull << 20) || cfg->ram_size > PC_MAX_RAM) {
+        pc_error(err, errlen, "-m: the PC takes 2 MiB to %llu MiB of RAM for now",
+                 (unsigned long long)(PC_MAX_RAM >> 20));
+        return NULL;
+    }
+    struct pc_board *pc = calloc(1, sizeof(*pc));
+    if (!pc) {
+        pc_error(err, errlen, "out of memory");
+        return NULL;
+    }
+    pc->cfg = *cfg;
+    pc->board = coremu_board_new(NULL);
+    pc->io = coremu_as_new();
+    if (!pc->board || !pc->io) {
+        pc_error(err, errlen, "out of memory");
+        goto fail;
+    }
+    pc->as = coremu_board_as(pc->board);
+    /* x86 has no load-exclusive: the monitor only covers RAM as the board API wants */
+    if (coremu_board_add_ram(pc->board, "ram", 0, cfg->ram_size, COREMU_XMON_VALUE, NULL, NULL,
+                             err, errlen) != 0) {
+        goto fail;
+    }
+    pc->com1 = uart16550_new("com1", NULL, NULL);
+    if (!pc->com1 || coremu_board_add_device(pc->board, "com1", pc->com1, pc_uart_reset,
+                                             pc_uart_free) != 0) {
+        pc_error(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (uart16550_map(pc->com1, pc->io, UART16550_COM1_BASE) != 0 ||
+        coremu_as_add_mmio(pc->io, "isa-debug-exit", PC_DEBUG_EXIT_PORT, 4, &debug_exit_ops, pc,
+                           COREMU_MMIO_LOCKLESS) != 0 ||
+        coremu_as_add_mmio(pc->io, "post", PC_POST_PORT, 1, &post_ops, pc,
+                           COREMU_MMIO_LOCKLESS) != 0 ||
+        coremu_as_add_mmio(pc->io, "sysctl", PC_SYSCTL_PORT, 1, &sysctl_ops, pc,
+                           COREMU_MMIO_LOCKLESS) != 0) {
+        pc_error(err, errlen, "cannot map the port devices");
+        goto fail;
+    }
+
+    struct x86_e820_range map[4] = {
+        {0, PC_LOW_RAM_END, X86_E820_RAM},
+        {PC_LOW_RAM_END, 0xa0000 - PC_LOW_RAM_END, X86_E820_RESERVED},
+        {0xf0000, 0x10000, X86_E820_RESERVED},
+        {PC_HIGH_RAM_BASE, cfg->ram_size - PC_HIGH_RAM_BASE, X86_E820_RAM},
+    };
+    struct x86_boot_config bc = {
+        .kernel = cfg->kernel,
+        .initrd = cfg->initrd,
+        .append = cfg->append,
+        .mem_map = map,
+        .mem_map_len = 4,
+        .acpi_rsdp_addr = 0,
+    };
+    if (x86_boot_load(pc->as, &bc, &pc->boot, err, errlen) != 0 ||
+        x86_boot_keep_images(pc->board, &pc->boot, err, errlen) != 0) {
+        goto fail;
+    }
+    if (pc_create_cpus(pc, err, errlen) != 0) {
+        goto fail;
+    }
+    return pc;
+
+fail:
+    pc_free(pc);
+    return NULL;
+}
+
+void pc_attach_serial(struct pc_board *pc, unsigned index, struct coremu_chardev *chr)
+{
+    if (index == 0) {
+        uart16550_attach(pc->com1, chr);
+    }
+}
+
+int pc_run(struct pc_board *pc, char *err, size_t errlen)
+{
+    struct coremu_machine *m = pc->machine;
+    int r = coremu_machine_start(m);
+    if (r != 0) {
+        return pc_error(err, errlen, "cannot start the core threads: %s", strerror(-r));
+    }
+    r = coremu_cpu_power_on(m->cpus[0], 0, 0);
+    if (r != 0) {
+        coremu_machine_exit(m, 1);
+        coremu_machine_wait(m);
+        return pc_error(err, errlen, "cannot power on core 0: %s", strerror(-r));
+    }
+    return coremu_machine_wait(m);
+}
+
+void pc_request_exit(struct pc_board *pc, int status)
+{
+    coremu_machine_exit(pc->machine, status);
+}
+
+void pc_free(struct pc_board *pc)
+{
+    if (!pc) {
+        return;
+    }
+    for (unsigned i = 0; i < pc->ncpus; i++) {
+        if (pc->cpus[i]) {
+            x86_cpu_destroy(pc->cpus[i]);
+            free(pc->cpus[i]);
+        }
+    }
+    free(pc->cpus);
+    if (pc->engine) {
+        coremu_tb_engine_free(pc->engine);
+    }
+    if (pc->machine) {
+        coremu_machine_free(pc->machine);
+    }
+    /* the ports first (their devices are the board's to free), then the board */
+    coremu_as_free(pc->io);
+    coremu_board_free(pc->board);
+    free(pc);
+}

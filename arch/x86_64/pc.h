@@ -1,0 +1,40 @@
+/*
+ * coremu x86_64 — the PC board: what coremu-system-x86_64 builds around its cores.
+ *
+ * Today it is the part of a PC that a kernel needs to start and say so: RAM with the PC's
+ * memory map (below 640 KiB, the legacy hole, then up from 1 MiB), the port-I/O space with
+ * COM1 (a 16550 at 0x3f8), QEMU's isa-debug-exit at 0xf4 (which bare-metal tests use to end
+ * with a status), POST code 0x80 and the fast A20 gate at 0x92, and -kernel loading through
+ * boot.c (a bzImage by Linux's 64-bit boot protocol, or a multiboot kernel). Interrupt
+ * controllers, timers, ACPI and the second and later cores' start-up are the next step.
+ */
+#ifndef COREMU_X86_64_PC_H
+#define COREMU_X86_64_PC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct coremu_chardev;
+struct pc_board;
+
+struct pc_config {
+    unsigned ncpus;
+    uint64_t ram_size;
+    bool pin_threads;
+    bool no_reboot;
+    const char *kernel;
+    const char *initrd;
+    const char *append;
+};
+
+/* The most RAM the board maps today: one range from 0, below the PCI hole. */
+#define PC_MAX_RAM (3ull << 30)
+
+struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen);
+void pc_attach_serial(struct pc_board *pc, unsigned index, struct coremu_chardev *chr);
+int pc_run(struct pc_board *pc, char *err, size_t errlen);
+void pc_request_exit(struct pc_board *pc, int status);
+void pc_free(struct pc_board *pc);
+
+#endif /* COREMU_X86_64_PC_H */
