@@ -115,10 +115,18 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
 /* The instruction index whose first byte is at rip, or -1. */
 int dt_insn_at(const struct dt_seq *seq, uint64_t rip);
 
-/* native.c: runs seqs[0..n) in a child process (one fork per call); every result is filled,
- * a child that dies leaves DT_STOP_OTHER results saying so. Returns false only when the
- * child could not be started (message on stderr). */
+/* native.c: runs seqs[0..n) on the host in a child process (one fork per call, another after a
+ * child dies); every result is filled, a child that dies leaves a DT_STOP_OTHER result saying
+ * so for the sequence it died in. Returns false only when no child could be started or set
+ * up (message on stderr). */
 bool dt_native_run_batch(const struct dt_seq *seqs, unsigned n, struct dt_result *results);
+/* The same process machinery for any runner (the driver runs coremu's side in one too, so that
+ * a crash of the CPU under test is a reported mismatch of one sequence, not the end of the
+ * run): setup (may be NULL) once per child, run for each sequence; who names the side. */
+bool dt_run_batch_forked(const struct dt_seq *seqs, unsigned n, struct dt_result *results,
+                         void (*setup)(void),
+                         void (*run)(const struct dt_seq *seq, struct dt_result *res),
+                         const char *who);
 bool dt_vector_has_error_code(unsigned vector);
 
 #endif /* COREMU_DIFFTEST_X86_H */

@@ -8,6 +8,9 @@
  *                [--max-mismatches N] [--batch N] [--self-check [--inject]] [--show I]
  *                [--quiet]
  *
+ * --in-process runs coremu's side in the driver's own process (for a debugger; a crash then
+ * ends the run) instead of a child process per batch.
+ *
  * --self-check runs every sequence twice on the host instead (the harness must be
  * deterministic); --inject then changes one compared bit of each second run (a register, a
  * defined flag, a memory byte, an XMM bit), which the comparison must catch every time.
@@ -30,7 +33,7 @@
 struct options {
     uint64_t seed, first, count;
     unsigned groups, len, max_mismatches, batch;
-    bool self_check, quiet, show, inject;
+    bool self_check, quiet, show, inject, in_process;
     uint64_t show_index;
     char groups_text[64];
 };
@@ -384,6 +387,7 @@ static bool planned_fault(const struct dt_seq *seq, const struct dt_result *nati
 static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
 {
     static uint8_t code[DT_CODE_SIZE];
+    /* In a child process of its own (dt_run_batch_forked): a crash is one sequence's result. */
     memset(code, 0xcc, sizeof(code));
     memcpy(code, seq->code, seq->len);
     memset(res, 0, offsetof(struct dt_result, state));
@@ -536,6 +540,10 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->self_check = true;
             continue;
         }
+        if (!strcmp(opt, "--in-process")) {
+            o->in_process = true;
+            continue;
+        }
         if (!strcmp(opt, "--inject")) {
             o->inject = true;
             continue;
@@ -681,10 +689,16 @@ int main(int argc, char **argv)
         if (o.self_check && !dt_native_run_batch(seqs, n, other)) {
             return 1;
         }
-        for (unsigned i = 0; i < n && mismatches < o.max_mismatches; i++) {
-            if (!o.self_check) {
+        if (!o.self_check && o.in_process) {
+            for (unsigned i = 0; i < n; i++) {
                 emulator_run(&seqs[i], &other[i]);
-            } else if (o.inject) {
+            }
+        } else if (!o.self_check &&
+                   !dt_run_batch_forked(seqs, n, other, NULL, emulator_run, "coremu's side")) {
+            return 1;
+        }
+        for (unsigned i = 0; i < n && mismatches < o.max_mismatches; i++) {
+            if (o.self_check && o.inject) {
                 inject_difference(&seqs[i], &other[i], fpu);
             }
             static struct report r;

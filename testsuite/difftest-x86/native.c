@@ -252,7 +252,10 @@ bool dt_vector_has_error_code(unsigned vector)
     return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
 }
 
-bool dt_native_run_batch(const struct dt_seq *seqs, unsigned n, struct dt_result *results)
+bool dt_run_batch_forked(const struct dt_seq *seqs, unsigned n, struct dt_result *results,
+                         void (*setup)(void),
+                         void (*run)(const struct dt_seq *seq, struct dt_result *res),
+                         const char *who)
 {
     size_t shared_size = (size_t)n * sizeof(struct dt_result) + DT_PAGE;
     uint8_t *shared =
@@ -276,11 +279,13 @@ bool dt_native_run_batch(const struct dt_seq *seqs, unsigned n, struct dt_result
             break;
         }
         if (pid == 0) {
-            child_setup();
+            if (setup) {
+                setup();
+            }
             /* A sequence has no loops: a child that runs this long is stuck. */
             alarm(120);
             for (unsigned i = *progress; i < n; i++) {
-                run_one(&seqs[i], &out[i]);
+                run(&seqs[i], &out[i]);
                 *progress = i + 1;
             }
             _exit(0);
@@ -310,16 +315,21 @@ bool dt_native_run_batch(const struct dt_seq *seqs, unsigned n, struct dt_result
         memset(&results[done], 0, sizeof(results[done]));
         results[done].stop = DT_STOP_OTHER;
         if (WIFSIGNALED(status)) {
-            snprintf(results[done].why, sizeof(results[done].why),
-                     "the native child died of signal %d", WTERMSIG(status));
+            snprintf(results[done].why, sizeof(results[done].why), "%s died of signal %d (%s)",
+                     who, WTERMSIG(status), strsignal(WTERMSIG(status)));
         } else {
-            snprintf(results[done].why, sizeof(results[done].why),
-                     "the native child exited with status %d", WEXITSTATUS(status));
+            snprintf(results[done].why, sizeof(results[done].why), "%s exited with status %d",
+                     who, WEXITSTATUS(status));
         }
         done++;
     }
     munmap(shared, shared_size);
     return ok;
+}
+
+bool dt_native_run_batch(const struct dt_seq *seqs, unsigned n, struct dt_result *results)
+{
+    return dt_run_batch_forked(seqs, n, results, child_setup, run_one, "the native child");
 }
 
 #endif /* __x86_64__ && __linux__ */
