@@ -1005,6 +1005,25 @@ enum x86_relation floatx80_compare(floatx80 a, floatx80 b, bool signalling,
     return compare_core(x86sf_unpackx80(a), x86sf_unpackx80(b), signalling, st);
 }
 
+uint16_t floatx80_examine(floatx80 a)
+{
+    struct unpacked u = x86sf_unpackx80(a);
+    uint16_t sign = u.sign ? X86_FSW_C1 : 0;
+
+    switch (u.cls) {
+    case CLS_UNSUPPORTED:
+        return sign;
+    case CLS_NAN:
+        return sign | X86_FSW_C0;
+    case CLS_INF:
+        return sign | X86_FSW_C2 | X86_FSW_C0;
+    case CLS_ZERO:
+        return sign | X86_FSW_C3;
+    default:
+        return sign | (u.denormal ? X86_FSW_C3 | X86_FSW_C2 : X86_FSW_C2);
+    }
+}
+
 floatx80 floatx80_round_to_int(floatx80 a, struct x86_fpstatus *st)
 {
     st->c1 = false;

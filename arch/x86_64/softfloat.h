@@ -132,6 +132,10 @@ floatx80 floatx80_sqrt(floatx80 a, struct x86_fpstatus *st);
 /* FCOM (signalling: IE on any NaN) / FUCOM (quiet); unsupported encodings are always IE. */
 enum x86_relation floatx80_compare(floatx80 a, floatx80 b, bool signalling,
                                    struct x86_fpstatus *st);
+/* FXAM of a register that is not empty: the class in C3/C2/C0 (unsupported 000, NaN 001,
+ * normal 010, infinity 011, zero 100, denormal 110; empty, 101, is the caller's) and the sign
+ * in C1, in their status word positions. */
+uint16_t floatx80_examine(floatx80 a);
 /* FRNDINT. */
 floatx80 floatx80_round_to_int(floatx80 a, struct x86_fpstatus *st);
 

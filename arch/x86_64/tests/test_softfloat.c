@@ -469,6 +469,7 @@ X87_BINOP(host_fprem, "fprem")
 X87_BINOP(host_fprem1, "fprem1")
 X87_BINOP(host_fscale, "fscale")
 
+X87_BINOP(host_fxam, "fxam")
 X87_BINOP(host_f2xm1, "f2xm1")
 X87_BINOP(host_fyl2x, "fyl2x")
 X87_BINOP(host_fyl2xp1, "fyl2xp1")
@@ -636,17 +637,17 @@ static void describe(const struct x86_fpstatus *st)
 }
 
 /* Cycles through every control combination: rounding (4) x DAZ (2) x FTZ (2) for SSE,
- * rounding (4) x precision (3) for the x87. */
+ * rounding (4) x precision (4, the reserved encoding 1 included) for the x87. */
 static struct x86_fpstatus sse_config(uint64_t i)
 {
     return (struct x86_fpstatus){.rounding = i & 3, .daz = (i >> 2) & 1, .ftz = (i >> 3) & 1};
 }
 
-static const uint8_t precisions[3] = {X86_PREC_24, X86_PREC_53, X86_PREC_64};
+static const uint8_t precisions[4] = {X86_PREC_24, 1, X86_PREC_53, X86_PREC_64};
 
 static struct x86_fpstatus x87_config(uint64_t i)
 {
-    return (struct x86_fpstatus){.rounding = i & 3, .precision = precisions[(i >> 2) % 3]};
+    return (struct x86_fpstatus){.rounding = i & 3, .precision = precisions[(i >> 2) % 4]};
 }
 
 /* ---- SSE tests ------------------------------------------------------------------------- */
@@ -1264,6 +1265,24 @@ static void test_transcendentals(uint64_t n)
     }
 }
 
+static void test_fxam(uint64_t n)
+{
+    struct tally t = {"fxam", 0, 0};
+    for (uint64_t i = 0; i < n; i++) {
+        struct x86_fpstatus st = x87_config(i);
+        floatx80 a = gen_x80();
+        uint16_t sw;
+        host_fxam(a, a, fcw_for(&st), &sw);
+        uint16_t got = floatx80_examine(a);
+        uint16_t want = sw & (X86_FSW_C0 | X86_FSW_C1 | X86_FSW_C2 | X86_FSW_C3 | FSW_EXCEPTIONS);
+        if (tally_case(&t, got == want)) {
+            report_x80(t.name, a, a, &st);
+            printf(": got sw %04x, host sw %04x\n", got, want);
+        }
+    }
+    tally_done(&t);
+}
+
 static void test_compare_x87(uint64_t n)
 {
     for (int signalling = 0; signalling < 2; signalling++) {
@@ -1440,6 +1459,7 @@ int main(int argc, char **argv)
     test_memop_x87(n);
     test_transcendentals(trans_n);
     test_compare_x87(n);
+    test_fxam(n);
     test_store_x87(n);
     test_load_x87(n);
     return unit_done();
