@@ -70,6 +70,12 @@ static uint64_t boundary_bits(void)
     return v;
 }
 
+/* The low `bits` bits set, 1 <= bits <= 64. */
+static uint64_t low_mask(int bits)
+{
+    return bits >= 64 ? ~0ull : (1ull << bits) - 1;
+}
+
 /* A binary32/binary64 value with frac_bits of fraction and exp_bits of exponent. */
 static uint64_t gen_ieee(int frac_bits, int exp_bits)
 {
@@ -84,7 +90,7 @@ static uint64_t gen_ieee(int frac_bits, int exp_bits)
     case 0:
     case 1:
     case 2:
-        return rnd() & ((1ull << (frac_bits + exp_bits + 1)) - 1);
+        return rnd() & low_mask(frac_bits + exp_bits + 1);
     case 3: /* zero or infinity */
         return sign | (rnd_below(2) ? exp_max << frac_bits : 0);
     case 4: /* NaN, quiet or signalling */
@@ -179,7 +185,7 @@ static floatx80 gen_x80(void)
 /* A second operand: independent, or close to the first (cancellation, equal exponents). */
 static uint64_t gen_ieee_near(uint64_t a, int frac_bits, int exp_bits)
 {
-    uint64_t width_mask = (1ull << (frac_bits + exp_bits + 1)) - 1;
+    uint64_t width_mask = low_mask(frac_bits + exp_bits + 1);
     switch (rnd_below(4)) {
     case 0:
         return (a + rnd_below(16) - 8) & width_mask;
