@@ -3,9 +3,9 @@
  *
  * Every operation unpacks its operands into one common form (sign, exponent of the leading
  * bit, 64-bit significand with that bit at bit 63), computes the exact result or one that is
- * exact up to a sticky bit in 128 bits, and rounds it once in x86sf_round_pack() to the destination's
- * precision and exponent range. Results are kept in the same unpacked form and packed last, so
- * binary32, binary64 and the 80-bit format share one arithmetic.
+ * exact up to a sticky bit in 128 bits, and rounds it once in x86sf_round_pack() to the
+ * destination's precision and exponent range. Results are kept in the same unpacked form and packed
+ * last, so binary32, binary64 and the 80-bit format share one arithmetic.
  *
  * The x86 specifics, each checked against the host processor by tests/test_softfloat.c:
  *  - tininess is detected after rounding (the result rounded to the destination precision with
@@ -273,8 +273,8 @@ static bool round_up(int rounding, bool sign, struct split s)
  * folded into bit 0) to the format, with its overflow, underflow and inexact flags, and FTZ
  * when asked. Sets st->c1 to whether the magnitude was rounded up.
  */
-struct unpacked x86sf_round_pack(bool sign, int64_t exp, u128 sig, const struct format *f,
-                                  bool ftz, struct x86_fpstatus *st)
+struct unpacked x86sf_round_pack(bool sign, int64_t exp, u128 sig, const struct format *f, bool ftz,
+                                 struct x86_fpstatus *st)
 {
     int p = f->precision;
     int64_t drop = 128 - p;
@@ -315,10 +315,8 @@ struct unpacked x86sf_round_pack(bool sign, int64_t exp, u128 sig, const struct 
         if (to_inf) {
             return x86sf_make_inf(sign);
         }
-        return (struct unpacked){.cls = CLS_FINITE,
-                                 .sign = sign,
-                                 .exp = f->emax,
-                                 .sig = ~0ull << (64 - p)};
+        return (struct unpacked){
+            .cls = CLS_FINITE, .sign = sign, .exp = f->emax, .sig = ~0ull << (64 - p)};
     }
     st->c1 = up;
     if (!s.exact) {
@@ -355,7 +353,7 @@ static struct unpacked round_operand(struct unpacked u, const struct format *f, 
  * unsupported encodings are invalid; a QNaN wins over an SNaN, else the larger significand.
  */
 bool x86sf_nan_operands(const struct unpacked *a, const struct unpacked *b, bool x87,
-                         struct x86_fpstatus *st, struct unpacked *out)
+                        struct x86_fpstatus *st, struct unpacked *out)
 {
     bool a_nan = a->cls == CLS_NAN;
     bool b_nan = b->cls == CLS_NAN;
@@ -401,7 +399,7 @@ bool x86sf_nan_operand(const struct unpacked *a, struct x86_fpstatus *st, struct
 }
 
 void x86sf_denormal_operands(const struct unpacked *a, const struct unpacked *b,
-                              struct x86_fpstatus *st)
+                             struct x86_fpstatus *st)
 {
     if ((a && a->cls == CLS_FINITE && a->denormal) || (b && b->cls == CLS_FINITE && b->denormal)) {
         st->flags |= X86_FLAG_DE;
@@ -531,11 +529,11 @@ static struct unpacked div_core(struct unpacked a, struct unpacked b, const stru
     q = (q << 1) | (rem != 0);
     /* value = q * 2^(a.exp - b.exp - 68) */
     int lz = clz128(q);
-    return x86sf_round_pack(sign, (int64_t)a.exp - b.exp - 68 + 127 - lz, q << lz, c->fmt, c->ftz, st);
+    return x86sf_round_pack(sign, (int64_t)a.exp - b.exp - 68 + 127 - lz, q << lz, c->fmt, c->ftz,
+                            st);
 }
 
-static struct unpacked sqrt_core(struct unpacked a, const struct op_ctx *c,
-                                 struct x86_fpstatus *st)
+static struct unpacked sqrt_core(struct unpacked a, const struct op_ctx *c, struct x86_fpstatus *st)
 {
     struct unpacked r;
 
@@ -713,8 +711,8 @@ static int64_t to_int_core(struct unpacked a, int bits, bool truncate, struct x8
         return indefinite;
     }
     /* CVT*2SI and FIST do not report denormal operands. */
-    uint64_t mag = round_to_integer(a, truncate ? X86_ROUND_ZERO : st->rounding, &inexact,
-                                    &overflow, st);
+    uint64_t mag =
+        round_to_integer(a, truncate ? X86_ROUND_ZERO : st->rounding, &inexact, &overflow, st);
     uint64_t limit = (1ull << (bits - 1)) - !a.sign;
     if (overflow || mag > limit) {
         st->flags |= X86_FLAG_IE;
@@ -770,7 +768,10 @@ static bool minmax_takes_a(struct unpacked ua, struct unpacked ub, bool max,
 
 /* ---- float32 / float64 ----------------------------------------------------------------- */
 
-#define SSE_CTX(fmtp) {.fmt = (fmtp), .x87 = false, .ftz = st->ftz}
+#define SSE_CTX(fmtp)                               \
+    {                                               \
+        .fmt = (fmtp), .x87 = false, .ftz = st->ftz \
+    }
 
 float32 float32_add(float32 a, float32 b, struct x86_fpstatus *st)
 {
@@ -998,8 +999,7 @@ floatx80 floatx80_sqrt(floatx80 a, struct x86_fpstatus *st)
     return x86sf_packx80(sqrt_core(x86sf_unpackx80(a), &c, st));
 }
 
-enum x86_relation floatx80_compare(floatx80 a, floatx80 b, bool signalling,
-                                   struct x86_fpstatus *st)
+enum x86_relation floatx80_compare(floatx80 a, floatx80 b, bool signalling, struct x86_fpstatus *st)
 {
     st->c1 = false;
     return compare_core(x86sf_unpackx80(a), x86sf_unpackx80(b), signalling, st);

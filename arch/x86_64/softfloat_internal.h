@@ -61,8 +61,8 @@ floatx80 x86sf_packx80(struct unpacked u);
 struct format x86sf_x80_format(const struct x86_fpstatus *st, bool use_precision_control);
 /* Rounds the nonzero value sig * 2^(exp - 127) (bit 127 of sig set, sticky bits folded into
  * bit 0) to the format, raising OE/UE/PE, flushing to zero when ftz; sets st->c1. */
-struct unpacked x86sf_round_pack(bool sign, int64_t exp, u128 sig, const struct format *f,
-                                 bool ftz, struct x86_fpstatus *st);
+struct unpacked x86sf_round_pack(bool sign, int64_t exp, u128 sig, const struct format *f, bool ftz,
+                                 struct x86_fpstatus *st);
 /* NaN and unsupported operands of one- and two-operand operations: true when *out is the
  * result (SSE or x87 NaN rules). */
 bool x86sf_nan_operands(const struct unpacked *a, const struct unpacked *b, bool x87,

@@ -142,8 +142,8 @@ static floatx80 w_round(struct wide a, struct x86_fpstatus *st)
 
 static const struct wide *ln2_wide(void)
 {
-    static const struct wide ln2 = {false, -1, (u128)0xb17217f7d1cf79abull << 64 |
-                                                    0xc9e3b39803f2f6afull};
+    static const struct wide ln2 = {false, -1,
+                                    (u128)0xb17217f7d1cf79abull << 64 | 0xc9e3b39803f2f6afull};
     return &ln2;
 }
 
@@ -345,7 +345,7 @@ floatx80 floatx80_fyl2x(floatx80 fx, floatx80 fy, struct x86_fpstatus *st)
     if (x.sig == 1ull << 63) {
         /* a power of two: log2 is the exponent, exactly */
         enum fclass cls = x.exp == 0 ? CLS_ZERO : CLS_FINITE;
-        struct wide l = x.exp < 0 ? w_neg(w_from_uint((uint64_t)-(int64_t)x.exp))
+        struct wide l = x.exp < 0 ? w_neg(w_from_uint((uint64_t)(-(int64_t)x.exp)))
                                   : w_from_uint((uint64_t)x.exp);
         return times_log(y, cls, x.exp < 0, l, true, st);
     }

@@ -331,21 +331,21 @@ static uint16_t fcw_for(const struct x86_fpstatus *st)
 
 /* SSE scalar op on xmm0 (first source, destination) and xmm1; the MXCSR in use is restored
  * afterwards so the test's own code runs with the default one. */
-#define SSE_BINOP(fn, type, mov, insn)                                                            \
-    static type fn(type a, type b, uint32_t csr, uint32_t *flags)                                 \
-    {                                                                                             \
-        uint32_t saved, out;                                                                      \
-        type r;                                                                                   \
-        __asm__ volatile("stmxcsr %[saved]\n\t"                                                   \
-                         "ldmxcsr %[csr]\n\t" mov " %[a], %%xmm0\n\t" mov " %[b], %%xmm1\n\t"     \
-                         insn " %%xmm1, %%xmm0\n\t" mov " %%xmm0, %[r]\n\t"                       \
-                         "stmxcsr %[out]\n\t"                                                     \
-                         "ldmxcsr %[saved]"                                                       \
-                         : [r] "=r"(r), [out] "=m"(out), [saved] "=m"(saved)                      \
-                         : [csr] "m"(csr), [a] "r"(a), [b] "r"(b)                                 \
-                         : "xmm0", "xmm1");                                                       \
-        *flags = out & 0x3f;                                                                      \
-        return r;                                                                                 \
+#define SSE_BINOP(fn, type, mov, insn)                                                             \
+    static type fn(type a, type b, uint32_t csr, uint32_t *flags)                                  \
+    {                                                                                              \
+        uint32_t saved, out;                                                                       \
+        type r;                                                                                    \
+        __asm__ volatile("stmxcsr %[saved]\n\t"                                                    \
+                         "ldmxcsr %[csr]\n\t" mov " %[a], %%xmm0\n\t" mov " %[b], %%xmm1\n\t" insn \
+                         " %%xmm1, %%xmm0\n\t" mov " %%xmm0, %[r]\n\t"                             \
+                         "stmxcsr %[out]\n\t"                                                      \
+                         "ldmxcsr %[saved]"                                                        \
+                         : [r] "=r"(r), [out] "=m"(out), [saved] "=m"(saved)                       \
+                         : [csr] "m"(csr), [a] "r"(a), [b] "r"(b)                                  \
+                         : "xmm0", "xmm1");                                                        \
+        *flags = out & 0x3f;                                                                       \
+        return r;                                                                                  \
     }
 
 SSE_BINOP(host_addss, uint32_t, "movd", "addss")
@@ -368,20 +368,20 @@ SSE_BINOP(host_roundsd_mx, uint64_t, "movq", "roundsd $4,")
 SSE_BINOP(host_cvtsd2ss, uint64_t, "movq", "cvtsd2ss")
 
 /* Conversions whose source and destination differ in kind: one input register, one output. */
-#define SSE_CVT(fn, tin, tout, movin, insn, outreg)                                               \
-    static tout fn(tin a, uint32_t csr, uint32_t *flags)                                          \
-    {                                                                                             \
-        uint32_t saved, out;                                                                      \
-        tout r;                                                                                   \
-        __asm__ volatile("stmxcsr %[saved]\n\t"                                                   \
-                         "ldmxcsr %[csr]\n\t" movin " %[a], %%xmm1\n\t" insn " %%xmm1, %[r]\n\t"  \
-                         "stmxcsr %[out]\n\t"                                                     \
-                         "ldmxcsr %[saved]"                                                       \
-                         : [r] "=" outreg(r), [out] "=m"(out), [saved] "=m"(saved)                \
-                         : [csr] "m"(csr), [a] "r"(a)                                             \
-                         : "xmm1");                                                               \
-        *flags = out & 0x3f;                                                                      \
-        return r;                                                                                 \
+#define SSE_CVT(fn, tin, tout, movin, insn, outreg)                                              \
+    static tout fn(tin a, uint32_t csr, uint32_t *flags)                                         \
+    {                                                                                            \
+        uint32_t saved, out;                                                                     \
+        tout r;                                                                                  \
+        __asm__ volatile("stmxcsr %[saved]\n\t"                                                  \
+                         "ldmxcsr %[csr]\n\t" movin " %[a], %%xmm1\n\t" insn " %%xmm1, %[r]\n\t" \
+                         "stmxcsr %[out]\n\t"                                                    \
+                         "ldmxcsr %[saved]"                                                      \
+                         : [r] "=" outreg(r), [out] "=m"(out), [saved] "=m"(saved)               \
+                         : [csr] "m"(csr), [a] "r"(a)                                            \
+                         : "xmm1");                                                              \
+        *flags = out & 0x3f;                                                                     \
+        return r;                                                                                \
     }
 
 SSE_CVT(host_cvtss2si32, uint32_t, int32_t, "movd", "cvtss2si", "r")
@@ -393,22 +393,22 @@ SSE_CVT(host_cvttsd2si32, uint64_t, int32_t, "movq", "cvttsd2si", "r")
 SSE_CVT(host_cvtsd2si64, uint64_t, int64_t, "movq", "cvtsd2si", "r")
 SSE_CVT(host_cvttsd2si64, uint64_t, int64_t, "movq", "cvttsd2si", "r")
 
-#define SSE_FROM_INT(fn, tin, tout, insn, movout)                                                 \
-    static tout fn(tin a, uint32_t csr, uint32_t *flags)                                          \
-    {                                                                                             \
-        uint32_t saved, out;                                                                      \
-        tout r;                                                                                   \
-        __asm__ volatile("stmxcsr %[saved]\n\t"                                                   \
-                         "ldmxcsr %[csr]\n\t"                                                     \
-                         "xorps %%xmm0, %%xmm0\n\t" insn " %[a], %%xmm0\n\t" movout               \
-                         " %%xmm0, %[r]\n\t"                                                      \
-                         "stmxcsr %[out]\n\t"                                                     \
-                         "ldmxcsr %[saved]"                                                       \
-                         : [r] "=r"(r), [out] "=m"(out), [saved] "=m"(saved)                      \
-                         : [csr] "m"(csr), [a] "r"(a)                                             \
-                         : "xmm0");                                                               \
-        *flags = out & 0x3f;                                                                      \
-        return r;                                                                                 \
+#define SSE_FROM_INT(fn, tin, tout, insn, movout)                                   \
+    static tout fn(tin a, uint32_t csr, uint32_t *flags)                            \
+    {                                                                               \
+        uint32_t saved, out;                                                        \
+        tout r;                                                                     \
+        __asm__ volatile("stmxcsr %[saved]\n\t"                                     \
+                         "ldmxcsr %[csr]\n\t"                                       \
+                         "xorps %%xmm0, %%xmm0\n\t" insn " %[a], %%xmm0\n\t" movout \
+                         " %%xmm0, %[r]\n\t"                                        \
+                         "stmxcsr %[out]\n\t"                                       \
+                         "ldmxcsr %[saved]"                                         \
+                         : [r] "=r"(r), [out] "=m"(out), [saved] "=m"(saved)        \
+                         : [csr] "m"(csr), [a] "r"(a)                               \
+                         : "xmm0");                                                 \
+        *flags = out & 0x3f;                                                        \
+        return r;                                                                   \
     }
 
 SSE_FROM_INT(host_cvtsi2ss32, int32_t, uint32_t, "cvtsi2ssl", "movd")
@@ -417,25 +417,25 @@ SSE_FROM_INT(host_cvtsi2sd32, int32_t, uint64_t, "cvtsi2sdl", "movq")
 SSE_FROM_INT(host_cvtsi2sd64, int64_t, uint64_t, "cvtsi2sdq", "movq")
 
 /* (U)COMISS/(U)COMISD: ZF, PF, CF. */
-#define SSE_COMPARE(fn, type, mov, insn)                                                          \
-    static uint32_t fn(type a, type b, uint32_t csr, uint32_t *flags)                             \
-    {                                                                                             \
-        uint32_t saved, out;                                                                      \
-        uint8_t zf, pf, cf;                                                                       \
-        __asm__ volatile("stmxcsr %[saved]\n\t"                                                   \
-                         "ldmxcsr %[csr]\n\t" mov " %[a], %%xmm0\n\t" mov " %[b], %%xmm1\n\t"     \
-                         insn " %%xmm1, %%xmm0\n\t"                                               \
-                         "setz %[zf]\n\t"                                                         \
-                         "setp %[pf]\n\t"                                                         \
-                         "setc %[cf]\n\t"                                                         \
-                         "stmxcsr %[out]\n\t"                                                     \
-                         "ldmxcsr %[saved]"                                                       \
-                         : [zf] "=r"(zf), [pf] "=r"(pf), [cf] "=r"(cf), [out] "=m"(out),          \
-                           [saved] "=m"(saved)                                                    \
-                         : [csr] "m"(csr), [a] "r"(a), [b] "r"(b)                                 \
-                         : "xmm0", "xmm1", "cc");                                                 \
-        *flags = out & 0x3f;                                                                      \
-        return (uint32_t)zf << 6 | (uint32_t)pf << 2 | cf;                                        \
+#define SSE_COMPARE(fn, type, mov, insn)                                                        \
+    static uint32_t fn(type a, type b, uint32_t csr, uint32_t *flags)                           \
+    {                                                                                           \
+        uint32_t saved, out;                                                                    \
+        uint8_t zf, pf, cf;                                                                     \
+        __asm__ volatile(                                                                       \
+            "stmxcsr %[saved]\n\t"                                                              \
+            "ldmxcsr %[csr]\n\t" mov " %[a], %%xmm0\n\t" mov " %[b], %%xmm1\n\t" insn           \
+            " %%xmm1, %%xmm0\n\t"                                                               \
+            "setz %[zf]\n\t"                                                                    \
+            "setp %[pf]\n\t"                                                                    \
+            "setc %[cf]\n\t"                                                                    \
+            "stmxcsr %[out]\n\t"                                                                \
+            "ldmxcsr %[saved]"                                                                  \
+            : [zf] "=r"(zf), [pf] "=r"(pf), [cf] "=r"(cf), [out] "=m"(out), [saved] "=m"(saved) \
+            : [csr] "m"(csr), [a] "r"(a), [b] "r"(b)                                            \
+            : "xmm0", "xmm1", "cc");                                                            \
+        *flags = out & 0x3f;                                                                    \
+        return (uint32_t)zf << 6 | (uint32_t)pf << 2 | cf;                                      \
     }
 
 SSE_COMPARE(host_ucomiss, uint32_t, "movd", "ucomiss")
@@ -444,23 +444,23 @@ SSE_COMPARE(host_ucomisd, uint64_t, "movq", "ucomisd")
 SSE_COMPARE(host_comisd, uint64_t, "movq", "comisd")
 
 /* x87: st0 = a, st1 = b, run the instruction, return st0 and the status word. */
-#define X87_BINOP(fn, insn)                                                                       \
-    static floatx80 fn(floatx80 a, floatx80 b, uint16_t cw, uint16_t *sw)                         \
-    {                                                                                             \
-        floatx80 r = {0, 0};                                                                      \
-        uint16_t s;                                                                               \
-        __asm__ volatile("fninit\n\t"                                                             \
-                         "fldcw %[cw]\n\t"                                                        \
-                         "fldt %[b]\n\t"                                                          \
-                         "fldt %[a]\n\t" insn "\n\t"                                              \
-                         "fnstsw %[s]\n\t"                                                        \
-                         "fstpt %[r]\n\t"                                                         \
-                         "fninit"                                                                 \
-                         : [r] "=m"(r), [s] "=m"(s)                                               \
-                         : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)                                   \
-                         : "st", "st(1)", "memory");                                              \
-        *sw = s;                                                                                  \
-        return r;                                                                                 \
+#define X87_BINOP(fn, insn)                                               \
+    static floatx80 fn(floatx80 a, floatx80 b, uint16_t cw, uint16_t *sw) \
+    {                                                                     \
+        floatx80 r = {0, 0};                                              \
+        uint16_t s;                                                       \
+        __asm__ volatile("fninit\n\t"                                     \
+                         "fldcw %[cw]\n\t"                                \
+                         "fldt %[b]\n\t"                                  \
+                         "fldt %[a]\n\t" insn "\n\t"                      \
+                         "fnstsw %[s]\n\t"                                \
+                         "fstpt %[r]\n\t"                                 \
+                         "fninit"                                         \
+                         : [r] "=m"(r), [s] "=m"(s)                       \
+                         : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)           \
+                         : "st", "st(1)", "memory");                      \
+        *sw = s;                                                          \
+        return r;                                                         \
     }
 
 X87_BINOP(host_fadd, "fadd %%st(1), %%st")
@@ -484,27 +484,27 @@ X87_BINOP(host_fsin, "fsin")
 X87_BINOP(host_fcos, "fcos")
 
 /* st0 = a, st1 = b, then the instruction; the two top registers afterwards. */
-#define X87_TWO_OUT(fn, insn)                                                                     \
-    static void fn(floatx80 a, floatx80 b, uint16_t cw, floatx80 *st0, floatx80 *st1,           \
-                   uint16_t *sw)                                                                  \
-    {                                                                                             \
-        floatx80 r0 = {0, 0};                                                                     \
-        floatx80 r1 = {0, 0};                                                                     \
-        uint16_t s;                                                                               \
-        __asm__ volatile("fninit\n\t"                                                             \
-                         "fldcw %[cw]\n\t"                                                        \
-                         "fldt %[b]\n\t"                                                          \
-                         "fldt %[a]\n\t" insn "\n\t"                                              \
-                         "fnstsw %[s]\n\t"                                                        \
-                         "fstpt %[r0]\n\t"                                                        \
-                         "fstpt %[r1]\n\t"                                                        \
-                         "fninit"                                                                 \
-                         : [r0] "=m"(r0), [r1] "=m"(r1), [s] "=m"(s)                              \
-                         : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)                                   \
-                         : "st", "st(1)", "st(2)", "memory");                                     \
-        *st0 = r0;                                                                                \
-        *st1 = r1;                                                                                \
-        *sw = s;                                                                                  \
+#define X87_TWO_OUT(fn, insn)                                                         \
+    static void fn(floatx80 a, floatx80 b, uint16_t cw, floatx80 *st0, floatx80 *st1, \
+                   uint16_t *sw)                                                      \
+    {                                                                                 \
+        floatx80 r0 = {0, 0};                                                         \
+        floatx80 r1 = {0, 0};                                                         \
+        uint16_t s;                                                                   \
+        __asm__ volatile("fninit\n\t"                                                 \
+                         "fldcw %[cw]\n\t"                                            \
+                         "fldt %[b]\n\t"                                              \
+                         "fldt %[a]\n\t" insn "\n\t"                                  \
+                         "fnstsw %[s]\n\t"                                            \
+                         "fstpt %[r0]\n\t"                                            \
+                         "fstpt %[r1]\n\t"                                            \
+                         "fninit"                                                     \
+                         : [r0] "=m"(r0), [r1] "=m"(r1), [s] "=m"(s)                  \
+                         : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)                       \
+                         : "st", "st(1)", "st(2)", "memory");                         \
+        *st0 = r0;                                                                    \
+        *st1 = r1;                                                                    \
+        *sw = s;                                                                      \
     }
 
 X87_TWO_OUT(host_fptan, "fptan")
@@ -534,22 +534,22 @@ static void host_fxtract(floatx80 a, uint16_t cw, floatx80 *exponent, floatx80 *
 }
 
 /* x87 arithmetic with a memory operand: st0 = a op m (m a float32 or float64). */
-#define X87_MEMOP(fn, type, insn)                                                                 \
-    static floatx80 fn(floatx80 a, type m, uint16_t cw, uint16_t *sw)                            \
-    {                                                                                             \
-        floatx80 r = {0, 0};                                                                      \
-        uint16_t s;                                                                               \
-        __asm__ volatile("fninit\n\t"                                                             \
-                         "fldcw %[cw]\n\t"                                                        \
-                         "fldt %[a]\n\t" insn " %[m]\n\t"                                         \
-                         "fnstsw %[s]\n\t"                                                        \
-                         "fstpt %[r]\n\t"                                                         \
-                         "fninit"                                                                 \
-                         : [r] "=m"(r), [s] "=m"(s)                                               \
-                         : [cw] "m"(cw), [a] "m"(a), [m] "m"(m)                                   \
-                         : "st", "memory");                                                       \
-        *sw = s;                                                                                  \
-        return r;                                                                                 \
+#define X87_MEMOP(fn, type, insn)                                     \
+    static floatx80 fn(floatx80 a, type m, uint16_t cw, uint16_t *sw) \
+    {                                                                 \
+        floatx80 r = {0, 0};                                          \
+        uint16_t s;                                                   \
+        __asm__ volatile("fninit\n\t"                                 \
+                         "fldcw %[cw]\n\t"                            \
+                         "fldt %[a]\n\t" insn " %[m]\n\t"             \
+                         "fnstsw %[s]\n\t"                            \
+                         "fstpt %[r]\n\t"                             \
+                         "fninit"                                     \
+                         : [r] "=m"(r), [s] "=m"(s)                   \
+                         : [cw] "m"(cw), [a] "m"(a), [m] "m"(m)       \
+                         : "st", "memory");                           \
+        *sw = s;                                                      \
+        return r;                                                     \
     }
 
 X87_MEMOP(host_fadd_m32, uint32_t, "fadds")
@@ -560,21 +560,21 @@ X87_MEMOP(host_fcom_m32, uint32_t, "fcoms")
 X87_MEMOP(host_fcom_m64, uint64_t, "fcoml")
 
 /* x87 store of st0 = a to memory of the given type. */
-#define X87_STORE(fn, type, insn)                                                                 \
-    static type fn(floatx80 a, uint16_t cw, uint16_t *sw)                                         \
-    {                                                                                             \
-        type r = 0;                                                                               \
-        uint16_t s;                                                                               \
-        __asm__ volatile("fninit\n\t"                                                             \
-                         "fldcw %[cw]\n\t"                                                        \
-                         "fldt %[a]\n\t" insn " %[r]\n\t"                                         \
-                         "fnstsw %[s]\n\t"                                                        \
-                         "fninit"                                                                 \
-                         : [r] "=m"(r), [s] "=m"(s)                                               \
-                         : [cw] "m"(cw), [a] "m"(a)                                               \
-                         : "st", "memory");                                                       \
-        *sw = s;                                                                                  \
-        return r;                                                                                 \
+#define X87_STORE(fn, type, insn)                         \
+    static type fn(floatx80 a, uint16_t cw, uint16_t *sw) \
+    {                                                     \
+        type r = 0;                                       \
+        uint16_t s;                                       \
+        __asm__ volatile("fninit\n\t"                     \
+                         "fldcw %[cw]\n\t"                \
+                         "fldt %[a]\n\t" insn " %[r]\n\t" \
+                         "fnstsw %[s]\n\t"                \
+                         "fninit"                         \
+                         : [r] "=m"(r), [s] "=m"(s)       \
+                         : [cw] "m"(cw), [a] "m"(a)       \
+                         : "st", "memory");               \
+        *sw = s;                                          \
+        return r;                                         \
     }
 
 X87_STORE(host_fst32, uint32_t, "fstps")
@@ -587,21 +587,21 @@ X87_STORE(host_fisttp32, int32_t, "fisttpl")
 X87_STORE(host_fisttp64, int64_t, "fisttpll")
 
 /* x87 load from memory of the given type into st0. */
-#define X87_LOAD(fn, type, insn)                                                                  \
-    static floatx80 fn(type a, uint16_t cw, uint16_t *sw)                                         \
-    {                                                                                             \
-        floatx80 r = {0, 0};                                                                      \
-        uint16_t s;                                                                               \
-        __asm__ volatile("fninit\n\t"                                                             \
-                         "fldcw %[cw]\n\t" insn " %[a]\n\t"                                       \
-                         "fnstsw %[s]\n\t"                                                        \
-                         "fstpt %[r]\n\t"                                                         \
-                         "fninit"                                                                 \
-                         : [r] "=m"(r), [s] "=m"(s)                                               \
-                         : [cw] "m"(cw), [a] "m"(a)                                               \
-                         : "st", "memory");                                                       \
-        *sw = s;                                                                                  \
-        return r;                                                                                 \
+#define X87_LOAD(fn, type, insn)                            \
+    static floatx80 fn(type a, uint16_t cw, uint16_t *sw)   \
+    {                                                       \
+        floatx80 r = {0, 0};                                \
+        uint16_t s;                                         \
+        __asm__ volatile("fninit\n\t"                       \
+                         "fldcw %[cw]\n\t" insn " %[a]\n\t" \
+                         "fnstsw %[s]\n\t"                  \
+                         "fstpt %[r]\n\t"                   \
+                         "fninit"                           \
+                         : [r] "=m"(r), [s] "=m"(s)         \
+                         : [cw] "m"(cw), [a] "m"(a)         \
+                         : "st", "memory");                 \
+        *sw = s;                                            \
+        return r;                                           \
     }
 
 X87_LOAD(host_fld32, uint32_t, "flds")
@@ -700,8 +700,8 @@ static void test_binop32(const char *name, f32_binop soft, host32_binop host,
         if (tally_case(&t, got == want && st.flags == hflags)) {
             printf("  %s(%08" PRIx32 ", %08" PRIx32 ")", name, a, b);
             describe(&st);
-            printf(": got %08" PRIx32 " flags %02x, host %08" PRIx32 " flags %02x\n", got,
-                   st.flags, want, hflags);
+            printf(": got %08" PRIx32 " flags %02x, host %08" PRIx32 " flags %02x\n", got, st.flags,
+                   want, hflags);
         }
     }
     tally_done(&t);
@@ -748,8 +748,7 @@ static void test_compare_sse(uint64_t n)
                 b = rnd_below(2) ? gen_ieee_near(a, 23, 8) : gen_ieee(23, 8);
                 want = (signalling ? host_comiss : host_ucomiss)((uint32_t)a, (uint32_t)b,
                                                                  mxcsr_for(&st), &hflags);
-                got = x86_relation_eflags(float32_compare((float32)a, (float32)b, signalling,
-                                                          &st));
+                got = x86_relation_eflags(float32_compare((float32)a, (float32)b, signalling, &st));
             } else {
                 a = gen_ieee(52, 11);
                 b = rnd_below(2) ? gen_ieee_near(a, 52, 11) : gen_ieee(52, 11);
@@ -820,8 +819,8 @@ static void test_to_int_sse(uint64_t n)
             if (tally_case(&t, got == want && st.flags == hflags)) {
                 printf("  %s(%" PRIx64 ")", names[kind], a);
                 describe(&st);
-                printf(": got %" PRId64 " flags %02x, host %" PRId64 " flags %02x\n", got,
-                       st.flags, want, hflags);
+                printf(": got %" PRId64 " flags %02x, host %" PRId64 " flags %02x\n", got, st.flags,
+                       want, hflags);
             }
         }
         tally_done(&t);
@@ -874,8 +873,8 @@ static void test_from_int_sse(uint64_t n)
             if (tally_case(&t, got == want && st.flags == hflags)) {
                 printf("  %s(%" PRId64 ")", names[kind], v);
                 describe(&st);
-                printf(": got %" PRIx64 " flags %02x, host %" PRIx64 " flags %02x\n", got,
-                       st.flags, want, hflags);
+                printf(": got %" PRIx64 " flags %02x, host %" PRIx64 " flags %02x\n", got, st.flags,
+                       want, hflags);
             }
         }
         tally_done(&t);
@@ -912,8 +911,8 @@ static void test_convert_sse(uint64_t n)
         if (tally_case(&t64, got == want && st.flags == hflags)) {
             printf("  cvtsd2ss(%016" PRIx64 ")", a);
             describe(&st);
-            printf(": got %08" PRIx32 " flags %02x, host %08" PRIx32 " flags %02x\n", got,
-                   st.flags, want, hflags);
+            printf(": got %08" PRIx32 " flags %02x, host %08" PRIx32 " flags %02x\n", got, st.flags,
+                   want, hflags);
         }
     }
     tally_done(&t64);
@@ -1012,13 +1011,13 @@ static void test_fxtract(uint64_t n)
         floatx80_extract(a, &got_e, &got_m, &st);
         uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0));
         uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1);
-        if (tally_case(&t, x80_equal(got_e, want_e) && x80_equal(got_m, want_m) &&
-                               got_sw == want_sw)) {
+        if (tally_case(&t,
+                       x80_equal(got_e, want_e) && x80_equal(got_m, want_m) && got_sw == want_sw)) {
             report_x80(t.name, a, a, &st);
             printf(": got %04x:%016" PRIx64 " %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64
                    " %04x:%016" PRIx64 " sw %04x\n",
-                   got_e.sign_exp, got_e.mant, got_m.sign_exp, got_m.mant, got_sw,
-                   want_e.sign_exp, want_e.mant, want_m.sign_exp, want_m.mant, want_sw);
+                   got_e.sign_exp, got_e.mant, got_m.sign_exp, got_m.mant, got_sw, want_e.sign_exp,
+                   want_e.mant, want_m.sign_exp, want_m.mant, want_sw);
         }
     }
     tally_done(&t);
@@ -1067,10 +1066,8 @@ static void test_memop_x87(uint64_t n)
                 break;
             }
             uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0) | codes);
-            uint16_t want_sw =
-                sw & (FSW_EXCEPTIONS | X86_FSW_C1 | (kind >= 4 ? X86_FSW_C0 | X86_FSW_C2 |
-                                                                     X86_FSW_C3
-                                                               : 0));
+            uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1 |
+                                     (kind >= 4 ? X86_FSW_C0 | X86_FSW_C2 | X86_FSW_C3 : 0));
             if (tally_case(&t, x80_equal(got, want) && got_sw == want_sw)) {
                 report_x80(t.name, a, (floatx80){m, 0}, &st);
                 printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
@@ -1087,8 +1084,8 @@ static void test_memop_x87(uint64_t n)
 static __int128 x80_ordinal(floatx80 a)
 {
     uint32_t exp = a.sign_exp & 0x7fff;
-    __int128 key = exp == 0 ? (__int128)a.mant : (__int128)(exp - 1) * ((__int128)1 << 63) +
-                                                    (__int128)a.mant;
+    __int128 key =
+        exp == 0 ? (__int128)a.mant : (__int128)(exp - 1) * ((__int128)1 << 63) + (__int128)a.mant;
     return (a.sign_exp & 0x8000) ? -key : key;
 }
 
@@ -1178,8 +1175,8 @@ static floatx80 gen_trans(int lo, int hi, bool *special)
 
 static void test_transcendentals(uint64_t n)
 {
-    static const char *const names[8] = {"f2xm1",  "fyl2x", "fyl2xp1", "fpatan",
-                                         "fsin",   "fcos",  "fsincos", "fptan"};
+    static const char *const names[8] = {"f2xm1", "fyl2x", "fyl2xp1", "fpatan",
+                                         "fsin",  "fcos",  "fsincos", "fptan"};
     for (int kind = 0; kind < 8; kind++) {
         struct trans_tally t = {names[kind], 0, 0, 0, 0, 0};
         for (uint64_t i = 0; i < n; i++) {
@@ -1258,8 +1255,8 @@ static void test_transcendentals(uint64_t n)
                            x80_is_nan_or_unsupported(b) || !x80_finite_nonzero(b);
             (void)special_a;
             (void)special_b;
-            if (getenv("COREMU_SOFTFLOAT_VERBOSE") && !(x80_equal(got[0], want[0]) &&
-                                                       got_sw == want_sw)) {
+            if (getenv("COREMU_SOFTFLOAT_VERBOSE") &&
+                !(x80_equal(got[0], want[0]) && got_sw == want_sw)) {
                 report_x80(t.name, a, b, &st);
                 printf(": got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64 " sw %04x\n",
                        got[0].sign_exp, got[0].mant, got_sw, want[0].sign_exp, want[0].mant,
@@ -1300,8 +1297,8 @@ static void test_compare_x87(uint64_t n)
             uint16_t sw;
             (signalling ? host_fcom : host_fucom)(a, b, fcw_for(&st), &sw);
             enum x86_relation rel = floatx80_compare(a, b, signalling, &st);
-            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0) |
-                                         x86_relation_fsw(rel));
+            uint16_t got_sw =
+                (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0) | x86_relation_fsw(rel));
             uint16_t want_sw =
                 sw & (FSW_EXCEPTIONS | X86_FSW_C0 | X86_FSW_C1 | X86_FSW_C2 | X86_FSW_C3);
             if (tally_case(&t, got_sw == want_sw)) {
@@ -1315,7 +1312,7 @@ static void test_compare_x87(uint64_t n)
 
 static void test_store_x87(uint64_t n)
 {
-    static const char *const names[8] = {"fst m32", "fst m64",   "fist m16",   "fist m32",
+    static const char *const names[8] = {"fst m32",  "fst m64",    "fist m16",   "fist m32",
                                          "fist m64", "fisttp m16", "fisttp m32", "fisttp m64"};
     for (int kind = 0; kind < 8; kind++) {
         struct tally t = {names[kind], 0, 0};
