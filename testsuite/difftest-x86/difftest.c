@@ -261,20 +261,30 @@ static void compare(struct report *r, const struct dt_seq *seq, const struct dt_
     }
 }
 
-/* The sequence disassembled by objdump (the bytes in hex if objdump is not there). */
-static void print_disassembly(const struct dt_seq *seq)
+static unsigned insn_end(const struct dt_seq *seq, unsigned i)
+{
+    return i + 1 < seq->ninsns ? seq->insn_off[i + 1] : seq->len;
+}
+
+/* Instructions [from, to) of the sequence, disassembled by objdump (in hex if objdump is not
+ * there). */
+static void print_disassembly(const struct dt_seq *seq, unsigned from, unsigned to)
 {
     char path[] = "/tmp/x86-difftest.XXXXXX";
+    if (from >= to || to > seq->ninsns) {
+        return;
+    }
+    unsigned start = seq->insn_off[from], end = insn_end(seq, to - 1);
     int fd = mkstemp(path);
     bool done = false;
     if (fd >= 0) {
-        bool written = write(fd, seq->code, seq->len) == (ssize_t)seq->len;
+        bool written = write(fd, seq->code + start, end - start) == (ssize_t)(end - start);
         close(fd);
         if (written) {
             char cmd[256];
             snprintf(cmd, sizeof(cmd),
                      "objdump -D -b binary -mi386:x86-64 --adjust-vma=%#llx %s 2>/dev/null",
-                     (unsigned long long)DT_CODE_BASE, path);
+                     (unsigned long long)(DT_CODE_BASE + start), path);
             FILE *p = popen(cmd, "r");
             if (p) {
                 char line[512];
@@ -294,10 +304,9 @@ static void print_disassembly(const struct dt_seq *seq)
         unlink(path);
     }
     if (!done) {
-        for (unsigned i = 0; i < seq->ninsns; i++) {
-            unsigned end = i + 1 < seq->ninsns ? seq->insn_off[i + 1] : seq->len;
+        for (unsigned i = from; i < to; i++) {
             printf("    %#" PRIx64 ":", DT_CODE_BASE + seq->insn_off[i]);
-            for (unsigned k = seq->insn_off[i]; k < end; k++) {
+            for (unsigned k = seq->insn_off[i]; k < insn_end(seq, i); k++) {
                 printf(" %02x", seq->code[k]);
             }
             printf("\n");
@@ -611,6 +620,53 @@ static void parse_options(int argc, char **argv, struct options *o)
 
 /* ---- main loop ----------------------------------------------------------------------------- */
 
+/* The first instruction after which the two sides differ: every prefix of the sequence runs on
+ * both sides (ending at that prefix's end, with its own undefined flags), and the shortest one
+ * that mismatches ends with the culprit. -1 when every prefix matches (then the difference is
+ * in how the whole sequence ends), -2 when the runs could not be made. */
+static int first_divergence(const struct options *o, const struct dt_seq *seq, bool fpu)
+{
+    unsigned n = seq->ninsns;
+    struct dt_seq *pre = calloc(n, sizeof(*pre));
+    struct dt_result *a = calloc(n, sizeof(*a));
+    struct dt_result *b = calloc(n, sizeof(*b));
+    int found = -2;
+    if (!pre || !a || !b) {
+        goto out;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        pre[k] = *seq;
+        pre[k].ninsns = k + 1;
+        pre[k].len = insn_end(seq, k);
+    }
+    if (!dt_native_run_batch(pre, n, a)) {
+        goto out;
+    }
+    if (o->in_process) {
+        for (unsigned k = 0; k < n; k++) {
+            emulator_run(&pre[k], &b[k]);
+        }
+    } else if (!dt_run_batch_forked(pre, n, b, NULL, emulator_run, "coremu's side")) {
+        goto out;
+    }
+    found = -1;
+    for (unsigned k = 0; k < n; k++) {
+        static struct report r;
+        r.len = 0;
+        r.fields = 0;
+        compare(&r, &pre[k], &a[k], &b[k], fpu, false);
+        if (r.fields) {
+            found = (int)k;
+            break;
+        }
+    }
+out:
+    free(pre);
+    free(a);
+    free(b);
+    return found;
+}
+
 static void print_mismatch(const struct options *o, const struct dt_seq *seq,
                            const struct dt_result *native, const struct report *r, bool fpu)
 {
@@ -621,10 +677,21 @@ static void print_mismatch(const struct options *o, const struct dt_seq *seq,
     printf("  replay: x86-difftest --seed %" PRIu64 " --groups %s --len %u --first %" PRIu64
            " --count 1\n",
            o->seed, o->groups_text, o->len, seq->index);
-    print_disassembly(seq);
+    print_disassembly(seq, 0, seq->ninsns);
     print_state("initial state", &seq->init, fpu);
     print_undefined(seq, native);
     printf("  differences (%u):\n%s", r->fields, r->text);
+    if (!o->self_check) {
+        int k = first_divergence(o, seq, fpu);
+        if (k >= 0) {
+            printf("  first divergence: after instruction %d of %u, the sequence cut there "
+                   "mismatches:\n",
+                   k + 1, seq->ninsns);
+            print_disassembly(seq, (unsigned)k, (unsigned)k + 1);
+        } else if (k == -1) {
+            printf("  first divergence: none of its prefixes mismatches\n");
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -643,7 +710,7 @@ int main(int argc, char **argv)
         dt_generate(&cfg, o.show_index, &seq);
         printf("sequence %" PRIu64 ": %u instructions, %u bytes\n", seq.index, seq.ninsns,
                seq.len);
-        print_disassembly(&seq);
+        print_disassembly(&seq, 0, seq.ninsns);
         print_state("initial state", &seq.init, fpu);
         if (!dt_native_run_batch(&seq, 1, &res)) {
             return 1;
