@@ -62,12 +62,14 @@ enum {
 enum {
     DT_MAY_PF = 1, /* an access to a guard page */
     DT_MAY_DE = 2, /* DIV, IDIV */
-    DT_MAY_GP = 4, /* a misaligned 16-byte SSE operand */
+    DT_MAY_GP = 4, /* a misaligned 16-byte SSE operand, a non-canonical address */
+    DT_MAY_SS = 8, /* a non-canonical address based on RSP or RBP */
 };
 
 /* Host CPU features that decide which templates may be generated. */
 struct dt_host_features {
     bool popcnt, lzcnt, bmi1, movbe, sse3, ssse3, sse41, sse42;
+    bool fsgsbase; /* WRGSBASE usable: sequences get a GS base and GS-relative operands */
 };
 
 /* One generated sequence with everything needed to run it from the same state twice. */

@@ -323,7 +323,9 @@ static void print_state(const char *title, const struct x86_user_state *st, bool
                gpr_names[i], st->gpr[i], gpr_names[i + 1], st->gpr[i + 1], gpr_names[i + 2],
                st->gpr[i + 2], gpr_names[i + 3], st->gpr[i + 3]);
     }
-    printf("    rip %016" PRIx64 "  rflags %#" PRIx64 "\n", st->rip, st->rflags);
+    printf("    rip %016" PRIx64 "  rflags %#" PRIx64 "  fs_base %#" PRIx64 "  gs_base %#" PRIx64
+           "\n",
+           st->rip, st->rflags, st->fs_base, st->gs_base);
     if (fpu) {
         const uint8_t *fx = st->fxsave;
         printf("    fcw %#06x fsw %#06x ftw %#04x mxcsr %#010x\n", fx16(fx, 0), fx16(fx, 2), fx[4],
@@ -365,7 +367,8 @@ static void print_undefined(const struct dt_seq *seq, const struct dt_result *na
 }
 
 /* Whether a native fault is one the generator planned: a #PF on a guard page, a #DE of a
- * division, a #GP of a misaligned SSE operand, each where the generator put it. Anything else
+ * division, a #GP of a misaligned SSE operand or a non-canonical address (#SS based on RSP or
+ * RBP), each where the generator put it. Anything else
  * natively is a bug of the generator or the harness (the oracle must be trustworthy). */
 static bool planned_fault(const struct dt_seq *seq, const struct dt_result *native)
 {
@@ -382,6 +385,8 @@ static bool planned_fault(const struct dt_seq *seq, const struct dt_result *nati
     }
     case 0:
         return may & DT_MAY_DE;
+    case 12:
+        return may & DT_MAY_SS;
     case 13:
         return may & DT_MAY_GP;
     default:

@@ -30,8 +30,10 @@
 /* difftest.c reports UNSUPPORTED on other hosts; nothing here builds there. */
 #if defined(__x86_64__) && defined(__linux__)
 
+#include <asm/hwcap2.h>
 #include <cpuid.h>
 #include <stdio.h>
+#include <sys/auxv.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +143,7 @@ struct mem {
     int64_t disp;
     bool addr32; /* 67 prefix */
     bool disp32; /* use a 32-bit displacement even when 8 bits would do */
+    uint8_t seg; /* a segment override prefix, or 0 */
     uint64_t target;
 };
 
@@ -281,6 +284,9 @@ static unsigned encode(struct gen *g, const struct enc *e)
     if (e->maybe_rex && !forbid_rex) {
         need_rex = true;
     }
+    if (e->has_modrm && e->rm.is_mem && m->seg) {
+        b[n++] = m->seg;
+    }
     for (int i = 0; i < e->nlegacy; i++) {
         b[n++] = e->legacy[i];
     }
@@ -413,8 +419,8 @@ static struct operand reg_operand(int r)
     return o;
 }
 
-/* MOV r64, simm32 (C7 /0 with REX.W) or MOV r32, imm32 (B8+r): loads a known value without
- * touching the flags. */
+/* MOV r32, imm32 (B8+r), MOV r64, simm32 (C7 /0 with REX.W) or MOV r64, imm64 (REX.W B8+r):
+ * loads a known value without touching the flags. */
 static bool emit_mov_imm(struct gen *g, int gpr, uint64_t value)
 {
     struct enc e = enc_new();
@@ -423,12 +429,18 @@ static bool emit_mov_imm(struct gen *g, int gpr, uint64_t value)
         e.opreg = gpr;
         e.imm = value;
         e.immsz = 4;
-    } else {
+    } else if ((uint64_t)(int64_t)(int32_t)value == value) {
         enc_size(&e, 8);
         enc_op1(&e, 0xc7);
         enc_modrm_reg(&e, 0, reg_operand(gpr));
         e.imm = value & 0xffffffffull;
         e.immsz = 4;
+    } else {
+        enc_size(&e, 8);
+        enc_op1(&e, 0xb8);
+        e.opreg = gpr;
+        e.imm = value;
+        e.immsz = 8;
     }
     return emit(g, &e, 0, 0);
 }
@@ -518,11 +530,65 @@ static struct operand mem_at(struct gen *g, uint64_t target, bool for_pop)
         m->scale = (int)rnd(g, 4);
         m->disp = (int64_t)target - iv * (1 << m->scale);
     }
+    if (chance(g, 40)) {
+        /* ES, CS, SS, DS: ignored in 64-bit mode */
+        static const uint8_t null_segs[4] = {0x26, 0x2e, 0x36, 0x3e};
+        m->seg = null_segs[rnd(g, 4)];
+    }
+    return o;
+}
+
+/* A GS-relative memory operand addressing target: the index register holds
+ * target - GS base - base register - displacement (any 64-bit value, loaded with MOV). */
+static struct operand gs_operand(struct gen *g, uint64_t target)
+{
+    struct operand o;
+    memset(&o, 0, sizeof(o));
+    o.is_mem = true;
+    int idx;
+    do {
+        idx = pick_reg(g, 8, true);
+    } while (idx == RSP || (g->busy & (1u << idx)));
+    o.m.base = chance(g, 300) ? NO_REG : g->ptr[rnd(g, 2)];
+    o.m.index = idx;
+    o.m.disp = (int64_t)rnd(g, 256) - 128;
+    o.m.seg = 0x65;
+    o.m.target = target;
+    uint64_t base = o.m.base == NO_REG ? 0 : (uint64_t)known_value(g, o.m.base);
+    emit_mov_imm(g, idx, target - g->seq->init.gs_base - base - (uint64_t)o.m.disp);
+    return o;
+}
+
+/* A memory operand whose address is not canonical (bits 63..47 not all equal): #GP(0), or
+ * #SS(0) when the base is RSP or RBP. The index register holds the bulk of the address. */
+static struct operand noncanonical_operand(struct gen *g)
+{
+    struct operand o;
+    memset(&o, 0, sizeof(o));
+    o.is_mem = true;
+    int idx;
+    do {
+        idx = pick_reg(g, 8, true);
+    } while (idx == RSP || (g->busy & (1u << idx)));
+    uint64_t iv = chance(g, 500) ? 0x0000800000000000ull + (rnd64(g) & 0x7fffffffffffull)
+                                 : 0xffff7fffffff0000ull - (rnd64(g) & 0x7fffffffffffull);
+    emit_mov_imm(g, idx, iv);
+    o.m.base = chance(g, 200) ? RSP : g->ptr[rnd(g, 2)];
+    o.m.index = idx;
+    o.m.disp = (int64_t)rnd(g, 256) - 128;
+    g->faulting = true;
+    g->may_fault |= DT_MAY_GP | DT_MAY_SS;
     return o;
 }
 
 static struct operand mem_operand(struct gen *g, unsigned size, unsigned align)
 {
+    if (chance(g, 5)) {
+        return noncanonical_operand(g);
+    }
+    if (g->cfg->host.fsgsbase && chance(g, 40)) {
+        return gs_operand(g, pick_target(g, size, align, false));
+    }
     return mem_at(g, pick_target(g, size, align, false), false);
 }
 
@@ -961,6 +1027,11 @@ static void t_lea(struct gen *g)
         break;
     }
     m->scale = (int)rnd(g, 4);
+    if (chance(g, 100)) {
+        /* LEA computes the offset: no segment base is added, not even FS's or GS's */
+        static const uint8_t segs[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+        m->seg = segs[rnd(g, 6)];
+    }
     struct enc e = enc_new();
     enc_size(&e, size);
     enc_op1(&e, 0x8d);
@@ -1455,7 +1526,10 @@ static const struct x87_op {
  * instruction into #MF), and random precision and rounding control. */
 static uint16_t x87_control_word(struct gen *g)
 {
-    return (uint16_t)(0x007f | rnd(g, 4) << 8 | rnd(g, 4) << 10 | (chance(g, 100) ? 0x1000 : 0));
+    /* precision control 1 is reserved: what a CPU does with it is its own business */
+    static const unsigned precision[3] = {0, 2, 3};
+    return (uint16_t)(0x007f | precision[rnd(g, 3)] << 8 | rnd(g, 4) << 10 |
+                      (chance(g, 100) ? 0x1000 : 0));
 }
 
 static void t_x87(struct gen *g)
@@ -1916,6 +1990,10 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
     }
     st->gpr[RSP] = g.rsp;
     st->rip = DT_CODE_BASE;
+    if (config->host.fsgsbase && chance(&g, 500)) {
+        /* a canonical user address, anywhere: GS-relative operands correct for it */
+        st->gs_base = rnd64(&g) & 0x00007ffffffff000ull;
+    }
     g.df = chance(&g, 250);
     st->rflags = 0x202 | (rnd64(&g) & DT_ARITH) | (g.df ? DT_DF : 0);
     init_fpu(&g, st->fxsave, (config->groups & (DT_GROUP_X87 | DT_GROUP_SSE)) != 0);
@@ -1987,6 +2065,8 @@ void dt_host_features_detect(struct dt_host_features *host)
     if (__get_cpuid(0x80000001, &a, &b, &c, &d)) {
         host->lzcnt = c & (1u << 5); /* ABM/LZCNT */
     }
+    /* RDGSBASE/WRGSBASE in user mode: the CPU has them and the kernel turned them on */
+    host->fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 }
 
 #endif /* __x86_64__ && __linux__ */

@@ -7,9 +7,10 @@
  * child maps the code page at DT_CODE_BASE and the data pages at DT_DATA_BASE with
  * MAP_FIXED_NOREPLACE and checks that the guard pages around the data are unmapped.
  *
- * dt_native_enter (assembly below) saves the harness' callee-saved registers, stack pointer
- * and x87/SSE state, loads the guest's FXSAVE image (FXRSTOR64), RFLAGS (POPFQ) and all 16
- * GPRs from dt_in, and jumps to the sequence. The sequence is followed by an absolute
+ * dt_native_enter (assembly below) saves the harness' callee-saved registers, stack pointer,
+ * x87/SSE state and GS base, loads the guest's GS base (WRGSBASE, where the kernel allows it;
+ * glibc uses FS, never GS), FXSAVE image (FXRSTOR64), RFLAGS (POPFQ) and all 16 GPRs from
+ * dt_in, and jumps to the sequence. The sequence is followed by an absolute
  * indirect jump to dt_native_exit, which stores the GPRs, RFLAGS (PUSHFQ on the harness
  * stack) and the FXSAVE image into dt_out and returns 0. A fault raises a signal whose
  * handler (on its own alternate stack) reads the state before the faulting instruction, the
@@ -20,12 +21,14 @@
 /* difftest.c reports UNSUPPORTED on other hosts; nothing here builds there. */
 #if defined(__x86_64__) && defined(__linux__)
 
+#include <asm/hwcap2.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -37,10 +40,12 @@
 _Static_assert(offsetof(struct x86_user_state, gpr) == 0, "gpr offset");
 _Static_assert(offsetof(struct x86_user_state, rip) == 128, "rip offset");
 _Static_assert(offsetof(struct x86_user_state, rflags) == 136, "rflags offset");
+_Static_assert(offsetof(struct x86_user_state, gs_base) == 152, "gs_base offset");
 _Static_assert(offsetof(struct x86_user_state, fxsave) == 160, "fxsave offset");
 
 struct x86_user_state dt_in, dt_out;
-uint64_t dt_host_rsp;
+uint64_t dt_host_rsp, dt_host_gs;
+uint8_t dt_use_gsbase; /* WRGSBASE works: the guest's GS base is loaded */
 _Alignas(16) uint8_t dt_host_fx[512];
 
 int dt_native_enter(void);
@@ -59,7 +64,13 @@ __asm__(".text\n"
         "    push %r15\n"
         "    mov %rsp, dt_host_rsp(%rip)\n"
         "    fxsave64 dt_host_fx(%rip)\n"
-        "    fxrstor64 dt_in+160(%rip)\n"
+        "    cmpb $0, dt_use_gsbase(%rip)\n"
+        "    je 1f\n"
+        "    rdgsbase %rax\n"
+        "    mov %rax, dt_host_gs(%rip)\n"
+        "    mov dt_in+152(%rip), %rax\n"
+        "    wrgsbase %rax\n"
+        "1:  fxrstor64 dt_in+160(%rip)\n"
         "    pushq dt_in+136(%rip)\n"
         "    popfq\n"
         "    mov dt_in+0(%rip), %rax\n"
@@ -108,7 +119,11 @@ __asm__(".text\n"
         ".globl dt_native_fault_resume\n"
         "dt_native_fault_resume:\n"
         "    mov $1, %eax\n"
-        "1:  fxrstor64 dt_host_fx(%rip)\n"
+        "1:  cmpb $0, dt_use_gsbase(%rip)\n"
+        "    je 2f\n"
+        "    mov dt_host_gs(%rip), %rdx\n"
+        "    wrgsbase %rdx\n"
+        "2:  fxrstor64 dt_host_fx(%rip)\n"
         "    cld\n"
         "    pop %r15\n"
         "    pop %r14\n"
@@ -205,6 +220,7 @@ static void child_setup(void)
             child_fail("sigaction");
         }
     }
+    dt_use_gsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
     map_fixed(DT_CODE_BASE, DT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC, "code page");
     map_fixed(DT_DATA_BASE, DT_DATA_SIZE, PROT_READ | PROT_WRITE, "data pages");
     check_unmapped(DT_DATA_BASE - DT_PAGE);
