@@ -279,8 +279,10 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t avail, enum x86_m
             opcode_index[map][op][column][!in64] || opcode_index[map][op][X86_PFX_ANY][!in64];
         return undefined(out, other ? X86_UD_MODE : X86_UD_OPCODE, (unsigned)pos);
     }
-    /* A mandatory prefix is not an operand-size prefix. */
-    const int opsize_prefix = out->opsize_prefix && row->prefix != X86_PFX_66;
+    /* A mandatory prefix is not an operand-size prefix, except on the general-purpose rows
+     * that the table lists under 66 only to tell them from their F2/F3 columns (BSF, BSR). */
+    const int opsize_prefix =
+        out->opsize_prefix && (row->prefix != X86_PFX_66 || row->feature == X86_FEAT_BASE);
 
     if (mode == X86_MODE_16) {
         out->opsize = opsize_prefix ? 32 : 16;

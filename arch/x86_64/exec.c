@@ -117,10 +117,17 @@ static enum x86_result op_raise_gp(struct x86_cpu *cpu, const struct x86_uop *op
 
 /* Handlers per row, found once by mnemonic (exec_table.c). Indexed by row number; a row whose
  * mnemonic has no handler keeps NULL, and its instructions raise #UD. */
-static const struct x86_exec_entry *handler_of(const struct x86_insn *in)
+static const struct x86_exec_entry *handler_of(const struct x86_cpu *cpu, struct x86_insn *in)
 {
     if (!in->mnemonic || !in->mnemonic[0]) {
         return NULL;
+    }
+    /* F3 0F BC is TZCNT only on processors with BMI1; elsewhere the F3 is an ignored REP
+     * prefix and the instruction is BSF. */
+    if (in->feature == X86_FEAT_BMI1 && !x86_feature_enabled(cpu, X86_FEAT_BMI1) &&
+        strcmp(in->mnemonic, "TZCNT") == 0) {
+        in->mnemonic = "BSF";
+        in->feature = X86_FEAT_BASE;
     }
     return x86_exec_lookup(in->mnemonic);
 }
@@ -171,7 +178,7 @@ static enum coremu_tb_decoded x86_tb_decode(void *opaque, struct coremu_tb_decod
     const struct x86_exec_entry *e = NULL;
     if (st == X86_DECODE_GP) {
         op->fn = op_raise_gp;
-    } else if (st != X86_DECODE_OK || !(e = handler_of(&in)) ||
+    } else if (st != X86_DECODE_OK || !(e = handler_of(cpu, &in)) ||
                !x86_feature_enabled(cpu, in.feature) ||
                !x86_build_operands(&in, mode == X86_MODE_64, d->pc, op)) {
         op->fn = op_raise_ud;

@@ -395,11 +395,13 @@ uint64_t x86_load_lin(struct x86_cpu *cpu, uint64_t lin, unsigned size, unsigned
     if (off + size <= 4096) {
         return load_page(cpu, lin, size, access);
     }
-    /* Crossing a page: both halves, the first page's fault first. */
-    unsigned first = 4096 - off;
-    uint64_t lo = load_page(cpu, lin, first, access);
-    uint64_t hi = load_page(cpu, lin + first, size - first, access);
-    return lo | (hi << (8 * first));
+    /* Crossing a page: byte by byte (each byte single-copy atomic, all x86 promises for a
+     * split access), the first page's fault first. */
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++) {
+        v |= load_page(cpu, lin + i, 1, access) << (8 * i);
+    }
+    return v;
 }
 
 void x86_probe_write_lin(struct x86_cpu *cpu, uint64_t lin, unsigned size, unsigned access)
@@ -431,9 +433,9 @@ void x86_store_lin(struct x86_cpu *cpu, uint64_t lin, unsigned size, uint64_t va
     }
     /* Crossing a page: no byte is written unless both pages may be written. */
     x86_probe_write_lin(cpu, lin, size, access);
-    unsigned first = 4096 - off;
-    store_page(cpu, lin, first, value, access);
-    store_page(cpu, lin + first, size - first, value >> (8 * first), access);
+    for (unsigned i = 0; i < size; i++) {
+        store_page(cpu, lin + i, 1, value >> (8 * i), access);
+    }
 }
 
 void *x86_host_ptr(struct x86_cpu *cpu, uint64_t lin, unsigned size, unsigned access)

@@ -700,11 +700,8 @@ static enum x86_result bit_scan(struct x86_cpu *cpu, const struct x86_uop *op, b
     unsigned size = op->opnd[0].size;
     uint64_t v = x86_opnd_read(cpu, op, 1) & x86_size_mask(size);
     if (v == 0) {
+        /* the whole register is left alone, its upper half too for a 32-bit destination */
         x86_flags_set(cpu, X86_ZF | x86_parity(0));
-        if (size == 4) {
-            /* a 32-bit destination is still written (zero-extended) */
-            x86_reg_write(cpu, op->opnd[0].reg, 4, x86_reg_read(cpu, op->opnd[0].reg, 4));
-        }
         return X86_NEXT;
     }
     uint64_t r = reverse ? 63u - (unsigned)__builtin_clzll(v) : (unsigned)__builtin_ctzll(v);
