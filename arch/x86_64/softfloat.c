@@ -27,6 +27,8 @@
 
 static const struct format format32 = {24, -126, 127};
 static const struct format format64 = {53, -1022, 1023};
+static const struct format format32_x87_store = {24, -126, 127, 0, true};
+static const struct format format64_x87_store = {53, -1022, 1023, 0, true};
 
 /* The calling instruction set: which NaN rules apply and whether FTZ is honoured. */
 struct op_ctx {
@@ -216,7 +218,7 @@ struct format x86sf_x80_format(const struct x86_fpstatus *st, bool use_precision
             precision = 53;
         }
     }
-    return (struct format){precision, X80_EMIN, X80_EMAX};
+    return (struct format){precision, X80_EMIN, X80_EMAX, 24576};
 }
 
 /* ---- rounding -------------------------------------------------------------------------- */
@@ -269,6 +271,54 @@ static bool round_up(int rounding, bool sign, struct split s)
 }
 
 /*
+ * Overflow or underflow with that exception unmasked (SDM Vol. 1 4.9.1.4, 4.9.1.5, 8.5.4 and
+ * 8.5.5): the exception is raised for any tiny result, exact or not; the value is rounded to the
+ * precision with an unbounded exponent (PE and C1 as usual) and, for an x87 register, kept with
+ * its exponent moved by 24576 into range for the handler. SSE and memory destinations keep
+ * nothing, so the masked response is returned there, for the caller to discard.
+ */
+static struct unpacked unmasked_response(bool sign, int64_t exp, u128 sig, const struct format *f,
+                                         unsigned exception, struct x86_fpstatus *st)
+{
+    int p = f->precision;
+    struct split s = split_at(sig, 128 - p);
+    bool up = round_up(st->rounding, sign, s);
+    u128 kept = (u128)s.kept + up;
+    int64_t exp_out = exp;
+
+    if (kept >> p) {
+        kept >>= 1;
+        exp_out++;
+    }
+    exp_out += exception == X86_FLAG_OE ? -f->wrap : f->wrap;
+    if (f->wrap == 0) {
+        /* Nothing is kept (an SSE or memory destination). SSE reports PE with the exception
+         * when the rounding was inexact; the x87's FST reports the exception alone. */
+        uint8_t unmasked = st->unmasked;
+        uint8_t flags = st->flags;
+        st->unmasked = 0;
+        struct unpacked masked = x86sf_round_pack(sign, exp, sig, f, false, st);
+        st->unmasked = unmasked;
+        st->flags = (uint8_t)(flags | exception | (f->x87_store || s.exact ? 0 : X86_FLAG_PE));
+        st->c1 = false;
+        return masked;
+    }
+    if (exp_out < f->emin || exp_out > f->emax) {
+        /* Even the moved exponent does not fit (only FSCALE gets this far): an infinity or a
+         * zero whatever the rounding, as the host gives. */
+        st->flags |= (uint8_t)(exception | X86_FLAG_PE);
+        st->c1 = exception == X86_FLAG_OE;
+        return exception == X86_FLAG_OE ? x86sf_make_inf(sign) : x86sf_make_zero(sign);
+    }
+    st->flags |= (uint8_t)(exception | (s.exact ? 0 : X86_FLAG_PE));
+    st->c1 = up;
+    return (struct unpacked){.cls = CLS_FINITE,
+                             .sign = sign,
+                             .exp = (int32_t)exp_out,
+                             .sig = (uint64_t)kept << (64 - p)};
+}
+
+/*
  * Rounds the nonzero value sig * 2^(exp - 127) (bit 127 of sig set; any sticky bits already
  * folded into bit 0) to the format, with its overflow, underflow and inexact flags, and FTZ
  * when asked. Sets st->c1 to whether the magnitude was rounded up.
@@ -294,6 +344,9 @@ struct unpacked x86sf_round_pack(bool sign, int64_t exp, u128 sig, const struct 
             }
         }
     }
+    if (tiny && (st->unmasked & X86_FLAG_UE)) {
+        return unmasked_response(sign, exp, sig, f, X86_FLAG_UE, st);
+    }
     struct split s = split_at(sig, drop);
     if (tiny && ftz) {
         st->flags |= X86_FLAG_UE | X86_FLAG_PE;
@@ -305,6 +358,9 @@ struct unpacked x86sf_round_pack(bool sign, int64_t exp, u128 sig, const struct 
     if (kept >> p) {
         kept >>= 1;
         exp_out++;
+    }
+    if (exp_out > f->emax && (st->unmasked & X86_FLAG_OE)) {
+        return unmasked_response(sign, exp, sig, f, X86_FLAG_OE, st);
     }
     if (exp_out > f->emax) {
         bool to_inf = st->rounding == X86_ROUND_NEAREST ||
@@ -1047,13 +1103,13 @@ floatx80 float64_to_floatx80(float64 a, struct x86_fpstatus *st)
 float32 floatx80_to_float32(floatx80 a, struct x86_fpstatus *st)
 {
     st->c1 = false;
-    return pack32(convert_core(x86sf_unpackx80(a), &format32, false, false, st));
+    return pack32(convert_core(x86sf_unpackx80(a), &format32_x87_store, false, false, st));
 }
 
 float64 floatx80_to_float64(floatx80 a, struct x86_fpstatus *st)
 {
     st->c1 = false;
-    return pack64(convert_core(x86sf_unpackx80(a), &format64, false, false, st));
+    return pack64(convert_core(x86sf_unpackx80(a), &format64_x87_store, false, false, st));
 }
 
 floatx80 int64_to_floatx80(int64_t a)

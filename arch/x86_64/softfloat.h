@@ -7,8 +7,12 @@
  *
  * Every function is pure: it reads the control fields of the status it is given and ORs the
  * exceptions it raises into status->flags (the caller clears them when the instruction wants
- * fresh ones). Results are always the masked responses of the SDM: an unmasked exception is
- * the caller's business (it sees the flag and decides whether to trap).
+ * fresh ones). Results are the masked responses of the SDM, except for overflow and underflow
+ * named in status->unmasked: then the exception is raised for every tiny result (exact or not)
+ * and an x87 register result is the rounded value with its exponent moved by 24576 into range,
+ * as the hardware hands it to the handler (SSE and memory destinations are left unwritten by
+ * the hardware, so the caller discards what these functions return). Deciding to trap on any
+ * raised unmasked exception is the caller's business.
  */
 #ifndef COREMU_X86_64_SOFTFLOAT_H
 #define COREMU_X86_64_SOFTFLOAT_H
@@ -56,6 +60,7 @@ struct x86_fpstatus {
     bool daz;          /* SSE (MXCSR.DAZ): denormal float32/float64 inputs read as zero */
     bool ftz;          /* SSE (MXCSR.FTZ): tiny float32/float64 results become zero */
     uint8_t flags;     /* accumulated X86_FLAG_* */
+    uint8_t unmasked;  /* X86_FLAG_OE/UE whose mask bit (x87 CW, MXCSR) is clear; see below */
     bool c1;           /* x87: the last floatx80 result was rounded up (away from zero) */
 };
 

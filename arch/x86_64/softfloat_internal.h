@@ -34,6 +34,11 @@ struct format {
     int precision;
     int32_t emin;
     int32_t emax;
+    /* An x87 register destination: with overflow or underflow unmasked, the result is kept,
+     * its exponent moved into range by this much (24576); 0 where the result is not kept. */
+    int32_t wrap;
+    /* An x87 store to memory (FST m32/m64): an unmasked overflow or underflow reports no PE. */
+    bool x87_store;
 };
 
 #define X80_EMIN (-16382)

@@ -13,6 +13,7 @@
 #include "softfloat.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #include "../../../testsuite/unit/unit.h"
 
 #if defined(__x86_64__)
+
+#include <ucontext.h>
 
 #define DEFAULT_CASES 300000
 #define MAX_REPORTS   8
@@ -559,6 +562,35 @@ X87_MEMOP(host_fsubr_m64, uint64_t, "fsubrl")
 X87_MEMOP(host_fcom_m32, uint32_t, "fcoms")
 X87_MEMOP(host_fcom_m64, uint64_t, "fcoml")
 
+/* The same with overflow or underflow unmasked: the exception stays pending after the
+ * instruction, so st0 is read with FXSAVE and the status with FNSTSW, which do not wait for it,
+ * and FNINIT drops it. */
+#define X87_BINOP_NOWAIT(fn, insn)                                        \
+    static floatx80 fn(floatx80 a, floatx80 b, uint16_t cw, uint16_t *sw) \
+    {                                                                     \
+        uint8_t area[512] __attribute__((aligned(16)));                   \
+        floatx80 r = {0, 0};                                              \
+        uint16_t s;                                                       \
+        __asm__ volatile("fninit\n\t"                                     \
+                         "fldcw %[cw]\n\t"                                \
+                         "fldt %[b]\n\t"                                  \
+                         "fldt %[a]\n\t" insn "\n\t"                      \
+                         "fnstsw %[s]\n\t"                                \
+                         "fxsave %[area]\n\t"                             \
+                         "fninit"                                         \
+                         : [area] "=m"(area), [s] "=m"(s)                 \
+                         : [cw] "m"(cw), [a] "m"(a), [b] "m"(b)           \
+                         : "st", "st(1)", "memory");                      \
+        memcpy(&r, area + 32, 10); /* ST0 in the FXSAVE image */          \
+        *sw = s;                                                          \
+        return r;                                                         \
+    }
+
+X87_BINOP_NOWAIT(host_fadd_nowait, "fadd %%st(1), %%st")
+X87_BINOP_NOWAIT(host_fmul_nowait, "fmul %%st(1), %%st")
+X87_BINOP_NOWAIT(host_fdiv_nowait, "fdiv %%st(1), %%st")
+X87_BINOP_NOWAIT(host_fscale_nowait, "fscale")
+
 /* x87 store of st0 = a to memory of the given type. */
 #define X87_STORE(fn, type, insn)                         \
     static type fn(floatx80 a, uint16_t cw, uint16_t *sw) \
@@ -918,6 +950,100 @@ static void test_convert_sse(uint64_t n)
     tally_done(&t64);
 }
 
+/*
+ * SSE with overflow or underflow unmasked: the instruction faults (#XM, SIGFPE) before writing
+ * its destination. The handler keeps the MXCSR flags the fault reports and returns with every
+ * exception masked, so the instruction runs again, masked, and the test goes on.
+ */
+static volatile sig_atomic_t sse_trapped;
+static volatile uint32_t sse_trap_mxcsr;
+
+static void sse_fault_handler(int sig, siginfo_t *info, void *context)
+{
+    ucontext_t *uc = context;
+    (void)sig;
+    (void)info;
+    sse_trap_mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+    sse_trapped = 1;
+    uc->uc_mcontext.fpregs->mxcsr = (uc->uc_mcontext.fpregs->mxcsr | 0x1f80u) & ~0x3fu;
+}
+
+static void test_unmasked_sse(uint64_t n)
+{
+    static const char *const names[7] = {"addss unmasked",   "mulss unmasked", "divss unmasked",
+                                         "addsd unmasked",   "mulsd unmasked", "divsd unmasked",
+                                         "cvtsd2ss unmasked"};
+    static const uint8_t unmasked[3] = {X86_FLAG_UE, X86_FLAG_OE, X86_FLAG_UE | X86_FLAG_OE};
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = sse_fault_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    UNIT_REQUIRE(sigaction(SIGFPE, &sa, &old) == 0, "sse unmasked", "cannot catch SIGFPE");
+    for (int kind = 0; kind < 7; kind++) {
+        struct tally t = {names[kind], 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = sse_config(i);
+            st.unmasked = unmasked[(i >> 4) % 3];
+            uint32_t csr = mxcsr_for(&st) & ~((uint32_t)st.unmasked << 7);
+            uint32_t hflags;
+            uint64_t a, b, want, got;
+            enum boundary_kind bk = kind % 3 == 0   ? BOUNDARY_ADD
+                                    : kind % 3 == 1 ? BOUNDARY_MUL
+                                                    : BOUNDARY_DIV;
+            sse_trapped = 0;
+            if (kind < 3) {
+                uint32_t a32 = (uint32_t)gen_ieee(23, 8);
+                uint32_t b32 = (uint32_t)gen_ieee(23, 8);
+                if (rnd_below(2)) {
+                    boundary_pair32(bk, &a32, &b32);
+                }
+                a = a32;
+                b = b32;
+                host32_binop host = kind == 0 ? host_addss : kind == 1 ? host_mulss : host_divss;
+                f32_binop soft = kind == 0 ? float32_add : kind == 1 ? float32_mul : float32_div;
+                want = host(a32, b32, csr, &hflags);
+                got = soft(a32, b32, &st);
+            } else if (kind < 6) {
+                a = gen_ieee(52, 11);
+                b = gen_ieee(52, 11);
+                if (rnd_below(2)) {
+                    boundary_pair64(bk, &a, &b);
+                }
+                host64_binop host = kind == 3 ? host_addsd : kind == 4 ? host_mulsd : host_divsd;
+                f64_binop soft = kind == 3 ? float64_add : kind == 4 ? float64_mul : float64_div;
+                want = host(a, b, csr, &hflags);
+                got = soft(a, b, &st);
+            } else {
+                a = 0;
+                b = rnd_below(2) ? gen_ieee(52, 11)
+                                 : (uint64_t)(rnd_below(2) << 63) |
+                                       (uint64_t)(1023 - 160 + rnd_below(320)) << 52 |
+                                       (boundary_bits() >> 12);
+                want = (uint32_t)host_cvtsd2ss(0, b, csr, &hflags);
+                got = float64_to_float32(b, &st);
+            }
+            bool same;
+            if (sse_trapped) {
+                /* the destination was not written: only the reported flags count */
+                hflags = sse_trap_mxcsr & 0x3f;
+                same = st.flags == hflags;
+            } else {
+                same = got == want && st.flags == hflags;
+            }
+            if (tally_case(&t, same)) {
+                printf("  %s(%" PRIx64 ", %" PRIx64 ")", t.name, a, b);
+                describe(&st);
+                printf(
+                    " unmasked %02x%s: got %" PRIx64 " flags %02x, host %" PRIx64 " flags %02x\n",
+                    st.unmasked, sse_trapped ? " (host faulted)" : "", got, st.flags, want, hflags);
+            }
+        }
+        tally_done(&t);
+    }
+    sigaction(SIGFPE, &old, NULL);
+}
+
 /* ---- x87 tests ------------------------------------------------------------------------- */
 
 typedef floatx80 (*x80_binop)(floatx80, floatx80, struct x86_fpstatus *);
@@ -1268,6 +1394,76 @@ static void test_transcendentals(uint64_t n)
     }
 }
 
+/* Overflow and underflow unmasked (the other exceptions stay masked): the x87 keeps the
+ * rounded result with its exponent moved by 24576 and raises UE for exact tiny results too;
+ * FST m32/m64 store nothing, so only their flags are compared. */
+static void test_unmasked_x87(uint64_t n)
+{
+    static const char *const names[6] = {"fadd unmasked",   "fmul unmasked",    "fdiv unmasked",
+                                         "fscale unmasked", "fst m32 unmasked", "fst m64 unmasked"};
+    static const enum boundary_kind kinds[4] = {BOUNDARY_ADD, BOUNDARY_MUL, BOUNDARY_DIV,
+                                                BOUNDARY_NONE};
+    static const uint8_t unmasked[3] = {X86_FLAG_UE, X86_FLAG_OE, X86_FLAG_UE | X86_FLAG_OE};
+    for (int kind = 0; kind < 6; kind++) {
+        struct tally t = {names[kind], 0, 0};
+        for (uint64_t i = 0; i < n; i++) {
+            struct x86_fpstatus st = x87_config(i);
+            st.unmasked = unmasked[(i >> 4) % 3];
+            uint16_t cw = (uint16_t)(fcw_for(&st) & ~st.unmasked);
+            floatx80 a = gen_x80();
+            floatx80 b = rnd_below(2) ? gen_x80_near(a) : gen_x80();
+            if (kind < 3 && rnd_below(2)) {
+                boundary_pairx80(kinds[kind], &a, &b);
+            }
+            if (kind == 3 && rnd_below(2)) {
+                /* scale next to the thresholds */
+                int e = (int)rnd_below(2)
+                            ? 16383 - (int)(a.sign_exp & 0x7fff) + (int)rnd_below(80)
+                            : -16382 - (int)(a.sign_exp & 0x7fff) + 16383 - (int)rnd_below(80);
+                b = int64_to_floatx80(e);
+            }
+            uint16_t sw;
+            floatx80 want = {0, 0}, got = {0, 0};
+            switch (kind) {
+            case 0:
+                want = host_fadd_nowait(a, b, cw, &sw);
+                got = floatx80_add(a, b, &st);
+                break;
+            case 1:
+                want = host_fmul_nowait(a, b, cw, &sw);
+                got = floatx80_mul(a, b, &st);
+                break;
+            case 2:
+                want = host_fdiv_nowait(a, b, cw, &sw);
+                got = floatx80_div(a, b, &st);
+                break;
+            case 3:
+                want = host_fscale_nowait(a, b, cw, &sw);
+                got = floatx80_scale(a, b, &st);
+                break;
+            case 4:
+                host_fst32(a, cw, &sw);
+                floatx80_to_float32(a, &st);
+                break;
+            default:
+                host_fst64(a, cw, &sw);
+                floatx80_to_float64(a, &st);
+                break;
+            }
+            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0));
+            uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1);
+            if (tally_case(&t, x80_equal(got, want) && got_sw == want_sw)) {
+                report_x80(t.name, a, b, &st);
+                printf(" unmasked %02x: got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64
+                       " sw %04x\n",
+                       st.unmasked, got.sign_exp, got.mant, got_sw, want.sign_exp, want.mant,
+                       want_sw);
+            }
+        }
+        tally_done(&t);
+    }
+}
+
 static void test_fxam(uint64_t n)
 {
     struct tally t = {"fxam", 0, 0};
@@ -1449,6 +1645,7 @@ int main(int argc, char **argv)
     test_to_int_sse(n);
     test_from_int_sse(n);
     test_convert_sse(n);
+    test_unmasked_sse(n);
 
     test_binop_x80("fadd", floatx80_add, host_fadd, BOUNDARY_ADD, n);
     test_binop_x80("fsub", floatx80_sub, host_fsub, BOUNDARY_SUB, n);
@@ -1463,6 +1660,7 @@ int main(int argc, char **argv)
     test_transcendentals(trans_n);
     test_compare_x87(n);
     test_fxam(n);
+    test_unmasked_x87(n);
     test_store_x87(n);
     test_load_x87(n);
     return unit_done();
