@@ -186,6 +186,7 @@ static enum coremu_tb_decoded x86_tb_decode(void *opaque, struct coremu_tb_decod
     } else {
         op->fn = e->fn;
         op->sub = e->sub;
+        x86_specialise(op, d->ctx);
     }
     if (coremu_log_enabled(COREMU_LOG_IN_ASM)) {
         char hex[40];

@@ -41,6 +41,9 @@ const struct x86_exec_entry *x86_exec_lookup(const char *mnemonic);
  * (the instruction is then #UD). */
 bool x86_build_operands(const struct x86_insn *in, bool in64, uint64_t pc, struct x86_uop *op);
 
+/* Gives the micro-op a specialised threaded handler when its shape has one (ops_fast.c). */
+bool x86_specialise(struct x86_uop *op, uint32_t ctx);
+
 /* Whether the CPUID feature (enum x86_feature) is advertised, so its instructions run (cpu.c). */
 bool x86_feature_enabled(const struct x86_cpu *cpu, unsigned feature);
 

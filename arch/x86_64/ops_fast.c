@@ -1,0 +1,236 @@
+/*
+ * coremu x86_64 — specialised threaded forms of the most frequent instructions.
+ *
+ * The general handlers read their operands through x86_opnd_read, a switch on each operand's
+ * kind; the block builder calls x86_specialise on every micro-op, which gives the commonest
+ * shapes (MOV and ALU operations between general registers, immediates and simple memory
+ * operands, PUSH/POP of registers) a threaded handler of their own that knows its operand
+ * kinds, and runs the next micro-op itself. A form that cannot fault does not record cur_op;
+ * one that accesses memory does, before the access, exactly as the general path.
+ *
+ * Every form here computes what the general handler computes (ops_int.c, ops_branch.c); the
+ * differential tester runs both (the general ones where a specialised form does not apply).
+ */
+#include "config.h"
+
+#include "cpu.h"
+#include "ops.h"
+
+#define NEXT(cpu, op) return (op)[1].tfn((cpu), (op) + 1)
+
+/* ---- MOV ------------------------------------------------------------------------------------ */
+
+static const struct x86_uop *thr_mov_rr64(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    cpu->gpr[op->opnd[0].reg] = cpu->gpr[op->opnd[1].reg];
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_mov_rr32(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    cpu->gpr[op->opnd[0].reg] = (uint32_t)cpu->gpr[op->opnd[1].reg];
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_mov_ri(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    x86_reg_write(cpu, op->opnd[0].reg, op->opnd[0].size,
+                  op->imm & x86_size_mask(op->opnd[0].size));
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_mov_rm(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[0].size;
+    cpu->cur_op = op;
+    uint64_t v = x86_load_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_READ), size);
+    x86_reg_write(cpu, op->opnd[0].reg, size, v);
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_mov_mr(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[0].size;
+    cpu->cur_op = op;
+    x86_store_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_WRITE), size,
+                   x86_reg_read(cpu, op->opnd[1].reg, size));
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_mov_mi(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[0].size;
+    cpu->cur_op = op;
+    x86_store_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_WRITE), size,
+                   op->imm & x86_size_mask(size));
+    NEXT(cpu, op);
+}
+
+/* ---- ALU between registers and immediates --------------------------------------------------- */
+
+/* The arithmetic of x86_op_alu for ADD, SUB, AND, OR, XOR, CMP, TEST (no carry in). */
+static inline uint64_t alu_nocarry(struct x86_cpu *cpu, unsigned sub, unsigned size, uint64_t a,
+                                   uint64_t b)
+{
+    uint64_t m = x86_size_mask(size), r;
+    switch (sub) {
+    case X86_ALU_ADD:
+        r = (a + b) & m;
+        x86_flags_lazy(cpu, X86_CC_ADD, size, r, a, b);
+        return r;
+    case X86_ALU_SUB:
+    case X86_ALU_CMP:
+        r = (a - b) & m;
+        x86_flags_lazy(cpu, X86_CC_SUB, size, r, a, b);
+        return r;
+    case X86_ALU_AND:
+    case X86_ALU_TEST:
+        r = a & b;
+        break;
+    case X86_ALU_OR:
+        r = a | b;
+        break;
+    default:
+        r = a ^ b;
+        break;
+    }
+    x86_flags_lazy(cpu, X86_CC_LOGIC, size, r, 0, 0);
+    return r;
+}
+
+static inline bool alu_writes(unsigned sub)
+{
+    return sub != X86_ALU_CMP && sub != X86_ALU_TEST;
+}
+
+static const struct x86_uop *thr_alu_rr(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[0].size, d = op->opnd[0].reg;
+    uint64_t m = x86_size_mask(size);
+    uint64_t r = alu_nocarry(cpu, op->sub, size, cpu->gpr[d] & m, cpu->gpr[op->opnd[1].reg] & m);
+    if (alu_writes(op->sub)) {
+        x86_reg_write(cpu, d, size, r);
+    }
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_alu_ri(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[0].size, d = op->opnd[0].reg;
+    uint64_t m = x86_size_mask(size);
+    uint64_t r = alu_nocarry(cpu, op->sub, size, cpu->gpr[d] & m, op->imm & m);
+    if (alu_writes(op->sub)) {
+        x86_reg_write(cpu, d, size, r);
+    }
+    NEXT(cpu, op);
+}
+
+/* r, m: the register is the destination (or CMP/TEST's first operand). */
+static const struct x86_uop *thr_alu_rm(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[0].size, d = op->opnd[0].reg;
+    uint64_t m = x86_size_mask(size);
+    cpu->cur_op = op;
+    uint64_t b = x86_load_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_READ), size);
+    uint64_t r = alu_nocarry(cpu, op->sub, size, cpu->gpr[d] & m, b);
+    if (alu_writes(op->sub)) {
+        x86_reg_write(cpu, d, size, r);
+    }
+    NEXT(cpu, op);
+}
+
+/* CMP/TEST m, r and CMP m, imm: memory read only. */
+static const struct x86_uop *thr_cmp_m(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[0].size;
+    uint64_t m = x86_size_mask(size);
+    cpu->cur_op = op;
+    uint64_t a = x86_load_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_READ), size);
+    uint64_t b = op->opnd[1].kind == X86_OPND_GPR ? cpu->gpr[op->opnd[1].reg] & m : op->imm & m;
+    alu_nocarry(cpu, op->sub, size, a, b);
+    NEXT(cpu, op);
+}
+
+/* ---- PUSH and POP of a register ------------------------------------------------------------- */
+
+static const struct x86_uop *thr_push_r64(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    cpu->cur_op = op;
+    uint64_t v = cpu->gpr[op->opnd[0].reg];
+    uint64_t sp = cpu->gpr[X86_RSP] - 8;
+    x86_store_fast(cpu, x86_linear(cpu, X86_SS, sp, 8, X86_ACC_WRITE), 8, v);
+    cpu->gpr[X86_RSP] = sp;
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_pop_r64(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    cpu->cur_op = op;
+    uint64_t sp = cpu->gpr[X86_RSP];
+    uint64_t v = x86_load_fast(cpu, x86_linear(cpu, X86_SS, sp, 8, X86_ACC_READ), 8);
+    cpu->gpr[X86_RSP] = sp + 8;
+    cpu->gpr[op->opnd[0].reg] = v;
+    NEXT(cpu, op);
+}
+
+/* ---- choosing ------------------------------------------------------------------------------- */
+
+static bool plain_gpr(const struct x86_operand *o)
+{
+    return o->kind == X86_OPND_GPR && o->reg < X86_REG_AH;
+}
+
+bool x86_specialise(struct x86_uop *op, uint32_t ctx)
+{
+    const struct x86_operand *a = &op->opnd[0], *b = &op->opnd[1];
+    bool in64 = (ctx & X86_CTX_CODE_MASK) == X86_CTX_CODE64;
+
+    if (op->nopnd < 1 || (op->flags & X86_UOP_LOCK)) {
+        return false;
+    }
+    if (op->fn == x86_op_mov_any && op->nopnd == 2) {
+        if (plain_gpr(a) && plain_gpr(b) && a->size == 8) {
+            op->tfn = thr_mov_rr64;
+        } else if (plain_gpr(a) && plain_gpr(b) && a->size == 4) {
+            op->tfn = thr_mov_rr32;
+        } else if (plain_gpr(a) && b->kind == X86_OPND_IMM) {
+            op->tfn = thr_mov_ri;
+        } else if (plain_gpr(a) && b->kind == X86_OPND_MEM && a->size >= 2) {
+            op->tfn = thr_mov_rm;
+        } else if (a->kind == X86_OPND_MEM && plain_gpr(b) && a->size >= 2) {
+            op->tfn = thr_mov_mr;
+        } else if (a->kind == X86_OPND_MEM && b->kind == X86_OPND_IMM) {
+            op->tfn = thr_mov_mi;
+        } else {
+            return false;
+        }
+        return true;
+    }
+    if (op->fn == x86_op_alu && op->nopnd == 2 && op->sub != X86_ALU_ADC &&
+        op->sub != X86_ALU_SBB) {
+        if (plain_gpr(a) && plain_gpr(b) && a->size >= 4) {
+            op->tfn = thr_alu_rr;
+        } else if (plain_gpr(a) && b->kind == X86_OPND_IMM && a->size >= 4) {
+            op->tfn = thr_alu_ri;
+        } else if (plain_gpr(a) && b->kind == X86_OPND_MEM && a->size >= 4) {
+            op->tfn = thr_alu_rm;
+        } else if (a->kind == X86_OPND_MEM && !alu_writes(op->sub) &&
+                   (plain_gpr(b) || b->kind == X86_OPND_IMM)) {
+            op->tfn = thr_cmp_m;
+        } else {
+            return false;
+        }
+        return true;
+    }
+    if (in64 && op->opsize == 8 && plain_gpr(a) && op->nopnd == 1) {
+        if (op->fn == x86_op_push_any) {
+            op->tfn = thr_push_r64;
+            return true;
+        }
+        if (op->fn == x86_op_pop_any) {
+            op->tfn = thr_pop_r64;
+            return true;
+        }
+    }
+    return false;
+}
