@@ -1,0 +1,660 @@
+/*
+ * The x87 execution unit (arch/x86_64/ops_x87.c) against the host processor. Every x87
+ * instruction form (each escape's memory forms by ModRM.reg, with and without the 16-bit
+ * operand size where the form has one, and every defined register form) runs from the same
+ * random states twice: natively, in a code page at a fixed address between FXRSTOR64 and
+ * FXSAVE64, and through x86_user_run with the page mapped at the same address. The FXSAVE
+ * images, EFLAGS, RAX and the data pages must then be identical.
+ *
+ * States: random control words (every rounding and precision control, random exception masks),
+ * random TOP, condition codes and masked sticky flags, registers empty at random or all empty
+ * or all full, and register and memory operands drawn from every class (zeros, normals,
+ * denormals, pseudo-denormals, unnormals, infinities, QNaNs, SNaNs, pseudo-NaNs, values near
+ * integers and at the format limits).
+ *
+ * What is not compared, and why:
+ *  - MXCSR_MASK (FXSAVE bytes 28-31) and XMM: not x87 state.
+ *  - FOP, FIP and FDP in the FXSAVE image when the host's image has FSW.ES clear: AMD
+ *    processors store them only while an exception is pending (FXSAVE writes zeros otherwise);
+ *    and FDP after a register form when ES is set, as AMD keeps the one of an instruction that
+ *    ran before the test's. Both are compared on every other host and case.
+ *  - Overflow and underflow are kept masked: their unmasked responses with a register
+ *    destination (biased results) are not modelled yet.
+ *
+ * Before FXRSTOR64 the native side runs FNINIT and FILD m32 at fixed addresses, so that the
+ * pointers AMD's FXRSTOR leaves alone (it loads them only with FSW.ES set) are known; the
+ * image the emulator gets holds the same values.
+ *
+ * Also checked: a waiting instruction with an unmasked exception pending raises #MF (16)
+ * natively (SIGFPE) and in the emulator, a no-wait one runs; a faulting store leaves every
+ * register as it was.
+ *
+ * Usage: test_x87 [states-per-form] (or COREMU_X87_CASES=n). Exits 77 on a non-x86_64 host.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../testsuite/unit/unit.h"
+#include "user.h"
+
+#if defined(__x86_64__)
+
+#include <sys/mman.h>
+
+#define DEFAULT_CASES 100
+#define MAX_REPORTS 6
+
+#define CODE_VA 0x5a0000000000ull
+#define DATA_VA 0x5a0000100000ull
+#define DATA_SIZE 8192u
+#define INSN_OFF 0x800u    /* the instruction under test */
+#define SEED_OFF 0x100u    /* FNINIT; FILD dword [rbx + SEED_DISP]; RET */
+#define SEED_DISP 0x1ff0u
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+    return rnd() % n;
+}
+
+/* ---- values ------------------------------------------------------------------------------ */
+
+struct f80 {
+    uint64_t mant;
+    uint16_t se;
+};
+
+static struct f80 random_f80(void)
+{
+    uint16_t sign = rnd_below(2) ? 0x8000 : 0;
+    uint64_t m = rnd();
+    switch (rnd_below(14)) {
+    case 0:
+        return (struct f80){0, sign};
+    case 1: /* denormal */
+        return (struct f80){m >> (1 + rnd_below(63)), sign};
+    case 2: /* pseudo-denormal */
+        return (struct f80){m | (1ull << 63), sign};
+    case 3: /* unnormal */
+        return (struct f80){m >> 1, (uint16_t)(sign | (1 + rnd_below(0x7ffe)))};
+    case 4:
+        return (struct f80){1ull << 63, (uint16_t)(sign | 0x7fff)};
+    case 5: /* QNaN */
+        return (struct f80){m | (3ull << 62), (uint16_t)(sign | 0x7fff)};
+    case 6: /* SNaN */
+        return (struct f80){((m >> 2) | 1) | (1ull << 63), (uint16_t)(sign | 0x7fff)};
+    case 7: /* pseudo-NaN, pseudo-infinity */
+        return (struct f80){rnd_below(2) ? m >> 1 : 0, (uint16_t)(sign | 0x7fff)};
+    case 8: /* near the largest and smallest exponents */
+        return (struct f80){m | (1ull << 63),
+                            (uint16_t)(sign | (rnd_below(2) ? 0x7ffe - rnd_below(4)
+                                                            : 1 + rnd_below(4)))};
+    case 9: /* small integers and halves */
+    case 10: {
+        uint64_t n = rnd_below(64) + 1;
+        int lz = __builtin_clzll(n);
+        return (struct f80){n << lz, (uint16_t)(sign | (0x3fff + 63 - lz - rnd_below(2)))};
+    }
+    case 11: /* large integers, around 2^63 and 10^18 */
+        return (struct f80){m | (1ull << 63), (uint16_t)(sign | (0x3fff + 55 + rnd_below(10)))};
+    default: /* moderate normals */
+        return (struct f80){m | (1ull << 63), (uint16_t)(sign | (0x3fff - 40 + rnd_below(80)))};
+    }
+}
+
+static uint64_t random_ieee(int frac_bits, int exp_bits)
+{
+    uint64_t sign = rnd_below(2) ? 1ull << (frac_bits + exp_bits) : 0;
+    uint64_t fmask = (1ull << frac_bits) - 1, emax = (1ull << exp_bits) - 1;
+    uint64_t f = rnd() & fmask, e;
+    switch (rnd_below(8)) {
+    case 0:
+        return sign;
+    case 1:
+        return sign | (f >> rnd_below((uint64_t)frac_bits)); /* denormal */
+    case 2:
+        return sign | (emax << frac_bits);
+    case 3:
+        return sign | (emax << frac_bits) | f | (1ull << (frac_bits - 1)); /* QNaN */
+    case 4:
+        return sign | (emax << frac_bits) | ((f >> 1) | 1); /* SNaN */
+    case 5:
+        e = rnd_below(2) ? emax - 1 : 1;
+        break;
+    default:
+        e = (emax >> 1) - 20 + rnd_below(40);
+        break;
+    }
+    return sign | (e << frac_bits) | f;
+}
+
+static uint64_t random_int(unsigned bytes)
+{
+    uint64_t bits = bytes * 8, v;
+    switch (rnd_below(4)) {
+    case 0:
+        v = rnd_below(2) ? 1ull << (bits - 1) : (1ull << (bits - 1)) - 1;
+        break;
+    case 1:
+        v = rnd_below(200) - 100;
+        break;
+    default:
+        v = rnd() >> rnd_below(bits);
+        break;
+    }
+    return bytes == 8 ? v : v & ((1ull << bits) - 1);
+}
+
+/* ---- the forms --------------------------------------------------------------------------- */
+
+enum mem_kind { MK_NONE, MK_F32, MK_F64, MK_F80, MK_I16, MK_I32, MK_I64, MK_BCD, MK_CW,
+                MK_ENV, MK_SAVE, MK_STORE };
+
+struct form {
+    uint8_t bytes[8];
+    unsigned len;
+    bool mem;
+    enum mem_kind kind;
+    char name[40];
+};
+
+#define MAX_FORMS 700
+static struct form forms[MAX_FORMS];
+static unsigned nforms;
+
+/* What memory forms read (their operand is filled in with a value of the kind). */
+static const enum mem_kind mem_kinds[8][8] = {
+    {MK_F32, MK_F32, MK_F32, MK_F32, MK_F32, MK_F32, MK_F32, MK_F32},
+    {MK_F32, MK_NONE, MK_STORE, MK_STORE, MK_ENV, MK_CW, MK_STORE, MK_STORE},
+    {MK_I32, MK_I32, MK_I32, MK_I32, MK_I32, MK_I32, MK_I32, MK_I32},
+    {MK_I32, MK_STORE, MK_STORE, MK_STORE, MK_NONE, MK_F80, MK_NONE, MK_STORE},
+    {MK_F64, MK_F64, MK_F64, MK_F64, MK_F64, MK_F64, MK_F64, MK_F64},
+    {MK_F64, MK_STORE, MK_STORE, MK_STORE, MK_SAVE, MK_NONE, MK_STORE, MK_STORE},
+    {MK_I16, MK_I16, MK_I16, MK_I16, MK_I16, MK_I16, MK_I16, MK_I16},
+    {MK_I16, MK_STORE, MK_STORE, MK_STORE, MK_BCD, MK_I64, MK_STORE, MK_STORE},
+};
+
+/* The register forms the SDM defines (as decode.c's table), less the transcendentals, which
+ * the emulator does not have yet: D9 F0-F3, F9, FB, FE, FF. */
+static bool reg_form_defined(unsigned esc, unsigned modrm)
+{
+    static const uint8_t rms[8][8] = {
+        {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+        {0xff, 0xff, 0x01, 0x00, 0x33, 0x7f, 0xf0, 0x35},
+        {0xff, 0xff, 0xff, 0xff, 0x00, 0x02, 0x00, 0x00},
+        {0xff, 0xff, 0xff, 0xff, 0x1f, 0xff, 0xff, 0x00},
+        {0xff, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff},
+        {0xff, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00},
+        {0xff, 0xff, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff},
+        {0xff, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff, 0x00},
+    };
+    return (rms[esc][(modrm >> 3) & 7] >> (modrm & 7)) & 1;
+}
+
+static void add_form(const uint8_t *b, unsigned len, bool mem, enum mem_kind kind)
+{
+    struct form *f = &forms[nforms++];
+    memcpy(f->bytes, b, len);
+    f->len = len;
+    f->mem = mem;
+    f->kind = kind;
+    char *p = f->name;
+    for (unsigned i = 0; i < len; i++) {
+        p += sprintf(p, "%s%02x", i ? " " : "", b[i]);
+    }
+}
+
+static void build_forms(void)
+{
+    for (unsigned esc = 0; esc < 8; esc++) {
+        for (unsigned reg = 0; reg < 8; reg++) {
+            enum mem_kind k = mem_kinds[esc][reg];
+            if (k == MK_NONE) {
+                continue;
+            }
+            /* [rbx + disp32]; the displacement is patched per case */
+            uint8_t b[8] = {(uint8_t)(0xd8 + esc), (uint8_t)(0x80 | (reg << 3) | 3), 0, 0, 0, 0};
+            add_form(b, 6, true, k);
+            if (k == MK_ENV || k == MK_SAVE || (esc == 1 && reg == 6) || (esc == 5 && reg == 6)) {
+                /* the 16-bit formats, and REX.W (still the 32-bit ones) */
+                uint8_t p[8] = {0x66, b[0], b[1], 0, 0, 0, 0};
+                add_form(p, 7, true, k);
+                uint8_t w[8] = {0x48, b[0], b[1], 0, 0, 0, 0};
+                add_form(w, 7, true, k);
+            }
+        }
+        for (unsigned modrm = 0xc0; modrm <= 0xff; modrm++) {
+            if (reg_form_defined(esc, modrm)) {
+                uint8_t b[2] = {(uint8_t)(0xd8 + esc), (uint8_t)modrm};
+                add_form(b, 2, false, MK_NONE);
+            }
+        }
+    }
+    uint8_t fwait[1] = {0x9b};
+    add_form(fwait, 1, false, MK_NONE);
+}
+
+/* ---- one case ---------------------------------------------------------------------------- */
+
+struct run_state {
+    _Alignas(16) uint8_t fx[512];
+    uint64_t rax, rflags;
+};
+
+static uint8_t *code_page;
+static uint8_t *data_page;
+
+/* The native stub: FXRSTOR64 [rdi]; the instruction; FXSAVE64 [rsi]; RAX and RFLAGS after it
+ * to [rsi + 512] and [rsi + 520]. Entered with rdx = the data page, rcx = RAX, r8 = RFLAGS. */
+static void write_stub(const struct form *f, uint32_t disp)
+{
+    static const uint8_t pro[] = {
+        0x53,                   /* push rbx */
+        0x48, 0x89, 0xd3,       /* mov rbx, rdx */
+        0x48, 0x89, 0xc8,       /* mov rax, rcx */
+        0x41, 0x50, 0x9d,       /* push r8; popfq */
+        0x48, 0x0f, 0xae, 0x0f, /* fxrstor64 [rdi] */
+    };
+    static const uint8_t epi[] = {
+        0x48, 0x0f, 0xae, 0x06,                   /* fxsave64 [rsi] */
+        0x48, 0x89, 0x86, 0x00, 0x02, 0x00, 0x00, /* mov [rsi + 512], rax */
+        0x9c,                                     /* pushfq */
+        0x8f, 0x86, 0x08, 0x02, 0x00, 0x00,       /* pop qword [rsi + 520] */
+        0x5b, 0xdb, 0xe3, 0xc3,                   /* pop rbx; fninit; ret */
+    };
+    uint8_t *p = code_page + INSN_OFF;
+    memcpy(p - sizeof(pro), pro, sizeof(pro));
+    memcpy(p, f->bytes, f->len);
+    if (f->mem) {
+        memcpy(p + f->len - 4, &disp, 4);
+    }
+    memcpy(p + f->len, epi, sizeof(epi));
+}
+
+typedef void (*stub_fn)(void *in, void *out, uint64_t data, uint64_t rax, uint64_t rflags);
+typedef void (*seed_fn)(uint64_t data);
+
+static sigjmp_buf fpe_jmp;
+static volatile sig_atomic_t fpe_seen;
+
+static void on_sigfpe(int sig)
+{
+    (void)sig;
+    fpe_seen = 1;
+    siglongjmp(fpe_jmp, 1);
+}
+
+/* Runs natively; false when the instruction raised #MF (SIGFPE). */
+static bool run_native(const struct form *f, const struct run_state *in, struct run_state *out)
+{
+    seed_fn seed = (seed_fn)(uintptr_t)(CODE_VA + SEED_OFF - 4);
+    stub_fn stub = (stub_fn)(uintptr_t)(CODE_VA + INSN_OFF - 14);
+    (void)f;
+    fpe_seen = 0;
+    if (sigsetjmp(fpe_jmp, 1)) {
+        __asm__ volatile("fninit");
+        return false;
+    }
+    seed(DATA_VA);
+    stub((void *)in->fx, out->fx, DATA_VA, in->rax, in->rflags);
+    return true;
+}
+
+static struct x86_user_result run_emulated(const struct form *f, const struct run_state *in,
+                                           struct run_state *out, uint8_t *data)
+{
+    struct x86_user_mapping maps[2] = {
+        {CODE_VA, 4096, code_page, false, true},
+        {DATA_VA, DATA_SIZE, data, true, false},
+    };
+    static struct x86_user_state st;
+    struct x86_user_result res;
+    memset(&st, 0, sizeof(st));
+    st.gpr[0] = in->rax;
+    st.gpr[3] = DATA_VA;
+    st.gpr[4] = DATA_VA + DATA_SIZE - 64;
+    st.rip = CODE_VA + INSN_OFF;
+    st.rflags = in->rflags;
+    memcpy(st.fxsave, in->fx, 512);
+    x86_user_run(maps, 2, CODE_VA + INSN_OFF + f->len, 10, &st, &res);
+    memcpy(out->fx, st.fxsave, 512);
+    out->rax = st.gpr[0];
+    out->rflags = st.rflags;
+    return res;
+}
+
+/* The pointers the seed leaves: FILD m32 (DB /0) at SEED_OFF + 2 with [rbx + SEED_DISP]. */
+static void put_seed_pointers(uint8_t *fx)
+{
+    uint16_t fop = 0x300 | 0x83;
+    uint64_t fip = CODE_VA + SEED_OFF + 2, fdp = DATA_VA + SEED_DISP;
+    memcpy(fx + 6, &fop, 2);
+    memcpy(fx + 8, &fip, 8);
+    memcpy(fx + 16, &fdp, 8);
+}
+
+static void random_state(struct run_state *s, bool pending)
+{
+    memset(s->fx, 0, 512);
+    uint16_t fcw = (uint16_t)(0x0040 | (rnd() & 0x0f00) | 0x18 | (rnd() & 0x27));
+    if (rnd_below(4) == 0) {
+        fcw |= 0x3f; /* all masked, often */
+    }
+    uint16_t masked = fcw & 0x3f;
+    uint16_t fsw = (uint16_t)((rnd() & 0x4700) | ((rnd() & 7) << 11) | (rnd() & masked));
+    if ((fsw & 1) && rnd_below(2)) {
+        fsw |= 0x40;
+    }
+    if (pending) {
+        fcw &= (uint16_t)~1u;
+        fsw |= 0x0081 | 0x8000;
+    }
+    memcpy(s->fx + 0, &fcw, 2);
+    memcpy(s->fx + 2, &fsw, 2);
+    uint8_t tags;
+    switch (rnd_below(6)) {
+    case 0:
+        tags = 0;
+        break;
+    case 1:
+        tags = 0xff;
+        break;
+    default:
+        tags = (uint8_t)(rnd() | rnd()); /* mostly full */
+        break;
+    }
+    s->fx[4] = tags;
+    put_seed_pointers(s->fx);
+    uint32_t mxcsr = 0x1f80;
+    memcpy(s->fx + 24, &mxcsr, 4);
+    for (unsigned i = 0; i < 8; i++) {
+        struct f80 v = random_f80();
+        memcpy(s->fx + 32 + 16 * i, &v.mant, 8);
+        memcpy(s->fx + 40 + 16 * i, &v.se, 2);
+    }
+    s->rax = rnd();
+    s->rflags = 0x202 | (rnd() & 0x8d5);
+}
+
+static void random_operand(uint8_t *data, uint32_t off, enum mem_kind k)
+{
+    uint64_t v;
+    switch (k) {
+    case MK_F32:
+        v = random_ieee(23, 8);
+        memcpy(data + off, &v, 4);
+        break;
+    case MK_F64:
+        v = random_ieee(52, 11);
+        memcpy(data + off, &v, 8);
+        break;
+    case MK_F80: {
+        struct f80 x = random_f80();
+        memcpy(data + off, &x.mant, 8);
+        memcpy(data + off + 8, &x.se, 2);
+        break;
+    }
+    case MK_I16:
+        v = random_int(2);
+        memcpy(data + off, &v, 2);
+        break;
+    case MK_I32:
+        v = random_int(4);
+        memcpy(data + off, &v, 4);
+        break;
+    case MK_I64:
+        v = random_int(8);
+        memcpy(data + off, &v, 8);
+        break;
+    case MK_BCD:
+        for (unsigned i = 0; i < 9; i++) {
+            data[off + i] = (uint8_t)(rnd_below(10) << 4 | rnd_below(10));
+        }
+        data[off + 9] = rnd_below(2) ? 0x80 : 0;
+        break;
+    case MK_CW:
+        /* exception masks in any combination, but never unmasking overflow or underflow */
+        v = (rnd() & 0x0f27) | 0x0058;
+        memcpy(data + off, &v, 2);
+        break;
+    case MK_ENV:
+    case MK_SAVE: {
+        /* an image FNSAVE stored from a random state, overflow and underflow masked; with
+         * no pending exception, so that it reads the same in either format */
+        uint16_t cw = (uint16_t)((rnd() & 0x0f27) | 0x0058), sw = (uint16_t)(rnd() & 0x4700);
+        sw |= (uint16_t)((rnd() & 7) << 11);
+        uint16_t tw = (uint16_t)rnd();
+        /* FCW at 0 in either format; FSW at 2 and FTW at 4 in the 14-byte one, FSW at 4 and
+         * FTW at 8 in the 28-byte one (so the 14-byte one reads FSW as its tags) */
+        memset(data + off, 0xff, 28);
+        memcpy(data + off, &cw, 2);
+        memcpy(data + off + 2, &sw, 2);
+        memcpy(data + off + 4, &sw, 2);
+        memcpy(data + off + 8, &tw, 2);
+        for (unsigned i = 0; i < 12; i++) {
+            data[off + 12 + i] = (uint8_t)rnd();
+        }
+        (void)tw;
+        for (unsigned i = 0; i < 8; i++) {
+            struct f80 x = random_f80();
+            memcpy(data + off + 28 + 10 * i, &x.mant, 8);
+            memcpy(data + off + 36 + 10 * i, &x.se, 2);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* A mismatch's report: the first differing bytes of the FXSAVE images. */
+static void describe(char *buf, size_t n, const struct run_state *a, const struct run_state *b,
+                     const uint8_t *mask)
+{
+    size_t len = (size_t)snprintf(buf, n, "fsw %04x/%04x fcw %04x/%04x:",
+                                  a->fx[2] | a->fx[3] << 8, b->fx[2] | b->fx[3] << 8,
+                                  a->fx[0] | a->fx[1] << 8, b->fx[0] | b->fx[1] << 8);
+    for (unsigned i = 0; i < 160 && len < n - 20; i++) {
+        if (mask[i] && a->fx[i] != b->fx[i]) {
+            len += (size_t)snprintf(buf + len, n - len, " [%u]%02x/%02x", i, a->fx[i], b->fx[i]);
+        }
+    }
+}
+
+static bool amd_host;
+
+struct stats {
+    unsigned cases, failures, mf;
+};
+
+static void hexdump_state(const char *what, const struct run_state *s)
+{
+    printf("  %s: fcw %04x fsw %04x tags %02x rax %016" PRIx64 " rflags %03" PRIx64 "\n", what,
+           s->fx[0] | s->fx[1] << 8, s->fx[2] | s->fx[3] << 8, s->fx[4], s->rax,
+           s->rflags & 0xfff);
+    for (unsigned i = 0; i < 8; i++) {
+        uint64_t m;
+        uint16_t e;
+        memcpy(&m, s->fx + 32 + 16 * i, 8);
+        memcpy(&e, s->fx + 40 + 16 * i, 2);
+        printf("    st%u %04x %016" PRIx64 "\n", i, e, m);
+    }
+}
+
+static void run_case(const struct form *f, struct stats *stats, bool pending)
+{
+    static struct run_state in, native, emu;
+    static uint8_t data0[DATA_SIZE] __attribute__((aligned(4096)));
+    static uint8_t data_emu[DATA_SIZE] __attribute__((aligned(4096)));
+
+    random_state(&in, pending);
+    for (unsigned i = 0; i < DATA_SIZE; i += 8) {
+        uint64_t r = rnd();
+        memcpy(data0 + i, &r, 8);
+    }
+    /* the operand anywhere in the first page, sometimes across into the second */
+    uint32_t disp = rnd_below(4) == 0 ? 4096 - (uint32_t)rnd_below(12) - 1
+                                      : (uint32_t)rnd_below(4096 - 128);
+    if (f->mem) {
+        random_operand(data0, disp, f->kind);
+    }
+    uint32_t seed_int = (uint32_t)rnd();
+    memcpy(data0 + SEED_DISP, &seed_int, 4);
+    write_stub(f, disp);
+    memcpy(data_page, data0, DATA_SIZE);
+    memcpy(data_emu, data0, DATA_SIZE);
+
+    memset(&native, 0, sizeof(native));
+    bool completed = run_native(f, &in, &native);
+    struct x86_user_result res = run_emulated(f, &in, &emu, data_emu);
+    stats->cases++;
+
+    char why[600];
+    why[0] = 0;
+    if (!completed) {
+        stats->mf++;
+        if (res.stop != X86_USER_FAULT || res.vector != 16) {
+            snprintf(why, sizeof(why), "host raised #MF, emulator stop %d vector %u: %s",
+                     res.stop, res.vector, res.message);
+        }
+    } else if (res.stop != X86_USER_STOPPED) {
+        snprintf(why, sizeof(why), "emulator stop %d vector %u (the host completed): %s",
+                 res.stop, res.vector, res.message);
+    } else {
+        uint8_t mask[160];
+        memset(mask, 1, sizeof(mask));
+        memset(mask + 24, 0, 8); /* MXCSR, MXCSR_MASK */
+        bool es = native.fx[2] & 0x80;
+        if (amd_host && !es) {
+            memset(mask + 6, 0, 18); /* FOP, FIP, FDP */
+        }
+        if (amd_host && !f->mem) {
+            memset(mask + 16, 0, 8); /* FDP */
+        }
+        bool same = true;
+        for (unsigned i = 0; i < 160; i++) {
+            if (mask[i] && native.fx[i] != emu.fx[i]) {
+                same = false;
+            }
+        }
+        if (!same) {
+            describe(why, sizeof(why), &native, &emu, mask);
+        } else if ((native.rflags & 0x8d5) != (emu.rflags & 0x8d5)) {
+            snprintf(why, sizeof(why), "rflags %03" PRIx64 " / %03" PRIx64,
+                     native.rflags & 0x8d5, emu.rflags & 0x8d5);
+        } else if (native.rax != emu.rax) {
+            snprintf(why, sizeof(why), "rax %016" PRIx64 " / %016" PRIx64, native.rax, emu.rax);
+        } else if (memcmp(data_page, data_emu, DATA_SIZE) != 0) {
+            unsigned i = 0;
+            while (data_page[i] == data_emu[i]) {
+                i++;
+            }
+            snprintf(why, sizeof(why), "memory differs at +%u (operand at +%u): %02x / %02x", i,
+                     disp, data_page[i], data_emu[i]);
+        }
+    }
+    if (why[0]) {
+        stats->failures++;
+        if (stats->failures <= MAX_REPORTS) {
+            printf("  %s: %s\n", f->name, why);
+            if (getenv("COREMU_X87_VERBOSE")) {
+                hexdump_state("in", &in);
+                hexdump_state("host", &native);
+                hexdump_state("emu", &emu);
+                if (f->mem) {
+                    printf("  operand:");
+                    for (unsigned i = 0; i < 16; i++) {
+                        printf(" %02x", data0[disp + i]);
+                    }
+                    printf("\n");
+                }
+            }
+        }
+    }
+}
+
+static void setup_pages(void)
+{
+    code_page = mmap((void *)(uintptr_t)CODE_VA, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    data_page = mmap((void *)(uintptr_t)DATA_VA, DATA_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    UNIT_REQUIRE(code_page == (void *)(uintptr_t)CODE_VA &&
+                     data_page == (void *)(uintptr_t)DATA_VA,
+                 "x87: setup", "cannot map the test pages at their fixed addresses");
+    memset(code_page, 0xcc, 4096);
+    /* the seed: fninit; fild dword [rbx + SEED_DISP]; ret (rdi = the data page) */
+    static const uint8_t seed[] = {0x53, 0x48, 0x89, 0xfb, 0xdb, 0xe3, 0xdb, 0x83,
+                                   SEED_DISP & 0xff, SEED_DISP >> 8, 0, 0, 0x5b, 0xc3};
+    /* FNINIT at SEED_OFF, FILD at SEED_OFF + 2 */
+    memcpy(code_page + SEED_OFF - 4, seed, sizeof(seed));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigfpe;
+    sigaction(SIGFPE, &sa, NULL);
+    uint32_t r[4];
+    __asm__("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(0), "c"(0));
+    amd_host = r[1] == 0x68747541; /* "Auth" */
+}
+
+int main(int argc, char **argv)
+{
+    unsigned cases = DEFAULT_CASES;
+    const char *env = getenv("COREMU_X87_CASES");
+    if (argc > 1) {
+        env = argv[1];
+    }
+    if (env) {
+        char *end;
+        unsigned long n = strtoul(env, &end, 10);
+        if (*end || n == 0 || n > 10000000) {
+            fprintf(stderr, "test_x87: the number of cases must be 1..10000000, not '%s'\n", env);
+            return 1;
+        }
+        cases = (unsigned)n;
+    }
+    setup_pages();
+    build_forms();
+    const char *only = getenv("COREMU_X87_ONLY"); /* one form, by its bytes ("d9 c1") */
+    for (unsigned i = 0; i < nforms; i++) {
+        struct stats stats = {0, 0, 0};
+        if (only && strcmp(only, forms[i].name) != 0) {
+            continue;
+        }
+        for (unsigned c = 0; c < cases; c++) {
+            run_case(&forms[i], &stats, false);
+        }
+        char name[80];
+        snprintf(name, sizeof(name), "x87 %s", forms[i].name);
+        UNIT_CHECK(stats.failures == 0, name, "%u of %u cases differ from the host",
+                   stats.failures, stats.cases);
+    }
+    return unit_done();
+}
+
+#else
+
+int main(void)
+{
+    printf("test_x87: the oracle is an x86_64 host's FPU; this host is not one\n");
+    return 77;
+}
+
+#endif
