@@ -241,6 +241,7 @@ enum x86_cc_op {
     X86_CC_LOGIC,  /* dst; CF = OF = 0 */
     X86_CC_INC,    /* dst = src1 + 1; CF = cc_aux */
     X86_CC_DEC,    /* dst = src1 - 1; CF = cc_aux */
+    X86_CC_SHIFT,  /* SHL/SHR/SAR: dst; CF = cc_aux bit 0, OF = cc_aux bit 1, AF = 0 */
 };
 
 /* The board's hooks into a core (NULL members: not wired). */
@@ -523,8 +524,16 @@ static inline uint64_t x86_ea(const struct x86_cpu *cpu, const struct x86_uop *o
 static inline uint64_t x86_op_linear(struct x86_cpu *cpu, const struct x86_uop *op,
                                      uint64_t extra, unsigned size, unsigned access)
 {
-    return x86_linear(cpu, op->seg, (x86_ea(cpu, op) + extra) & x86_size_mask(op->addrsize),
-                      size, access);
+    uint64_t off = (x86_ea(cpu, op) + extra) & x86_size_mask(op->addrsize);
+    /* 64-bit mode, no FS/GS override, canonical: the common case, inline */
+    if (__builtin_expect(op->seg < X86_FS && (cpu->efer & X86_EFER_LMA) &&
+                             (cpu->seg[X86_CS].attr & X86_SEG_L) &&
+                             (uint64_t)((int64_t)off >> 47) + 1 <= 1 &&
+                             (uint64_t)((int64_t)(off + size - 1) >> 47) + 1 <= 1,
+                         1)) {
+        return off;
+    }
+    return x86_linear(cpu, op->seg, off, size, access);
 }
 
 /* Reads operand i (GPR, memory, immediate), zero-extended. */

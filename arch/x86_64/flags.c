@@ -53,6 +53,10 @@ uint32_t x86_flags_compute(const struct x86_cpu *cpu)
         break;
     case X86_CC_LOGIC:
         break;
+    case X86_CC_SHIFT:
+        f |= (cpu->cc_aux & 1) ? X86_CF : 0;
+        f |= (cpu->cc_aux & 2) ? X86_OF : 0;
+        break;
     case X86_CC_INC:
         f |= cpu->cc_aux ? X86_CF : 0;
         f |= dst == sign ? X86_OF : 0;
@@ -91,6 +95,8 @@ bool x86_flag_cf(const struct x86_cpu *cpu)
     case X86_CC_INC:
     case X86_CC_DEC:
         return cpu->cc_aux != 0;
+    case X86_CC_SHIFT:
+        return (cpu->cc_aux & 1) != 0;
     }
     return false;
 }

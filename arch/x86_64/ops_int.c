@@ -183,6 +183,7 @@ X86_OP(neg)
     if (op->flags & X86_UOP_LOCK) {
         /* no fetch-and-op negates: a compare-and-swap loop */
         uint64_t lin = locked_linear(cpu, op);
+        x86_probe_write_lin(cpu, lin, size, X86_ACC_WRITE); /* a locked access faults as a write */
         a = x86_load_lin(cpu, lin, size, X86_ACC_READ);
         while (!cpu->atomic->cmpxchg(cpu, lin, size, &a, (0 - a) & m)) {
         }
@@ -204,7 +205,8 @@ X86_OP(shift)
     unsigned count = (unsigned)x86_opnd_read(cpu, op, 1) & (size == 8 ? 63 : 31);
     struct rmw w;
     uint64_t a = rmw_read(cpu, op, 0, &w) & m, r = a;
-    uint32_t f = x86_flags_compute(cpu);
+    bool rotate = op->sub <= X86_SH_RCR;
+    uint32_t f = rotate && count != 0 ? x86_flags_compute(cpu) : 0;
     bool cf = (f & X86_CF) != 0, of = (f & X86_OF) != 0;
     bool arith = false; /* SF ZF PF from the result */
 
@@ -285,12 +287,12 @@ X86_OP(shift)
         break;
     }
     }
-    if (count != 0) {
+    if (count != 0 && arith) {
+        /* SHL/SHR/SAR write every flag: lazily */
+        x86_flags_lazy(cpu, X86_CC_SHIFT, size, r, 0, 0);
+        cpu->cc_aux = (cf ? 1u : 0u) | (of ? 2u : 0u);
+    } else if (count != 0) {
         f = (f & ~(uint32_t)(X86_CF | X86_OF)) | (cf ? X86_CF : 0) | (of ? X86_OF : 0);
-        if (arith) {
-            f &= ~(uint32_t)(X86_SF | X86_ZF | X86_PF | X86_AF);
-            f |= (r & sign ? X86_SF : 0) | (r == 0 ? X86_ZF : 0) | x86_parity(r);
-        }
         x86_flags_set(cpu, f);
     }
     rmw_write(cpu, op, 0, &w, r);
