@@ -210,6 +210,25 @@ void *page_alloc(void)
     return p;
 }
 
+uint64_t *pt_entry(uint64_t *root, uint64_t va, int level)
+{
+    uint64_t *table = root;
+    for (int l = 4; l > level; l--) {
+        uint64_t *entry = &table[(va >> (12 + 9 * (l - 1))) & 511];
+        if (!(*entry & PTE_P) || (*entry & PTE_PS)) {
+            *entry = (uint64_t)page_alloc() | PTE_P | PTE_W | PTE_U;
+        }
+        table = (uint64_t *)(*entry & PTE_ADDR_MASK);
+    }
+    return &table[(va >> (12 + 9 * (level - 1))) & 511];
+}
+
+void map_page(uint64_t va, uint64_t pa, uint64_t flags)
+{
+    *pt_entry(pml4, va, 1) = pa | flags;
+    invlpg((void *)va);
+}
+
 /* ---- descriptor tables ---------------------------------------------------------------------- */
 
 struct __attribute__((packed)) tss64 {
@@ -240,6 +259,11 @@ void idt_set_gate(unsigned vector, uint64_t handler, unsigned dpl, unsigned ist,
 void idt_set_vector(unsigned vector, unsigned dpl, unsigned ist)
 {
     idt_set_gate(vector, (uint64_t)(isr_stubs + 16 * vector), dpl, ist, 0xe);
+}
+
+uint64_t tss_rsp0(void)
+{
+    return tss.rsp[0];
 }
 
 static void load_tss(void)

@@ -103,6 +103,7 @@ void idt_set_gate(unsigned vector, uint64_t handler, unsigned dpl, unsigned ist,
 void idt_set_vector(unsigned vector, unsigned dpl, unsigned ist); /* back to its stub */
 extern char isr_stubs[];
 extern uint64_t tss_ist[8]; /* IST1..7 stack tops in [1..7]; [0] unused */
+uint64_t tss_rsp0(void);    /* the stack top the CPU switches to from CPL 3 */
 extern uint8_t ist_stacks[7][8192];
 extern uint64_t gdt[GDT_ENTRIES];
 void fault_clear(void);
@@ -133,6 +134,16 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 void *page_alloc(void); /* a zeroed 4 KiB page from the free memory above the program */
 extern uint64_t pml4[512];
+
+/* Mappings of the programs' own, above the identity map (PML4 entries 1 and up: from 512 GiB).
+ * pt_entry returns the entry that maps va at level (1: 4 KiB page table entry, 2: 2 MiB page
+ * directory entry, 3: 1 GiB page directory pointer entry) in the tables under root, making the
+ * tables above it (present, writable, user) where there are none. map_page maps one 4 KiB page in
+ * the running tables and invalidates it. */
+#define TEST_VA_BASE 0x8000000000ull
+#define PTE_ADDR_MASK 0x000ffffffffff000ull
+uint64_t *pt_entry(uint64_t *root, uint64_t va, int level);
+void map_page(uint64_t va, uint64_t pa, uint64_t flags);
 
 /* The multiboot handoff as _start found it. */
 extern uint32_t mb_magic, mb_info;
