@@ -19,7 +19,12 @@
  *  - x87 precision control rounds the significand of add/sub/mul/div/sqrt results to 24 or 53
  *    bits but keeps the 15-bit exponent range;
  *  - pseudo-NaNs, pseudo-infinities and unnormals are invalid operands to x87 arithmetic;
- *    pseudo-denormals are denormal operands with the exponent of the smallest normal.
+ *    pseudo-denormals are denormal operands with the exponent of the smallest normal;
+ *  - DE is reported only when no NaN decides the result, never for a denormal dividend of a
+ *    division by zero, and not at all by CVT(T)S*2SI, ROUNDS*, FIST(TP) or FST m32/m64;
+ *  - FPREM/FPREM1 with an exponent difference d >= 64 take the SDM's N = 32 + d mod 32 (the
+ *    exponent drops by N, leaving a difference of d - N): the SDM allows any N in 32..63; this
+ *    is what the host (an AMD EPYC) does and may differ on other processors.
  */
 #include "softfloat_internal.h"
 
@@ -1178,9 +1183,9 @@ static floatx80 prem_core(floatx80 fa, floatx80 fb, bool nearest, uint16_t *fsw,
     int64_t scale; /* of rem */
 
     if (d >= 64) {
-        /* Partial: reduce the exponent by d - n, where the host chooses n = 32 + d mod 32
-         * (the SDM allows any n from 32 to 63): the quotient is chopped, its bits are not
-         * reported, and C2 asks for another round. */
+        /* Partial: the exponent drops by n, leaving a difference of d - n, where the host
+         * chooses n = 32 + d mod 32 (the SDM allows any n from 32 to 63): the quotient is
+         * chopped, its bits are not reported, and C2 asks for another round. */
         int n = 32 + (int)(d % 32);
         rem = ((u128)a.sig << n) % b.sig;
         scale = (int64_t)b.exp + d - n;

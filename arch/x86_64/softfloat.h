@@ -60,7 +60,7 @@ struct x86_fpstatus {
     bool daz;          /* SSE (MXCSR.DAZ): denormal float32/float64 inputs read as zero */
     bool ftz;          /* SSE (MXCSR.FTZ): tiny float32/float64 results become zero */
     uint8_t flags;     /* accumulated X86_FLAG_* */
-    uint8_t unmasked;  /* X86_FLAG_OE/UE whose mask bit (x87 CW, MXCSR) is clear; see below */
+    uint8_t unmasked;  /* X86_FLAG_OE/UE whose mask bit (x87 CW, MXCSR) is clear; see above */
     bool c1;           /* x87: the last floatx80 result was rounded up (away from zero) */
 };
 
