@@ -1645,7 +1645,8 @@ int main(int argc, char **argv)
     test_to_int_sse(n);
     test_from_int_sse(n);
     test_convert_sse(n);
-    test_unmasked_sse(n);
+    /* every faulting case costs a signal delivery: a fifth of the cases is plenty */
+    test_unmasked_sse(n / 5 > 0 ? n / 5 : 1);
 
     test_binop_x80("fadd", floatx80_add, host_fadd, BOUNDARY_ADD, n);
     test_binop_x80("fsub", floatx80_sub, host_fsub, BOUNDARY_SUB, n);
