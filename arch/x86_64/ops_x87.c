@@ -17,10 +17,8 @@
  * raises #MF when CR0.NE is set. With CR0.NE clear a PC signals FERR# to the interrupt
  * controller (IRQ 13): that legacy path is not modelled, the instruction simply runs.
  *
- * Not modelled: the biased results the SDM gives unmasked overflow and underflow with a
- * register destination (the masked response is written, ES and B are set), and underflow's
- * unmasked rule (tiny even when exact). The transcendental instructions (F2XM1, FYL2X,
- * FYL2XP1, FPTAN, FPATAN, FSIN, FCOS, FSINCOS) raise #UD until softfloat has them.
+ * Unmasked overflow and underflow: softfloat computes the biased register result the SDM
+ * gives (status.unmasked); a memory destination is left as it was.
  *
  * Faults: every memory access that may fault happens before any register is written.
  */
@@ -161,6 +159,8 @@ static struct x86_fpstatus x87_status(const struct x86_cpu *cpu)
     return (struct x86_fpstatus){
         .rounding = (uint8_t)((cpu->fcw >> 10) & 3),
         .precision = (uint8_t)(pc == 1 ? X86_PREC_64 : pc), /* 1 is reserved: as 64 bits */
+        /* unmasked overflow and underflow: softfloat gives the biased register result */
+        .unmasked = (uint8_t)(~cpu->fcw & (X86_FLAG_OE | X86_FLAG_UE)),
     };
 }
 
@@ -769,22 +769,13 @@ static void fxam(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
     (void)op;
     (void)arg;
     floatx80 v = x87_get(cpu, 0);
-    unsigned exp = v.sign_exp & 0x7fff;
     uint16_t cc;
 
     if (x87_empty(cpu, 0)) {
-        cc = FSW_C3 | FSW_C0;
-    } else if (exp == 0) {
-        cc = v.mant == 0 ? FSW_C3 : FSW_C3 | FSW_C2; /* zero, denormal */
-    } else if (!(v.mant >> 63)) {
-        cc = 0; /* unnormal, pseudo-NaN, pseudo-infinity: unsupported */
-    } else if (exp == 0x7fff) {
-        cc = (v.mant << 1) == 0 ? FSW_C2 | FSW_C0 : FSW_C0; /* infinity, NaN */
+        /* empty (101), with the sign of what the register last held */
+        cc = (uint16_t)(FSW_C3 | FSW_C0 | ((v.sign_exp & 0x8000) ? FSW_C1 : 0));
     } else {
-        cc = FSW_C2; /* normal */
-    }
-    if (v.sign_exp & 0x8000) {
-        cc |= FSW_C1;
+        cc = floatx80_examine(v);
     }
     x87_set_cc(cpu, FSW_CC, cc);
 }
@@ -902,6 +893,111 @@ static void fxtract(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
     floatx80_extract(x87_get(cpu, 0), &e, &s, &st);
     if (x87_result(cpu, 0, e, &st)) {
         x87_push(cpu, s);
+    }
+}
+
+/* ---- transcendentals ------------------------------------------------------------------------ */
+
+/* F2XM1: ST(0) = 2^ST(0) - 1. */
+static void f2xm1(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
+{
+    (void)op;
+    (void)arg;
+    struct x86_fpstatus st = x87_status(cpu);
+    floatx80 v;
+
+    if (!x87_st0(cpu, &v)) {
+        return;
+    }
+    x87_result(cpu, 0, floatx80_f2xm1(v, &st), &st);
+}
+
+/* FYL2X, FYL2XP1, FPATAN: ST(1) = f(ST(0), ST(1)), then pop. */
+enum { BINARY_FYL2X, BINARY_FYL2XP1, BINARY_FPATAN };
+
+static void binary_pop(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
+{
+    (void)op;
+    struct x86_fpstatus st = x87_status(cpu);
+    floatx80 r;
+
+    if (x87_empty(cpu, 0) || x87_empty(cpu, 1)) {
+        if (x87_stack_fault(cpu, false)) {
+            x87_put(cpu, 1, x87_indefinite);
+            x87_pop(cpu);
+        }
+        return;
+    }
+    floatx80 x = x87_get(cpu, 0), y = x87_get(cpu, 1);
+    switch (arg) {
+    case BINARY_FYL2X:
+        r = floatx80_fyl2x(x, y, &st);
+        break;
+    case BINARY_FYL2XP1:
+        r = floatx80_fyl2xp1(x, y, &st);
+        break;
+    default:
+        r = floatx80_fpatan(x, y, &st);
+        break;
+    }
+    if (x87_result(cpu, 1, r, &st)) {
+        x87_pop(cpu);
+    }
+}
+
+/* FSIN, FCOS, FPTAN, FSINCOS: C2 set and the operand kept when |ST(0)| >= 2^63. */
+enum { TRIG_SIN, TRIG_COS, TRIG_TAN, TRIG_SINCOS };
+
+static void trig(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
+{
+    (void)op;
+    struct x86_fpstatus st = x87_status(cpu);
+    bool pushes = arg == TRIG_TAN || arg == TRIG_SINCOS;
+    floatx80 r, second = {0, 0};
+    bool in_range;
+
+    if (x87_empty(cpu, 0)) {
+        x87_set_cc(cpu, FSW_C2, 0);
+        if (x87_stack_fault(cpu, false)) {
+            x87_put(cpu, 0, x87_indefinite);
+            if (pushes) {
+                x87_push(cpu, x87_indefinite);
+            }
+        }
+        return;
+    }
+    if (pushes && !x87_empty(cpu, 7)) {
+        x87_set_cc(cpu, FSW_C2, 0);
+        if (x87_stack_fault(cpu, true)) {
+            x87_put(cpu, 0, x87_indefinite);
+            x87_push(cpu, x87_indefinite);
+        }
+        return;
+    }
+    floatx80 v = x87_get(cpu, 0);
+    switch (arg) {
+    case TRIG_SIN:
+        in_range = floatx80_sin(v, &r, &st);
+        break;
+    case TRIG_COS:
+        in_range = floatx80_cos(v, &r, &st);
+        break;
+    case TRIG_TAN:
+        in_range = floatx80_tan(v, &r, &second, &st);
+        break;
+    default:
+        /* ST(0) becomes the sine, then the cosine is pushed */
+        in_range = floatx80_sincos(v, &r, &second, &st);
+        break;
+    }
+    if (!in_range) {
+        x87_set_cc(cpu, FSW_C2, FSW_C2);
+        x87_commit(cpu, st.flags);
+        return;
+    }
+    x87_set_cc(cpu, FSW_C2, 0);
+    if (x87_result(cpu, 0, r, &st) && pushes) {
+        x87_push(cpu, second);
     }
 }
 
@@ -1282,11 +1378,12 @@ static const struct x87_form reg_forms[8][64] = {
      /* E8-EF: the constants */
      F(fld_const, 0), F(fld_const, 0), F(fld_const, 0), F(fld_const, 0), F(fld_const, 0),
      F(fld_const, 0), F(fld_const, 0), NONE,
-     /* F0-F7: F2XM1, FYL2X, FPTAN, FPATAN (not yet), FXTRACT, FPREM1, FDECSTP, FINCSTP */
-     NONE, NONE, NONE, NONE, F(fxtract, 0), F(fprem, 1), FC(fstp_move, 7), FC(fstp_move, 1),
+     /* F0-F7: F2XM1, FYL2X, FPTAN, FPATAN, FXTRACT, FPREM1, FDECSTP, FINCSTP */
+     F(f2xm1, 0), F(binary_pop, BINARY_FYL2X), F(trig, TRIG_TAN), F(binary_pop, BINARY_FPATAN),
+     F(fxtract, 0), F(fprem, 1), FC(fstp_move, 7), FC(fstp_move, 1),
      /* F8-FF: FPREM, FYL2XP1, FSQRT, FSINCOS, FRNDINT, FSCALE, FSIN, FCOS */
-     F(fprem, 0), NONE, F(unary, UNARY_SQRT), NONE, F(unary, UNARY_RNDINT), F(fscale, 0), NONE,
-     NONE},
+     F(fprem, 0), F(binary_pop, BINARY_FYL2XP1), F(unary, UNARY_SQRT), F(trig, TRIG_SINCOS),
+     F(unary, UNARY_RNDINT), F(fscale, 0), F(trig, TRIG_SIN), F(trig, TRIG_COS)},
     /* DA: FCMOVB, FCMOVE, FCMOVBE, FCMOVU; E9: FUCOMPP */
     {ROW(fcmov, 2), ROW(fcmov, 4), ROW(fcmov, 6), ROW(fcmov, 10), ROW_NONE,
      NONE, F(compare_reg, 2 | CMP_QUIET), NONE, NONE, NONE, NONE, NONE, NONE,
