@@ -11,7 +11,10 @@
  *     gives its addresses in the header): segments, bss, the information structure, memory
  *     map, command line, module;
  *   - a machine reset putting back what was kept with x86_boot_keep_images;
- *   - bad inputs: each a one-line error that names the file and says what is wrong.
+ *   - bad inputs: each a one-line error that names the file and says what is wrong;
+ *   - on an x86_64 Linux host with /dev/kvm, both entry states on the host's own CPU: small
+ *     programs at the entry points print what they find (UNSUPPORTED without KVM), and on
+ *     request (COREMU_TEST_KVM_LINUX=SECONDS) Debian's kernel boots as far as /init.
  *
  * Usage: test-x86-boot [VMLINUZ [INITRD]]; without arguments the guest cache is
  * $COREMU_GUEST_CACHE or ~/.cache/coremu/guests/x86_64, as for the script.
@@ -27,6 +30,22 @@
 
 #include "boot.h"
 #include "unit.h"
+
+/* The Debian kernel is also run from the state boot.c gives, on the host's CPU through KVM, as
+ * far as its first process: proof that the state and the memory image are what a real kernel
+ * accepts, independent of coremu's own CPU. Only on an x86_64 Linux host with /dev/kvm. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_include)
+#if __has_include(<linux/kvm.h>)
+#define TEST_BOOT_KVM 1
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#endif
+#endif
 
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
@@ -937,6 +956,413 @@ static void test_multiboot_gcc(void)
     free(e);
 }
 
+/* ---- The real kernel on the host's CPU (KVM) ------------------------------------------ */
+
+#ifdef TEST_BOOT_KVM
+
+#define KVM_SERIAL_BASE 0x3f8u
+#define KVM_SERIAL_LCR  (KVM_SERIAL_BASE + 3)
+#define KVM_SERIAL_LSR  (KVM_SERIAL_BASE + 5)
+#define KVM_LCR_DLAB    0x80u /* the data port is the divisor latch's low byte */
+#define KVM_LSR_EMPTY   0x60u /* THRE | TEMT: the early console never waits */
+
+static void kvm_alarm(int sig)
+{
+    (void)sig; /* only there to interrupt KVM_RUN */
+}
+
+/* The hidden state of a segment register loaded with sel from descriptor d. */
+static struct kvm_segment kvm_segment_of(uint16_t sel, uint64_t d)
+{
+    struct segment s = decode_descriptor(d);
+    struct kvm_segment k;
+    memset(&k, 0, sizeof(k));
+    k.base = s.base;
+    k.limit = s.limit;
+    k.selector = sel;
+    k.type = (uint8_t)s.type;
+    k.present = (uint8_t)s.p;
+    k.dpl = (uint8_t)s.dpl;
+    k.db = (uint8_t)s.d;
+    k.s = (uint8_t)s.s;
+    k.l = (uint8_t)s.l;
+    k.g = (uint8_t)((d >> 55) & 1);
+    return k;
+}
+
+/*
+ * Runs one vCPU from st over the RAM of as (the RAM ranges of map, page-aligned) with KVM's
+ * own PIC, IOAPIC, local APIC and PIT, and nothing else: port writes to COM1's data register
+ * are the console (the kernel's early console, polled), LSR reads say "empty", other port
+ * reads give all ones, MMIO outside RAM reads zeros. Stops when the console shows stop, or
+ * "Kernel panic", or the guest shuts down, or after timeout_s. 1: stop seen; 0: not (why
+ * says); -1: KVM cannot be used here (why says).
+ */
+static int kvm_run_state(struct coremu_as *as, const struct x86_e820_range *map, unsigned n,
+                         const struct x86_boot_state *st, const char *stop, unsigned timeout_s,
+                         char *out, size_t outlen, char *why, size_t whylen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (kvm < 0) {
+        snprintf(why, whylen, "/dev/kvm: %s", strerror(errno));
+        return -1;
+    }
+    int ret = -1, vm = -1, cpu = -1;
+    struct kvm_run *run = MAP_FAILED;
+    long run_size = 0;
+    struct kvm_cpuid2 *cpuid = NULL;
+    if (ioctl(kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION ||
+        (vm = ioctl(kvm, KVM_CREATE_VM, 0)) < 0) {
+        snprintf(why, whylen, "KVM_CREATE_VM: %s", strerror(errno));
+        goto out;
+    }
+    struct kvm_pit_config pit;
+    memset(&pit, 0, sizeof(pit));
+    if (ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000ul) < 0 || ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0 ||
+        ioctl(vm, KVM_CREATE_PIT2, &pit) < 0) {
+        snprintf(why, whylen, "KVM irqchip/PIT: %s", strerror(errno));
+        goto out;
+    }
+    unsigned slot = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (map[i].type != X86_E820_RAM) {
+            continue;
+        }
+        uint64_t size = map[i].base == 0 ? 0xa0000 : map[i].size;
+        struct kvm_userspace_memory_region region;
+        memset(&region, 0, sizeof(region));
+        region.slot = slot++;
+        region.guest_phys_addr = map[i].base;
+        region.memory_size = size;
+        region.userspace_addr = (uintptr_t)coremu_as_ram_ptr(as, map[i].base, size, true);
+        if (region.userspace_addr == 0 || ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+            snprintf(why, whylen, "KVM memory slot at 0x%llx: %s", (unsigned long long)map[i].base,
+                     strerror(errno));
+            goto out;
+        }
+    }
+    run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if ((cpu = ioctl(vm, KVM_CREATE_VCPU, 0)) < 0 || run_size <= 0 ||
+        (run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, cpu, 0)) ==
+            MAP_FAILED) {
+        snprintf(why, whylen, "KVM vCPU: %s", strerror(errno));
+        goto out;
+    }
+    /* The host's CPUID as KVM can present it. */
+    const unsigned max_entries = 256;
+    cpuid = calloc(1, sizeof(*cpuid) + max_entries * sizeof(cpuid->entries[0]));
+    if (cpuid == NULL) {
+        snprintf(why, whylen, "out of memory");
+        goto out;
+    }
+    cpuid->nent = max_entries;
+    if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, cpuid) < 0 || ioctl(cpu, KVM_SET_CPUID2, cpuid) < 0) {
+        snprintf(why, whylen, "KVM CPUID: %s", strerror(errno));
+        goto out;
+    }
+
+    /* The entry state. TR and LDTR keep the vCPU's reset values (selector 0, a busy TSS and an
+     * LDT with base 0): VMX insists on a present TR, which boot.h leaves to the CPU. */
+    struct kvm_sregs sregs;
+    struct kvm_regs regs;
+    if (ioctl(cpu, KVM_GET_SREGS, &sregs) < 0) {
+        snprintf(why, whylen, "KVM_GET_SREGS: %s", strerror(errno));
+        goto out;
+    }
+    sregs.cs = kvm_segment_of(st->cs, st->cs_descriptor);
+    sregs.ds = kvm_segment_of(st->ds, st->data_descriptor);
+    sregs.es = kvm_segment_of(st->es, st->data_descriptor);
+    sregs.fs = kvm_segment_of(st->fs, st->data_descriptor);
+    sregs.gs = kvm_segment_of(st->gs, st->data_descriptor);
+    sregs.ss = kvm_segment_of(st->ss, st->data_descriptor);
+    sregs.gdt.base = st->gdtr_base;
+    sregs.gdt.limit = st->gdtr_limit;
+    sregs.idt.base = 0;
+    sregs.idt.limit = 0;
+    sregs.cr0 = st->cr0;
+    sregs.cr3 = st->cr3;
+    sregs.cr4 = st->cr4;
+    sregs.efer = st->efer;
+    memset(&regs, 0, sizeof(regs));
+    regs.rip = st->rip;
+    regs.rflags = st->rflags;
+    regs.rax = st->rax;
+    regs.rbx = st->rbx;
+    regs.rcx = st->rcx;
+    regs.rdx = st->rdx;
+    regs.rsi = st->rsi;
+    regs.rdi = st->rdi;
+    regs.rbp = st->rbp;
+    regs.rsp = st->rsp;
+    if (ioctl(cpu, KVM_SET_SREGS, &sregs) < 0 || ioctl(cpu, KVM_SET_REGS, &regs) < 0) {
+        snprintf(why, whylen, "KVM entry state refused: %s", strerror(errno));
+        ret = 0;
+        goto out;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = kvm_alarm; /* no SA_RESTART: KVM_RUN returns EINTR */
+    sigaction(SIGALRM, &sa, NULL);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ret = 0;
+    snprintf(why, whylen, "no \"%s\" within %u s", stop, timeout_s);
+    uint8_t lcr = 0;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec >= (time_t)timeout_s) {
+            break;
+        }
+        alarm(1);
+        int r = ioctl(cpu, KVM_RUN, 0);
+        alarm(0);
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN) {
+                continue;
+            }
+            snprintf(why, whylen, "KVM_RUN: %s", strerror(errno));
+            break;
+        }
+        if (run->exit_reason == KVM_EXIT_IO) {
+            uint8_t *data = (uint8_t *)run + run->io.data_offset;
+            for (unsigned i = 0; i < run->io.count; i++, data += run->io.size) {
+                if (run->io.direction == KVM_EXIT_IO_OUT) {
+                    if (run->io.port == KVM_SERIAL_LCR) {
+                        lcr = data[0];
+                    } else if (run->io.port == KVM_SERIAL_BASE && !(lcr & KVM_LCR_DLAB) &&
+                               used + 1 < outlen) {
+                        out[used++] = (char)data[0];
+                        out[used] = '\0';
+                    }
+                } else {
+                    memset(data, run->io.port == KVM_SERIAL_LSR ? KVM_LSR_EMPTY : 0xff,
+                           run->io.size);
+                }
+            }
+            if (strstr(out, stop) != NULL) {
+                ret = 1;
+                break;
+            }
+            if (strstr(out, "Kernel panic") != NULL) {
+                snprintf(why, whylen, "the kernel panicked");
+                break;
+            }
+        } else if (run->exit_reason == KVM_EXIT_MMIO) {
+            if (!run->mmio.is_write) {
+                memset(run->mmio.data, 0, sizeof(run->mmio.data));
+            }
+        } else if (run->exit_reason == KVM_EXIT_SHUTDOWN) {
+            snprintf(why, whylen, "the guest shut down (a triple fault?)");
+            break;
+        } else if (run->exit_reason != KVM_EXIT_INTR) {
+            snprintf(why, whylen, "KVM exit %u (hardware reason 0x%llx)", run->exit_reason,
+                     (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+            break;
+        }
+    }
+out:
+    free(cpuid);
+    if (run != MAP_FAILED) {
+        munmap(run, (size_t)run_size);
+    }
+    if (cpu >= 0) {
+        close(cpu);
+    }
+    if (vm >= 0) {
+        close(vm);
+    }
+    close(kvm);
+    return ret;
+}
+
+/* Small programs run by the host's CPU from boot.c's two entry states: VMX and SVM check a
+ * state's consistency (segments against CR0/CR4/EFER) on entry, and the programs then use it.
+ * Each prints what it finds on COM1. A -1 from kvm_run_state (no KVM here) is UNSUPPORTED. */
+static bool kvm_unavailable(int ran, const char *why)
+{
+    static bool said;
+    if (ran < 0 && !said) {
+        printf("UNSUPPORTED: the entry states on the host's CPU (KVM): %s\n", why);
+        said = true;
+    }
+    return ran < 0;
+}
+
+static void test_kvm_states(void)
+{
+    /* RAM above 4 GiB too, which the Linux program writes through the identity map. */
+    static const struct x86_e820_range map[] = {
+        {0, 0x9fc00, X86_E820_RAM},
+        {MIB, 63 * MIB, X86_E820_RAM},
+        {4 * GIB, 64 * MIB, X86_E820_RAM},
+    };
+    const unsigned n = COREMU_ARRAY_SIZE(map);
+    char out[4096], why[256], err[512], name[200];
+    struct x86_boot_config cfg;
+    struct x86_boot_info bi;
+
+    /* 64-bit code at the bzImage's entry (load + 0x200): prints the 4 bytes at RSI + 0x202
+     * ("HdrS"), the string at cmd_line_ptr, then writes " OK!" at 4 GiB + 4 KiB and prints
+     * it back. REX.W instructions (inc rbx, mov rcx, imm64) mean 64-bit mode. */
+    static const uint8_t linux_prog[] = {
+        0xba, 0xf8, 0x03, 0x00, 0x00,             /* mov edx, 0x3f8 */
+        0x8b, 0x86, 0x02, 0x02, 0x00, 0x00,       /* mov eax, [rsi + 0x202] */
+        0xee, 0xc1, 0xe8, 0x08, 0xee,             /* out dx, al; shr eax, 8; out dx, al */
+        0xc1, 0xe8, 0x08, 0xee, 0xc1, 0xe8, 0x08, /* shr eax, 8; out; shr eax, 8 */
+        0xee,                                     /* out dx, al */
+        0x8b, 0x9e, 0x28, 0x02, 0x00, 0x00,       /* mov ebx, [rsi + 0x228] */
+        0x8a, 0x03,                               /* 1: mov al, [rbx] */
+        0x84, 0xc0,                               /* test al, al */
+        0x74, 0x06,                               /* jz 2f */
+        0xee,                                     /* out dx, al */
+        0x48, 0xff, 0xc3,                         /* inc rbx */
+        0xeb, 0xf4,                               /* jmp 1b */
+        0x48, 0xb9, 0x00, 0x10, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* 2: mov rcx, 4G + 4K */
+        0xc7, 0x01, 0x20, 0x4f, 0x4b, 0x21,                         /* mov dword [rcx], " OK!" */
+        0x8b, 0x01,                                                 /* mov eax, [rcx] */
+        0xee, 0xc1, 0xe8, 0x08, 0xee,             /* out dx, al; shr eax, 8; out dx, al */
+        0xc1, 0xe8, 0x08, 0xee, 0xc1, 0xe8, 0x08, /* shr eax, 8; out; shr eax, 8 */
+        0xee,                                     /* out dx, al */
+        0xf4,                                     /* hlt */
+    };
+    size_t ksize;
+    uint8_t *k = make_bzimage(0x020f, 0x1, BZ_PM_SIZE, &ksize);
+    memcpy(k + (BZ_SETUP_SECTS + 1) * 512 + 0x200, linux_prog, sizeof(linux_prog));
+    const char *kpath = tmp_file("bz-kvm", k, ksize);
+    free(k);
+    struct coremu_as *as = make_as(map, n);
+    int r =
+        load(as, kpath, NULL, "hello from the zero page", map, n, 0, &cfg, &bi, err, sizeof(err));
+    UNIT_REQUIRE(r == 0, "KVM: bzImage loads", "%s", err);
+    int ran = kvm_run_state(as, map, n, &bi.state, " OK!", 60, out, sizeof(out), why, sizeof(why));
+    if (!kvm_unavailable(ran, why)) {
+        snprintf(name, sizeof(name),
+                 "KVM: the host's CPU enters the Linux state in 64-bit mode "
+                 "and finds the zero page, command line and RAM above 4 GiB");
+        UNIT_CHECK(ran == 1 && strcmp(out, "HdrShello from the zero page OK!") == 0, name,
+                   "console \"%s\" (%s)", out, why);
+    }
+    coremu_as_free(as);
+
+    /* 32-bit code at a multiboot entry: checks EAX, prints the command line at [EBX + 16] and
+     * "!" ("X" if EAX is wrong). inc esi is one byte (0x46) only outside 64-bit mode. */
+    uint8_t img[0x100] = {0};
+    mb_header(img, 0x10000u);
+    wr32(img + 12, 0x300000); /* header_addr */
+    wr32(img + 16, 0x300000); /* load_addr */
+    wr32(img + 28, 0x300040); /* entry_addr */
+    static const uint8_t mb_prog[] = {
+        0x3d, 0x02, 0xb0, 0xad, 0x2b, /* cmp eax, 0x2badb002 */
+        0x75, 0x16,                   /* jne 3f */
+        0xba, 0xf8, 0x03, 0x00, 0x00, /* mov edx, 0x3f8 */
+        0x8b, 0x73, 0x10,             /* mov esi, [ebx + 16] */
+        0x8a, 0x06,                   /* 1: mov al, [esi] */
+        0x84, 0xc0,                   /* test al, al */
+        0x74, 0x04,                   /* jz 2f */
+        0xee,                         /* out dx, al */
+        0x46,                         /* inc esi */
+        0xeb, 0xf6,                   /* jmp 1b */
+        0xb0, 0x21, 0xee, 0xf4,       /* 2: mov al, '!'; out dx, al; hlt */
+        0xb0, 0x58, 0xee, 0xf4,       /* 3: mov al, 'X'; out dx, al; hlt */
+    };
+    memcpy(img + 0x40, mb_prog, sizeof(mb_prog));
+    const char *mbpath = tmp_file("mb-kvm", img, sizeof(img));
+    as = make_as(map, n);
+    r = load(as, mbpath, NULL, "args", map, n, 0, &cfg, &bi, err, sizeof(err));
+    UNIT_REQUIRE(r == 0, "KVM: multiboot image loads", "%s", err);
+    ran = kvm_run_state(as, map, n, &bi.state, "!", 60, out, sizeof(out), why, sizeof(why));
+    if (!kvm_unavailable(ran, why)) {
+        char expect[400];
+        snprintf(expect, sizeof(expect), "%s args!", mbpath);
+        UNIT_CHECK(ran == 1 && strcmp(out, expect) == 0,
+                   "KVM: the host's CPU enters the multiboot state in 32-bit protected mode "
+                   "with EAX and EBX as the specification says",
+                   "console \"%s\", expected \"%s\" (%s)", out, expect, why);
+    }
+    coremu_as_free(as);
+}
+
+/* Debian's kernel from boot.c's state, as far as /init: its early console shows our command
+ * line and e820 table, the initramfs unpacked, and init started. Only on request
+ * (COREMU_TEST_KVM_LINUX=SECONDS, the time it may take): with nested virtualization, where a
+ * vCPU can run a hundred times slower than the host, the kernel's decompression alone takes
+ * minutes. */
+static void test_linux_kvm(const char *vmlinuz, const char *initrd)
+{
+    const char *limit = getenv("COREMU_TEST_KVM_LINUX");
+    unsigned timeout_s = limit != NULL ? (unsigned)strtoul(limit, NULL, 10) : 0;
+    if (timeout_s == 0) {
+        printf("note: Debian kernel under KVM not run (COREMU_TEST_KVM_LINUX=SECONDS runs it)\n");
+        return;
+    }
+    size_t ksize = 0;
+    uint8_t *k = read_file(vmlinuz, &ksize);
+    bool is_bz = k != NULL && ksize > 0x210 && memcmp(k + 0x202, "HdrS", 4) == 0;
+    free(k);
+    if (!is_bz || initrd == NULL) {
+        printf("UNSUPPORTED: Debian kernel under KVM: needs the cached vmlinuz and initrd.gz "
+               "(run scripts/prepare-guest-x86_64.sh)\n");
+        return;
+    }
+    static const struct x86_e820_range map[] = {
+        {0, 0x9fc00, X86_E820_RAM},
+        {0x9fc00, 0x400, X86_E820_RESERVED},
+        {0xf0000, 0x10000, X86_E820_RESERVED},
+        {MIB, 255 * MIB, X86_E820_RAM},
+    };
+    const unsigned n = COREMU_ARRAY_SIZE(map);
+    const char *append = "earlyprintk=serial,ttyS0,115200,keep console=ttyS0 panic=-1 "
+                         "coremu.test=boot";
+    struct coremu_as *as = make_as(map, n);
+    struct x86_boot_config cfg;
+    struct x86_boot_info bi;
+    char err[512];
+    int r = load(as, vmlinuz, initrd, append, map, n, 0, &cfg, &bi, err, sizeof(err));
+    UNIT_CHECK(r == 0, "Debian kernel under KVM: loads into 256 MiB", "%s", err);
+    if (r != 0) {
+        coremu_as_free(as);
+        return;
+    }
+    size_t outlen = 1 << 20;
+    char *out = malloc(outlen);
+    UNIT_REQUIRE(out != NULL, "setup: KVM", "out of memory");
+    char why[256];
+    int ran = kvm_run_state(as, map, n, &bi.state, "Run /init as init process", timeout_s, out,
+                            outlen, why, sizeof(why));
+    if (ran < 0) {
+        printf("UNSUPPORTED: Debian kernel under KVM: %s\n", why);
+    } else {
+        /* The console's last lines, for the log. */
+        size_t len = strlen(out);
+        printf("KVM console (%zu bytes), last lines:\n%s\n", len,
+               len > 1500 ? out + len - 1500 : out);
+        char line[600];
+        snprintf(line, sizeof(line), "Command line: %s", append);
+        UNIT_CHECK(strstr(out, "Linux version ") != NULL,
+                   "Debian kernel under KVM: starts from boot.c's 64-bit entry state",
+                   "no banner on the early console: %s", why);
+        UNIT_CHECK(strstr(out, line) != NULL, "Debian kernel under KVM: reads cmd_line_ptr",
+                   "no \"%s\"", line);
+        UNIT_CHECK(strstr(out, "BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable") !=
+                           NULL &&
+                       strstr(out, "BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] "
+                                   "usable") != NULL,
+                   "Debian kernel under KVM: takes the e820 table", "no e820 lines");
+        UNIT_CHECK(strstr(out, "Freeing initrd memory") != NULL &&
+                       strstr(out, "Initramfs unpacking failed") == NULL,
+                   "Debian kernel under KVM: unpacks the initrd from ramdisk_image",
+                   "no \"Freeing initrd memory\", or unpacking failed");
+        UNIT_CHECK(ran == 1, "Debian kernel under KVM: runs /init", "%s", why);
+    }
+    free(out);
+    coremu_as_free(as);
+}
+
+#endif /* TEST_BOOT_KVM */
+
 /* ---- Reset ------------------------------------------------------------------------------ */
 
 static void test_keep_and_reset(void)
@@ -1165,6 +1591,13 @@ int main(int argc, char **argv)
     test_multiboot_aout();
     test_multiboot_gcc();
     test_keep_and_reset();
+#ifdef TEST_BOOT_KVM
+    test_kvm_states();
+    test_linux_kvm(vmlinuz, access(initrd, R_OK) == 0 ? initrd : NULL);
+#else
+    printf("UNSUPPORTED: the entry states on the host's CPU (KVM): needs an x86_64 Linux host "
+           "with <linux/kvm.h>\n");
+#endif
     test_bad_input();
 
     char cmd[400];
