@@ -436,8 +436,76 @@ static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
         break;
     }
 }
+
+/* Runs CPUID (leaf, subleaf 0) on coremu's CPU: false if it did not run to its end. */
+static bool emulator_cpuid(uint32_t leaf, uint32_t out[4])
+{
+    static struct dt_seq seq;
+    static struct dt_result res;
+    memset(&seq, 0, offsetof(struct dt_seq, init));
+    memset(&seq.init, 0, sizeof(seq.init));
+    seq.code[0] = 0x0f;
+    seq.code[1] = 0xa2;
+    seq.len = 2;
+    seq.ninsns = 1;
+    seq.init.gpr[0] = leaf;
+    seq.init.gpr[4] = DT_STACK_TOP;
+    seq.init.rip = DT_CODE_BASE;
+    seq.init.rflags = 0x202;
+    uint16_t fcw = 0x037f;
+    uint32_t mxcsr = 0x1f80;
+    memcpy(seq.init.fxsave, &fcw, 2);
+    memcpy(seq.init.fxsave + 24, &mxcsr, 4);
+    if (!dt_run_batch_forked(&seq, 1, &res, NULL, emulator_run, "coremu's side") ||
+        res.stop != DT_STOP_END) {
+        return false;
+    }
+    out[0] = (uint32_t)res.state.gpr[0];
+    out[1] = (uint32_t)res.state.gpr[3];
+    out[2] = (uint32_t)res.state.gpr[1];
+    out[3] = (uint32_t)res.state.gpr[2];
+    return true;
+}
+
+/* Instructions are generated only where both CPUs have them: coremu's CPUID may leave out
+ * extensions the host has (then coremu rightly runs F3 0F BC as BSF, say, not as TZCNT). */
+static void restrict_to_emulator(struct dt_host_features *f, bool quiet)
+{
+    uint32_t l1[4], l7[4], x1[4];
+    if (!emulator_cpuid(1, l1) || !emulator_cpuid(7, l7) || !emulator_cpuid(0x80000001, x1)) {
+        printf("x86-difftest: note: CPUID does not run on coremu; generating for the host's "
+               "extensions\n");
+        return;
+    }
+    const struct {
+        bool *have;
+        bool emu;
+        const char *name;
+    } ext[] = {
+        {&f->sse3, l1[2] & (1u << 0), "SSE3"},     {&f->ssse3, l1[2] & (1u << 9), "SSSE3"},
+        {&f->sse41, l1[2] & (1u << 19), "SSE4.1"}, {&f->sse42, l1[2] & (1u << 20), "SSE4.2"},
+        {&f->movbe, l1[2] & (1u << 22), "MOVBE"},  {&f->popcnt, l1[2] & (1u << 23), "POPCNT"},
+        {&f->bmi1, l7[1] & (1u << 3), "BMI1 (TZCNT)"},
+        {&f->lzcnt, x1[2] & (1u << 5), "ABM (LZCNT)"},
+    };
+    for (unsigned i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+        if (*ext[i].have && !ext[i].emu) {
+            *ext[i].have = false;
+            if (!quiet) {
+                printf("x86-difftest: note: the host has %s, coremu's CPUID does not: not "
+                       "generated\n",
+                       ext[i].name);
+            }
+        }
+    }
+}
 #else
 #define HAVE_EMULATOR 0
+static void restrict_to_emulator(struct dt_host_features *f, bool quiet)
+{
+    (void)f;
+    (void)quiet;
+}
 static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
 {
     (void)seq;
@@ -732,6 +800,9 @@ int main(int argc, char **argv)
     }
     if (o.self_check) {
         other_name = "rerun";
+    }
+    if (!o.self_check && HAVE_EMULATOR) {
+        restrict_to_emulator(&cfg.host, o.quiet);
     }
     if (!o.self_check && !HAVE_EMULATOR) {
         printf("UNSUPPORTED: coremu's x86_user_run is not built into this x86-difftest yet "

@@ -561,7 +561,7 @@ static struct operand gs_operand(struct gen *g, uint64_t target)
 
 /* A memory operand whose address is not canonical (bits 63..47 not all equal): #GP(0), or
  * #SS(0) when the base is RSP or RBP. The index register holds the bulk of the address. */
-static struct operand noncanonical_operand(struct gen *g)
+static struct operand noncanonical_operand(struct gen *g, unsigned align)
 {
     struct operand o;
     memset(&o, 0, sizeof(o));
@@ -570,12 +570,16 @@ static struct operand noncanonical_operand(struct gen *g)
     do {
         idx = pick_reg(g, 8, true);
     } while (idx == RSP || (g->busy & (1u << idx)));
-    uint64_t iv = chance(g, 500) ? 0x0000800000000000ull + (rnd64(g) & 0x7fffffffffffull)
-                                 : 0xffff7fffffff0000ull - (rnd64(g) & 0x7fffffffffffull);
-    emit_mov_imm(g, idx, iv);
+    uint64_t address = chance(g, 500) ? 0x0000800000000000ull + (rnd64(g) & 0x7fffffffffffull)
+                                      : 0xffff7fffffff0000ull - (rnd64(g) & 0x7fffffffffffull);
+    if (align > 1) {
+        /* Misaligned too, it would be #GP or #SS as the implementation checks first. */
+        address &= ~(uint64_t)(align - 1);
+    }
     o.m.base = chance(g, 200) ? RSP : g->ptr[rnd(g, 2)];
     o.m.index = idx;
     o.m.disp = (int64_t)rnd(g, 256) - 128;
+    emit_mov_imm(g, idx, address - (uint64_t)known_value(g, o.m.base) - (uint64_t)o.m.disp);
     g->faulting = true;
     g->may_fault |= DT_MAY_GP | DT_MAY_SS;
     return o;
@@ -584,7 +588,7 @@ static struct operand noncanonical_operand(struct gen *g)
 static struct operand mem_operand(struct gen *g, unsigned size, unsigned align)
 {
     if (chance(g, 5)) {
-        return noncanonical_operand(g);
+        return noncanonical_operand(g, align);
     }
     if (g->cfg->host.fsgsbase && chance(g, 40)) {
         return gs_operand(g, pick_target(g, size, align, false));
@@ -1336,11 +1340,12 @@ static const struct {
 };
 
 /* A start address for `count` elements of `size` bytes walked in the DF direction: inside the
- * data, or (rarely) running into a guard page part way. */
-static uint64_t string_start(struct gen *g, unsigned count, unsigned size)
+ * data, or (rarely, if *may_fault, which it then clears) running into a guard page part way. */
+static uint64_t string_start(struct gen *g, unsigned count, unsigned size, bool *may_fault)
 {
     uint64_t span = (uint64_t)(count ? count : 1) * size;
-    if (chance(g, 30)) {
+    if (*may_fault && chance(g, 30)) {
+        *may_fault = false;
         g->faulting = true;
         g->may_fault |= DT_MAY_PF;
         uint64_t part = rnd(g, (unsigned)span);
@@ -1370,8 +1375,19 @@ static void t_string(struct gen *g)
     if (!writable(g, RSI) || !writable(g, RDI) || !writable(g, RCX)) {
         return;
     }
-    emit_mov_imm(g, RSI, string_start(g, rep ? count : 1, size));
-    emit_mov_imm(g, RDI, string_start(g, rep ? count : 1, size));
+    /* At most one of the two operands reaches a guard page: which of two faulting accesses
+     * an instruction reports is the implementation's choice. */
+    bool may_fault = true;
+    uint64_t rsi, rdi;
+    if (chance(g, 500)) {
+        rsi = string_start(g, rep ? count : 1, size, &may_fault);
+        rdi = string_start(g, rep ? count : 1, size, &may_fault);
+    } else {
+        rdi = string_start(g, rep ? count : 1, size, &may_fault);
+        rsi = string_start(g, rep ? count : 1, size, &may_fault);
+    }
+    emit_mov_imm(g, RSI, rsi);
+    emit_mov_imm(g, RDI, rdi);
     emit_mov_imm(g, RCX, count);
     struct enc e = enc_new();
     if (rep) {
