@@ -1473,6 +1473,10 @@ static void test_bad_input(void)
                                                 {MIB, 47 * MIB, X86_E820_RAM}};
     expect_refusal("bad: initrd that does not fit beside the kernel", kp, hugep, NULL, mid, 2,
                    (const char *const[]){hugep, "give more with -m", NULL});
+    static const struct x86_e820_range tiny[] = {{0, 0x9fc00, X86_E820_RAM},
+                                                 {MIB, 8 * MIB, X86_E820_RAM}};
+    expect_refusal("bad: -kernel larger than RAM", hugep, NULL, NULL, tiny, 2,
+                   (const char *const[]){hugep, "give more with -m", NULL});
     unlink(hugep);
 
     char longcmd[3000];
