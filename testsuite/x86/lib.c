@@ -210,15 +210,15 @@ void *page_alloc(void)
     return p;
 }
 
-uint64_t *pt_entry(uint64_t *root, uint64_t va, int level)
+volatile uint64_t *pt_entry(uint64_t *root, uint64_t va, int level)
 {
-    uint64_t *table = root;
+    volatile uint64_t *table = root;
     for (int l = 4; l > level; l--) {
-        uint64_t *entry = &table[(va >> (12 + 9 * (l - 1))) & 511];
+        volatile uint64_t *entry = &table[(va >> (12 + 9 * (l - 1))) & 511];
         if (!(*entry & PTE_P) || (*entry & PTE_PS)) {
             *entry = (uint64_t)page_alloc() | PTE_P | PTE_W | PTE_U;
         }
-        table = (uint64_t *)(*entry & PTE_ADDR_MASK);
+        table = (volatile uint64_t *)(*entry & PTE_ADDR_MASK);
     }
     return &table[(va >> (12 + 9 * (level - 1))) & 511];
 }

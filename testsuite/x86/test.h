@@ -142,7 +142,7 @@ extern uint64_t pml4[512];
  * the running tables and invalidates it. */
 #define TEST_VA_BASE 0x8000000000ull
 #define PTE_ADDR_MASK 0x000ffffffffff000ull
-uint64_t *pt_entry(uint64_t *root, uint64_t va, int level);
+volatile uint64_t *pt_entry(uint64_t *root, uint64_t va, int level);
 void map_page(uint64_t va, uint64_t pa, uint64_t flags);
 
 /* The multiboot handoff as _start found it. */
