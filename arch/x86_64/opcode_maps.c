@@ -152,7 +152,7 @@ struct x86_opcode_row x86_opcode_rows[] = {
     F(0x2b, NP, "MOVNTPS", "Mps,Vps", SSE), F(0x2b, 66, "MOVNTPD", "Mpd,Vpd", SSE2),
     F(0x2c, NP, "CVTTPS2PI", "Ppi,Wps", SSE), F(0x2c, 66, "CVTTPD2PI", "Ppi,Wpd", SSE2),
     F(0x2c, F3, "CVTTSS2SI", "Gy,Wss", SSE), F(0x2c, F2, "CVTTSD2SI", "Gy,Wsd", SSE2),
-    F(0x2d, NP, "CVTPS2PI", "Ppi,Wps", SSE), F(0x2d, 66, "CVTPD2PI", "Qpi,Wpd", SSE2),
+    F(0x2d, NP, "CVTPS2PI", "Ppi,Wps", SSE), F(0x2d, 66, "CVTPD2PI", "Ppi,Wpd", SSE2),
     F(0x2d, F3, "CVTSS2SI", "Gy,Wss", SSE), F(0x2d, F2, "CVTSD2SI", "Gy,Wsd", SSE2),
     F(0x2e, NP, "UCOMISS", "Vss,Wss", SSE), F(0x2e, 66, "UCOMISD", "Vsd,Wsd", SSE2),
     F(0x2f, NP, "COMISS", "Vss,Wss", SSE), F(0x2f, 66, "COMISD", "Vsd,Wsd", SSE2),

@@ -180,6 +180,7 @@ bool x86_build_operands(const struct x86_insn *in, bool in64, uint64_t pc, struc
     for (const char *p = codes; *p;) {
         const char *end = strchr(p, ',');
         size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *next = end ? end + 1 : p + n; /* past the whole "Rd/Mb" code */
         struct x86_operand *o = &op->opnd[op->nopnd];
         char m = p[0];
         /* "Rd/Mb" style: the register form's code when ModRM says register, else memory */
@@ -330,10 +331,7 @@ bool x86_build_operands(const struct x86_insn *in, bool in64, uint64_t pc, struc
                 break;
             }
         }
-        p += n;
-        if (*p == ',') {
-            p++;
-        }
+        p = next;
     }
     /* Immediates a group's row implies without naming them (TEST F6/F7 /0, MOV C6/C7 /0). */
     if (!imm_seen && in->imm_size > 0 && op->nopnd < 3) {
