@@ -64,6 +64,8 @@ enum {
     DT_MAY_DE = 2, /* DIV, IDIV */
     DT_MAY_GP = 4, /* a misaligned 16-byte SSE operand, a non-canonical address */
     DT_MAY_SS = 8, /* a non-canonical address based on RSP or RBP */
+    DT_MAY_MF = 16, /* an x87 exception unmasked in the initial FCW */
+    DT_MAY_XM = 32, /* an SIMD exception unmasked in the initial MXCSR */
 };
 
 /* Host CPU features that decide which templates may be generated. */

@@ -368,7 +368,8 @@ static void print_undefined(const struct dt_seq *seq, const struct dt_result *na
 
 /* Whether a native fault is one the generator planned: a #PF on a guard page, a #DE of a
  * division, a #GP of a misaligned SSE operand or a non-canonical address (#SS based on RSP or
- * RBP), each where the generator put it. Anything else
+ * RBP), #MF or #XM of an exception the initial FCW or MXCSR unmasks, each where the generator
+ * put it. Anything else
  * natively is a bug of the generator or the harness (the oracle must be trustworthy). */
 static bool planned_fault(const struct dt_seq *seq, const struct dt_result *native)
 {
@@ -387,6 +388,10 @@ static bool planned_fault(const struct dt_seq *seq, const struct dt_result *nati
         return may & DT_MAY_DE;
     case 12:
         return may & DT_MAY_SS;
+    case 16:
+        return may & DT_MAY_MF;
+    case 19:
+        return may & DT_MAY_XM;
     case 13:
         return may & DT_MAY_GP;
     default:

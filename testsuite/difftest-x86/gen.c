@@ -61,6 +61,8 @@ struct gen {
     bool faulting;    /* a deliberately faulting access was emitted: nothing after it runs */
     uint16_t busy;    /* registers the current template has loaded: not to be index registers */
     uint8_t may_fault; /* DT_MAY_* of the current template */
+    bool x87_unmasked; /* the initial FCW unmasks an x87 exception: #MF possible */
+    bool sse_unmasked; /* the initial MXCSR unmasks an SIMD exception: #XM possible */
 };
 
 /* ---- randomness ---------------------------------------------------------------------------- */
@@ -1550,6 +1552,9 @@ static uint16_t x87_control_word(struct gen *g)
 
 static void t_x87(struct gen *g)
 {
+    if (g->x87_unmasked) {
+        g->may_fault |= DT_MAY_MF;
+    }
     if (chance(g, 40)) {
         /* FLDCW: store a control word with MOV, load it. */
         uint64_t target = pick_target(g, 2, 1, true);
@@ -1565,6 +1570,14 @@ static void t_x87(struct gen *g)
         enc_modrm_reg(&e, 5, mem_at(g, target, false));
         emit(g, &e, DT_FPU_CC, DT_FPU_CC);
         return;
+    }
+    if (g->x87_unmasked) {
+        if (chance(g, 50)) {
+            struct enc w = enc_new();
+            enc_op1(&w, 0x9b); /* FWAIT: where a pending exception is taken */
+            emit(g, &w, 0, 0);
+            return;
+        }
     }
     const struct x87_op *x = &x87_ops[rnd(g, ARRAY_SIZE(x87_ops))];
     if (x->sse3 && !g->cfg->host.sse3) {
@@ -1803,6 +1816,8 @@ static void t_sse(struct gen *g)
     if (!sse_supported(g, x->feat)) {
         return;
     }
+    /* MMX instructions take a pending x87 exception (#MF) first */
+    g->may_fault |= (g->sse_unmasked ? DT_MAY_XM : 0) | (g->x87_unmasked ? DT_MAY_MF : 0);
     bool mmx = (x->flags & S_MMX) && chance(g, 250);
     bool wide = (x->flags & S_W) && chance(g, 500);
     unsigned memsize = x->memsize;
@@ -1932,6 +1947,12 @@ static void init_fpu(struct gen *g, uint8_t *fx, bool random)
     uint8_t ftw = 0;
     if (random) {
         fcw = chance(g, 500) ? 0x037f : x87_control_word(g);
+        if (chance(g, 60)) {
+            /* unmask one exception, or several: an x87 instruction raising it leaves it
+             * pending, and the next waiting one takes #MF */
+            fcw &= (uint16_t)~(chance(g, 500) ? 1u << rnd(g, 6) : rnd(g, 64));
+            g->x87_unmasked = (fcw & 0x3f) != 0x3f;
+        }
         fsw = (uint16_t)(rnd(g, 8) << 11 | (rnd64(g) & 0x4700));
         if (chance(g, 200)) {
             fsw |= (uint16_t)(rnd64(g) & 0x3f) & fcw; /* sticky flags of masked exceptions */
@@ -1939,6 +1960,11 @@ static void init_fpu(struct gen *g, uint8_t *fx, bool random)
         ftw = (uint8_t)rnd64(g);
         mxcsr = 0x1f80 | rnd(g, 4) << 13 | (chance(g, 200) ? 0x8000 : 0) |
                 (chance(g, 200) ? 0x40 : 0) | (chance(g, 200) ? (rnd(g, 64)) : 0);
+        if (chance(g, 60)) {
+            /* unmasked SIMD exceptions: #XM at the instruction, its destination unchanged */
+            mxcsr &= ~((chance(g, 500) ? 1u << rnd(g, 6) : rnd(g, 64)) << 7);
+            g->sse_unmasked = (mxcsr & 0x1f80) != 0x1f80;
+        }
         for (int i = 0; i < 8; i++) {
             uint8_t *st = fx + 32 + 16 * i;
             if (chance(g, 500)) {
