@@ -239,8 +239,10 @@ bool x86_build_operands(const struct x86_insn *in, bool in64, uint64_t pc, struc
                 uint64_t v = nimm == 0 ? in->imm : in->imm2;
                 unsigned isz = nimm == 0 ? in->imm_size : in->imm2_size;
                 if (m == 'A') {
-                    op->imm = in->imm;
-                    op->imm2 = in->imm2;
+                    /* ptr16:16 / ptr16:32: the offset, then the selector */
+                    unsigned off_bytes = in->imm_size - 2;
+                    op->imm = in->imm & x86_size_mask(off_bytes);
+                    op->imm2 = (in->imm >> (8 * off_bytes)) & 0xffff;
                     o->kind = X86_OPND_IMM;
                     imm_seen = true;
                     nimm = 2;
