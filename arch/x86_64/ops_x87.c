@@ -282,6 +282,18 @@ static void x87_store_parts(struct x86_cpu *cpu, const struct x86_uop *op,
     }
 }
 
+/* Checks that the memory operand may be written (faulting if not) without writing it: stores
+ * fault on their destination even when an unmasked exception then keeps them from storing. */
+static void x87_probe_dest(struct x86_cpu *cpu, const struct x86_uop *op, unsigned size)
+{
+    (void)x86_op_linear(cpu, op, 0, size, X86_ACC_WRITE);
+    for (unsigned off = 0; off < size; off += 8) {
+        unsigned part = size - off < 8 ? size - off : 8;
+        uint64_t lin = x86_op_linear(cpu, op, off, part, X86_ACC_WRITE);
+        x86_probe_write_lin(cpu, lin, part, X86_ACC_WRITE);
+    }
+}
+
 static void x87_store(struct x86_cpu *cpu, const struct x86_uop *op, unsigned size,
                       uint64_t value)
 {
@@ -411,6 +423,7 @@ static void fst_mem(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
     uint64_t bits;
     floatx80 v = x87_get(cpu, 0);
 
+    x87_probe_dest(cpu, op, format_size[fmt]);
     if (x87_empty(cpu, 0)) {
         if (!(cpu->fcw & FSW_IE)) {
             x87_stack_fault(cpu, false);
@@ -1280,7 +1293,8 @@ static void fnstenv(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
     uint8_t img[28];
     unsigned n = x87_env_image(cpu, op->opsize, img);
     x87_store_bytes(cpu, op, img, n);
-    cpu->fcw |= FSW_EXC; /* every exception masked afterwards */
+    cpu->fcw |= FSW_EXC; /* every exception masked afterwards: nothing is pending any more */
+    x87_update_es(cpu);
 }
 
 static void frstor(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)

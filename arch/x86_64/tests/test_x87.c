@@ -46,6 +46,7 @@
 #if defined(__x86_64__)
 
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #define DEFAULT_CASES 100
 #define MAX_REPORTS 6
@@ -170,6 +171,7 @@ struct form {
     unsigned len;
     bool mem;
     enum mem_kind kind;
+    unsigned size; /* memory operand bytes */
     char name[40];
 };
 
@@ -187,6 +189,14 @@ static const enum mem_kind mem_kinds[8][8] = {
     {MK_F64, MK_STORE, MK_STORE, MK_STORE, MK_SAVE, MK_NONE, MK_STORE, MK_STORE},
     {MK_I16, MK_I16, MK_I16, MK_I16, MK_I16, MK_I16, MK_I16, MK_I16},
     {MK_I16, MK_STORE, MK_STORE, MK_STORE, MK_BCD, MK_I64, MK_STORE, MK_STORE},
+};
+
+/* Memory operand sizes (the 28- and 108-byte formats of FLDENV/FNSTENV/FRSTOR/FNSAVE). */
+static const uint8_t mem_sizes[8][8] = {
+    {4, 4, 4, 4, 4, 4, 4, 4},       {4, 0, 4, 4, 28, 2, 28, 2},
+    {4, 4, 4, 4, 4, 4, 4, 4},       {4, 4, 4, 4, 0, 10, 0, 10},
+    {8, 8, 8, 8, 8, 8, 8, 8},       {8, 8, 8, 8, 108, 0, 108, 2},
+    {2, 2, 2, 2, 2, 2, 2, 2},       {2, 2, 2, 2, 10, 8, 10, 8},
 };
 
 /* The register forms the SDM defines (as decode.c's table). */
@@ -229,12 +239,15 @@ static void build_forms(void)
             /* [rbx + disp32]; the displacement is patched per case */
             uint8_t b[8] = {(uint8_t)(0xd8 + esc), (uint8_t)(0x80 | (reg << 3) | 3), 0, 0, 0, 0};
             add_form(b, 6, true, k);
+            forms[nforms - 1].size = mem_sizes[esc][reg];
             if (k == MK_ENV || k == MK_SAVE || (esc == 1 && reg == 6) || (esc == 5 && reg == 6)) {
                 /* the 16-bit formats, and REX.W (still the 32-bit ones) */
                 uint8_t p[8] = {0x66, b[0], b[1], 0, 0, 0, 0};
                 add_form(p, 7, true, k);
+                forms[nforms - 1].size = mem_sizes[esc][reg] - 14u;
                 uint8_t w[8] = {0x48, b[0], b[1], 0, 0, 0, 0};
                 add_form(w, 7, true, k);
+                forms[nforms - 1].size = mem_sizes[esc][reg];
             }
         }
         for (unsigned modrm = 0xc0; modrm <= 0xff; modrm++) {
@@ -288,30 +301,40 @@ static void write_stub(const struct form *f, uint32_t disp)
 typedef void (*stub_fn)(void *in, void *out, uint64_t data, uint64_t rax, uint64_t rflags);
 typedef void (*seed_fn)(uint64_t data);
 
-static sigjmp_buf fpe_jmp;
-static volatile sig_atomic_t fpe_seen;
+/* Faults of the instruction under test: #MF arrives as SIGFPE, #PF (an operand in the page
+ * after the data) as SIGSEGV; the handler keeps the state the kernel saved at the fault (the
+ * FXSAVE layout of uc_mcontext.fpregs, RAX, RFLAGS) and leaves through siglongjmp. */
+static sigjmp_buf fault_jmp;
+static struct run_state *fault_state;
 
-static void on_sigfpe(int sig)
+static void on_fault(int sig, siginfo_t *si, void *ctx)
 {
-    (void)sig;
-    fpe_seen = 1;
-    siglongjmp(fpe_jmp, 1);
+    ucontext_t *uc = ctx;
+    if (sig == SIGSEGV && ((uint64_t)(uintptr_t)si->si_addr < DATA_VA + DATA_SIZE ||
+                           (uint64_t)(uintptr_t)si->si_addr >= DATA_VA + DATA_SIZE + 4096)) {
+        signal(SIGSEGV, SIG_DFL); /* not ours: crash as usual on return */
+        return;
+    }
+    memcpy(fault_state->fx, uc->uc_mcontext.fpregs, 512);
+    fault_state->rax = (uint64_t)uc->uc_mcontext.gregs[REG_RAX];
+    fault_state->rflags = (uint64_t)uc->uc_mcontext.gregs[REG_EFL];
+    siglongjmp(fault_jmp, sig);
 }
 
-/* Runs natively; false when the instruction raised #MF (SIGFPE). */
-static bool run_native(const struct form *f, const struct run_state *in, struct run_state *out)
+/* Runs natively: 0 when the instruction completed, else the vector it raised (16, 14). */
+static unsigned run_native(const struct run_state *in, struct run_state *out)
 {
     seed_fn seed = (seed_fn)(uintptr_t)(CODE_VA + SEED_OFF - 4);
     stub_fn stub = (stub_fn)(uintptr_t)(CODE_VA + INSN_OFF - 14);
-    (void)f;
-    fpe_seen = 0;
-    if (sigsetjmp(fpe_jmp, 1)) {
+    fault_state = out;
+    int sig = sigsetjmp(fault_jmp, 1);
+    if (sig) {
         __asm__ volatile("fninit");
-        return false;
+        return sig == SIGFPE ? 16 : 14;
     }
     seed(DATA_VA);
     stub((void *)in->fx, out->fx, DATA_VA, in->rax, in->rflags);
-    return true;
+    return 0;
 }
 
 static struct x86_user_result run_emulated(const struct form *f, const struct run_state *in,
@@ -478,7 +501,7 @@ static void describe(char *buf, size_t n, const struct run_state *a, const struc
 static bool amd_host;
 
 struct stats {
-    unsigned cases, failures, mf, approx, undefined, known;
+    unsigned cases, failures, faults, approx, undefined, known;
 };
 
 static void hexdump_state(const char *what, const struct run_state *s)
@@ -585,8 +608,16 @@ static bool within_ulp(const uint8_t *a, const uint8_t *b)
     return ea == eb + 1 && ma == 1ull << 63 && mb == ~0ull;
 }
 
-static void run_case(const struct form *f, struct stats *stats, bool pending)
+/* What a case puts in front of the instruction. */
+enum case_kind {
+    CASE_PLAIN,
+    CASE_PENDING, /* an unmasked exception pending: #MF for waiting forms */
+    CASE_CROSS,   /* the memory operand runs into the unmapped page after the data: #PF */
+};
+
+static void run_case(const struct form *f, struct stats *stats, enum case_kind kind)
 {
+    bool pending = kind == CASE_PENDING;
     static struct run_state in, native, emu;
     static uint8_t data0[DATA_SIZE] __attribute__((aligned(4096)));
     static uint8_t data_emu[DATA_SIZE] __attribute__((aligned(4096)));
@@ -599,7 +630,10 @@ static void run_case(const struct form *f, struct stats *stats, bool pending)
     /* the operand anywhere in the first page, sometimes across into the second */
     uint32_t disp = rnd_below(4) == 0 ? 4096 - (uint32_t)rnd_below(12) - 1
                                       : (uint32_t)rnd_below(4096 - 128);
-    if (f->mem) {
+    if (kind == CASE_CROSS) {
+        /* starting in the last size - 1 bytes of the mapping, so that it crosses */
+        disp = DATA_SIZE - 1 - (uint32_t)rnd_below(f->size - 1);
+    } else if (f->mem) {
         random_operand(data0, disp, f->kind);
     }
     uint32_t seed_int = (uint32_t)rnd();
@@ -609,19 +643,19 @@ static void run_case(const struct form *f, struct stats *stats, bool pending)
     memcpy(data_emu, data0, DATA_SIZE);
 
     memset(&native, 0, sizeof(native));
-    bool completed = run_native(f, &in, &native);
+    unsigned vector = run_native(&in, &native);
     struct x86_user_result res = run_emulated(f, &in, &emu, data_emu);
     stats->cases++;
 
     char why[600];
     why[0] = 0;
-    if (!completed) {
-        stats->mf++;
-        if (res.stop != X86_USER_FAULT || res.vector != 16) {
-            snprintf(why, sizeof(why), "host raised #MF, emulator stop %d vector %u: %s",
-                     res.stop, res.vector, res.message);
-        }
-    } else if (res.stop != X86_USER_STOPPED) {
+    if (vector) {
+        stats->faults++;
+    }
+    if (vector && (res.stop != X86_USER_FAULT || res.vector != vector)) {
+        snprintf(why, sizeof(why), "host raised vector %u, emulator stop %d vector %u: %s",
+                 vector, res.stop, res.vector, res.message);
+    } else if (!vector && res.stop != X86_USER_STOPPED) {
         snprintf(why, sizeof(why), "emulator stop %d vector %u (the host completed): %s",
                  res.stop, res.vector, res.message);
     } else {
@@ -716,8 +750,10 @@ static void setup_pages(void)
     memcpy(code_page + SEED_OFF - 4, seed, sizeof(seed));
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sigfpe;
+    sa.sa_sigaction = on_fault;
+    sa.sa_flags = SA_SIGINFO;
     sigaction(SIGFPE, &sa, NULL);
+    sigaction(SIGSEGV, &sa, NULL);
     uint32_t r[4];
     __asm__("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(0), "c"(0));
     amd_host = r[1] == 0x68747541; /* "Auth" */
@@ -748,7 +784,15 @@ int main(int argc, char **argv)
             continue;
         }
         for (unsigned c = 0; c < cases; c++) {
-            run_case(&forms[i], &stats, false);
+            run_case(&forms[i], &stats, CASE_PLAIN);
+        }
+        /* with an unmasked exception pending: #MF, or not, as the host decides; and with the
+         * memory operand running into an unmapped page */
+        for (unsigned c = 0; c < cases / 10 + 2; c++) {
+            run_case(&forms[i], &stats, CASE_PENDING);
+            if (forms[i].mem) {
+                run_case(&forms[i], &stats, CASE_CROSS);
+            }
         }
         char name[80];
         snprintf(name, sizeof(name), "x87 %s", forms[i].name);
