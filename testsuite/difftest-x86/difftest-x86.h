@@ -87,6 +87,9 @@ struct dt_seq {
     /* The faults the generator meant each instruction to be able to raise (DT_MAY_*): any
      * other native fault is a bug of the generator or of the harness. */
     uint8_t may_fault[DT_MAX_INSNS + 1];
+    /* 1 for the instructions a forward branch may jump over: a run that stops right before one
+     * of them is not a prefix of the sequence (the branch may leave it). */
+    uint8_t skippable[DT_MAX_INSNS + 1];
     struct x86_user_state init;
     uint8_t data[DT_DATA_SIZE];
 };

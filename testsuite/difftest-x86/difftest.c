@@ -712,29 +712,35 @@ static int first_divergence(const struct options *o, const struct dt_seq *seq, b
     if (!pre || !a || !b) {
         goto out;
     }
+    /* The prefixes ending with instruction k, except where a branch may jump past that end */
+    unsigned m = 0;
     for (unsigned k = 0; k < n; k++) {
-        pre[k] = *seq;
-        pre[k].ninsns = k + 1;
-        pre[k].len = insn_end(seq, k);
+        if (k + 1 < n && seq->skippable[k + 1]) {
+            continue;
+        }
+        pre[m] = *seq;
+        pre[m].ninsns = k + 1;
+        pre[m].len = insn_end(seq, k);
+        m++;
     }
-    if (!dt_native_run_batch(pre, n, a)) {
+    if (!dt_native_run_batch(pre, m, a)) {
         goto out;
     }
     if (o->in_process) {
-        for (unsigned k = 0; k < n; k++) {
+        for (unsigned k = 0; k < m; k++) {
             emulator_run(&pre[k], &b[k]);
         }
-    } else if (!dt_run_batch_forked(pre, n, b, NULL, emulator_run, "coremu's side")) {
+    } else if (!dt_run_batch_forked(pre, m, b, NULL, emulator_run, "coremu's side")) {
         goto out;
     }
     found = -1;
-    for (unsigned k = 0; k < n; k++) {
+    for (unsigned k = 0; k < m; k++) {
         static struct report r;
         r.len = 0;
         r.fields = 0;
         compare(&r, &pre[k], &a[k], &b[k], fpu, false);
         if (r.fields) {
-            found = (int)k;
+            found = (int)pre[k].ninsns - 1;
             break;
         }
     }

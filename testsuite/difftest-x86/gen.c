@@ -1895,6 +1895,103 @@ static void t_sse(struct gen *g)
     emit(g, &e, written, 0);
 }
 
+/* ---- forward branches -------------------------------------------------------------------- */
+
+/* A branch over the next template: Jcc (rel8, rel32), JMP (rel8, rel32), JRCXZ/JECXZ, LOOP,
+ * LOOPE, LOOPNE, taken or not as the flags and RCX say. Its displacement is patched once the
+ * template is there; the flags undefined after it are those of either path. */
+struct skip {
+    bool active;
+    unsigned disp_at, disp_size, end; /* where the displacement is, its size, the branch's end */
+    unsigned first_insn;             /* the first instruction that may be skipped */
+    uint32_t undef_before;
+};
+
+static void skip_begin(struct gen *g, struct skip *k)
+{
+    struct enc e = enc_new();
+    int cc = -1;
+    unsigned form = rnd(g, 6);
+    switch (form) {
+    case 0:
+    case 1:
+        cc = pick_cc(g);
+        if (cc < 0) {
+            return;
+        }
+        if (form == 0) {
+            enc_op1(&e, (uint8_t)(0x70 + cc));
+            e.immsz = 1;
+        } else {
+            enc_op2(&e, 0x0f, (uint8_t)(0x80 + cc));
+            e.immsz = 4;
+        }
+        break;
+    case 2:
+        enc_op1(&e, 0xeb);
+        e.immsz = 1;
+        break;
+    case 3:
+        enc_op1(&e, 0xe9);
+        e.immsz = 4;
+        break;
+    case 4:
+        if (chance(g, 300)) {
+            enc_prefix(&e, 0x67); /* JECXZ */
+        }
+        enc_op1(&e, 0xe3);
+        e.immsz = 1;
+        break;
+    default: {
+        /* LOOP, LOOPE, LOOPNE: RCX counts down; the last two read ZF */
+        unsigned op = rnd(g, 3);
+        if (op < 2 && (g->undef & DT_ZF)) {
+            op = 2;
+        }
+        if (!writable(g, RCX)) {
+            return;
+        }
+        enc_op1(&e, (uint8_t)(0xe0 + op));
+        e.immsz = 1;
+        break;
+    }
+    }
+    struct dt_seq *s = g->seq;
+    if (!emit(g, &e, 0, 0)) {
+        return;
+    }
+    k->active = true;
+    k->end = s->len;
+    k->disp_size = (unsigned)e.immsz;
+    k->disp_at = s->len - k->disp_size;
+    k->first_insn = s->ninsns;
+    k->undef_before = g->undef;
+}
+
+static void skip_end(struct gen *g, struct skip *k)
+{
+    struct dt_seq *s = g->seq;
+    if (!k->active) {
+        return;
+    }
+    int64_t distance = (int64_t)s->len - (int64_t)k->end;
+    if (k->disp_size == 1 && distance > 127) {
+        distance = 0; /* too far for rel8: branch to the next instruction, either way */
+    }
+    if (k->disp_size == 1) {
+        s->code[k->disp_at] = (uint8_t)(int8_t)distance;
+    } else {
+        int32_t d = (int32_t)distance;
+        memcpy(&s->code[k->disp_at], &d, 4);
+    }
+    if (distance > 0) {
+        for (unsigned i = k->first_insn; i < s->ninsns; i++) {
+            s->skippable[i] = 1;
+        }
+    }
+    g->undef |= k->undef_before;
+}
+
 /* ---- templates, initial state, sequences --------------------------------------------------- */
 
 static const struct {
@@ -2068,9 +2165,17 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
                 continue;
             }
             if (pick < templates[i].weight) {
+                /* PUSH/POP and string templates change what the generator tracks (RSP, DF):
+                 * they are never skipped. */
+                bool skippable = templates[i].emit != t_pushpop && templates[i].emit != t_string;
+                struct skip skip = {0};
+                if (skippable && (config->groups & DT_GROUP_GP) && chance(&g, 80)) {
+                    skip_begin(&g, &skip);
+                }
                 g.busy = 0;
                 g.may_fault = 0;
                 templates[i].emit(&g);
+                skip_end(&g, &skip);
                 break;
             }
             pick -= templates[i].weight;
