@@ -619,10 +619,16 @@ X86_SSE_OP(dpp)
             t[i] = compute(cpu, FP_MUL, es, U(&d, es, i), U(&s, es, i), &st);
         }
     }
+    /* each stage's exceptions are taken before the next stage runs (an unmasked overflow of
+     * a product must not go on to raise IE in the sum, as the hardware shows) */
+    x86_sse_fp_end(cpu, &st);
+    st.flags = 0;
     uint64_t sum;
     if (es == 4) {
         uint64_t lo = compute(cpu, FP_ADD, 4, t[0], t[1], &st);
         uint64_t hi = compute(cpu, FP_ADD, 4, t[2], t[3], &st);
+        x86_sse_fp_end(cpu, &st);
+        st.flags = 0;
         sum = compute(cpu, FP_ADD, 4, lo, hi, &st);
     } else {
         sum = compute(cpu, FP_ADD, 8, t[0], t[1], &st);

@@ -232,7 +232,9 @@ X86_SSE_OP(pint)
     union x86_xmm d, s, r;
 
     x86_sse_check(cpu, op);
-    x86_sse_read(cpu, op, 1, &s, width, true);
+    /* the MMX low unpacks read only the 32 bits they use (mm/m32) */
+    bool low_unpack = op->sub >= PI_PUNPCKLBW && op->sub <= PI_PUNPCKLDQ;
+    x86_sse_read(cpu, op, 1, &s, width == 8 && low_unpack ? 4 : width, true);
     x86_sse_read(cpu, op, 0, &d, width, false);
     int_op(op->sub, &d, &s, &r, width);
     x86_sse_write(cpu, op, 0, &r, width, false);

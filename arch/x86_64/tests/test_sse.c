@@ -15,7 +15,8 @@
  * RCPPS/RCPSS/RSQRTPS/RSQRTSS are approximations whose bits the SDM leaves to the processor:
  * they are checked against the host within the SDM's error bound instead.
  *
- * Usage: test_sse [cases-per-form]  (or COREMU_SSE_CASES=n); x86_64 hosts only.
+ * Usage: test_sse [cases-per-form]  (or COREMU_SSE_CASES=n; COREMU_SSE_SEED=n draws other
+ * inputs, COREMU_SSE_VERBOSE=1 prints a failing case's registers); x86_64 hosts only.
  */
 #include "config.h"
 
@@ -333,6 +334,7 @@ static uint8_t *native_code;
 static sigjmp_buf native_jmp;
 static volatile int native_signal;
 static volatile uint32_t native_fault_mxcsr;
+static volatile int native_trapno;
 
 static void on_signal(int sig, siginfo_t *info, void *ctx)
 {
@@ -340,6 +342,7 @@ static void on_signal(int sig, siginfo_t *info, void *ctx)
     ucontext_t *uc = ctx;
     native_signal = sig;
     native_fault_mxcsr = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0;
+    native_trapno = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
     siglongjmp(native_jmp, 1);
 }
 
@@ -422,21 +425,17 @@ struct outcome {
     uint32_t fault_mxcsr;
 };
 
+/* The exception behind a signal: the kernel's trap number (#UD 6, #MF 16, #XM 19, #GP 13,
+ * #PF 14...). */
 static int vector_of_signal(int sig)
 {
-    switch (sig) {
-    case 0:
+    if (sig == 0) {
         return 0;
-    case SIGSEGV:
-    case SIGBUS:
-        return 13;
-    case SIGFPE:
-        return 19;
-    case SIGILL:
-        return 6;
-    default:
-        return 100 + sig;
     }
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL) {
+        return native_trapno;
+    }
+    return 100 + sig;
 }
 
 /* Builds the instruction bytes of a case. */
@@ -524,8 +523,13 @@ static void random_state(const struct form *f, struct x86_user_state *st, bool m
     }
     st->rflags = 0x202 | (rnd() & 0x8d5);
     uint16_t fcw = 0x37f;
-    memcpy(st->fxsave, &fcw, 2);
     uint16_t fsw = (uint16_t)((rnd() % 8) << 11);
+    if (rnd() % 16 == 0) {
+        /* an unmasked x87 invalid operation pending: MMX instructions raise #MF */
+        fcw = 0x37e;
+        fsw |= 0x8081;
+    }
+    memcpy(st->fxsave, &fcw, 2);
     memcpy(st->fxsave + 2, &fsw, 2);
     st->fxsave[4] = (uint8_t)(mmx_form && rnd() % 2 ? 0xff : rnd());
     uint32_t mxcsr = 0x1f80;
@@ -630,7 +634,7 @@ static void hex(char *out, const uint8_t *b, size_t n)
 }
 
 static void dump(const char *what, const struct x86_user_state *st, unsigned reg, unsigned rm,
-                 const uint8_t *m)
+                 const uint8_t *m, unsigned avail)
 {
     uint32_t mxcsr;
     memcpy(&mxcsr, st->fxsave + 24, 4);
@@ -642,7 +646,11 @@ static void dump(const char *what, const struct x86_user_state *st, unsigned reg
     if (m) {
         printf("  mem:");
         for (int i = 15; i >= 0; i--) {
-            printf("%s%02x", i % 4 == 3 ? " " : "", m[i]);
+            if ((unsigned)i < avail) {
+                printf("%s%02x", i % 4 == 3 ? " " : "", m[i]);
+            } else {
+                printf("%s--", i % 4 == 3 ? " " : "");
+            }
         }
     } else {
         printf("  rm %2u:", rm);
@@ -679,6 +687,10 @@ static bool test_form(const struct form *f, unsigned cases, unsigned *faults)
         }
         if (!(f->flags & F_FX) && rnd() % 16 == 0) {
             off = 4096 - 1 - (unsigned)(rnd() % 15); /* across the page boundary */
+        }
+        if (!(f->flags & F_FX) && rnd() % 32 == 0) {
+            /* into the guard page after the data: #PF, with nothing written before it */
+            off = DATA_SIZE - 1 - (unsigned)(rnd() % 15);
         }
         if (f->flags & F_MXCSR) {
             uint32_t m = (uint32_t)rnd() & 0xffff;
@@ -717,9 +729,6 @@ static bool test_form(const struct form *f, unsigned cases, unsigned *faults)
         x86_user_run(maps, 2, CODE_VADDR + len, 4, &emu.st, &res);
         emu.fault = res.stop == X86_USER_FAULT ? (int)res.vector
                     : res.stop == X86_USER_STOPPED ? 0 : 200 + (int)res.stop;
-        if (emu.fault == 14) {
-            emu.fault = 13; /* SIGSEGV either way; no case should reach a missing page */
-        }
 
         if ((f->flags & F_FX) && f->grp == 0 && !nat.fault) {
             /* FXSAVE's FOP, FIP, FDP (AMD stores them only with an exception pending) and
@@ -744,9 +753,9 @@ static bool test_form(const struct form *f, unsigned cases, unsigned *faults)
             unit_fail(f->name, "case %u, bytes %s(memory %s, offset %u): %s", c, bytes,
                       mem ? "yes" : "no", off, why);
             if (getenv("COREMU_SSE_VERBOSE")) {
-                dump("before", &before, reg, rm, mem ? data_init + off : NULL);
-                dump("host", &nat.st, reg, rm, mem ? data_native + off : NULL);
-                dump("coremu", &emu.st, reg, rm, mem ? data_emu + off : NULL);
+                dump("before", &before, reg, rm, mem ? data_init + off : NULL, DATA_SIZE - off);
+                dump("host", &nat.st, reg, rm, mem ? data_native + off : NULL, DATA_SIZE - off);
+                dump("coremu", &emu.st, reg, rm, mem ? data_emu + off : NULL, DATA_SIZE - off);
             }
             return false;
         }
@@ -758,6 +767,10 @@ int main(int argc, char **argv)
 {
     unsigned cases = DEFAULT_CASES;
     const char *env = getenv("COREMU_SSE_CASES");
+    const char *seed = getenv("COREMU_SSE_SEED");
+    if (seed) {
+        rng_state ^= strtoull(seed, NULL, 0) * 0x2545f4914f6cdd1dull;
+    }
     if (argc > 1) {
         cases = (unsigned)strtoul(argv[1], NULL, 0);
     } else if (env) {
@@ -765,12 +778,14 @@ int main(int argc, char **argv)
     }
     native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    data_native = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
+    data_native = mmap(NULL, DATA_SIZE + 4096, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     data_emu = malloc(DATA_SIZE);
     data_init = malloc(DATA_SIZE);
     UNIT_REQUIRE(native_code != MAP_FAILED && data_native != MAP_FAILED && data_emu && data_init,
                  "setup", "out of memory");
+    /* the guard page: unmapped in the guest too */
+    UNIT_REQUIRE(mprotect(data_native + DATA_SIZE, 4096, PROT_NONE) == 0, "setup", "mprotect");
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
