@@ -448,12 +448,20 @@ static inline unsigned x86_tlb_which(const struct x86_cpu *cpu, unsigned access)
     return (cpu->cpl == 3 && !(access & X86_ACC_SUPER)) ? X86_TLB_USER : X86_TLB_SUPER;
 }
 
+/* Guest memory is TSO: every load is an acquire and every store a release, which keeps loads
+ * ordered with loads and stores with stores and loads before later stores, as x86 does (only
+ * a store followed by a load may be reordered; MFENCE and locked instructions forbid even
+ * that). On an x86 host both are plain moves; on weaker hosts they are the fences TSO needs. */
+#define X86_LOAD_ORDER __ATOMIC_ACQUIRE
+#define X86_STORE_ORDER __ATOMIC_RELEASE
+
 /* Loads through the TLB, the slow path when it misses. */
 static inline uint64_t x86_load_fast(struct x86_cpu *cpu, uint64_t lin, unsigned size)
 {
     const struct coremu_tlb_entry *e = &cpu->tlb[x86_tlb_which(cpu, 0)][x86_tlb_index(lin)];
     if (__builtin_expect(coremu_tlb_hit(e->tag_read, lin, ~(uint64_t)0xfff, size), 1)) {
-        return coremu_mem_load((const void *)(uintptr_t)(lin + e->addend), size);
+        return coremu_mem_load_order((const void *)(uintptr_t)(lin + e->addend), size,
+                                     X86_LOAD_ORDER);
     }
     return x86_load_lin(cpu, lin, size, X86_ACC_READ);
 }
@@ -462,7 +470,7 @@ static inline void x86_store_fast(struct x86_cpu *cpu, uint64_t lin, unsigned si
 {
     const struct coremu_tlb_entry *e = &cpu->tlb[x86_tlb_which(cpu, 0)][x86_tlb_index(lin)];
     if (__builtin_expect(coremu_tlb_hit(e->tag_write, lin, ~(uint64_t)0xfff, size), 1)) {
-        coremu_mem_store((void *)(uintptr_t)(lin + e->addend), size, value);
+        coremu_mem_store_order((void *)(uintptr_t)(lin + e->addend), size, value, X86_STORE_ORDER);
         return;
     }
     x86_store_lin(cpu, lin, size, value, X86_ACC_WRITE);

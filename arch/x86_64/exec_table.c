@@ -93,6 +93,12 @@ static const struct x86_exec_entry integer_table[] = {
     E("SFENCE", fence, 2, 0), E("RDFSBASE", rdfsbase, 0, 0), E("RDGSBASE", rdfsbase, 1, 0),
     E("WRFSBASE", wrfsbase, 0, 0), E("WRGSBASE", wrfsbase, 1, 0), E("UD0", ud, 0, END),
     E("UD1", ud, 0, END), E("UD2", ud, 0, END),
+    /* legacy modes */
+    E("PUSHA", pusha, 0, 0), E("POPA", popa, 0, 0), E("DAA", daa, 0, 0), E("DAS", daa, 1, 0),
+    E("AAA", aaa, 0, 0), E("AAS", aaa, 1, 0), E("AAM", aam, 0, 0), E("AAD", aad, 0, 0),
+    E("BOUND", bound, 0, 0), E("ARPL", arpl, 0, 0), E("LAR", lar, 0, 0), E("LSL", lar, 1, 0),
+    E("VERR", verr, 2, 0), E("VERW", verr, 3, 0), E("SYSENTER", sysenter, 0, END),
+    E("SYSEXIT", sysexit, 0, END),
 };
 
 /* Every handler of the CPU: this file's, and the tables of ops_x87.c and ops_sse.c, merged and

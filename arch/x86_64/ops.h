@@ -179,4 +179,18 @@ X86_OP(call_any);
 X86_OP(push_any);
 X86_OP(pop_any);
 
+/* ops_legacy.c */
+X86_OP(pusha);
+X86_OP(popa);
+X86_OP(daa);
+X86_OP(aaa);
+X86_OP(aam);
+X86_OP(aad);
+X86_OP(bound);
+X86_OP(arpl);
+X86_OP(lar);
+X86_OP(verr);
+X86_OP(sysenter);
+X86_OP(sysexit);
+
 #endif /* COREMU_X86_64_OPS_H */
