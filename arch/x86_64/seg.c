@@ -338,6 +338,77 @@ X86_OP(callf)
     return X86_BRANCH;
 }
 
+/* RETF to an outer privilege level: the caller's SS:rSP follow CS:rIP (after the released
+ * parameter bytes) and are loaded with the checks of a stack switch; data segment registers
+ * the new privilege may not use become null. */
+static enum x86_result retf_outer(struct x86_cpu *cpu, const struct x86_uop *op, uint64_t sp,
+                                  uint64_t off, uint16_t sel, uint64_t release)
+{
+    unsigned size = op->opsize, ssz = x86_stack_size(cpu);
+    uint64_t m = x86_size_mask(ssz);
+    unsigned new_cpl = sel & 3;
+    uint64_t desc[2];
+    struct x86_segment cs, ss;
+
+    if (!x86_read_descriptor(cpu, sel, desc, false)) {
+        x86_raise(cpu, X86_EXC_GP, sel & 0xfffc);
+    }
+    x86_descriptor_to_cache(desc, sel, &cs);
+    unsigned type = X86_SEG_TYPE(cs.attr), dpl = X86_SEG_DPL(cs.attr);
+    if (!(cs.attr & X86_SEG_S) || !(type & 8) || ((type & 4) ? dpl > new_cpl : dpl != new_cpl)) {
+        x86_raise(cpu, X86_EXC_GP, sel & 0xfffc);
+    }
+    if (!(cs.attr & X86_SEG_P)) {
+        x86_raise(cpu, X86_EXC_NP, sel & 0xfffc);
+    }
+    uint64_t at = (sp + size * 2 + release) & m;
+    uint64_t lin = x86_linear(cpu, X86_SS, at, size * 2, X86_ACC_READ);
+    uint64_t new_sp = x86_load_lin(cpu, lin, size, X86_ACC_READ);
+    uint16_t ss_sel = (uint16_t)x86_load_lin(cpu, lin + size, 2, X86_ACC_READ);
+    bool lm64 = x86_long_mode(cpu) && (cs.attr & X86_SEG_L);
+    if ((ss_sel & 0xfffc) == 0) {
+        if (!(lm64 && new_cpl != 3)) {
+            x86_raise(cpu, X86_EXC_GP, 0);
+        }
+        ss = cpu->seg[X86_SS];
+        ss.selector = ss_sel;
+    } else {
+        if (!x86_read_descriptor(cpu, ss_sel, desc, false)) {
+            x86_raise(cpu, X86_EXC_GP, ss_sel & 0xfffc);
+        }
+        x86_descriptor_to_cache(desc, ss_sel, &ss);
+        if ((ss_sel & 3) != new_cpl || X86_SEG_DPL(ss.attr) != new_cpl ||
+            !(ss.attr & X86_SEG_S) || (X86_SEG_TYPE(ss.attr) & 0xa) != 0x2) {
+            x86_raise(cpu, X86_EXC_GP, ss_sel & 0xfffc);
+        }
+        if (!(ss.attr & X86_SEG_P)) {
+            x86_raise(cpu, X86_EXC_SS, ss_sel & 0xfffc);
+        }
+    }
+    if (!lm64 && off > cs.limit) {
+        x86_raise(cpu, X86_EXC_GP, 0);
+    }
+    /* committed */
+    cs.attr |= 1;
+    cpu->seg[X86_CS] = cs;
+    cpu->seg[X86_SS] = ss;
+    cpu->cpl = new_cpl;
+    uint64_t sm = lm64 ? ~(uint64_t)0 : (ss.attr & X86_SEG_DB) ? 0xffffffffull : 0xffffull;
+    new_sp = (new_sp + release) & sm;
+    cpu->gpr[X86_RSP] = sm == 0xffffull ? (cpu->gpr[X86_RSP] & ~sm) | new_sp : new_sp;
+    static const unsigned segs[4] = {X86_ES, X86_DS, X86_FS, X86_GS};
+    for (unsigned i = 0; i < 4; i++) {
+        struct x86_segment *s = &cpu->seg[segs[i]];
+        bool conforming_code = (X86_SEG_TYPE(s->attr) & 0xc) == 0xc;
+        if ((s->attr & X86_SEG_S) && !conforming_code && X86_SEG_DPL(s->attr) < new_cpl) {
+            s->selector = 0;
+            s->attr = 0;
+        }
+    }
+    cpu->next_rip = off;
+    return X86_BRANCH;
+}
+
 X86_OP(retf)
 {
     unsigned size = op->opsize;
@@ -351,11 +422,11 @@ X86_OP(retf)
 
     if (!(cpu->cr0 & X86_CR0_PE) || (cpu->rflags & X86_VM)) {
         x86_load_seg_real(cpu, X86_CS, sel);
+    } else if ((sel & 3) < cpu->cpl) {
+        x86_raise(cpu, X86_EXC_GP, sel & 0xfffc);
+    } else if ((sel & 3) > cpu->cpl) {
+        return retf_outer(cpu, op, sp, off, sel, release);
     } else {
-        if ((sel & 3) != cpu->cpl) {
-            coremu_log(COREMU_LOG_UNIMP, "x86: far return to another privilege: not modelled\n");
-            x86_raise(cpu, X86_EXC_GP, sel & 0xfffc);
-        }
         struct x86_segment cs;
         far_code_target(cpu, sel, &cs);
         install_cs(cpu, &cs, off);
