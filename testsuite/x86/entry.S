@@ -206,8 +206,9 @@ user_return:
 /* ---- 32-bit recoverable faults ---------------------------------------------------------- */
 
 /* Gate n of idt32 points at isr32_stubs + 16 n (idt32_fill, called by _start: lib.c is 64-bit
- * code and cannot run before long mode). A fault records vector, error code and EIP in fault32_* and resumes at fault32_resume, which the code
- * that expects it sets; a fault nobody expected prints a line and fails the program. */
+ * code and cannot run before long mode). A fault records vector, error code and EIP in
+ * fault32_* and resumes at fault32_resume, which the code that expects it sets (and the fault
+ * clears); a fault nobody expected prints a line and fails the program. */
     .code32
     .align 16
 isr32_stubs:

@@ -13,15 +13,14 @@
 
 /* Faulting instructions, each at a global label so that the saved RIP can be compared. */
 #define AT(label) ".globl " #label "\n" #label ":\n\t"
-extern char de_insn[], de_idiv_insn[], ud2_insn[], ud_push_es_insn[], ud_lock_insn[],
-    gp_sel_insn[], gp_tss_insn[], gp_ss_rpl_insn[], np_insn[], gp_canon_insn[], ss_insn[],
-    gp_msr_insn[], bp_insn[], bp_imm_insn[], db_insn[], db_after[], iret_bad_insn[],
-    ud_into_insn[];
+extern char de_insn[], de_idiv_insn[], ud2_insn[], ud_push_es_insn[], ud_lock_insn[], gp_sel_insn[],
+    gp_tss_insn[], gp_ss_rpl_insn[], np_insn[], gp_canon_insn[], ss_insn[], gp_msr_insn[],
+    bp_insn[], bp_imm_insn[], db_insn[], db_after[], iret_bad_insn[], ud_into_insn[];
 
 static void guard_div(uint64_t divisor)
 {
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov $7, %%eax\n\txor %%edx, %%edx\n\t" AT(de_insn)
-                     "div %0\n\t" FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN "mov $7, %%eax\n\txor %%edx, %%edx\n\t" AT(
+                         de_insn) "div %0\n\t" FAULT_GUARD_END
                      :
                      : "r"(divisor)
                      : "rax", "rdx", "r11", "memory", "cc");
@@ -39,8 +38,9 @@ static void test_de_ud(void)
     test_check_eq("exc: DIV by 3 raises nothing", last_fault.count, 0);
 
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov $0x8000000000000000, %%rax\n\tcqo\n\tmov $-1, %%rcx\n\t"
-                     AT(de_idiv_insn) "idiv %%rcx\n\t" FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN
+                     "mov $0x8000000000000000, %%rax\n\tcqo\n\tmov $-1, %%rcx\n\t" AT(
+                         de_idiv_insn) "idiv %%rcx\n\t" FAULT_GUARD_END
                      :
                      :
                      : "rax", "rcx", "rdx", "r11", "memory", "cc");
@@ -48,7 +48,10 @@ static void test_de_ud(void)
                last_fault.vector == 0 && last_fault.rip == (uint64_t)de_idiv_insn);
 
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN AT(ud2_insn) "ud2\n\t" FAULT_GUARD_END : : : "r11", "memory");
+    __asm__ volatile(FAULT_GUARD_BEGIN AT(ud2_insn) "ud2\n\t" FAULT_GUARD_END
+                     :
+                     :
+                     : "r11", "memory");
     test_check("exc: UD2 raises #UD at the UD2",
                last_fault.vector == 6 && last_fault.rip == (uint64_t)ud2_insn);
     fault_clear();
@@ -79,18 +82,20 @@ static void test_de_ud(void)
 static void test_gp(void)
 {
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov $0x1233, %%eax\n\t" AT(gp_sel_insn)
-                     "mov %%eax, %%ds\n\t" FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN
+                     "mov $0x1233, %%eax\n\t" AT(gp_sel_insn) "mov %%eax, %%ds\n\t" FAULT_GUARD_END
                      :
                      :
                      : "rax", "r11", "memory");
     test_check_eq("exc: MOV DS, selector past the GDT limit: #GP", last_fault.vector, 13);
-    test_check_eq("exc: MOV DS past the GDT limit: error code is the selector without RPL", last_fault.error, 0x1230);
-    test_check_eq("exc: MOV DS past the GDT limit: RIP is the MOV", last_fault.rip, (uint64_t)gp_sel_insn);
+    test_check_eq("exc: MOV DS past the GDT limit: error code is the selector without RPL",
+                  last_fault.error, 0x1230);
+    test_check_eq("exc: MOV DS past the GDT limit: RIP is the MOV", last_fault.rip,
+                  (uint64_t)gp_sel_insn);
 
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov %0, %%eax\n\t" AT(gp_tss_insn)
-                     "mov %%eax, %%es\n\t" FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN
+                     "mov %0, %%eax\n\t" AT(gp_tss_insn) "mov %%eax, %%es\n\t" FAULT_GUARD_END
                      :
                      : "i"(SEL_TSS)
                      : "rax", "r11", "memory");
@@ -99,8 +104,8 @@ static void test_gp(void)
                    last_fault.rip == (uint64_t)gp_tss_insn);
 
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov %0, %%eax\n\t" AT(gp_ss_rpl_insn)
-                     "mov %%eax, %%ss\n\t" FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN
+                     "mov %0, %%eax\n\t" AT(gp_ss_rpl_insn) "mov %%eax, %%ss\n\t" FAULT_GUARD_END
                      :
                      : "i"(SEL_DATA | 3)
                      : "rax", "r11", "memory");
@@ -111,19 +116,20 @@ static void test_gp(void)
     /* A data segment that is not present: #NP(selector). */
     gdt[GDT_FIRST_FREE] = 0x00cf12000000ffffull; /* as SEL_DATA, P = 0 */
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov %0, %%eax\n\t" AT(np_insn)
-                     "mov %%eax, %%fs\n\t" FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN
+                     "mov %0, %%eax\n\t" AT(np_insn) "mov %%eax, %%fs\n\t" FAULT_GUARD_END
                      :
                      : "i"(GDT_FIRST_FREE * 8)
                      : "rax", "r11", "memory");
     test_check_eq("exc: MOV FS, a not-present segment: #NP", last_fault.vector, 11);
-    test_check_eq("exc: MOV FS not present: error code is the selector", last_fault.error, GDT_FIRST_FREE * 8);
+    test_check_eq("exc: MOV FS not present: error code is the selector", last_fault.error,
+                  GDT_FIRST_FREE * 8);
     test_check_eq("exc: MOV FS not present: RIP is the MOV", last_fault.rip, (uint64_t)np_insn);
     __asm__ volatile("mov %0, %%fs" : : "r"(0) : "memory");
 
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov $0x0000800000000000, %%rax\n\t" AT(gp_canon_insn)
-                     "mov (%%rax), %%rax\n\t" FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN "mov $0x0000800000000000, %%rax\n\t" AT(
+                         gp_canon_insn) "mov (%%rax), %%rax\n\t" FAULT_GUARD_END
                      :
                      :
                      : "rax", "r11", "memory");
@@ -132,8 +138,8 @@ static void test_gp(void)
                    last_fault.rip == (uint64_t)gp_canon_insn);
 
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov $0xfffe800000000000, %%rbp\n\t" AT(ss_insn)
-                     "mov 8(%%rbp), %%rax\n\t" FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN "mov $0xfffe800000000000, %%rbp\n\t" AT(
+                         ss_insn) "mov 8(%%rbp), %%rax\n\t" FAULT_GUARD_END
                      :
                      :
                      : "rax", "rbp", "r11", "memory");
@@ -142,7 +148,8 @@ static void test_gp(void)
                    last_fault.rip == (uint64_t)ss_insn);
 
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov $0x12345678, %%ecx\n\txor %%eax, %%eax\n\t"
+    __asm__ volatile(FAULT_GUARD_BEGIN
+                     "mov $0x12345678, %%ecx\n\txor %%eax, %%eax\n\t"
                      "xor %%edx, %%edx\n\t" AT(gp_msr_insn) "wrmsr\n\t" FAULT_GUARD_END
                      :
                      :
@@ -153,10 +160,11 @@ static void test_gp(void)
 
     /* IRETQ to CPL 3 through a DPL 0 code segment (selector RPL 3): #GP(selector). */
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov %%rsp, %%rax\n\t"
+    __asm__ volatile(FAULT_GUARD_BEGIN
+                     "mov %%rsp, %%rax\n\t"
                      "pushq %0\n\tpushq %%rax\n\tpushfq\n\tpushq %1\n\tlea 9f(%%rip), %%rdx\n\t"
                      "pushq %%rdx\n\t" AT(iret_bad_insn) "iretq\n\t" FAULT_GUARD_END
-                     "mov %%rax, %%rsp\n\t"
+                                                         "mov %%rax, %%rsp\n\t"
                      :
                      : "i"(SEL_UDATA | 3), "i"(SEL_CODE64 | 3)
                      : "rax", "rdx", "r11", "memory");
@@ -180,9 +188,9 @@ static bool hook_bp_kernel(struct exc_frame *f)
     hook_calls++;
     seen = *f;
     seen_frame_addr = (uint64_t)f;
-    f->rax = 0xfeedface;      /* IRETQ must give it back */
-    f->rflags &= ~0x100ull;   /* TF off */
-    f->rflags |= 0x400;       /* DF on: IRETQ restores RFLAGS as the frame says */
+    f->rax = 0xfeedface;    /* IRETQ must give it back */
+    f->rflags &= ~0x100ull; /* TF off */
+    f->rflags |= 0x400;     /* DF on: IRETQ restores RFLAGS as the frame says */
     return true;
 }
 
@@ -191,7 +199,7 @@ static void test_bp_db(void)
     set_exception_hook(hook_bp_kernel);
     uint64_t rax = 0, rsp_before, rsp_after, rflags;
     __asm__ volatile("mov %%rsp, %1\n\t" AT(bp_insn) "int3\n\t"
-                     "mov %%rsp, %2\n\tpushfq\n\tpopq %3\n\tcld"
+                                                     "mov %%rsp, %2\n\tpushfq\n\tpopq %3\n\tcld"
                      : "+a"(rax), "=&r"(rsp_before), "=&r"(rsp_after), "=&r"(rflags)
                      :
                      : "memory", "cc");
@@ -210,11 +218,11 @@ static void test_bp_db(void)
 
     /* TF: the trap comes after the instruction following the POPFQ that set it. */
     seen.vector = 99;
-    __asm__ volatile("pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" AT(db_insn) "nop\n\t"
-                     AT(db_after) "nop\n\tcld"
-                     :
-                     :
-                     : "rax", "memory", "cc");
+    __asm__ volatile(
+        "pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" AT(db_insn) "nop\n\t" AT(db_after) "nop\n\tcld"
+        :
+        :
+        : "rax", "memory", "cc");
     test_check_eq("exc: TF set by POPFQ: #DB", seen.vector, 1);
     test_check_eq("exc: TF #DB comes after the next instruction", seen.rip, (uint64_t)db_after);
     set_exception_hook(NULL);
@@ -351,9 +359,12 @@ static void test_user(void)
     fault_clear();
     int r = run_user(user_int_0x40, USER_STACK_TOP, 0);
     test_check_eq("exc: INT 0x40 from CPL 3, DPL 0 gate: #GP", last_fault.vector, 13);
-    test_check_eq("exc: INT 0x40 from CPL 3, DPL 0 gate: error code 0x40 * 8 + 2", last_fault.error, 0x40 * 8 + 2);
-    test_check_eq("exc: INT 0x40 from CPL 3, DPL 0 gate: taken at CPL 3", last_fault.cs, SEL_UCODE64 | 3);
-    test_check_eq("exc: INT 0x40 from CPL 3, DPL 0 gate: run_user ends with it", (uint64_t)(int64_t)r, (uint64_t)-1);
+    test_check_eq("exc: INT 0x40 from CPL 3, DPL 0 gate: error code 0x40 * 8 + 2", last_fault.error,
+                  0x40 * 8 + 2);
+    test_check_eq("exc: INT 0x40 from CPL 3, DPL 0 gate: taken at CPL 3", last_fault.cs,
+                  SEL_UCODE64 | 3);
+    test_check_eq("exc: INT 0x40 from CPL 3, DPL 0 gate: run_user ends with it",
+                  (uint64_t)(int64_t)r, (uint64_t)-1);
 
     fault_clear();
     run_user(user_int3, USER_STACK_TOP, 0);

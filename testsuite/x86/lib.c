@@ -251,8 +251,7 @@ void idt_set_gate(unsigned vector, uint64_t handler, unsigned dpl, unsigned ist,
 {
     idt[vector * 2] = (handler & 0xffff) | ((uint64_t)SEL_CODE64 << 16) |
                       ((uint64_t)(ist & 7) << 32) | ((uint64_t)(type & 0xf) << 40) |
-                      ((uint64_t)(dpl & 3) << 45) | (1ull << 47) |
-                      ((handler >> 16) & 0xffff) << 48;
+                      ((uint64_t)(dpl & 3) << 45) | (1ull << 47) | ((handler >> 16) & 0xffff) << 48;
     idt[vector * 2 + 1] = handler >> 32;
 }
 
@@ -361,8 +360,8 @@ void exc_dispatch(struct exc_frame *f)
         return;
     }
     failures++;
-    tprintf("FAIL: unexpected exception %lu (error code %lx) at %lx, CS %lx, CR2 %lx\n",
-            f->vector, f->error, f->rip, f->cs, read_cr2());
+    tprintf("FAIL: unexpected exception %lu (error code %lx) at %lx, CS %lx, CR2 %lx\n", f->vector,
+            f->error, f->rip, f->cs, read_cr2());
     test_exit(1);
 }
 

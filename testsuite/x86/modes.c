@@ -34,7 +34,7 @@ __asm__(
     "    mov %esp, saved_esp32\n"
     /* JMP ptr16:32 to the same code segment: must arrive, not fault */
     "    movl $2f, fault32_resume\n"
-    "    ljmp $" "0x30" ", $1f\n"
+    "    ljmp $0x30, $1f\n"
     "1:  movl $0, fault32_resume\n"
     "    movl $1, jmpf32_ok\n"
     "    jmp 3f\n"

@@ -14,11 +14,11 @@
  */
 #include "test.h"
 
-#define PF_P 1
-#define PF_W 2
-#define PF_U 4
+#define PF_P    1
+#define PF_W    2
+#define PF_U    4
 #define PF_RSVD 8
-#define PF_I 16
+#define PF_I    16
 
 #define VA_4K (TEST_VA_BASE + 0x200000)      /* 4 KiB pages: VA_4K + n * 4 KiB */
 #define VA_2M (TEST_VA_BASE + 0x40000000)    /* a 2 MiB page */
@@ -57,10 +57,7 @@ static void guarded_write(uint64_t va, uint64_t v)
  * the code there must fault. */
 static void guarded_fetch(uint64_t va)
 {
-    __asm__ volatile(FAULT_GUARD_BEGIN "jmp *%0\n\t" FAULT_GUARD_END
-                     :
-                     : "r"(va)
-                     : "r11", "memory");
+    __asm__ volatile(FAULT_GUARD_BEGIN "jmp *%0\n\t" FAULT_GUARD_END : : "r"(va) : "r11", "memory");
 }
 
 static void check_pf(const char *name, uint64_t va, uint64_t error)
@@ -90,8 +87,8 @@ static void test_sizes(void)
     invlpg((void *)VA_2M);
     volatile uint64_t *phys_2m = (volatile uint64_t *)(PA_2M + 0x1ff000);
     *phys_2m = 0x2222333344445555ull;
-    test_check_eq("paging: 2 MiB page, offset 0x1ff000",
-                  *(volatile uint64_t *)(VA_2M + 0x1ff000), 0x2222333344445555ull);
+    test_check_eq("paging: 2 MiB page, offset 0x1ff000", *(volatile uint64_t *)(VA_2M + 0x1ff000),
+                  0x2222333344445555ull);
 
     *pt_entry(pml4, VA_1G, 3) = 0 | PTE_P | PTE_W | PTE_PS;
     invlpg((void *)VA_1G);
@@ -99,9 +96,8 @@ static void test_sizes(void)
                   *(volatile uint64_t *)(VA_1G + (uint64_t)data), data[0]);
     *(volatile uint64_t *)(VA_1G + (uint64_t)&data[2]) = 0x77;
     test_check_eq("paging: 1 GiB page write", data[2], 0x77);
-    test_check_eq("paging: 1 GiB page, offset past 16 MiB", *(volatile uint64_t *)(VA_1G + PA_2M
-                                                                                   + 0x1ff000),
-                  0x2222333344445555ull);
+    test_check_eq("paging: 1 GiB page, offset past 16 MiB",
+                  *(volatile uint64_t *)(VA_1G + PA_2M + 0x1ff000), 0x2222333344445555ull);
 }
 
 static void user_read(uint64_t va)
@@ -223,8 +219,7 @@ static void test_faults(void)
         invlpg((void *)va4k(9));
         fault_clear();
         guarded_read(va4k(9) + 0x60);
-        check_pf("paging: reserved physical-address bit in a PTE", va4k(9) + 0x60,
-                 PF_P | PF_RSVD);
+        check_pf("paging: reserved physical-address bit in a PTE", va4k(9) + 0x60, PF_P | PF_RSVD);
         fault_clear();
         guarded_write(va4k(9) + 0x68, 1);
         check_pf("paging: reserved bit, write", va4k(9) + 0x68, PF_P | PF_W | PF_RSVD);
@@ -269,8 +264,8 @@ static void test_accessed_dirty(void)
     invlpg((void *)va);
     fault_clear();
     guarded_write(va, 5);
-    test_check("paging: a protection fault sets no D", last_fault.vector == 14 &&
-                                                        (*e1 & PTE_D) == 0);
+    test_check("paging: a protection fault sets no D",
+               last_fault.vector == 14 && (*e1 & PTE_D) == 0);
 
     /* 2 MiB page: A and D in the PDE. */
     volatile uint64_t *big = pt_entry(pml4, VA_2M, 2);

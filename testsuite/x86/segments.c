@@ -16,9 +16,9 @@
 #include "test.h"
 
 #define NO_FAULT 0xffffffffu
-#define GP(e) ((13u << 16) | (e))
-#define SS_(e) ((12u << 16) | (e))
-#define NP(e) ((11u << 16) | (e))
+#define GP(e)    ((13u << 16) | (e))
+#define SS_(e)   ((12u << 16) | (e))
+#define NP(e)    ((11u << 16) | (e))
 
 extern volatile uint32_t seg_res[32], seg_val[32];
 
@@ -217,7 +217,6 @@ int main(void)
     test_check_eq("seg: LSL of a page-granular segment", seg_val[28], 0xffffffff);
     /* type 7: expand-down, writable, accessed (the loads into ES above set the accessed bit) */
     test_check_eq("seg: LAR of an expand-down data segment", seg_val[29], 0x00409700);
-    test_check_eq("seg: LSL past the GDT: ZF clear, destination unchanged", seg_val[30],
-                  0x77 << 8);
+    test_check_eq("seg: LSL past the GDT: ZF clear, destination unchanged", seg_val[30], 0x77 << 8);
     return 0;
 }

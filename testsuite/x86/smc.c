@@ -90,8 +90,8 @@ int main(void)
                   call_code(smc_later_op, 0, 0), 99);
     smc_later_op_insn[1] = 0xc0;
     test_check_eq("smc: and put back from outside", call_code(smc_later_op, 0, 0), 99);
-    test_check_eq("smc: a loop rewriting its own immediate: sum 1..10",
-                  call_code(smc_loop, 0, 10), 55);
+    test_check_eq("smc: a loop rewriting its own immediate: sum 1..10", call_code(smc_loop, 0, 10),
+                  55);
     test_check_eq("smc: a loop rewriting its own immediate: sum 1..300",
                   call_code(smc_loop, 0, 300), 45150);
 

@@ -46,8 +46,7 @@ static void test_movs(void)
     __asm__ volatile("std; rep movsl; cld" : "+c"(rcx), "+S"(rsi), "+D"(rdi) : : "memory");
     test_check_eq("string: STD REP MOVSD RSI", rsi, (uint64_t)src + 60 - 64);
     test_check_eq("string: STD REP MOVSD RDI", rdi, (uint64_t)dst + 60 - 64);
-    test_check("string: STD REP MOVSD copies [0, 64)",
-               memcmp(src, dst, 64) == 0 && dst[64] == 0);
+    test_check("string: STD REP MOVSD copies [0, 64)", memcmp(src, dst, 64) == 0 && dst[64] == 0);
 
     /* RCX = 0: nothing moves, no register changes. */
     memset(dst, 0, sizeof(dst));

@@ -99,8 +99,7 @@ static void test_syscall(void)
     int r = run_user(user_syscall, USER_STACK_TOP, 0);
     test_check_eq("syscall: entry RAX", sc_rax, 7);
     test_check_eq("syscall: RCX is the return address", sc_rcx, (uint64_t)user_after_syscall);
-    test_check_eq("syscall: R11 is the user's RFLAGS (AC, DF, bit 1)", sc_r11 & 0x40702,
-                  0x40402);
+    test_check_eq("syscall: R11 is the user's RFLAGS (AC, DF, bit 1)", sc_r11 & 0x40702, 0x40402);
     test_check_eq("syscall: SFMASK clears AC, DF, TF in the kernel", sc_rflags & SFMASK_BITS, 0);
     test_check_eq("syscall: CS from STAR[47:32]", sc_cs, SEL_CODE64);
     test_check_eq("syscall: SS from STAR[47:32] + 8", sc_ss, SEL_DATA);
@@ -129,8 +128,8 @@ static void test_syscall(void)
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) & ~(uint64_t)EFER_SCE);
     fault_clear();
     r = run_user(user_syscall_plain, USER_STACK_TOP, 0);
-    test_check("syscall: #UD with EFER.SCE clear", r == -1 && last_fault.vector == 6 &&
-                                                      last_fault.cs == (SEL_UCODE64 | 3));
+    test_check("syscall: #UD with EFER.SCE clear",
+               r == -1 && last_fault.vector == 6 && last_fault.cs == (SEL_UCODE64 | 3));
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 }
 
@@ -179,14 +178,14 @@ static void test_bases(void)
 
     fault_clear();
     __asm__ volatile(FAULT_GUARD_BEGIN "xor %%eax, %%eax\n\tmov $0x8000, %%edx\n\t"
-                     "mov $0xc0000100, %%ecx\n\twrmsr\n\t" FAULT_GUARD_END
+                                       "mov $0xc0000100, %%ecx\n\twrmsr\n\t" FAULT_GUARD_END
                      :
                      :
                      : "rax", "rcx", "rdx", "r11", "memory");
     test_check("bases: WRMSR of a non-canonical FS base: #GP(0)",
                last_fault.vector == 13 && last_fault.error == 0);
-    test_check_eq("bases: WRMSR of a non-canonical FS base leaves it unchanged",
-                  rdmsr(MSR_FS_BASE), (uint64_t)fs_area + 0x1000);
+    test_check_eq("bases: WRMSR of a non-canonical FS base leaves it unchanged", rdmsr(MSR_FS_BASE),
+                  (uint64_t)fs_area + 0x1000);
     wrmsr(MSR_FS_BASE, (uint64_t)fs_area + 0x1000);
 
     /* RDFSBASE & co.: #UD until CR4.FSGSBASE is set. */
@@ -208,14 +207,14 @@ static void test_bases(void)
     __asm__ volatile("wrfsbase %0\n\twrgsbase %1" : : "r"(gs_area), "r"(fs_area) : "memory");
     __asm__ volatile("mov %%fs:8, %0\n\tmov %%gs:8, %1" : "=r"(a), "=r"(b) : : "memory");
     test_check("fsgsbase: WRFSBASE/WRGSBASE take effect", a == gs_area[1] && b == fs_area[1]);
-    test_check("fsgsbase: WRFSBASE/WRGSBASE show in the MSRs", rdmsr(MSR_FS_BASE) == (uint64_t)gs_area &&
-                                                         rdmsr(MSR_GS_BASE) == (uint64_t)fs_area);
+    test_check("fsgsbase: WRFSBASE/WRGSBASE show in the MSRs",
+               rdmsr(MSR_FS_BASE) == (uint64_t)gs_area && rdmsr(MSR_GS_BASE) == (uint64_t)fs_area);
     uint32_t fs32;
     __asm__ volatile("rdfsbase %0" : "=r"(fs32));
     test_check_eq("fsgsbase: RDFSBASE r32 gives the low half", fs32, (uint32_t)(uint64_t)gs_area);
     fault_clear();
-    __asm__ volatile(FAULT_GUARD_BEGIN "mov $0x0000800000000000, %%rax\n\twrfsbase %%rax\n\t"
-                     FAULT_GUARD_END
+    __asm__ volatile(FAULT_GUARD_BEGIN
+                     "mov $0x0000800000000000, %%rax\n\twrfsbase %%rax\n\t" FAULT_GUARD_END
                      :
                      :
                      : "rax", "r11", "memory");

@@ -6,55 +6,55 @@
 #define COREMU_X86_TEST_H
 
 /* Multiboot v1: the a.out-kludge addresses are valid (bit 16); nothing else asked for. */
-#define MB_MAGIC 0x1BADB002
-#define MB_FLAGS 0x00010000
+#define MB_MAGIC      0x1BADB002
+#define MB_FLAGS      0x00010000
 #define MB_BOOT_MAGIC 0x2BADB002
 
-#define COM1 0x3f8
+#define COM1            0x3f8
 #define DEBUG_EXIT_PORT 0xf4
 
 /* Selectors of entry.S's GDT. SYSCALL/SYSRET (syscall.c) rely on the order 0x08/0x10 and
  * 0x18/0x20/0x28. */
-#define SEL_CODE64 0x08
-#define SEL_DATA 0x10
-#define SEL_UCODE32 0x18
-#define SEL_UDATA 0x20
-#define SEL_UCODE64 0x28
-#define SEL_CODE32 0x30
-#define SEL_CODE16 0x38
-#define SEL_DATA16 0x40
-#define SEL_TSS 0x48
+#define SEL_CODE64     0x08
+#define SEL_DATA       0x10
+#define SEL_UCODE32    0x18
+#define SEL_UDATA      0x20
+#define SEL_UCODE64    0x28
+#define SEL_CODE32     0x30
+#define SEL_CODE16     0x38
+#define SEL_DATA16     0x40
+#define SEL_TSS        0x48
 #define GDT_FIRST_FREE 11 /* index of the first entry the programs may fill (selector 0x58) */
-#define GDT_ENTRIES 32
+#define GDT_ENTRIES    32
 
-#define CR0_PE (1 << 0)
-#define CR0_WP (1 << 16)
-#define CR0_PG 0x80000000
-#define CR4_PAE (1 << 5)
-#define CR4_PGE (1 << 7)
-#define CR4_FSGSBASE (1 << 16)
-#define MSR_EFER 0xc0000080
-#define EFER_SCE (1 << 0)
-#define EFER_LME (1 << 8)
-#define EFER_LMA (1 << 10)
-#define EFER_NXE (1 << 11)
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
+#define CR0_PE             (1 << 0)
+#define CR0_WP             (1 << 16)
+#define CR0_PG             0x80000000
+#define CR4_PAE            (1 << 5)
+#define CR4_PGE            (1 << 7)
+#define CR4_FSGSBASE       (1 << 16)
+#define MSR_EFER           0xc0000080
+#define EFER_SCE           (1 << 0)
+#define EFER_LME           (1 << 8)
+#define EFER_LMA           (1 << 10)
+#define EFER_NXE           (1 << 11)
+#define MSR_STAR           0xc0000081
+#define MSR_LSTAR          0xc0000082
+#define MSR_CSTAR          0xc0000083
+#define MSR_SFMASK         0xc0000084
+#define MSR_FS_BASE        0xc0000100
+#define MSR_GS_BASE        0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
-#define PTE_P (1 << 0)
-#define PTE_W (1 << 1)
-#define PTE_U (1 << 2)
+#define PTE_P   (1 << 0)
+#define PTE_W   (1 << 1)
+#define PTE_U   (1 << 2)
 #define PTE_PWT (1 << 3)
 #define PTE_PCD (1 << 4)
-#define PTE_A (1 << 5)
-#define PTE_D (1 << 6)
-#define PTE_PS (1 << 7)
-#define PTE_G (1 << 8)
+#define PTE_A   (1 << 5)
+#define PTE_D   (1 << 6)
+#define PTE_PS  (1 << 7)
+#define PTE_G   (1 << 8)
 
 /* The vector user code raises to end run_user (a DPL 3 interrupt gate). */
 #define VEC_USER_EXIT 0x81
@@ -111,11 +111,11 @@ void fault_clear(void);
 /* FAULT_GUARD_BEGIN ... FAULT_GUARD_END inside one asm statement (which must clobber r11 and
  * memory): a fault between them is recorded in last_fault and execution goes on after
  * FAULT_GUARD_END with the registers as they were at the fault. */
-#define FAULT_GUARD_BEGIN                                                                          \
-    "lea 9f(%%rip), %%r11\n\t"                                                                     \
+#define FAULT_GUARD_BEGIN      \
+    "lea 9f(%%rip), %%r11\n\t" \
     "mov %%r11, fault_resume(%%rip)\n\t"
-#define FAULT_GUARD_END                                                                            \
-    "\n9:\n\t"                                                                                     \
+#define FAULT_GUARD_END \
+    "\n9:\n\t"          \
     "movq $0, fault_resume(%%rip)\n\t"
 extern volatile uint64_t fault_resume;
 
@@ -140,7 +140,7 @@ extern uint64_t pml4[512];
  * directory entry, 3: 1 GiB page directory pointer entry) in the tables under root, making the
  * tables above it (present, writable, user) where there are none. map_page maps one 4 KiB page in
  * the running tables and invalidates it. */
-#define TEST_VA_BASE 0x8000000000ull
+#define TEST_VA_BASE  0x8000000000ull
 #define PTE_ADDR_MASK 0x000ffffffffff000ull
 volatile uint64_t *pt_entry(uint64_t *root, uint64_t va, int level);
 void map_page(uint64_t va, uint64_t pa, uint64_t flags);
@@ -168,16 +168,16 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 {
     __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
-#define DEFINE_CR(n)                                                                               \
-    static inline uint64_t read_cr##n(void)                                                        \
-    {                                                                                              \
-        uint64_t v;                                                                                \
-        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                          \
-        return v;                                                                                  \
-    }                                                                                              \
-    static inline void write_cr##n(uint64_t v)                                                     \
-    {                                                                                              \
-        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");                                 \
+#define DEFINE_CR(n)                                               \
+    static inline uint64_t read_cr##n(void)                        \
+    {                                                              \
+        uint64_t v;                                                \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));          \
+        return v;                                                  \
+    }                                                              \
+    static inline void write_cr##n(uint64_t v)                     \
+    {                                                              \
+        __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); \
     }
 DEFINE_CR(0)
 DEFINE_CR(2)
@@ -189,7 +189,9 @@ static inline void invlpg(const volatile void *p)
 }
 static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
-    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
 }
 
 #endif /* __ASSEMBLER__ */
