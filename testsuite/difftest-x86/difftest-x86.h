@@ -2,8 +2,8 @@
  * The x86_64 differential tester (testsuite/difftest-x86/README.md): what the generator
  * (gen.c), the native runner (native.c) and the driver (difftest.c) share.
  *
- * The guest's address space is the same on both sides: the sequence's code on one page at
- * DT_CODE_BASE, DT_DATA_PAGES writable data pages at DT_DATA_BASE (the stack is in the last
+ * The guest's address space is the same on both sides: the sequence's code on two pages at
+ * DT_CODE_BASE (the second sometimes absent), DT_DATA_PAGES writable data pages at DT_DATA_BASE (the stack is in the last
  * of them), and nothing mapped on the page before the data or on the page after it (the
  * guard pages that the deliberately faulting accesses touch).
  */
@@ -17,7 +17,7 @@
 
 #define DT_PAGE       4096u
 #define DT_CODE_BASE  UINT64_C(0x10000000)
-#define DT_CODE_SIZE  DT_PAGE
+#define DT_CODE_SIZE  (2 * DT_PAGE) /* a sequence may run from the first page into the second */
 #define DT_DATA_BASE  UINT64_C(0x20000000)
 #define DT_DATA_PAGES 4u
 #define DT_DATA_SIZE  (DT_DATA_PAGES * DT_PAGE)
@@ -78,7 +78,10 @@ struct dt_host_features {
 struct dt_seq {
     uint64_t index; /* its number in the seeded stream */
     uint8_t code[DT_CODE_MAX];
-    unsigned len; /* bytes of the sequence; it ends at DT_CODE_BASE + len */
+    unsigned len;      /* bytes of the sequence; it runs from dt_seq_start() for len bytes */
+    unsigned code_off; /* where it starts in the code pages (near the end of the first, so
+                        * that an instruction straddles the two, for some sequences) */
+    bool second_page_absent; /* the second code page is not mapped: fetching from it faults */
     unsigned ninsns;
     uint16_t insn_off[DT_MAX_INSNS + 1];
     /* Flags (DT_* bits) whose value the SDM leaves undefined, as they stand before each
@@ -93,6 +96,16 @@ struct dt_seq {
     struct x86_user_state init;
     uint8_t data[DT_DATA_SIZE];
 };
+
+static inline uint64_t dt_seq_start(const struct dt_seq *seq)
+{
+    return DT_CODE_BASE + seq->code_off;
+}
+
+static inline uint64_t dt_seq_end(const struct dt_seq *seq)
+{
+    return DT_CODE_BASE + seq->code_off + seq->len;
+}
 
 enum dt_stop {
     DT_STOP_END,   /* reached the end of the sequence */

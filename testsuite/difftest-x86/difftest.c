@@ -284,7 +284,7 @@ static void print_disassembly(const struct dt_seq *seq, unsigned from, unsigned 
             char cmd[256];
             snprintf(cmd, sizeof(cmd),
                      "objdump -D -b binary -mi386:x86-64 --adjust-vma=%#llx %s 2>/dev/null",
-                     (unsigned long long)(DT_CODE_BASE + start), path);
+                     (unsigned long long)(dt_seq_start(seq) + start), path);
             FILE *p = popen(cmd, "r");
             if (p) {
                 char line[512];
@@ -305,7 +305,7 @@ static void print_disassembly(const struct dt_seq *seq, unsigned from, unsigned 
     }
     if (!done) {
         for (unsigned i = from; i < to; i++) {
-            printf("    %#" PRIx64 ":", DT_CODE_BASE + seq->insn_off[i]);
+            printf("    %#" PRIx64 ":", dt_seq_start(seq) + seq->insn_off[i]);
             for (unsigned k = seq->insn_off[i]; k < insn_end(seq, i); k++) {
                 printf(" %02x", seq->code[k]);
             }
@@ -381,7 +381,9 @@ static bool planned_fault(const struct dt_seq *seq, const struct dt_result *nati
     switch (native->vector) {
     case 14: {
         bool guard = (native->cr2 >= DT_DATA_BASE - DT_PAGE && native->cr2 < DT_DATA_BASE) ||
-                     (native->cr2 >= DT_DATA_END && native->cr2 < DT_DATA_END + DT_PAGE);
+                     (native->cr2 >= DT_DATA_END && native->cr2 < DT_DATA_END + DT_PAGE) ||
+                     (seq->second_page_absent && native->cr2 >= DT_CODE_BASE + DT_PAGE &&
+                      native->cr2 < DT_CODE_BASE + 2 * DT_PAGE);
         return (may & DT_MAY_PF) && guard;
     }
     case 0:
@@ -408,18 +410,21 @@ static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
     static uint8_t code[DT_CODE_SIZE];
     /* In a child process of its own (dt_run_batch_forked): a crash is one sequence's result. */
     memset(code, 0xcc, sizeof(code));
-    memcpy(code, seq->code, seq->len);
+    memcpy(code + seq->code_off, seq->code, seq->len);
     memset(res, 0, offsetof(struct dt_result, state));
     memcpy(res->data, seq->data, DT_DATA_SIZE);
     res->state = seq->init;
     struct x86_user_mapping maps[2] = {
-        {.vaddr = DT_CODE_BASE, .size = DT_CODE_SIZE, .host = code, .executable = true},
         {.vaddr = DT_DATA_BASE, .size = DT_DATA_SIZE, .host = res->data, .writable = true},
+        {.vaddr = DT_CODE_BASE,
+         .size = seq->second_page_absent ? DT_PAGE : DT_CODE_SIZE,
+         .host = code,
+         .executable = true},
     };
     struct x86_user_result r;
     memset(&r, 0, sizeof(r));
     /* A REP string instruction may count once per iteration: leave room for all of them. */
-    x86_user_run(maps, 2, DT_CODE_BASE + seq->len, 100000, &res->state, &r);
+    x86_user_run(maps, 2, dt_seq_end(seq), 100000, &res->state, &r);
     switch (r.stop) {
     case X86_USER_STOPPED:
         res->stop = DT_STOP_END;
@@ -455,7 +460,7 @@ static bool emulator_cpuid(uint32_t leaf, uint32_t out[4])
     seq.ninsns = 1;
     seq.init.gpr[0] = leaf;
     seq.init.gpr[4] = DT_STACK_TOP;
-    seq.init.rip = DT_CODE_BASE;
+    seq.init.rip = dt_seq_start(&seq);
     seq.init.rflags = 0x202;
     uint16_t fcw = 0x037f;
     uint32_t mxcsr = 0x1f80;
@@ -716,6 +721,12 @@ static int first_divergence(const struct options *o, const struct dt_seq *seq, b
     unsigned m = 0;
     for (unsigned k = 0; k < n; k++) {
         if (k + 1 < n && seq->skippable[k + 1]) {
+            continue;
+        }
+        /* natively the prefix ends with a 14-byte jump, which must not need the absent page */
+        uint64_t end = dt_seq_start(seq) + insn_end(seq, k);
+        if (seq->second_page_absent && end <= DT_CODE_BASE + DT_PAGE &&
+            end + 14 > DT_CODE_BASE + DT_PAGE) {
             continue;
         }
         pre[m] = *seq;

@@ -361,7 +361,7 @@ static unsigned encode(struct gen *g, const struct enc *e)
         return 0;
     }
     if (rel_at >= 0) {
-        int64_t d = (int64_t)(m->target - (DT_CODE_BASE + s->len + (unsigned)n));
+        int64_t d = (int64_t)(m->target - (dt_seq_end(s) + (unsigned)n));
         int32_t d32 = (int32_t)d;
         memcpy(&b[rel_at], &d32, 4);
     }
@@ -2128,7 +2128,14 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
         g.rsp &= ~7ull;
     }
     st->gpr[RSP] = g.rsp;
-    st->rip = DT_CODE_BASE;
+    /* A third of the sequences start shortly before the end of the first code page, so that
+     * one instruction straddles the two pages; for a fifth of those the second page is
+     * absent (#PF on the fetch). */
+    if (chance(&g, 330)) {
+        seq->code_off = DT_PAGE - 1 - rnd(&g, 96);
+        seq->second_page_absent = chance(&g, 200);
+    }
+    st->rip = dt_seq_start(seq);
     if (config->host.fsgsbase && chance(&g, 500)) {
         /* a canonical user address, anywhere: GS-relative operands correct for it */
         st->gs_base = rnd64(&g) & 0x00007ffffffff000ull;
@@ -2181,13 +2188,32 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
             pick -= templates[i].weight;
         }
     }
+    if (seq->second_page_absent) {
+        /* Make sure the fetch runs into the absent page (NOPs up to it and one more, so that
+         * a branch over the last template lands on an instruction, not at the end), and plan
+         * its #PF on every instruction that reaches it. */
+        bool one_more = true;
+        while ((dt_seq_end(seq) <= DT_CODE_BASE + DT_PAGE || one_more) && !g.full) {
+            one_more = false;
+            struct enc nop = enc_new();
+            enc_op1(&nop, 0x90);
+            emit(&g, &nop, 0, 0);
+        }
+        for (unsigned i = 0; i < seq->ninsns; i++) {
+            uint64_t end = DT_CODE_BASE + seq->code_off +
+                           (i + 1 < seq->ninsns ? seq->insn_off[i + 1] : seq->len);
+            if (end > DT_CODE_BASE + DT_PAGE) {
+                seq->may_fault[i] |= DT_MAY_PF;
+            }
+        }
+    }
     seq->undef[seq->ninsns] = g.undef;
 }
 
 int dt_insn_at(const struct dt_seq *seq, uint64_t rip)
 {
     for (unsigned i = 0; i < seq->ninsns; i++) {
-        if (DT_CODE_BASE + seq->insn_off[i] == rip) {
+        if (dt_seq_start(seq) + seq->insn_off[i] == rip) {
             return (int)i;
         }
     }

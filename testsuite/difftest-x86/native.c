@@ -4,7 +4,7 @@
  *
  * A batch runs in a child process (one fork per batch) so that whatever a sequence does to
  * the process cannot hurt the driver, and so that the fixed guest addresses are free: the
- * child maps the code page at DT_CODE_BASE and the data pages at DT_DATA_BASE with
+ * child maps the code pages at DT_CODE_BASE and the data pages at DT_DATA_BASE with
  * MAP_FIXED_NOREPLACE and checks that the guard pages around the data are unmapped.
  *
  * dt_native_enter (assembly below) saves the harness' callee-saved registers, stack pointer,
@@ -221,7 +221,7 @@ static void child_setup(void)
         }
     }
     dt_use_gsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
-    map_fixed(DT_CODE_BASE, DT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC, "code page");
+    map_fixed(DT_CODE_BASE, DT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC, "code pages");
     map_fixed(DT_DATA_BASE, DT_DATA_SIZE, PROT_READ | PROT_WRITE, "data pages");
     check_unmapped(DT_DATA_BASE - DT_PAGE);
     check_unmapped(DT_DATA_END);
@@ -229,19 +229,33 @@ static void child_setup(void)
 
 static void run_one(const struct dt_seq *seq, struct dt_result *res)
 {
+    static bool second_page_off;
     uint8_t *code = (uint8_t *)(uintptr_t)DT_CODE_BASE;
+    uint8_t *second = code + DT_PAGE;
     uint64_t exit_addr = (uint64_t)(uintptr_t)dt_native_exit;
 
+    if (second_page_off) {
+        if (mprotect(second, DT_PAGE, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) {
+            child_fail("mprotect");
+        }
+        second_page_off = false;
+    }
     memset(code, 0xcc, DT_CODE_SIZE);
-    memcpy(code, seq->code, seq->len);
+    memcpy(code + seq->code_off, seq->code, seq->len);
     /* jmp *0(%rip); .quad dt_native_exit */
     static const uint8_t jmp[6] = {0xff, 0x25, 0, 0, 0, 0};
-    memcpy(code + seq->len, jmp, sizeof(jmp));
-    memcpy(code + seq->len + sizeof(jmp), &exit_addr, sizeof(exit_addr));
+    memcpy(code + seq->code_off + seq->len, jmp, sizeof(jmp));
+    memcpy(code + seq->code_off + seq->len + sizeof(jmp), &exit_addr, sizeof(exit_addr));
+    if (seq->second_page_absent) {
+        /* PROT_NONE: not present to the CPU, as an unmapped page (error code P = 0) */
+        if (mprotect(second, DT_PAGE, PROT_NONE) != 0) {
+            child_fail("mprotect");
+        }
+        second_page_off = true;
+    }
     memcpy((void *)(uintptr_t)DT_DATA_BASE, seq->data, DT_DATA_SIZE);
 
     dt_in = seq->init;
-    dt_in.rip = DT_CODE_BASE;
     memset(&dt_out, 0, sizeof(dt_out));
     running = 1;
     int faulted = dt_native_enter();
@@ -258,7 +272,7 @@ static void run_one(const struct dt_seq *seq, struct dt_result *res)
         res->cr2 = fault.vector == 14 ? fault.cr2 : 0;
     } else {
         res->stop = DT_STOP_END;
-        res->state.rip = DT_CODE_BASE + seq->len;
+        res->state.rip = dt_seq_end(seq);
     }
     memcpy(res->data, (void *)(uintptr_t)DT_DATA_BASE, DT_DATA_SIZE);
 }
