@@ -1163,6 +1163,12 @@ static int kvm_run_state(struct coremu_as *as, const struct x86_e820_range *map,
             break;
         }
     }
+    if (ret == 0 && ioctl(cpu, KVM_GET_REGS, &regs) == 0) {
+        /* Where it was: the decompressor runs at physical addresses, the kernel proper at
+         * 0xffffffff8.... */
+        size_t len = strlen(why);
+        snprintf(why + len, whylen - len, " (RIP 0x%llx)", (unsigned long long)regs.rip);
+    }
 out:
     free(cpuid);
     if (run != MAP_FAILED) {
@@ -1287,9 +1293,8 @@ static void test_kvm_states(void)
 
 /* Debian's kernel from boot.c's state, as far as /init: its early console shows our command
  * line and e820 table, the initramfs unpacked, and init started. Only on request
- * (COREMU_TEST_KVM_LINUX=SECONDS, the time it may take): with nested virtualization, where a
- * vCPU can run a hundred times slower than the host, the kernel's decompression alone takes
- * minutes. */
+ * (COREMU_TEST_KVM_LINUX=SECONDS, the time it may take): under nested virtualization on a busy
+ * host the kernel's decompression alone took minutes here. */
 static void test_linux_kvm(const char *vmlinuz, const char *initrd)
 {
     const char *limit = getenv("COREMU_TEST_KVM_LINUX");
