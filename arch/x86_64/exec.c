@@ -101,6 +101,36 @@ static const struct x86_uop *thr_end(struct x86_cpu *cpu, const struct x86_uop *
     return x86_block_exit(cpu, op);
 }
 
+/* Jcc and JMP rel in 64-bit mode, where a target is only checked for canonical form: the
+ * decoder computed it, so only a target at the edge of the address space needs the check,
+ * and the block builder gives these forms only to targets that are canonical. */
+static const struct x86_uop *thr_jcc64(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    cpu->next_rip = x86_cond(cpu, op->opcode & 15) ? op->imm : op->pc + op->len;
+    return x86_block_exit(cpu, op + 1);
+}
+
+static const struct x86_uop *thr_jmp64(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    cpu->next_rip = op->imm;
+    return x86_block_exit(cpu, op + 1);
+}
+
+/* The threaded branch forms exec.c owns (they end blocks through x86_block_exit). */
+static void thread_branch(struct x86_uop *op, uint32_t ctx)
+{
+    bool in64 = (ctx & X86_CTX_CODE_MASK) == X86_CTX_CODE64;
+    bool canonical = (uint64_t)((int64_t)op->imm >> 47) + 1 <= 1;
+    if (!in64 || op->nopnd != 1 || op->opnd[0].kind != X86_OPND_IMM || !canonical) {
+        return;
+    }
+    if (op->fn == x86_op_jcc) {
+        op->tfn = thr_jcc64;
+    } else if (op->fn == x86_op_jmp_any) {
+        op->tfn = thr_jmp64;
+    }
+}
+
 /* ---- what the engine asks of x86 ------------------------------------------------------------ */
 
 static enum x86_result op_raise_ud(struct x86_cpu *cpu, const struct x86_uop *op)
@@ -186,7 +216,9 @@ static enum coremu_tb_decoded x86_tb_decode(void *opaque, struct coremu_tb_decod
     } else {
         op->fn = e->fn;
         op->sub = e->sub;
-        x86_specialise(op, d->ctx);
+        if (!x86_specialise(op, d->ctx)) {
+            thread_branch(op, d->ctx);
+        }
     }
     if (coremu_log_enabled(COREMU_LOG_IN_ASM)) {
         char hex[40];

@@ -173,6 +173,80 @@ static const struct x86_uop *thr_pop_r64(struct x86_cpu *cpu, const struct x86_u
     NEXT(cpu, op);
 }
 
+/* ---- shifts of a register by an immediate, MOVZX/MOVSX -------------------------------------- */
+
+/* SHL/SHR/SAR r, imm8 (and by 1): every flag written, lazily, as x86_op_shift does. */
+static const struct x86_uop *thr_shift_ri(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[0].size, bits = size * 8, d = op->opnd[0].reg;
+    uint64_t m = x86_size_mask(size), sign = x86_sign_bit(size);
+    unsigned count = (unsigned)op->imm2 & (size == 8 ? 63 : 31);
+    uint64_t a = cpu->gpr[d] & m, r;
+    bool cf, of;
+
+    if (count == 0) {
+        x86_reg_write(cpu, d, size, a);
+        NEXT(cpu, op);
+    }
+    if (op->sub == X86_SH_SHR) {
+        r = count >= bits ? 0 : a >> count;
+        cf = count <= bits ? (a >> (count - 1)) & 1 : 0;
+        of = (a & sign) != 0;
+    } else if (op->sub == X86_SH_SAR) {
+        int64_t sa = x86_sext(a, size);
+        r = (uint64_t)(sa >> (count >= bits ? bits - 1 : count)) & m;
+        cf = ((uint64_t)(sa >> (count >= bits ? bits - 1 : count - 1))) & 1;
+        of = false;
+    } else {
+        r = count >= bits ? 0 : (a << count) & m;
+        cf = count <= bits ? (a >> (bits - count)) & 1 : 0;
+        of = ((r & sign) != 0) != cf;
+    }
+    x86_flags_lazy(cpu, X86_CC_SHIFT, size, r, 0, 0);
+    cpu->cc_aux = (cf ? 1u : 0u) | (of ? 2u : 0u);
+    x86_reg_write(cpu, d, size, r);
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_movzx_rr(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    x86_reg_write(cpu, op->opnd[0].reg, op->opnd[0].size,
+                  x86_reg_read(cpu, op->opnd[1].reg, op->opnd[1].size));
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_movzx_rm(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[1].size;
+    cpu->cur_op = op;
+    uint64_t v = x86_load_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_READ), size);
+    x86_reg_write(cpu, op->opnd[0].reg, op->opnd[0].size, v);
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_movsx_rr(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[1].size;
+    x86_reg_write(cpu, op->opnd[0].reg, op->opnd[0].size,
+                  (uint64_t)x86_sext(x86_reg_read(cpu, op->opnd[1].reg, size), size));
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_movsx_rm(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    unsigned size = op->opnd[1].size;
+    cpu->cur_op = op;
+    uint64_t v = x86_load_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_READ), size);
+    x86_reg_write(cpu, op->opnd[0].reg, op->opnd[0].size, (uint64_t)x86_sext(v, size));
+    NEXT(cpu, op);
+}
+
+static const struct x86_uop *thr_lea(struct x86_cpu *cpu, const struct x86_uop *op)
+{
+    x86_reg_write(cpu, op->opnd[0].reg, op->opnd[0].size, x86_ea(cpu, op));
+    NEXT(cpu, op);
+}
+
 /* ---- choosing ------------------------------------------------------------------------------- */
 
 static bool plain_gpr(const struct x86_operand *o)
@@ -220,6 +294,31 @@ bool x86_specialise(struct x86_uop *op, uint32_t ctx)
         } else {
             return false;
         }
+        return true;
+    }
+    if (op->fn == x86_op_shift && op->nopnd == 2 && plain_gpr(a) && a->size >= 4 &&
+        (op->sub == X86_SH_SHL || op->sub == X86_SH_SAL || op->sub == X86_SH_SHR ||
+         op->sub == X86_SH_SAR) &&
+        (b->kind == X86_OPND_IMM || b->kind == X86_OPND_ONE)) {
+        /* the count goes to imm2, which these forms do not otherwise use */
+        op->imm2 = b->kind == X86_OPND_ONE ? 1 : op->imm;
+        op->tfn = thr_shift_ri;
+        return true;
+    }
+    if ((op->fn == x86_op_movzx || op->fn == x86_op_movsx) && op->nopnd == 2 && plain_gpr(a)) {
+        bool zx = op->fn == x86_op_movzx;
+        if (plain_gpr(b)) {
+            op->tfn = zx ? thr_movzx_rr : thr_movsx_rr;
+            return true;
+        }
+        if (b->kind == X86_OPND_MEM) {
+            op->tfn = zx ? thr_movzx_rm : thr_movsx_rm;
+            return true;
+        }
+        return false;
+    }
+    if (op->fn == x86_op_lea && op->nopnd == 2 && plain_gpr(a) && b->kind == X86_OPND_MEM) {
+        op->tfn = thr_lea;
         return true;
     }
     if (in64 && op->opsize == 8 && plain_gpr(a) && op->nopnd == 1) {
