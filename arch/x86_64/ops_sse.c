@@ -198,9 +198,8 @@ X86_SSE_OP(movscalar)
         union x86_xmm r = cpu->xmm[op->opnd[0].reg];
         memcpy(r.b, v.b, size);
         v = r;
-    } else if (op->opnd[1].kind == X86_OPND_XMM) {
-        /* a store: only the lane */
     }
+    /* a load has v zero-extended; a store writes size bytes of it */
     x86_sse_write(cpu, op, 0, &v, size, false);
     return X86_NEXT;
 }

@@ -61,8 +61,8 @@ static inline bool x86_sse_uses_mmx(const struct x86_uop *op)
     return false;
 }
 
-/* The vector width of an instruction: 8 bytes when its first operand is an MMX register or its
- * second one is an MMX register or a 64-bit MMX memory operand (Pq,Qq forms), else 16. */
+/* The vector width of an instruction whose first operand is its vector destination: 8 bytes
+ * for an MMX register (Pq,Qq forms), else 16. */
 static inline unsigned x86_sse_width(const struct x86_uop *op)
 {
     return op->opnd[0].kind == X86_OPND_MMX ? 8 : 16;

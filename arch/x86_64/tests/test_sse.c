@@ -36,7 +36,7 @@
 #include "user.h"
 #include "unit.h"
 
-#define DEFAULT_CASES 150
+#define DEFAULT_CASES 120
 
 /* ---- the instruction forms ------------------------------------------------------------------ */
 
