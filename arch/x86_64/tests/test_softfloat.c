@@ -760,6 +760,84 @@ static bool x80_equal(floatx80 a, floatx80 b)
 }
 
 /*
+ * Hand-picked operands: signed zeros, the extreme denormals and normals, one and its
+ * neighbours, the integer conversion limits, both kinds of NaN (default, payloads, the
+ * largest SNaN), and for floatx80 also pseudo-denormals, pseudo-NaNs, pseudo-infinities and
+ * unnormals. Every pair of them comes first in each test, under each of the 16 control
+ * combinations (sse_config and x87_config cycle with period 16).
+ */
+static const uint32_t specials32[] = {
+    0x00000000, 0x80000000, 0x00000001, 0x807fffff, 0x00800000, 0x80800000, 0x7f7fffff,
+    0xff7fffff, 0x3f800000, 0xbf800000, 0x3fc00000, 0x3f000000, 0x7f800000, 0xff800000,
+    0x7fc00000, 0xffc00000, 0x7fc12345, 0x7f800001, 0xffbfffff, 0x4f000000, 0xcf000000,
+    0x5f000000, 0xdf000000, 0x4effffff, 0x33800000, 0x3f7fffff,
+};
+
+static const uint64_t specials64[] = {
+    0x0000000000000000, 0x8000000000000000, 0x0000000000000001, 0x800fffffffffffff,
+    0x0010000000000000, 0x8010000000000000, 0x7fefffffffffffff, 0xffefffffffffffff,
+    0x3ff0000000000000, 0xbff0000000000000, 0x3ff8000000000000, 0x3fe0000000000000,
+    0x7ff0000000000000, 0xfff0000000000000, 0x7ff8000000000000, 0xfff8000000000000,
+    0x7ff8000000012345, 0x7ff0000000000001, 0xfff7ffffffffffff, 0x41e0000000000000,
+    0xc1e0000000000000, 0x43e0000000000000, 0xc3e0000000000000, 0x41dfffffffc00000,
+    0x3ca0000000000000, 0x47efffffe0000000, 0x36a0000000000000, 0x3fefffffffffffff,
+};
+
+static const floatx80 specialsx80[] = {
+    {0, 0},
+    {0, 0x8000},
+    {1, 0},
+    {0x7fffffffffffffff, 0},
+    {0x8000000000000000, 0},      /* pseudo-denormal, equal to the smallest normal */
+    {0x8000000000000001, 0x8000}, /* negative pseudo-denormal */
+    {0x8000000000000000, 1},
+    {~0ull, 0x7ffe},
+    {~0ull, 0xfffe},
+    {0x8000000000000000, 0x3fff},
+    {0x8000000000000000, 0xbfff},
+    {0xc000000000000000, 0x3fff},
+    {0x8000000000000000, 0x3ffe},
+    {~0ull, 0x3ffe},
+    {0x8000000000000000, 0x7fff},
+    {0x8000000000000000, 0xffff},
+    {0xc000000000000000, 0xffff}, /* the default NaN */
+    {0xc000000000012345, 0x7fff},
+    {0x8000000000000001, 0x7fff}, /* SNaN */
+    {0xbfffffffffffffff, 0xffff}, /* the largest SNaN */
+    {0x4000000000000000, 0x7fff}, /* pseudo-NaN */
+    {0, 0x7fff},                  /* pseudo-infinity */
+    {0x4000000000000000, 0x3fff}, /* unnormal */
+    {0, 0x3fff},                  /* unnormal with a zero significand */
+    {0x8000000000000000, 0x403e}, /* 2^63 */
+    {~0ull, 0x403e},              /* 2^64 - 1 */
+    {0x8000000000000000, 0x401e}, /* 2^31 */
+    {0xfffe000000000000, 0x400d}, /* 32767 */
+};
+
+#define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
+
+/* For the first 16 * count^2 cases: the indexes of pair i >> 4 of a table of count specials. */
+static bool pinned_pair(uint64_t i, size_t count, size_t *ia, size_t *ib)
+{
+    if (i >= 16 * (uint64_t)count * count) {
+        return false;
+    }
+    *ia = (size_t)(i >> 4) / count;
+    *ib = (size_t)(i >> 4) % count;
+    return true;
+}
+
+/* For the first 16 * count cases: the index of special i >> 4. */
+static bool pinned_one(uint64_t i, size_t count, size_t *ia)
+{
+    if (i >= 16 * (uint64_t)count) {
+        return false;
+    }
+    *ia = (size_t)(i >> 4);
+    return true;
+}
+
+/*
  * Operand pairs whose result lands next to the underflow threshold (where tininess before and
  * after rounding differ) or the overflow threshold: b is worked out from a in the host's long
  * double (the x87's 64-bit precision, default control word) and then moved by a few ulps.
@@ -1246,8 +1324,13 @@ static void test_binop32(const char *name, f32_binop soft, host32_binop host,
         struct x86_fpstatus st = sse_config(i);
         float32 a = (float32)gen_ieee(23, 8);
         float32 b = (float32)(rnd_below(2) ? gen_ieee_near(a, 23, 8) : gen_ieee(23, 8));
+        size_t ia, ib;
         if (kind != BOUNDARY_NONE && rnd_below(4) == 0) {
             boundary_pair32(kind, &a, &b);
+        }
+        if (pinned_pair(i, COUNT_OF(specials32), &ia, &ib)) {
+            a = specials32[ia];
+            b = specials32[ib];
         }
         uint32_t hflags;
         uint32_t want = host(a, b, mxcsr_for(&st), &hflags);
@@ -1270,8 +1353,13 @@ static void test_binop64(const char *name, f64_binop soft, host64_binop host,
         struct x86_fpstatus st = sse_config(i);
         float64 a = gen_ieee(52, 11);
         float64 b = rnd_below(2) ? gen_ieee_near(a, 52, 11) : gen_ieee(52, 11);
+        size_t ia, ib;
         if (kind != BOUNDARY_NONE && rnd_below(4) == 0) {
             boundary_pair64(kind, &a, &b);
+        }
+        if (pinned_pair(i, COUNT_OF(specials64), &ia, &ib)) {
+            a = specials64[ia];
+            b = specials64[ib];
         }
         uint32_t hflags;
         uint64_t want = host(a, b, mxcsr_for(&st), &hflags);
@@ -1299,14 +1387,24 @@ static void test_compare_sse(uint64_t n)
             uint32_t got;
             uint64_t a, b;
             if (kind < 2) {
+                size_t ia, ib;
                 a = gen_ieee(23, 8);
                 b = rnd_below(2) ? gen_ieee_near(a, 23, 8) : gen_ieee(23, 8);
+                if (pinned_pair(i, COUNT_OF(specials32), &ia, &ib)) {
+                    a = specials32[ia];
+                    b = specials32[ib];
+                }
                 want = (signalling ? host_comiss : host_ucomiss)((uint32_t)a, (uint32_t)b,
                                                                  mxcsr_for(&st), &hflags);
                 got = x86_relation_eflags(float32_compare((float32)a, (float32)b, signalling, &st));
             } else {
+                size_t ia, ib;
                 a = gen_ieee(52, 11);
                 b = rnd_below(2) ? gen_ieee_near(a, 52, 11) : gen_ieee(52, 11);
+                if (pinned_pair(i, COUNT_OF(specials64), &ia, &ib)) {
+                    a = specials64[ia];
+                    b = specials64[ib];
+                }
                 want = (signalling ? host_comisd : host_ucomisd)(a, b, mxcsr_for(&st), &hflags);
                 got = x86_relation_eflags(float64_compare(a, b, signalling, &st));
             }
@@ -1336,6 +1434,12 @@ static void test_to_int_sse(uint64_t n)
             uint32_t hflags;
             int64_t want, got;
             uint64_t a = kind < 4 ? gen_ieee(23, 8) : gen_ieee(52, 11);
+            size_t ia;
+            if (kind < 4 && pinned_one(i, COUNT_OF(specials32), &ia)) {
+                a = specials32[ia];
+            } else if (kind >= 4 && pinned_one(i, COUNT_OF(specials64), &ia)) {
+                a = specials64[ia];
+            }
             float32 a32 = (float32)a;
             switch (kind) {
             case 0:
@@ -1430,6 +1534,8 @@ static void test_convert_sse(uint64_t n)
         struct x86_fpstatus st = sse_config(i);
         uint32_t hflags;
         float32 a = (float32)gen_ieee(23, 8);
+        size_t ia;
+        a = pinned_one(i, COUNT_OF(specials32), &ia) ? specials32[ia] : a;
         uint64_t want = host_cvtss2sd(0, a, mxcsr_for(&st), &hflags);
         float64 got = float32_to_float64(a, &st);
         if (tally_case(&t32, got == want && st.flags == hflags)) {
@@ -1447,6 +1553,8 @@ static void test_convert_sse(uint64_t n)
                                  : (uint64_t)(rnd_below(2) << 63) |
                                        (uint64_t)(1023 - 160 + rnd_below(320)) << 52 |
                                        (boundary_bits() >> 12);
+        size_t ia;
+        a = pinned_one(i, COUNT_OF(specials64), &ia) ? specials64[ia] : a;
         uint32_t want = (uint32_t)host_cvtsd2ss(0, a, mxcsr_for(&st), &hflags);
         float32 got = float64_to_float32(a, &st);
         if (tally_case(&t64, got == want && st.flags == hflags)) {
@@ -1586,8 +1694,13 @@ static void test_binop_x80(const char *name, x80_binop soft, hostx80_binop host,
         struct x86_fpstatus st = x87_config(i);
         floatx80 a = gen_x80();
         floatx80 b = rnd_below(2) ? gen_x80_near(a) : gen_x80();
+        size_t ia, ib;
         if (kind != BOUNDARY_NONE && rnd_below(4) == 0) {
             boundary_pairx80(kind, &a, &b);
+        }
+        if (pinned_pair(i, COUNT_OF(specialsx80), &ia, &ib)) {
+            a = specialsx80[ia];
+            b = specialsx80[ib];
         }
         uint16_t sw;
         floatx80 want = host(a, b, fcw_for(&st), &sw);
@@ -1612,6 +1725,11 @@ static void test_prem_x87(uint64_t n)
             struct x86_fpstatus st = x87_config(i);
             floatx80 a = gen_x80();
             floatx80 b = rnd_below(2) ? gen_x80_near(a) : gen_x80();
+            size_t ia, ib;
+            if (pinned_pair(i, COUNT_OF(specialsx80), &ia, &ib)) {
+                a = specialsx80[ia];
+                b = specialsx80[ib];
+            }
             uint16_t sw;
             uint16_t fsw;
             floatx80 want = (nearest ? host_fprem1 : host_fprem)(a, b, fcw_for(&st), &sw);
@@ -1635,6 +1753,10 @@ static void test_fxtract(uint64_t n)
     for (uint64_t i = 0; i < n; i++) {
         struct x86_fpstatus st = x87_config(i);
         floatx80 a = gen_x80();
+        size_t ia;
+        if (pinned_one(i, COUNT_OF(specialsx80), &ia)) {
+            a = specialsx80[ia];
+        }
         uint16_t sw;
         floatx80 want_e, want_m, got_e, got_m;
         host_fxtract(a, fcw_for(&st), &want_e, &want_m, &sw);
@@ -1666,6 +1788,12 @@ static void test_memop_x87(uint64_t n)
             floatx80 a = gen_x80();
             bool m64 = kind == 1 || kind == 3 || kind == 5;
             uint64_t m = m64 ? gen_ieee(52, 11) : gen_ieee(23, 8);
+            size_t ia, ib;
+            if (pinned_pair(i, COUNT_OF(specialsx80), &ia, &ib)) {
+                a = specialsx80[ia];
+                m = m64 ? specials64[ib % COUNT_OF(specials64)]
+                        : specials32[ib % COUNT_OF(specials32)];
+            }
             uint16_t sw;
             uint16_t codes = 0;
             floatx80 want, got = a;
@@ -1945,6 +2073,10 @@ static void test_fxam(uint64_t n)
     for (uint64_t i = 0; i < n; i++) {
         struct x86_fpstatus st = x87_config(i);
         floatx80 a = gen_x80();
+        size_t ia;
+        if (pinned_one(i, COUNT_OF(specialsx80), &ia)) {
+            a = specialsx80[ia];
+        }
         uint16_t sw;
         host_fxam(a, a, fcw_for(&st), &sw);
         uint16_t got = floatx80_examine(a);
@@ -1965,6 +2097,11 @@ static void test_compare_x87(uint64_t n)
             struct x86_fpstatus st = x87_config(i);
             floatx80 a = gen_x80();
             floatx80 b = rnd_below(2) ? gen_x80_near(a) : gen_x80();
+            size_t ia, ib;
+            if (pinned_pair(i, COUNT_OF(specialsx80), &ia, &ib)) {
+                a = specialsx80[ia];
+                b = specialsx80[ib];
+            }
             uint16_t sw;
             (signalling ? host_fcom : host_fucom)(a, b, fcw_for(&st), &sw);
             enum x86_relation rel = floatx80_compare(a, b, signalling, &st);
@@ -1991,6 +2128,10 @@ static void test_store_x87(uint64_t n)
             struct x86_fpstatus st = x87_config(i);
             uint16_t cw = fcw_for(&st);
             floatx80 a = gen_x80();
+            size_t ia;
+            if (pinned_one(i, COUNT_OF(specialsx80), &ia)) {
+                a = specialsx80[ia];
+            }
             uint16_t sw;
             uint64_t want, got;
             switch (kind) {
@@ -2050,14 +2191,17 @@ static void test_load_x87(uint64_t n)
             uint16_t sw;
             floatx80 want, got;
             uint64_t a;
+            size_t ia;
             switch (kind) {
             case 0:
                 a = gen_ieee(23, 8);
+                a = pinned_one(i, COUNT_OF(specials32), &ia) ? specials32[ia] : a;
                 want = host_fld32((uint32_t)a, cw, &sw);
                 got = float32_to_floatx80((float32)a, &st);
                 break;
             case 1:
                 a = gen_ieee(52, 11);
+                a = pinned_one(i, COUNT_OF(specials64), &ia) ? specials64[ia] : a;
                 want = host_fld64(a, cw, &sw);
                 got = float64_to_floatx80(a, &st);
                 break;
