@@ -3,9 +3,10 @@
  * (gen.c), the native runner (native.c) and the driver (difftest.c) share.
  *
  * The guest's address space is the same on both sides: the sequence's code on two pages at
- * DT_CODE_BASE (the second sometimes absent), DT_DATA_PAGES writable data pages at DT_DATA_BASE (the stack is in the last
- * of them), and nothing mapped on the page before the data or on the page after it (the
- * guard pages that the deliberately faulting accesses touch).
+ * DT_CODE_BASE (the second sometimes absent), DT_DATA_PAGES writable data pages at
+ * DT_DATA_BASE (the stack is in the last of them), and nothing mapped on the page before the
+ * data or on the page after it (the guard pages that the deliberately faulting accesses
+ * touch).
  */
 #ifndef COREMU_DIFFTEST_X86_H
 #define COREMU_DIFFTEST_X86_H
@@ -60,10 +61,10 @@ enum {
 };
 
 enum {
-    DT_MAY_PF = 1, /* an access to a guard page */
-    DT_MAY_DE = 2, /* DIV, IDIV */
-    DT_MAY_GP = 4, /* a misaligned 16-byte SSE operand, a non-canonical address */
-    DT_MAY_SS = 8, /* a non-canonical address based on RSP or RBP */
+    DT_MAY_PF = 1,  /* an access to a guard page */
+    DT_MAY_DE = 2,  /* DIV, IDIV */
+    DT_MAY_GP = 4,  /* a misaligned 16-byte SSE operand, a non-canonical address */
+    DT_MAY_SS = 8,  /* a non-canonical address based on RSP or RBP */
     DT_MAY_MF = 16, /* an x87 exception unmasked in the initial FCW */
     DT_MAY_XM = 32, /* an SIMD exception unmasked in the initial MXCSR */
 };
@@ -78,9 +79,9 @@ struct dt_host_features {
 struct dt_seq {
     uint64_t index; /* its number in the seeded stream */
     uint8_t code[DT_CODE_MAX];
-    unsigned len;      /* bytes of the sequence; it runs from dt_seq_start() for len bytes */
-    unsigned code_off; /* where it starts in the code pages (near the end of the first, so
-                        * that an instruction straddles the two, for some sequences) */
+    unsigned len;            /* bytes of the sequence; it runs from dt_seq_start() for len bytes */
+    unsigned code_off;       /* where it starts in the code pages (near the end of the first, so
+                              * that an instruction straddles the two, for some sequences) */
     bool second_page_absent; /* the second code page is not mapped: fetching from it faults */
     unsigned ninsns;
     uint16_t insn_off[DT_MAX_INSNS + 1];

@@ -39,8 +39,8 @@ struct options {
 };
 
 static const char *const vector_names[32] = {
-    [0] = "#DE", [1] = "#DB", [3] = "#BP", [4] = "#OF", [5] = "#BR", [6] = "#UD",
-    [7] = "#NM", [8] = "#DF", [10] = "#TS", [11] = "#NP", [12] = "#SS", [13] = "#GP",
+    [0] = "#DE",  [1] = "#DB",  [3] = "#BP",  [4] = "#OF",  [5] = "#BR",  [6] = "#UD",
+    [7] = "#NM",  [8] = "#DF",  [10] = "#TS", [11] = "#NP", [12] = "#SS", [13] = "#GP",
     [14] = "#PF", [16] = "#MF", [17] = "#AC", [18] = "#MC", [19] = "#XM", [21] = "#CP",
 };
 
@@ -49,9 +49,8 @@ static const char *vector_name(unsigned v)
     return v < 32 && vector_names[v] ? vector_names[v] : "#?";
 }
 
-static const char *const gpr_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
-                                          "rsi", "rdi", "r8",  "r9",  "r10", "r11",
-                                          "r12", "r13", "r14", "r15"};
+static const char *const gpr_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                          "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 
 /* What the host is compared with, in reports: coremu, or the host's second run. */
 static const char *other_name = "coremu";
@@ -91,8 +90,7 @@ static void describe_stop(char *buf, size_t cap, const struct dt_result *res)
         break;
     case DT_STOP_FAULT:
         snprintf(buf, cap, "%s (vector %u) error code %#x cr2 %#" PRIx64 " at rip %#" PRIx64,
-                 vector_name(res->vector), res->vector, res->error_code, res->cr2,
-                 res->state.rip);
+                 vector_name(res->vector), res->vector, res->error_code, res->cr2, res->state.rip);
         break;
     default:
         snprintf(buf, cap, "%s", res->why);
@@ -492,9 +490,12 @@ static void restrict_to_emulator(struct dt_host_features *f, bool quiet)
         bool emu;
         const char *name;
     } ext[] = {
-        {&f->sse3, l1[2] & (1u << 0), "SSE3"},     {&f->ssse3, l1[2] & (1u << 9), "SSSE3"},
-        {&f->sse41, l1[2] & (1u << 19), "SSE4.1"}, {&f->sse42, l1[2] & (1u << 20), "SSE4.2"},
-        {&f->movbe, l1[2] & (1u << 22), "MOVBE"},  {&f->popcnt, l1[2] & (1u << 23), "POPCNT"},
+        {&f->sse3, l1[2] & (1u << 0), "SSE3"},
+        {&f->ssse3, l1[2] & (1u << 9), "SSSE3"},
+        {&f->sse41, l1[2] & (1u << 19), "SSE4.1"},
+        {&f->sse42, l1[2] & (1u << 20), "SSE4.2"},
+        {&f->movbe, l1[2] & (1u << 22), "MOVBE"},
+        {&f->popcnt, l1[2] & (1u << 23), "POPCNT"},
         {&f->bmi1, l7[1] & (1u << 3), "BMI1 (TZCNT)"},
         {&f->lzcnt, x1[2] & (1u << 5), "ABM (LZCNT)"},
     };
@@ -644,8 +645,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->quiet = true;
             continue;
         }
-        static const char *const valued[] = {"--seed", "--first", "--count", "--groups",
-                                             "--len", "--max-mismatches", "--batch", "--show"};
+        static const char *const valued[] = {"--seed", "--first",          "--count", "--groups",
+                                             "--len",  "--max-mismatches", "--batch", "--show"};
         const char *val = NULL;
         size_t n = strcspn(opt, "=");
         bool known = false;
@@ -767,8 +768,8 @@ static void print_mismatch(const struct options *o, const struct dt_seq *seq,
 {
     char stop[192];
     describe_stop(stop, sizeof(stop), native);
-    printf("MISMATCH: sequence %" PRIu64 " (%u instructions, %u bytes; native: %s)\n",
-           seq->index, seq->ninsns, seq->len, stop);
+    printf("MISMATCH: sequence %" PRIu64 " (%u instructions, %u bytes; native: %s)\n", seq->index,
+           seq->ninsns, seq->len, stop);
     printf("  replay: x86-difftest --seed %" PRIu64 " --groups %s --len %u --first %" PRIu64
            " --count 1\n",
            o->seed, o->groups_text, o->len, seq->index);
@@ -803,8 +804,7 @@ int main(int argc, char **argv)
         static struct dt_seq seq;
         static struct dt_result res;
         dt_generate(&cfg, o.show_index, &seq);
-        printf("sequence %" PRIu64 ": %u instructions, %u bytes\n", seq.index, seq.ninsns,
-               seq.len);
+        printf("sequence %" PRIu64 ": %u instructions, %u bytes\n", seq.index, seq.ninsns, seq.len);
         print_disassembly(&seq, 0, seq.ninsns);
         print_state("initial state", &seq.init, fpu);
         if (!dt_native_run_batch(&seq, 1, &res)) {
@@ -843,8 +843,8 @@ int main(int argc, char **argv)
     const char *against = o.self_check ? "the host CPU again (--self-check)" : "coremu";
     for (uint64_t base = o.first; base < o.first + o.count && mismatches < o.max_mismatches;
          base += o.batch) {
-        unsigned n = (unsigned)(o.first + o.count - base < o.batch ? o.first + o.count - base
-                                                                   : o.batch);
+        unsigned n =
+            (unsigned)(o.first + o.count - base < o.batch ? o.first + o.count - base : o.batch);
         for (unsigned i = 0; i < n; i++) {
             dt_generate(&cfg, base + i, &seqs[i]);
         }
@@ -891,8 +891,8 @@ int main(int argc, char **argv)
             }
         }
         if (!o.quiet && o.count > 10000) {
-            fprintf(stderr, "x86-difftest: %" PRIu64 " sequences, %" PRIu64 " mismatches\r",
-                    done, mismatches);
+            fprintf(stderr, "x86-difftest: %" PRIu64 " sequences, %" PRIu64 " mismatches\r", done,
+                    mismatches);
         }
     }
     if (!o.quiet && o.count > 10000) {
@@ -913,8 +913,7 @@ int main(int argc, char **argv)
                harness_errors);
     }
     if (mismatches >= o.max_mismatches && done < o.count) {
-        printf("x86-difftest: stopped after %u mismatches (--max-mismatches)\n",
-               o.max_mismatches);
+        printf("x86-difftest: stopped after %u mismatches (--max-mismatches)\n", o.max_mismatches);
     }
     free(seqs);
     free(native);

@@ -52,14 +52,14 @@ struct gen {
     uint64_t rng;
     const struct dt_gen_config *cfg;
     struct dt_seq *seq;
-    uint32_t undef;   /* DT_* flags undefined now */
-    uint16_t fixed;   /* registers never written: the pointer registers and RSP */
-    int ptr[2];       /* the pointer registers */
-    uint64_t rsp;     /* RSP now (tracked through pushes and pops) */
-    bool df;          /* DF now */
-    bool full;        /* out of code room or instruction slots: stop adding */
-    bool faulting;    /* a deliberately faulting access was emitted: nothing after it runs */
-    uint16_t busy;    /* registers the current template has loaded: not to be index registers */
+    uint32_t undef;    /* DT_* flags undefined now */
+    uint16_t fixed;    /* registers never written: the pointer registers and RSP */
+    int ptr[2];        /* the pointer registers */
+    uint64_t rsp;      /* RSP now (tracked through pushes and pops) */
+    bool df;           /* DF now */
+    bool full;         /* out of code room or instruction slots: stop adding */
+    bool faulting;     /* a deliberately faulting access was emitted: nothing after it runs */
+    uint16_t busy;     /* registers the current template has loaded: not to be index registers */
     uint8_t may_fault; /* DT_MAY_* of the current template */
     bool x87_unmasked; /* the initial FCW unmasks an x87 exception: #MF possible */
     bool sse_unmasked; /* the initial MXCSR unmasks an SIMD exception: #XM possible */
@@ -650,9 +650,9 @@ static const struct {
     uint32_t reads, undefined;
     bool writes_dest;
 } alu_ops[8] = {
-    {"add", 0, 0, true},       {"or", 0, DT_AF, true},  {"adc", DT_CF, 0, true},
-    {"sbb", DT_CF, 0, true},   {"and", 0, DT_AF, true}, {"sub", 0, 0, true},
-    {"xor", 0, DT_AF, true},   {"cmp", 0, 0, false},
+    {"add", 0, 0, true},     {"or", 0, DT_AF, true},  {"adc", DT_CF, 0, true},
+    {"sbb", DT_CF, 0, true}, {"and", 0, DT_AF, true}, {"sub", 0, 0, true},
+    {"xor", 0, DT_AF, true}, {"cmp", 0, 0, false},
 };
 
 static void maybe_lock(struct gen *g, struct enc *e, const struct operand *dest)
@@ -1336,7 +1336,7 @@ static const struct {
     uint8_t op;
     bool src, dst, compares;
 } string_ops[5] = {
-    {"movs", 0xa4, true, true, false}, {"cmps", 0xa6, true, true, true},
+    {"movs", 0xa4, true, true, false},  {"cmps", 0xa6, true, true, true},
     {"stos", 0xaa, false, true, false}, {"lods", 0xac, true, false, false},
     {"scas", 0xae, false, true, true},
 };
@@ -1420,12 +1420,12 @@ enum { X_MEM, X_REG, X_FIXED };
 static const struct x87_op {
     const char *name;
     uint8_t op;
-    uint8_t form;   /* X_MEM: ModRM.reg = arg; X_REG: ModRM = arg + i; X_FIXED: ModRM = arg */
+    uint8_t form; /* X_MEM: ModRM.reg = arg; X_REG: ModRM = arg + i; X_FIXED: ModRM = arg */
     uint8_t arg;
     uint8_t memsize;
-    uint8_t cc;     /* FC_* */
-    bool eflags;    /* writes ZF PF CF, clears OF SF AF (FCOMI...) */
-    int8_t fcmov;   /* reads this EFLAGS condition (an x86 cc number), or -1 */
+    uint8_t cc;   /* FC_* */
+    bool eflags;  /* writes ZF PF CF, clears OF SF AF (FCOMI...) */
+    int8_t fcmov; /* reads this EFLAGS condition (an x86 cc number), or -1 */
     bool sse3;
 } x87_ops[] = {
     /* memory forms */
@@ -1641,9 +1641,9 @@ enum {
     S_MMX = 4,     /* also exists without 66 on MMX registers */
     S_MEMONLY = 8, /* the r/m operand must be memory */
     S_REGONLY = 16,
-    S_W = 32,      /* REX.W selects a 64-bit GPR operand */
-    S_FLAGS = 64,  /* writes the six arithmetic flags (all defined) */
-    S_XMM0 = 128,  /* reads XMM0 implicitly (BLENDV) */
+    S_W = 32,     /* REX.W selects a 64-bit GPR operand */
+    S_FLAGS = 64, /* writes the six arithmetic flags (all defined) */
+    S_XMM0 = 128, /* reads XMM0 implicitly (BLENDV) */
 };
 
 static const struct sse_op {
@@ -1657,32 +1657,55 @@ static const struct sse_op {
     uint8_t ext;
     uint16_t flags;
 } sse_ops[] = {
-#define P(pfx, op, name, feat, mem, fl) {name, pfx, 1, op, feat, K_XX, mem, 0, fl}
-#define FP4(op, name)                                                                         \
-    P(0, op, name "ps", F_SSE2, 16, S_ALIGN), P(0x66, op, name "pd", F_SSE2, 16, S_ALIGN),   \
+#define P(pfx, op, name, feat, mem, fl)          \
+    {                                            \
+        name, pfx, 1, op, feat, K_XX, mem, 0, fl \
+    }
+#define FP4(op, name)                                                                      \
+    P(0, op, name "ps", F_SSE2, 16, S_ALIGN), P(0x66, op, name "pd", F_SSE2, 16, S_ALIGN), \
         P(0xf3, op, name "ss", F_SSE2, 4, 0), P(0xf2, op, name "sd", F_SSE2, 8, 0)
-#define INT(op, name)   P(0x66, op, name, F_SSE2, 16, S_ALIGN | S_MMX)
-#define INTX(op, name)  P(0x66, op, name, F_SSE2, 16, S_ALIGN)
-#define S38(op, name, feat, fl) {name, 0x66, 2, op, feat, K_XX, 16, 0, S_ALIGN | (fl)}
-#define S38M(op, name, mem)     {name, 0x66, 2, op, F_SSE41, K_XX, mem, 0, 0}
-#define S3A(op, name, feat, mem, fl)                                                          \
-    {name, 0x66, 3, op, feat, K_XX, mem, 0, S_IMM | ((mem) == 16 ? S_ALIGN : 0) | (fl)}
-    FP4(0x58, "add"), FP4(0x59, "mul"), FP4(0x5c, "sub"), FP4(0x5d, "min"), FP4(0x5e, "div"),
-    FP4(0x5f, "max"), FP4(0x51, "sqrt"),
+#define INT(op, name)  P(0x66, op, name, F_SSE2, 16, S_ALIGN | S_MMX)
+#define INTX(op, name) P(0x66, op, name, F_SSE2, 16, S_ALIGN)
+#define S38(op, name, feat, fl)                              \
+    {                                                        \
+        name, 0x66, 2, op, feat, K_XX, 16, 0, S_ALIGN | (fl) \
+    }
+#define S38M(op, name, mem)                         \
+    {                                               \
+        name, 0x66, 2, op, F_SSE41, K_XX, mem, 0, 0 \
+    }
+#define S3A(op, name, feat, mem, fl)                                                      \
+    {                                                                                     \
+        name, 0x66, 3, op, feat, K_XX, mem, 0, S_IMM | ((mem) == 16 ? S_ALIGN : 0) | (fl) \
+    }
+    FP4(0x58, "add"),
+    FP4(0x59, "mul"),
+    FP4(0x5c, "sub"),
+    FP4(0x5d, "min"),
+    FP4(0x5e, "div"),
+    FP4(0x5f, "max"),
+    FP4(0x51, "sqrt"),
     {"cmpps", 0, 1, 0xc2, F_SSE2, K_XX, 16, 0, S_ALIGN | S_IMM},
     {"cmppd", 0x66, 1, 0xc2, F_SSE2, K_XX, 16, 0, S_ALIGN | S_IMM},
     {"cmpss", 0xf3, 1, 0xc2, F_SSE2, K_XX, 4, 0, S_IMM},
     {"cmpsd", 0xf2, 1, 0xc2, F_SSE2, K_XX, 8, 0, S_IMM},
-    P(0, 0x54, "andps", F_SSE2, 16, S_ALIGN), P(0x66, 0x54, "andpd", F_SSE2, 16, S_ALIGN),
-    P(0, 0x55, "andnps", F_SSE2, 16, S_ALIGN), P(0, 0x56, "orps", F_SSE2, 16, S_ALIGN),
+    P(0, 0x54, "andps", F_SSE2, 16, S_ALIGN),
+    P(0x66, 0x54, "andpd", F_SSE2, 16, S_ALIGN),
+    P(0, 0x55, "andnps", F_SSE2, 16, S_ALIGN),
+    P(0, 0x56, "orps", F_SSE2, 16, S_ALIGN),
     P(0x66, 0x57, "xorpd", F_SSE2, 16, S_ALIGN),
     {"shufps", 0, 1, 0xc6, F_SSE2, K_XX, 16, 0, S_ALIGN | S_IMM},
     {"shufpd", 0x66, 1, 0xc6, F_SSE2, K_XX, 16, 0, S_ALIGN | S_IMM},
-    P(0, 0x14, "unpcklps", F_SSE2, 16, S_ALIGN), P(0x66, 0x15, "unpckhpd", F_SSE2, 16, S_ALIGN),
-    P(0, 0x28, "movaps", F_SSE2, 16, S_ALIGN), P(0, 0x10, "movups", F_SSE2, 16, 0),
-    P(0xf3, 0x10, "movss", F_SSE2, 4, 0), P(0xf2, 0x10, "movsd", F_SSE2, 8, 0),
-    P(0x66, 0x6f, "movdqa", F_SSE2, 16, S_ALIGN), P(0xf3, 0x6f, "movdqu", F_SSE2, 16, 0),
-    P(0, 0x12, "movlps/movhlps", F_SSE2, 8, 0), P(0, 0x16, "movhps/movlhps", F_SSE2, 8, 0),
+    P(0, 0x14, "unpcklps", F_SSE2, 16, S_ALIGN),
+    P(0x66, 0x15, "unpckhpd", F_SSE2, 16, S_ALIGN),
+    P(0, 0x28, "movaps", F_SSE2, 16, S_ALIGN),
+    P(0, 0x10, "movups", F_SSE2, 16, 0),
+    P(0xf3, 0x10, "movss", F_SSE2, 4, 0),
+    P(0xf2, 0x10, "movsd", F_SSE2, 8, 0),
+    P(0x66, 0x6f, "movdqa", F_SSE2, 16, S_ALIGN),
+    P(0xf3, 0x6f, "movdqu", F_SSE2, 16, 0),
+    P(0, 0x12, "movlps/movhlps", F_SSE2, 8, 0),
+    P(0, 0x16, "movhps/movlhps", F_SSE2, 8, 0),
     P(0xf3, 0x7e, "movq", F_SSE2, 8, 0),
     {"movaps", 0, 1, 0x29, F_SSE2, K_XSTORE, 16, 0, S_ALIGN},
     {"movups", 0, 1, 0x11, F_SSE2, K_XSTORE, 16, 0, 0},
@@ -1690,10 +1713,14 @@ static const struct sse_op {
     {"movsd", 0xf2, 1, 0x11, F_SSE2, K_XSTORE, 8, 0, 0},
     {"movdqu", 0xf3, 1, 0x7f, F_SSE2, K_XSTORE, 16, 0, 0},
     {"movq", 0x66, 1, 0xd6, F_SSE2, K_XSTORE, 8, 0, 0},
-    P(0, 0x5a, "cvtps2pd", F_SSE2, 8, 0), P(0x66, 0x5a, "cvtpd2ps", F_SSE2, 16, S_ALIGN),
-    P(0xf3, 0x5a, "cvtss2sd", F_SSE2, 4, 0), P(0xf2, 0x5a, "cvtsd2ss", F_SSE2, 8, 0),
-    P(0, 0x5b, "cvtdq2ps", F_SSE2, 16, S_ALIGN), P(0x66, 0x5b, "cvtps2dq", F_SSE2, 16, S_ALIGN),
-    P(0xf3, 0x5b, "cvttps2dq", F_SSE2, 16, S_ALIGN), P(0xf3, 0xe6, "cvtdq2pd", F_SSE2, 8, 0),
+    P(0, 0x5a, "cvtps2pd", F_SSE2, 8, 0),
+    P(0x66, 0x5a, "cvtpd2ps", F_SSE2, 16, S_ALIGN),
+    P(0xf3, 0x5a, "cvtss2sd", F_SSE2, 4, 0),
+    P(0xf2, 0x5a, "cvtsd2ss", F_SSE2, 8, 0),
+    P(0, 0x5b, "cvtdq2ps", F_SSE2, 16, S_ALIGN),
+    P(0x66, 0x5b, "cvtps2dq", F_SSE2, 16, S_ALIGN),
+    P(0xf3, 0x5b, "cvttps2dq", F_SSE2, 16, S_ALIGN),
+    P(0xf3, 0xe6, "cvtdq2pd", F_SSE2, 8, 0),
     P(0xf2, 0xe6, "cvtpd2dq", F_SSE2, 16, S_ALIGN),
     P(0x66, 0xe6, "cvttpd2dq", F_SSE2, 16, S_ALIGN),
     {"cvtsi2ss", 0xf3, 1, 0x2a, F_SSE2, K_XG, 4, 0, S_W},
@@ -1713,21 +1740,63 @@ static const struct sse_op {
     {"movd/q", 0x66, 1, 0x7e, F_SSE2, K_GSTORE, 4, 0, S_W},
     {"pinsrw", 0x66, 1, 0xc4, F_SSE2, K_XG, 2, 0, S_IMM},
     {"pextrw", 0x66, 1, 0xc5, F_SSE2, K_GX, 16, 0, S_IMM | S_REGONLY},
-    INT(0xfc, "paddb"), INT(0xfd, "paddw"), INT(0xfe, "paddd"), INT(0xd4, "paddq"),
-    INT(0xf8, "psubb"), INT(0xf9, "psubw"), INT(0xfa, "psubd"), INT(0xfb, "psubq"),
-    INT(0xec, "paddsb"), INT(0xed, "paddsw"), INT(0xdc, "paddusb"), INT(0xdd, "paddusw"),
-    INT(0xe8, "psubsb"), INT(0xe9, "psubsw"), INT(0xd8, "psubusb"), INT(0xd9, "psubusw"),
-    INT(0xd5, "pmullw"), INT(0xe5, "pmulhw"), INT(0xe4, "pmulhuw"), INT(0xf4, "pmuludq"),
-    INT(0xf5, "pmaddwd"), INT(0xf6, "psadbw"), INT(0xe0, "pavgb"), INT(0xe3, "pavgw"),
-    INT(0xda, "pminub"), INT(0xde, "pmaxub"), INT(0xea, "pminsw"), INT(0xee, "pmaxsw"),
-    INT(0xdb, "pand"), INT(0xdf, "pandn"), INT(0xeb, "por"), INT(0xef, "pxor"),
-    INT(0x74, "pcmpeqb"), INT(0x75, "pcmpeqw"), INT(0x76, "pcmpeqd"), INT(0x64, "pcmpgtb"),
-    INT(0x65, "pcmpgtw"), INT(0x66, "pcmpgtd"), INT(0x60, "punpcklbw"), INT(0x61, "punpcklwd"),
-    INT(0x62, "punpckldq"), INT(0x63, "packsswb"), INT(0x67, "packuswb"),
-    INT(0x68, "punpckhbw"), INT(0x69, "punpckhwd"), INT(0x6a, "punpckhdq"),
-    INT(0x6b, "packssdw"), INTX(0x6c, "punpcklqdq"), INTX(0x6d, "punpckhqdq"),
-    INT(0xd1, "psrlw"), INT(0xd2, "psrld"), INT(0xd3, "psrlq"), INT(0xe1, "psraw"),
-    INT(0xe2, "psrad"), INT(0xf1, "psllw"), INT(0xf2, "pslld"), INT(0xf3, "psllq"),
+    INT(0xfc, "paddb"),
+    INT(0xfd, "paddw"),
+    INT(0xfe, "paddd"),
+    INT(0xd4, "paddq"),
+    INT(0xf8, "psubb"),
+    INT(0xf9, "psubw"),
+    INT(0xfa, "psubd"),
+    INT(0xfb, "psubq"),
+    INT(0xec, "paddsb"),
+    INT(0xed, "paddsw"),
+    INT(0xdc, "paddusb"),
+    INT(0xdd, "paddusw"),
+    INT(0xe8, "psubsb"),
+    INT(0xe9, "psubsw"),
+    INT(0xd8, "psubusb"),
+    INT(0xd9, "psubusw"),
+    INT(0xd5, "pmullw"),
+    INT(0xe5, "pmulhw"),
+    INT(0xe4, "pmulhuw"),
+    INT(0xf4, "pmuludq"),
+    INT(0xf5, "pmaddwd"),
+    INT(0xf6, "psadbw"),
+    INT(0xe0, "pavgb"),
+    INT(0xe3, "pavgw"),
+    INT(0xda, "pminub"),
+    INT(0xde, "pmaxub"),
+    INT(0xea, "pminsw"),
+    INT(0xee, "pmaxsw"),
+    INT(0xdb, "pand"),
+    INT(0xdf, "pandn"),
+    INT(0xeb, "por"),
+    INT(0xef, "pxor"),
+    INT(0x74, "pcmpeqb"),
+    INT(0x75, "pcmpeqw"),
+    INT(0x76, "pcmpeqd"),
+    INT(0x64, "pcmpgtb"),
+    INT(0x65, "pcmpgtw"),
+    INT(0x66, "pcmpgtd"),
+    INT(0x60, "punpcklbw"),
+    INT(0x61, "punpcklwd"),
+    INT(0x62, "punpckldq"),
+    INT(0x63, "packsswb"),
+    INT(0x67, "packuswb"),
+    INT(0x68, "punpckhbw"),
+    INT(0x69, "punpckhwd"),
+    INT(0x6a, "punpckhdq"),
+    INT(0x6b, "packssdw"),
+    INTX(0x6c, "punpcklqdq"),
+    INTX(0x6d, "punpckhqdq"),
+    INT(0xd1, "psrlw"),
+    INT(0xd2, "psrld"),
+    INT(0xd3, "psrlq"),
+    INT(0xe1, "psraw"),
+    INT(0xe2, "psrad"),
+    INT(0xf1, "psllw"),
+    INT(0xf2, "pslld"),
+    INT(0xf3, "psllq"),
     {"psrlw", 0x66, 1, 0x71, F_SSE2, K_SHIFTI, 0, 2, S_IMM | S_MMX},
     {"psraw", 0x66, 1, 0x71, F_SSE2, K_SHIFTI, 0, 4, S_IMM | S_MMX},
     {"psllw", 0x66, 1, 0x71, F_SSE2, K_SHIFTI, 0, 6, S_IMM | S_MMX},
@@ -1742,34 +1811,61 @@ static const struct sse_op {
     {"pshufhw", 0xf3, 1, 0x70, F_SSE2, K_XX, 16, 0, S_ALIGN | S_IMM},
     {"pshuflw", 0xf2, 1, 0x70, F_SSE2, K_XX, 16, 0, S_ALIGN | S_IMM},
     {"emms", 0, 1, 0x77, F_SSE2, K_NONE, 0, 0, 0},
-    P(0xf2, 0xd0, "addsubps", F_SSE3, 16, S_ALIGN), P(0x66, 0xd0, "addsubpd", F_SSE3, 16, S_ALIGN),
-    P(0xf2, 0x7c, "haddps", F_SSE3, 16, S_ALIGN), P(0x66, 0x7d, "hsubpd", F_SSE3, 16, S_ALIGN),
-    P(0xf3, 0x12, "movsldup", F_SSE3, 16, S_ALIGN), P(0xf3, 0x16, "movshdup", F_SSE3, 16, S_ALIGN),
+    P(0xf2, 0xd0, "addsubps", F_SSE3, 16, S_ALIGN),
+    P(0x66, 0xd0, "addsubpd", F_SSE3, 16, S_ALIGN),
+    P(0xf2, 0x7c, "haddps", F_SSE3, 16, S_ALIGN),
+    P(0x66, 0x7d, "hsubpd", F_SSE3, 16, S_ALIGN),
+    P(0xf3, 0x12, "movsldup", F_SSE3, 16, S_ALIGN),
+    P(0xf3, 0x16, "movshdup", F_SSE3, 16, S_ALIGN),
     P(0xf2, 0x12, "movddup", F_SSE3, 8, 0),
     {"lddqu", 0xf2, 1, 0xf0, F_SSE3, K_XX, 16, 0, S_MEMONLY},
-    S38(0x00, "pshufb", F_SSSE3, S_MMX), S38(0x01, "phaddw", F_SSSE3, S_MMX),
-    S38(0x02, "phaddd", F_SSSE3, S_MMX), S38(0x03, "phaddsw", F_SSSE3, S_MMX),
-    S38(0x04, "pmaddubsw", F_SSSE3, S_MMX), S38(0x05, "phsubw", F_SSSE3, S_MMX),
-    S38(0x07, "phsubsw", F_SSSE3, S_MMX), S38(0x08, "psignb", F_SSSE3, S_MMX),
-    S38(0x0a, "psignd", F_SSSE3, S_MMX), S38(0x0b, "pmulhrsw", F_SSSE3, S_MMX),
-    S38(0x1c, "pabsb", F_SSSE3, S_MMX), S38(0x1e, "pabsd", F_SSSE3, S_MMX),
+    S38(0x00, "pshufb", F_SSSE3, S_MMX),
+    S38(0x01, "phaddw", F_SSSE3, S_MMX),
+    S38(0x02, "phaddd", F_SSSE3, S_MMX),
+    S38(0x03, "phaddsw", F_SSSE3, S_MMX),
+    S38(0x04, "pmaddubsw", F_SSSE3, S_MMX),
+    S38(0x05, "phsubw", F_SSSE3, S_MMX),
+    S38(0x07, "phsubsw", F_SSSE3, S_MMX),
+    S38(0x08, "psignb", F_SSSE3, S_MMX),
+    S38(0x0a, "psignd", F_SSSE3, S_MMX),
+    S38(0x0b, "pmulhrsw", F_SSSE3, S_MMX),
+    S38(0x1c, "pabsb", F_SSSE3, S_MMX),
+    S38(0x1e, "pabsd", F_SSSE3, S_MMX),
     S3A(0x0f, "palignr", F_SSSE3, 16, S_MMX),
-    S38(0x10, "pblendvb", F_SSE41, S_XMM0), S38(0x14, "blendvps", F_SSE41, S_XMM0),
-    S38(0x15, "blendvpd", F_SSE41, S_XMM0), S38(0x17, "ptest", F_SSE41, S_FLAGS),
-    S38M(0x20, "pmovsxbw", 8), S38M(0x21, "pmovsxbd", 4), S38M(0x22, "pmovsxbq", 2),
-    S38M(0x23, "pmovsxwd", 8), S38M(0x25, "pmovsxdq", 8), S38M(0x30, "pmovzxbw", 8),
-    S38M(0x32, "pmovzxbq", 2), S38M(0x34, "pmovzxwq", 4), S38M(0x35, "pmovzxdq", 8),
-    S38(0x28, "pmuldq", F_SSE41, 0), S38(0x29, "pcmpeqq", F_SSE41, 0),
-    S38(0x2b, "packusdw", F_SSE41, 0), S38(0x38, "pminsb", F_SSE41, 0),
-    S38(0x39, "pminsd", F_SSE41, 0), S38(0x3a, "pminuw", F_SSE41, 0),
-    S38(0x3b, "pminud", F_SSE41, 0), S38(0x3c, "pmaxsb", F_SSE41, 0),
-    S38(0x3f, "pmaxud", F_SSE41, 0), S38(0x40, "pmulld", F_SSE41, 0),
+    S38(0x10, "pblendvb", F_SSE41, S_XMM0),
+    S38(0x14, "blendvps", F_SSE41, S_XMM0),
+    S38(0x15, "blendvpd", F_SSE41, S_XMM0),
+    S38(0x17, "ptest", F_SSE41, S_FLAGS),
+    S38M(0x20, "pmovsxbw", 8),
+    S38M(0x21, "pmovsxbd", 4),
+    S38M(0x22, "pmovsxbq", 2),
+    S38M(0x23, "pmovsxwd", 8),
+    S38M(0x25, "pmovsxdq", 8),
+    S38M(0x30, "pmovzxbw", 8),
+    S38M(0x32, "pmovzxbq", 2),
+    S38M(0x34, "pmovzxwq", 4),
+    S38M(0x35, "pmovzxdq", 8),
+    S38(0x28, "pmuldq", F_SSE41, 0),
+    S38(0x29, "pcmpeqq", F_SSE41, 0),
+    S38(0x2b, "packusdw", F_SSE41, 0),
+    S38(0x38, "pminsb", F_SSE41, 0),
+    S38(0x39, "pminsd", F_SSE41, 0),
+    S38(0x3a, "pminuw", F_SSE41, 0),
+    S38(0x3b, "pminud", F_SSE41, 0),
+    S38(0x3c, "pmaxsb", F_SSE41, 0),
+    S38(0x3f, "pmaxud", F_SSE41, 0),
+    S38(0x40, "pmulld", F_SSE41, 0),
     S38(0x41, "phminposuw", F_SSE41, 0),
-    S3A(0x08, "roundps", F_SSE41, 16, 0), S3A(0x09, "roundpd", F_SSE41, 16, 0),
-    S3A(0x0a, "roundss", F_SSE41, 4, 0), S3A(0x0b, "roundsd", F_SSE41, 8, 0),
-    S3A(0x0c, "blendps", F_SSE41, 16, 0), S3A(0x0d, "blendpd", F_SSE41, 16, 0),
-    S3A(0x0e, "pblendw", F_SSE41, 16, 0), S3A(0x40, "dpps", F_SSE41, 16, 0),
-    S3A(0x41, "dppd", F_SSE41, 16, 0), S3A(0x42, "mpsadbw", F_SSE41, 16, 0),
+    S3A(0x08, "roundps", F_SSE41, 16, 0),
+    S3A(0x09, "roundpd", F_SSE41, 16, 0),
+    S3A(0x0a, "roundss", F_SSE41, 4, 0),
+    S3A(0x0b, "roundsd", F_SSE41, 8, 0),
+    S3A(0x0c, "blendps", F_SSE41, 16, 0),
+    S3A(0x0d, "blendpd", F_SSE41, 16, 0),
+    S3A(0x0e, "pblendw", F_SSE41, 16, 0),
+    S3A(0x40, "dpps", F_SSE41, 16, 0),
+    S3A(0x41, "dppd", F_SSE41, 16, 0),
+    S3A(0x42, "mpsadbw", F_SSE41, 16, 0),
     S3A(0x21, "insertps", F_SSE41, 4, 0),
     {"pextrb", 0x66, 3, 0x14, F_SSE41, K_GSTORE, 1, 0, S_IMM},
     {"pextrw", 0x66, 3, 0x15, F_SSE41, K_GSTORE, 2, 0, S_IMM},
@@ -1903,7 +1999,7 @@ static void t_sse(struct gen *g)
 struct skip {
     bool active;
     unsigned disp_at, disp_size, end; /* where the displacement is, its size, the branch's end */
-    unsigned first_insn;             /* the first instruction that may be skipped */
+    unsigned first_insn;              /* the first instruction that may be skipped */
     uint32_t undef_before;
 };
 
@@ -1999,13 +2095,13 @@ static const struct {
     unsigned group;
     unsigned weight;
 } templates[] = {
-    {t_alu, DT_GROUP_GP, 14},    {t_test, DT_GROUP_GP, 3},     {t_unary, DT_GROUP_GP, 4},
-    {t_shift, DT_GROUP_GP, 10},  {t_muldiv, DT_GROUP_GP, 5},   {t_imul, DT_GROUP_GP, 3},
-    {t_mov, DT_GROUP_GP, 8},     {t_lea, DT_GROUP_GP, 3},      {t_xchg, DT_GROUP_GP, 4},
-    {t_bswap, DT_GROUP_GP, 1},   {t_bt, DT_GROUP_GP, 5},       {t_bitscan, DT_GROUP_GP, 4},
-    {t_shd, DT_GROUP_GP, 4},     {t_cmov_setcc, DT_GROUP_GP, 5}, {t_misc, DT_GROUP_GP, 4},
-    {t_movbe, DT_GROUP_GP, 1},   {t_pushpop, DT_GROUP_GP, 4},  {t_string, DT_GROUP_STRING, 12},
-    {t_x87, DT_GROUP_X87, 40},   {t_sse, DT_GROUP_SSE, 40},
+    {t_alu, DT_GROUP_GP, 14},   {t_test, DT_GROUP_GP, 3},       {t_unary, DT_GROUP_GP, 4},
+    {t_shift, DT_GROUP_GP, 10}, {t_muldiv, DT_GROUP_GP, 5},     {t_imul, DT_GROUP_GP, 3},
+    {t_mov, DT_GROUP_GP, 8},    {t_lea, DT_GROUP_GP, 3},        {t_xchg, DT_GROUP_GP, 4},
+    {t_bswap, DT_GROUP_GP, 1},  {t_bt, DT_GROUP_GP, 5},         {t_bitscan, DT_GROUP_GP, 4},
+    {t_shd, DT_GROUP_GP, 4},    {t_cmov_setcc, DT_GROUP_GP, 5}, {t_misc, DT_GROUP_GP, 4},
+    {t_movbe, DT_GROUP_GP, 1},  {t_pushpop, DT_GROUP_GP, 4},    {t_string, DT_GROUP_STRING, 12},
+    {t_x87, DT_GROUP_X87, 40},  {t_sse, DT_GROUP_SSE, 40},
 };
 
 static void random_float_bits(struct gen *g, uint8_t *out, unsigned size)
@@ -2047,7 +2143,7 @@ static void init_fpu(struct gen *g, uint8_t *fx, bool random)
         if (chance(g, 60)) {
             /* unmask one exception, or several: an x87 instruction raising it leaves it
              * pending, and the next waiting one takes #MF */
-            fcw &= (uint16_t)~(chance(g, 500) ? 1u << rnd(g, 6) : rnd(g, 64));
+            fcw &= (uint16_t) ~(chance(g, 500) ? 1u << rnd(g, 6) : rnd(g, 64));
             g->x87_unmasked = (fcw & 0x3f) != 0x3f;
         }
         fsw = (uint16_t)(rnd(g, 8) << 11 | (rnd64(g) & 0x4700));

@@ -345,11 +345,11 @@ bool dt_run_batch_forked(const struct dt_seq *seqs, unsigned n, struct dt_result
         memset(&results[done], 0, sizeof(results[done]));
         results[done].stop = DT_STOP_OTHER;
         if (WIFSIGNALED(status)) {
-            snprintf(results[done].why, sizeof(results[done].why), "%s died of signal %d (%s)",
-                     who, WTERMSIG(status), strsignal(WTERMSIG(status)));
+            snprintf(results[done].why, sizeof(results[done].why), "%s died of signal %d (%s)", who,
+                     WTERMSIG(status), strsignal(WTERMSIG(status)));
         } else {
-            snprintf(results[done].why, sizeof(results[done].why), "%s exited with status %d",
-                     who, WEXITSTATUS(status));
+            snprintf(results[done].why, sizeof(results[done].why), "%s exited with status %d", who,
+                     WEXITSTATUS(status));
         }
         done++;
     }
