@@ -1040,7 +1040,8 @@ static void fxch(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
     x87_put(cpu, i, a);
 }
 
-/* FFREE ST(i) (arg 0) and FFREEP ST(i) (arg 1). */
+/* FFREE ST(i) (arg 0) and FFREEP ST(i) (arg 1). The SDM lists FFREE with the control
+ * instructions, but the hardware records its FIP and FOP as any other's. */
 static void ffree(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 {
     x87_set_cc(cpu, FSW_C1, 0);
@@ -1050,7 +1051,8 @@ static void ffree(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
     }
 }
 
-/* FINCSTP (arg 1) and FDECSTP (arg 7): TOP moves, tags stay. */
+/* FINCSTP (arg 1) and FDECSTP (arg 7): TOP moves, tags stay. (Control instructions to the
+ * SDM, but like FFREE and FNOP they record FIP and FOP on the hardware.) */
 static void fstp_move(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 {
     (void)op;
@@ -1215,6 +1217,7 @@ static void x87_env_load(struct x86_cpu *cpu, unsigned opsize, const uint8_t *im
             cpu->fcs = w[4];
             cpu->fdp = w[5];
             cpu->fds = w[6];
+            cpu->fop = 0; /* this format has no room for it */
         }
     } else {
         uint32_t d[7];
@@ -1345,8 +1348,6 @@ static void fnsave(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 #define NONE {NULL, 0, 0}
 #define ROW(fn, arg) F(fn, arg), F(fn, arg), F(fn, arg), F(fn, arg), F(fn, arg), F(fn, arg), \
                      F(fn, arg), F(fn, arg)
-#define ROWC(fn, arg) FC(fn, arg), FC(fn, arg), FC(fn, arg), FC(fn, arg), FC(fn, arg), \
-                      FC(fn, arg), FC(fn, arg), FC(fn, arg)
 #define ROW_NONE NONE, NONE, NONE, NONE, NONE, NONE, NONE, NONE
 #define ARITH_ROWS(fmt) F(arith_mem, fmt), F(arith_mem, fmt), F(compare_mem, fmt), \
                         F(compare_mem, fmt), F(arith_mem, fmt), F(arith_mem, fmt), \
@@ -1384,8 +1385,8 @@ static const struct x87_form reg_forms[8][64] = {
      ROW(arith_reg, 0), ROW(arith_reg, 0), ROW(arith_reg, 0), ROW(arith_reg, 0)},
     /* D9 */
     {ROW(fld_sti, 0), ROW(fxch, 0),
-     /* D0: FNOP */
-     FC(fnop, 0), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
+     /* D0: FNOP (a control instruction to the SDM; it records FIP and FOP on the hardware) */
+     F(fnop, 0), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
      ROW_NONE,
      /* E0-E7: FCHS, FABS, FTST, FXAM */
      F(fsign, 0), F(fsign, 1), NONE, NONE, F(ftst, 0), F(fxam, 0), NONE, NONE,
@@ -1394,7 +1395,7 @@ static const struct x87_form reg_forms[8][64] = {
      F(fld_const, 0), F(fld_const, 0), NONE,
      /* F0-F7: F2XM1, FYL2X, FPTAN, FPATAN, FXTRACT, FPREM1, FDECSTP, FINCSTP */
      F(f2xm1, 0), F(binary_pop, BINARY_FYL2X), F(trig, TRIG_TAN), F(binary_pop, BINARY_FPATAN),
-     F(fxtract, 0), F(fprem, 1), FC(fstp_move, 7), FC(fstp_move, 1),
+     F(fxtract, 0), F(fprem, 1), F(fstp_move, 7), F(fstp_move, 1),
      /* F8-FF: FPREM, FYL2XP1, FSQRT, FSINCOS, FRNDINT, FSCALE, FSIN, FCOS */
      F(fprem, 0), F(binary_pop, BINARY_FYL2XP1), F(unary, UNARY_SQRT), F(trig, TRIG_SINCOS),
      F(unary, UNARY_RNDINT), F(fscale, 0), F(trig, TRIG_SIN), F(trig, TRIG_COS)},
@@ -1412,7 +1413,7 @@ static const struct x87_form reg_forms[8][64] = {
      ROW(arith_reg, DEST_STI), ROW(arith_reg, DEST_STI), ROW(arith_reg, DEST_STI),
      ROW(arith_reg, DEST_STI)},
     /* DD: FFREE, FST, FSTP, FUCOM, FUCOMP */
-    {ROWC(ffree, 0), ROW_NONE, ROW(fst_sti, 0), ROW(fst_sti, 1), ROW(compare_reg, CMP_QUIET),
+    {ROW(ffree, 0), ROW_NONE, ROW(fst_sti, 0), ROW(fst_sti, 1), ROW(compare_reg, CMP_QUIET),
      ROW(compare_reg, 1 | CMP_QUIET), ROW_NONE, ROW_NONE},
     /* DE: the popping forms; D9: FCOMPP */
     {ROW(arith_reg, DEST_STI | ARITH_POP), ROW(arith_reg, DEST_STI | ARITH_POP), ROW_NONE,
@@ -1420,7 +1421,7 @@ static const struct x87_form reg_forms[8][64] = {
      ROW(arith_reg, DEST_STI | ARITH_POP), ROW(arith_reg, DEST_STI | ARITH_POP),
      ROW(arith_reg, DEST_STI | ARITH_POP), ROW(arith_reg, DEST_STI | ARITH_POP)},
     /* DF: FFREEP; E0: FNSTSW AX; FUCOMIP, FCOMIP */
-    {ROWC(ffree, 1), ROW_NONE, ROW_NONE, ROW_NONE,
+    {ROW(ffree, 1), ROW_NONE, ROW_NONE, ROW_NONE,
      FN(fnstsw_ax, 0), NONE, NONE, NONE, NONE, NONE, NONE, NONE,
      ROW(comparei, 1 | CMP_QUIET), ROW(comparei, 1), ROW_NONE},
 };
