@@ -46,11 +46,17 @@ static uint64_t rnd_below(uint64_t n)
 
 /* ---- operand generators ---------------------------------------------------------------- */
 
-/* A significand pattern that lands near rounding boundaries: runs of ones or zeros with a few
- * random bits at either end. */
+/*
+ * A significand pattern that lands near rounding boundaries: runs of ones or zeros with a few
+ * random bits at either end.
+ *
+ * The generators draw their random numbers one statement at a time: the order in which C
+ * evaluates the operands of one expression (or the members of an initializer) is unspecified,
+ * and the digests below need the same operands from every compiler.
+ */
 static uint64_t boundary_bits(void)
 {
-    uint64_t v;
+    uint64_t v, w, x;
     switch (rnd_below(6)) {
     case 0:
         v = ~0ull << rnd_below(64);
@@ -62,13 +68,18 @@ static uint64_t boundary_bits(void)
         v = 1ull << rnd_below(64);
         break;
     case 3:
-        v = (~0ull << rnd_below(64)) ^ rnd_below(8);
+        v = ~0ull << rnd_below(64);
+        v ^= rnd_below(8);
         break;
     case 4:
-        v = (1ull << rnd_below(64)) + rnd_below(4) - 2;
+        v = 1ull << rnd_below(64);
+        v += rnd_below(4) - 2;
         break;
     default:
-        v = rnd() & (rnd() | rnd());
+        v = rnd();
+        w = rnd();
+        x = rnd();
+        v &= w | x;
         break;
     }
     return v;
@@ -135,7 +146,8 @@ static floatx80 gen_x80(void)
     switch (rnd_below(18)) {
     case 0:
     case 1:
-        return (floatx80){rnd(), (uint16_t)rnd()};
+        exp = (uint16_t)rnd();
+        return (floatx80){mant, exp};
     case 2: /* zero or infinity */
         return rnd_below(2) ? (floatx80){0, sign} : (floatx80){1ull << 63, sign | 0x7fff};
     case 3: /* NaN, quiet or signalling */
@@ -168,11 +180,13 @@ static floatx80 gen_x80(void)
         mant = boundary_bits();
         break;
     case 12: /* near the single and double ranges (FST m32/m64) */
-        exp = (uint16_t)(16383 + (rnd_below(2) ? 1 : -1) * (int)(120 + rnd_below(14)));
+        exp = (uint16_t)(rnd_below(2) ? 16383 + 120 : 16383 - 120);
+        exp = (uint16_t)(exp + (exp > 16383 ? 1 : -1) * (int)rnd_below(14));
         mant = rnd_below(2) ? mant : boundary_bits();
         break;
     case 13:
-        exp = (uint16_t)(16383 + (rnd_below(2) ? 1 : -1) * (int)(1016 + rnd_below(60)));
+        exp = (uint16_t)(rnd_below(2) ? 16383 + 1016 : 16383 - 1016);
+        exp = (uint16_t)(exp + (exp > 16383 ? 1 : -1) * (int)rnd_below(60));
         mant = rnd_below(2) ? mant : boundary_bits();
         break;
     default:
@@ -196,8 +210,9 @@ static uint64_t gen_ieee_near(uint64_t a, int frac_bits, int exp_bits)
     case 1:
         return (a ^ (1ull << (frac_bits + exp_bits))) + rnd_below(4);
     case 2:
-        return (a + ((rnd_below(64) - 32) << frac_bits) + (rnd() & ((1ull << frac_bits) - 1))) &
-               width_mask;
+        a += (rnd_below(64) - 32) << frac_bits;
+        a += rnd() & ((1ull << frac_bits) - 1);
+        return a & width_mask;
     default:
         return gen_ieee(frac_bits, exp_bits);
     }
@@ -206,6 +221,7 @@ static uint64_t gen_ieee_near(uint64_t a, int frac_bits, int exp_bits)
 static floatx80 gen_x80_near(floatx80 a)
 {
     floatx80 b = a;
+    uint64_t r;
     switch (rnd_below(4)) {
     case 0:
         b.mant += rnd_below(16) - 8;
@@ -216,7 +232,8 @@ static floatx80 gen_x80_near(floatx80 a)
         return b;
     case 2:
         b.sign_exp = (uint16_t)(b.sign_exp + rnd_below(140) - 70);
-        b.mant ^= rnd() >> rnd_below(64);
+        r = rnd();
+        b.mant ^= r >> rnd_below(64);
         return b;
     default:
         return gen_x80();
@@ -225,13 +242,17 @@ static floatx80 gen_x80_near(floatx80 a)
 
 static int64_t gen_int(void)
 {
+    int64_t v;
+
     switch (rnd_below(4)) {
     case 0:
         return (int64_t)rnd();
     case 1:
-        return (int64_t)rnd() >> rnd_below(64);
+        v = (int64_t)rnd();
+        return v >> rnd_below(64);
     case 2:
-        return (int64_t)boundary_bits() >> rnd_below(2);
+        v = (int64_t)boundary_bits();
+        return v >> rnd_below(2);
     default:
         return (int64_t)(int32_t)rnd();
     }
@@ -656,79 +677,79 @@ static uint64_t digest_op(int op)
 
 /* Taken on x86_64 (AMD EPYC) where test_softfloat's host comparison passes. */
 static const uint64_t expected_digests[D_COUNT] = {
-    0x1fe8f665181e0e1cull, /* addss */
-    0x7fd7b3fac76197c5ull, /* subss */
-    0xd33cfe0be7726b04ull, /* mulss */
-    0xbfb9df90fbadebc4ull, /* divss */
-    0x12bafaeb0201f25bull, /* sqrtss */
-    0xe20de79edf278438ull, /* minss */
-    0x4b45b7c13c568da9ull, /* maxss */
-    0x34a92a55fdb5d567ull, /* roundss */
-    0x8557c3924b3eae87ull, /* comiss */
-    0x7ae869c259e23ec7ull, /* ucomiss */
-    0x8fc8c9561bc55b93ull, /* cvtss2si32 */
-    0xfd564cf0a1667b2aull, /* cvttss2si32 */
-    0xad396ae4d22c2f57ull, /* cvtss2si64 */
-    0x6f72014a1629c56cull, /* cvttss2si64 */
-    0x01d7f5a5e0b9d025ull, /* cvtsi2ss32 */
-    0x4f632b61b267eef7ull, /* cvtsi2ss64 */
-    0x345294473dc95635ull, /* cvtss2sd */
-    0x4adb6ce23c28785cull, /* addsd */
-    0xe4a302297b5da652ull, /* subsd */
-    0x511506645078f083ull, /* mulsd */
-    0x437faa326ffb9306ull, /* divsd */
-    0x40abda68990f6c9bull, /* sqrtsd */
-    0x88ae425f225797c7ull, /* minsd */
-    0xe167015b5a058516ull, /* maxsd */
-    0xa1327d584df75ac3ull, /* roundsd */
-    0xaa17344aca166ce4ull, /* comisd */
-    0x3607ed4ca852b9c5ull, /* ucomisd */
-    0x8670ef3cf9be3c66ull, /* cvtsd2si32 */
-    0x2433b477b00baa03ull, /* cvttsd2si32 */
-    0xc346d252a5abc2dfull, /* cvtsd2si64 */
-    0x57c51992e9981cffull, /* cvttsd2si64 */
-    0x875050c03aaa0270ull, /* cvtsi2sd32 */
-    0xce86a93b28b52eaaull, /* cvtsi2sd64 */
-    0x78f9f6e2ee86ee5bull, /* cvtsd2ss */
-    0x5eb12149b1128825ull, /* addss unmasked */
-    0xbbe0222d0a417f6bull, /* fadd */
-    0xbd7620150bf2d6fdull, /* fsub */
-    0xf70ef6c42c91c1e8ull, /* fmul */
-    0x40c19972202b4af6ull, /* fdiv */
-    0xe49436cc31031835ull, /* fsqrt */
-    0x6079650544de500cull, /* frndint */
-    0x48f889e5de682e0full, /* fcom */
-    0x02ee4bb1b8999ef3ull, /* fucom */
-    0x7b924db159be3422ull, /* fxam */
-    0x3899fb65a67a66b5ull, /* fst m32 */
-    0x4c67d6cf1c84e8baull, /* fst m64 */
-    0x664846c0525877bfull, /* fld m32 */
-    0x6ab236f4833c60c2ull, /* fld m64 */
-    0x1c7ff2924b90bb4cull, /* fild */
-    0x0be7329c6e1beeabull, /* fist m16 */
-    0x345d0c22e3b8aa6dull, /* fist m32 */
-    0x19798df098e9b02cull, /* fist m64 */
-    0xc92662ef40cd533eull, /* fisttp m16 */
-    0x2b441ddd8bd4decdull, /* fisttp m32 */
-    0x0a64a5ae39da21efull, /* fisttp m64 */
-    0x190419cf4e1a7ab6ull, /* fprem */
-    0xb8600b60c7e713c9ull, /* fprem1 */
-    0xc29695a49b9e3596ull, /* fscale */
-    0xe49a89dea44cbdc4ull, /* fxtract */
-    0xb7253ab87da52a2bull, /* fadd m32 */
-    0x9d886ebcc3f7bf95ull, /* fmul m64 */
-    0x528aa47418853f5cull, /* fdivr m32 */
-    0x968c3036b80eb36full, /* fcom m64 */
-    0x2dcc4a2dbb2af68bull, /* fadd unmasked */
-    0xffa28411672a51baull, /* fmul unmasked */
-    0x9153989e6249b6fdull, /* f2xm1 */
-    0xeed3ecce3a2fffd6ull, /* fyl2x */
-    0x0b8e6e3ce453e32full, /* fyl2xp1 */
-    0xf2c0a62948c2854eull, /* fpatan */
-    0xae74438aa7e75345ull, /* fsin */
-    0x63ab456bb76fd639ull, /* fcos */
-    0xab16c76ec615c4a2ull, /* fsincos */
-    0x24e7ab00928b0533ull, /* fptan */
+    0xd4b0359127ae2744ull, /* addss */
+    0xecc5c7da78210cfdull, /* subss */
+    0x36a9eb661c1e1af8ull, /* mulss */
+    0x6d4c1419e04c86b1ull, /* divss */
+    0x6883ffe0a0da5916ull, /* sqrtss */
+    0xb1f8102fe85fe44dull, /* minss */
+    0x2f039a3515b3ab1cull, /* maxss */
+    0x585d46ae85e0ff39ull, /* roundss */
+    0x2480a62c8b2a7b04ull, /* comiss */
+    0xa28119dc1691e646ull, /* ucomiss */
+    0x5a68585df87fffc7ull, /* cvtss2si32 */
+    0x41e520096bb7d04aull, /* cvttss2si32 */
+    0xa3fde3b8e9b1ff95ull, /* cvtss2si64 */
+    0x815f2c08725a8879ull, /* cvttss2si64 */
+    0xccb8d5de37422b21ull, /* cvtsi2ss32 */
+    0x0cbe716e91b0f680ull, /* cvtsi2ss64 */
+    0x28b7e0eb5f8f34afull, /* cvtss2sd */
+    0x5caa9fc7efa6d5daull, /* addsd */
+    0xa292641d5d2d1292ull, /* subsd */
+    0x74039ca1175786d8ull, /* mulsd */
+    0xfac154e641e7ac4aull, /* divsd */
+    0xb96956d9b29cb0c1ull, /* sqrtsd */
+    0x09214ef4b22c8a5dull, /* minsd */
+    0xc46834c440bbacf3ull, /* maxsd */
+    0x3eb9737d6832953cull, /* roundsd */
+    0x182686e8bb573a27ull, /* comisd */
+    0xeaea287f72b1ec26ull, /* ucomisd */
+    0xdfcaa8ce2fba25e5ull, /* cvtsd2si32 */
+    0x5d22026f70585f75ull, /* cvttsd2si32 */
+    0x6169d2bd9e4709e5ull, /* cvtsd2si64 */
+    0x72b10df1c10f4ee2ull, /* cvttsd2si64 */
+    0xc7b44896ffa2c0bcull, /* cvtsi2sd32 */
+    0xb3ca17590aa949adull, /* cvtsi2sd64 */
+    0xc4fae8738136d791ull, /* cvtsd2ss */
+    0x0106fab06fa0af5cull, /* addss unmasked */
+    0xd697c92e0a21ff44ull, /* fadd */
+    0x55b37fdb79773344ull, /* fsub */
+    0xd84e5aca656ee152ull, /* fmul */
+    0x839002cfb59fa2afull, /* fdiv */
+    0x87daeec8a2f3c53dull, /* fsqrt */
+    0x30589f6f6a9c988full, /* frndint */
+    0x8a88d09ab528b38bull, /* fcom */
+    0xad525819c4e68fb5ull, /* fucom */
+    0x0be022422df4c15full, /* fxam */
+    0x4968a40ae7c55737ull, /* fst m32 */
+    0xdf93d7d2dc3e0830ull, /* fst m64 */
+    0xc806d3ab77f1c087ull, /* fld m32 */
+    0x953324feadd94ad2ull, /* fld m64 */
+    0x6008617c0c5536f3ull, /* fild */
+    0x439f99570464f956ull, /* fist m16 */
+    0x42f67e16c55f0986ull, /* fist m32 */
+    0xf6aa30cec3d9d32aull, /* fist m64 */
+    0x1f2a8d7d5682cec8ull, /* fisttp m16 */
+    0x2bd6d935c56cf07aull, /* fisttp m32 */
+    0x265933624eac3468ull, /* fisttp m64 */
+    0xc754f1cefac7363aull, /* fprem */
+    0x897dc4dd045bbab3ull, /* fprem1 */
+    0xa640a0f2eb7a495full, /* fscale */
+    0xd399148acbb0e791ull, /* fxtract */
+    0x7f6050974eec3d8cull, /* fadd m32 */
+    0x8c0a1d36a4c000e7ull, /* fmul m64 */
+    0xf4eed114da941cf0ull, /* fdivr m32 */
+    0x4b521e28679e09deull, /* fcom m64 */
+    0x81582c3591ffa0dbull, /* fadd unmasked */
+    0x6508aa842685562dull, /* fmul unmasked */
+    0x5b4df3d631158254ull, /* f2xm1 */
+    0xfd9a51b535652e44ull, /* fyl2x */
+    0x49ad17e1fbcfec38ull, /* fyl2xp1 */
+    0xa1e946bbb0ddc0daull, /* fpatan */
+    0xb53d4811710fd3ceull, /* fsin */
+    0x27da90b2b6d06211ull, /* fcos */
+    0xd5b81bb1610ec4cfull, /* fsincos */
+    0x905be18c5e63dd80ull, /* fptan */
 };
 
 static void print_digests(void)
