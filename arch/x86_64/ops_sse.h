@@ -25,14 +25,37 @@
 
 /* ---- lanes ---------------------------------------------------------------------------------- */
 
+/* A little-endian value from / to the host's order (the same function both ways). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define x86_le16(x) __builtin_bswap16(x)
+#define x86_le32(x) __builtin_bswap32(x)
+#define x86_le64(x) __builtin_bswap64(x)
+#else
+#define x86_le16(x) (x)
+#define x86_le32(x) (x)
+#define x86_le64(x) (x)
+#endif
+
 static inline uint64_t x86_lane_u(const union x86_xmm *v, unsigned size, unsigned i)
 {
     const uint8_t *p = v->b + size * i;
-    uint64_t x = 0;
-    for (unsigned k = 0; k < size; k++) {
-        x |= (uint64_t)p[k] << (8 * k);
+    uint16_t w;
+    uint32_t d;
+    uint64_t q;
+
+    switch (size) {
+    case 1:
+        return p[0];
+    case 2:
+        memcpy(&w, p, 2);
+        return x86_le16(w);
+    case 4:
+        memcpy(&d, p, 4);
+        return x86_le32(d);
+    default:
+        memcpy(&q, p, 8);
+        return x86_le64(q);
     }
-    return x;
 }
 
 static inline int64_t x86_lane_s(const union x86_xmm *v, unsigned size, unsigned i)
@@ -43,8 +66,25 @@ static inline int64_t x86_lane_s(const union x86_xmm *v, unsigned size, unsigned
 static inline void x86_lane_set(union x86_xmm *v, unsigned size, unsigned i, uint64_t x)
 {
     uint8_t *p = v->b + size * i;
-    for (unsigned k = 0; k < size; k++) {
-        p[k] = (uint8_t)(x >> (8 * k));
+    uint16_t w;
+    uint32_t d;
+
+    switch (size) {
+    case 1:
+        p[0] = (uint8_t)x;
+        return;
+    case 2:
+        w = x86_le16((uint16_t)x);
+        memcpy(p, &w, 2);
+        return;
+    case 4:
+        d = x86_le32((uint32_t)x);
+        memcpy(p, &d, 4);
+        return;
+    default:
+        x = x86_le64(x);
+        memcpy(p, &x, 8);
+        return;
     }
 }
 
