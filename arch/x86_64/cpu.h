@@ -219,6 +219,9 @@ COREMU_UOP_CHECK(struct x86_uop);
 
 /* ---- the core ------------------------------------------------------------------------------- */
 
+/* CS bases numbered for the context word (exec.c). */
+#define X86_CS_BASE_IDS 256
+
 #define X86_TLB_BITS 8
 #define X86_TLB_SIZE (1u << X86_TLB_BITS)
 /* TLBs by privilege of the access: supervisor (CPL 0-2 and implicit supervisor accesses) and
@@ -297,6 +300,14 @@ struct x86_cpu {
     /* -- emulator state -- */
     struct coremu_tlb_entry tlb[X86_NTLB][X86_TLB_SIZE];
     bool tlb_large_pages; /* some entry came from a 2 MiB / 4 MiB / 1 GiB page (mmu.c) */
+    /* CS bases seen outside 64-bit mode, numbered for the context word (exec.c); [0] is 0.
+     * When all are used, the core's blocks are flushed and numbering starts again. */
+    uint64_t cs_bases[X86_CS_BASE_IDS];
+    unsigned cs_bases_used;
+    unsigned cs_base_last; /* the number last looked up, tried first */
+    /* A guest store reached a page holding translated code (mmu.c): the executing block may
+     * be stale, so it ends after the current instruction. */
+    bool code_written;
     struct coremu_tb_cpu tb;
     struct coremu_cpu *rt;      /* NULL when run outside a machine (user.c) */
     struct coremu_as *as;       /* guest physical memory */
@@ -337,9 +348,24 @@ struct x86_cpu {
 #define X86_CTX_CPL_SHIFT 3
 #define X86_CTX_REAL (1u << 5)
 #define X86_CTX_VM86 (1u << 6)
-uint32_t x86_context(const struct x86_cpu *cpu);
+#define X86_CTX_TF (1u << 7) /* single-step: one instruction per block, then #DB */
+/* Bits 8-15: the code segment's base, as a small number (cpu->cs_bases): the engine keys blocks
+ * on the instruction pointer (EIP), which means another linear address under another CS base. */
+#define X86_CTX_CS_BASE_SHIFT 8
+uint32_t x86_context(struct x86_cpu *cpu);
 
 extern const struct coremu_tb_ops x86_tb_ops;
+/* A store reached translated code in the middle of a block (cpu->code_written): the block
+ * ends after op, which completed, and execution goes on at the next instruction from a fresh
+ * translation. For threaded handlers that store. */
+static inline const struct x86_uop *x86_code_written_exit(struct x86_cpu *cpu,
+                                                         const struct x86_uop *op)
+{
+    cpu->code_written = false;
+    cpu->next_rip = op->pc + op->len;
+    return op + 1;
+}
+
 /* Runs the core until it must leave (machine exit, power off, harness stop). fault_jmp must be
  * armed by the caller (x86_run_loop does it). */
 void x86_run_loop(struct x86_cpu *cpu);

@@ -35,7 +35,37 @@
 
 #define X86_TB_MAX_OPS 64u
 
-uint32_t x86_context(const struct x86_cpu *cpu)
+/* The number of the current CS base for the context word. */
+static uint32_t cs_base_id(struct x86_cpu *cpu)
+{
+    uint64_t base = cpu->seg[X86_CS].base;
+    if (base == 0) {
+        return 0;
+    }
+    if (cpu->cs_base_last && cpu->cs_bases[cpu->cs_base_last] == base) {
+        return cpu->cs_base_last;
+    }
+    for (unsigned i = 1; i < cpu->cs_bases_used; i++) {
+        if (cpu->cs_bases[i] == base) {
+            cpu->cs_base_last = i;
+            return i;
+        }
+    }
+    if (cpu->cs_bases_used == 0 || cpu->cs_bases_used == X86_CS_BASE_IDS) {
+        /* every number is taken: blocks keyed on the old ones go (the flush moves the epoch,
+         * so nothing chains into them meanwhile) */
+        if (cpu->cs_bases_used == X86_CS_BASE_IDS) {
+            coremu_tb_flush(&cpu->tb);
+        }
+        cpu->cs_bases[0] = 0;
+        cpu->cs_bases_used = 1;
+    }
+    cpu->cs_bases[cpu->cs_bases_used] = base;
+    cpu->cs_base_last = cpu->cs_bases_used;
+    return cpu->cs_bases_used++;
+}
+
+uint32_t x86_context(struct x86_cpu *cpu)
 {
     uint32_t ctx;
 
@@ -54,6 +84,12 @@ uint32_t x86_context(const struct x86_cpu *cpu)
     if (cpu->seg[X86_SS].attr & X86_SEG_DB) {
         ctx |= X86_CTX_STACK32;
     }
+    if (cpu->rflags & X86_TF) {
+        ctx |= X86_CTX_TF;
+    }
+    if ((ctx & X86_CTX_CODE_MASK) != X86_CTX_CODE64) {
+        ctx |= cs_base_id(cpu) << X86_CTX_CS_BASE_SHIFT;
+    }
     return ctx | (cpu->cpl << X86_CTX_CPL_SHIFT);
 }
 
@@ -71,7 +107,8 @@ static const struct x86_uop *thr_end(struct x86_cpu *cpu, const struct x86_uop *
 static inline __attribute__((always_inline)) const struct x86_uop *
 x86_block_exit(struct x86_cpu *cpu, const struct x86_uop *next)
 {
-    if (next->tfn != thr_end || cpu->user_mode_harness) {
+    if (next->tfn != thr_end || cpu->user_mode_harness ||
+        (coremu_tb_of(next, sizeof(*next))->ctx & X86_CTX_TF)) {
         return next;
     }
     struct coremu_tb *succ = coremu_tb_chain(&cpu->tb, (const struct coremu_uop *)next,
@@ -91,6 +128,9 @@ static const struct x86_uop *thr_general(struct x86_cpu *cpu, const struct x86_u
     cpu->cur_op = op;
     if (op->fn(cpu, op) == X86_BRANCH) {
         return x86_block_exit(cpu, op + 1);
+    }
+    if (__builtin_expect(cpu->code_written, 0)) {
+        return x86_code_written_exit(cpu, op);
     }
     return op[1].tfn(cpu, op + 1);
 }
@@ -229,7 +269,7 @@ static enum coremu_tb_decoded x86_tb_decode(void *opaque, struct coremu_tb_decod
         coremu_log(COREMU_LOG_IN_ASM, "cpu%u: %016llx: %-30s %s\n", cpu_index(cpu),
                    (unsigned long long)d->pc, hex, in.mnemonic ? in.mnemonic : "(bad)");
     }
-    if (!e || (e->flags & X86_EXEC_END)) {
+    if (!e || (e->flags & X86_EXEC_END) || (d->ctx & X86_CTX_TF)) {
         return COREMU_TB_END;
     }
     return COREMU_TB_NEXT;
@@ -243,15 +283,28 @@ static void x86_tb_end_block(void *opaque, const struct coremu_tb *tb,
     ((struct x86_uop *)sentinel)->tfn = thr_end;
 }
 
+/* The linear address of the instruction byte at vaddr (the engine's pc is EIP/RIP): the block
+ * being built is the current context's, so CS is the current one. Blocks are keyed on EIP and
+ * the engine reckons pages in EIP: with a CS base that is not page-aligned and paging on, a
+ * block's bytes could come from two linear pages where the engine sees one (the host pointer
+ * would run on past the first); no known system uses such a code segment. */
+static uint64_t code_linear(const struct x86_cpu *cpu, uint64_t vaddr)
+{
+    if (x86_code64(cpu)) {
+        return vaddr;
+    }
+    return (cpu->seg[X86_CS].base + vaddr) & 0xffffffffull;
+}
+
 static const uint8_t *x86_tb_translate_exec(void *opaque, uint64_t vaddr, uint64_t *paddr)
 {
-    return x86_translate_exec(opaque, vaddr, paddr);
+    return x86_translate_exec(opaque, code_linear(opaque, vaddr), paddr);
 }
 
 static uint64_t x86_tb_fetch_io(void *opaque, uint64_t vaddr, unsigned size)
 {
     struct x86_cpu *cpu = opaque;
-    uint64_t pa = x86_translate(cpu, vaddr, X86_ACC_EXEC);
+    uint64_t pa = x86_translate(cpu, code_linear(cpu, vaddr), X86_ACC_EXEC);
     uint64_t v = 0;
     if (coremu_as_read(cpu->as, pa, size, &v) != 0) {
         v = ~(uint64_t)0;
@@ -313,6 +366,7 @@ static inline const struct x86_uop *tb_exec(struct x86_cpu *cpu, const struct co
 {
     const struct x86_uop *first = (const struct x86_uop *)tb->ops;
 
+    cpu->code_written = false;
     coremu_tb_exec_begin(&cpu->tb);
     const struct x86_uop *last = first->tfn(cpu, first);
 
@@ -411,6 +465,18 @@ static void exec_loop(struct x86_cpu *cpu)
         uint64_t next = cpu->next_rip;
 
         cpu->rip = next;
+        if (__builtin_expect(tb->ctx & X86_CTX_TF, 0) && !cpu->user_mode_harness) {
+            /* single-step trap after an instruction that began with TF set (DR6.BS) */
+            cpu->dr[6] |= 1u << 14;
+            cpu->exc_vector = X86_EXC_DB;
+            cpu->exc_error = 0;
+            cpu->exc_has_error = false;
+            cpu->exc_software = false;
+            cpu->exc_return_rip = next;
+            x86_deliver_exception(cpu);
+            prev = NULL;
+            continue;
+        }
         prev = t->epoch == t->start_epoch ? tb : NULL;
         prev_epoch = t->start_epoch;
         slot = coremu_tb_exit_slot(tb, next);

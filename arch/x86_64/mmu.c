@@ -65,6 +65,7 @@ void x86_phys_store(struct x86_cpu *cpu, uint64_t pa, unsigned size, uint64_t va
         coremu_mem_store_any(host, size, value);
         if (coremu_tb_page_has_code(cpu->tb.engine, pa)) {
             coremu_tb_code_written(&cpu->tb, pa);
+            cpu->code_written = true;
         }
         return;
     }
@@ -96,6 +97,7 @@ static bool pte_set_bits(struct x86_cpu *cpu, uint64_t pa, unsigned size, uint64
     }
     if (ok && coremu_tb_page_has_code(cpu->tb.engine, pa)) {
         coremu_tb_code_written(&cpu->tb, pa);
+        cpu->code_written = true;
     }
     return ok;
 }

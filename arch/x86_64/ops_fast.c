@@ -17,6 +17,14 @@
 #include "ops.h"
 
 #define NEXT(cpu, op) return (op)[1].tfn((cpu), (op) + 1)
+/* After a store: the block ends here if the store reached translated code. */
+#define NEXT_AFTER_STORE(cpu, op)                                                                 \
+    do {                                                                                          \
+        if (__builtin_expect((cpu)->code_written, 0)) {                                           \
+            return x86_code_written_exit((cpu), (op));                                            \
+        }                                                                                         \
+        NEXT(cpu, op);                                                                            \
+    } while (0)
 
 /* ---- MOV ------------------------------------------------------------------------------------ */
 
@@ -54,7 +62,7 @@ static const struct x86_uop *thr_mov_mr(struct x86_cpu *cpu, const struct x86_uo
     cpu->cur_op = op;
     x86_store_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_WRITE), size,
                    x86_reg_read(cpu, op->opnd[1].reg, size));
-    NEXT(cpu, op);
+    NEXT_AFTER_STORE(cpu, op);
 }
 
 static const struct x86_uop *thr_mov_mi(struct x86_cpu *cpu, const struct x86_uop *op)
@@ -63,7 +71,7 @@ static const struct x86_uop *thr_mov_mi(struct x86_cpu *cpu, const struct x86_uo
     cpu->cur_op = op;
     x86_store_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_WRITE), size,
                    op->imm & x86_size_mask(size));
-    NEXT(cpu, op);
+    NEXT_AFTER_STORE(cpu, op);
 }
 
 /* ---- ALU between registers and immediates --------------------------------------------------- */
@@ -160,7 +168,7 @@ static const struct x86_uop *thr_push_r64(struct x86_cpu *cpu, const struct x86_
     uint64_t sp = cpu->gpr[X86_RSP] - 8;
     x86_store_fast(cpu, x86_linear(cpu, X86_SS, sp, 8, X86_ACC_WRITE), 8, v);
     cpu->gpr[X86_RSP] = sp;
-    NEXT(cpu, op);
+    NEXT_AFTER_STORE(cpu, op);
 }
 
 static const struct x86_uop *thr_pop_r64(struct x86_cpu *cpu, const struct x86_uop *op)

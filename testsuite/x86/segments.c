@@ -97,6 +97,8 @@ __asm__(".macro TRY n, insn:vararg\n"
         "    TRY 12, mov %ax, %es\n"
         "    TRY 13, movl %es:seg_val, %ebx\n"
         "    TRY 14, movl %ebx, %es:seg_val\n"
+        /* TRY 14's fault path leaves the fault in EAX: the selector again */
+        "    mov $0x70, %ax\n"
         "    TRY 15, mov %ax, %ss\n"
         /* segment register loads */
         "    mov $0x88, %ax\n"
