@@ -1164,6 +1164,12 @@ static unsigned x87_env_image(const struct x86_cpu *cpu, unsigned opsize, uint8_
     bool real = x87_real_format(cpu);
     uint32_t fip = (uint32_t)cpu->fip, fdp = (uint32_t)cpu->fdp;
 
+    if (real) {
+        /* the real-mode formats hold linear addresses (selector * 16 + offset) */
+        fip += (uint32_t)cpu->fcs << 4;
+        fdp += (uint32_t)cpu->fds << 4;
+    }
+
     if (opsize == 2) {
         uint16_t w[7] = {cpu->fcw, cpu->fsw, ftw};
         if (real) {
@@ -1212,6 +1218,7 @@ static void x87_env_load(struct x86_cpu *cpu, unsigned opsize, const uint8_t *im
             cpu->fip = w[3] | (uint32_t)(w[4] >> 12) << 16;
             cpu->fop = w[4] & 0x7ff;
             cpu->fdp = w[5] | (uint32_t)(w[6] >> 12) << 16;
+            cpu->fcs = cpu->fds = 0; /* the pointers are linear */
         } else {
             cpu->fip = w[3];
             cpu->fcs = w[4];
@@ -1229,6 +1236,7 @@ static void x87_env_load(struct x86_cpu *cpu, unsigned opsize, const uint8_t *im
             cpu->fip = (d[3] & 0xffff) | ((d[4] >> 12) & 0xffff) << 16;
             cpu->fop = d[4] & 0x7ff;
             cpu->fdp = (d[5] & 0xffff) | ((d[6] >> 12) & 0xffff) << 16;
+            cpu->fcs = cpu->fds = 0;
         } else {
             cpu->fip = d[3];
             cpu->fcs = (uint16_t)d[4];

@@ -40,7 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <coremu/physmem.h>
+#include <coremu/tb.h>
+
 #include "../../../testsuite/unit/unit.h"
+#include "cpu.h"
 #include "user.h"
 
 #if defined(__x86_64__)
@@ -830,6 +834,150 @@ static void run_sequences(unsigned count)
     printf("  x87 sequences: %u run, %u of them raised #MF or #PF\n", stats.cases, stats.faults);
 }
 
+/* ---- the emulator alone: what x86_user_run's 64-bit user mode cannot show ------------------ */
+
+/* A core in real mode (CS = 0x0100, DS = 0x0200) with 1 MiB of RAM, code at CS:0, CR0 as
+ * given; runs until the code's end or a fault. Returns the vector, or -1 when it completed. */
+struct direct {
+    struct coremu_as *as;
+    uint8_t *ram;
+    struct coremu_tb_engine *engine;
+    struct x86_cpu *cpu;
+};
+
+static bool direct_open(struct direct *d, uint64_t cr0)
+{
+    d->as = coremu_as_new();
+    d->ram = d->as ? coremu_as_add_ram(d->as, "ram", 0, 1u << 20) : NULL;
+    d->engine = coremu_tb_engine_new(&x86_tb_ops, 1);
+    d->cpu = calloc(1, sizeof(*d->cpu));
+    if (!d->ram || !d->engine || !d->cpu ||
+        x86_cpu_init(d->cpu, d->engine, NULL, d->as, NULL, 0) != 0) {
+        return false;
+    }
+    struct x86_cpu *cpu = d->cpu;
+    cpu->cr0 = cr0;
+    x86_paging_changed(cpu);
+    x86_load_seg_real(cpu, X86_CS, 0x0100);
+    x86_load_seg_real(cpu, X86_DS, 0x0200);
+    cpu->rip = 0;
+    cpu->fcw = 0x037f;
+    cpu->fsw = 0;
+    cpu->ftw = 0xffff;
+    return true;
+}
+
+static int direct_run(struct direct *d, const uint8_t *code, size_t len)
+{
+    struct x86_cpu *cpu = d->cpu;
+    memcpy(d->ram + 0x1000 + cpu->rip, code, len);
+    x86_tlb_flush_all(cpu);
+    cpu->user_mode_harness = true;
+    cpu->user_faulted = false;
+    cpu->stop_rip = cpu->rip + len;
+    cpu->max_insns = 100;
+    x86_run_loop(cpu);
+    return cpu->user_faulted ? (int)cpu->exc_vector : -1;
+}
+
+static void direct_close(struct direct *d)
+{
+    if (d->cpu && d->cpu->tb.engine) {
+        x86_cpu_destroy(d->cpu);
+    }
+    free(d->cpu);
+    if (d->engine) {
+        coremu_tb_engine_free(d->engine);
+    }
+    coremu_as_free(d->as);
+}
+
+/* One instruction under a CR0 and an optional pending unmasked exception: the vector it
+ * raises (-1: none). */
+static int direct_one(uint64_t cr0, bool pending, const uint8_t *code, size_t len)
+{
+    struct direct d = {0};
+    int v = -2;
+    if (direct_open(&d, cr0)) {
+        if (pending) {
+            d.cpu->fcw = 0x037e;
+            d.cpu->fsw = 0x8081;
+        }
+        v = direct_run(&d, code, len);
+    }
+    direct_close(&d);
+    return v;
+}
+
+static void direct_tests(void)
+{
+    static const uint8_t fld1[] = {0xd9, 0xe8}, fwait[] = {0x9b}, fnclex[] = {0xdb, 0xe2};
+    const uint64_t base = X86_CR0_ET | X86_CR0_NE;
+    int v;
+
+    v = direct_one(base | X86_CR0_TS, false, fld1, 2);
+    UNIT_CHECK(v == 7, "x87 CR0.TS: FLD1 raises #NM", "vector %d", v);
+    v = direct_one(base | X86_CR0_EM, false, fld1, 2);
+    UNIT_CHECK(v == 7, "x87 CR0.EM: FLD1 raises #NM", "vector %d", v);
+    v = direct_one(base | X86_CR0_EM | X86_CR0_TS, true, fnclex, 2);
+    UNIT_CHECK(v == 7, "x87 CR0.EM: #NM before a pending #MF", "vector %d", v);
+    v = direct_one(base | X86_CR0_MP | X86_CR0_TS, false, fwait, 1);
+    UNIT_CHECK(v == 7, "x87 CR0.MP+TS: FWAIT raises #NM", "vector %d", v);
+    v = direct_one(base | X86_CR0_TS | X86_CR0_EM, false, fwait, 1);
+    UNIT_CHECK(v == -1, "x87 CR0.TS without MP: FWAIT runs", "vector %d", v);
+    v = direct_one(base, true, fwait, 1);
+    UNIT_CHECK(v == 16, "x87 pending exception: FWAIT raises #MF", "vector %d", v);
+    v = direct_one(base, true, fld1, 2);
+    UNIT_CHECK(v == 16, "x87 pending exception: FLD1 raises #MF", "vector %d", v);
+    v = direct_one(base, true, fnclex, 2);
+    UNIT_CHECK(v == -1, "x87 pending exception: FNCLEX runs", "vector %d", v);
+    v = direct_one(X86_CR0_ET, true, fld1, 2);
+    UNIT_CHECK(v == -1, "x87 CR0.NE clear: no #MF (FERR# not modelled)", "vector %d", v);
+
+    /* Real mode: FLD1; FLD m32 [0x1234]; FNSTENV [0x100] (14 bytes), 66 FNSTENV [0x120] (28
+     * bytes); FLDENV [0x100] after FNINIT, FNSTENV [0x160]: the pointers are linear, FOP
+     * beside FIP's high bits (SDM Vol. 1 figures 8-10 and 8-12). */
+    static const uint8_t prog[] = {
+        0xd9, 0xe8,                   /* 0x1000: fld1 */
+        0xd9, 0x06, 0x34, 0x12,       /* 0x1002: fld dword [0x1234] */
+        0xd9, 0x36, 0x00, 0x01,       /* fnstenv [0x100] */
+        0x66, 0xd9, 0x36, 0x20, 0x01, /* fnstenv [0x120] (32-bit format) */
+        0xdb, 0xe3,                   /* fninit */
+        0xd9, 0x26, 0x00, 0x01,       /* fldenv [0x100] */
+        0xd9, 0x36, 0x60, 0x01,       /* fnstenv [0x160] */
+    };
+    struct direct d = {0};
+    if (!direct_open(&d, base)) {
+        unit_fail("x87 real-mode environment", "no core");
+        direct_close(&d);
+        return;
+    }
+    const uint32_t two = 0x40000000;
+    memcpy(d.ram + 0x2000 + 0x1234, &two, 4);
+    v = direct_run(&d, prog, sizeof(prog));
+    const uint8_t *e16 = d.ram + 0x2100, *e32 = d.ram + 0x2120, *again = d.ram + 0x2160;
+    uint16_t w[7];
+    uint32_t dw[7];
+    memcpy(w, e16, sizeof(w));
+    memcpy(dw, e32, sizeof(dw));
+    /* TOP 6 after two pushes; R7 = 1.0 and R6 = 2.0 valid, the rest empty; FIP 0x1002
+     * (linear), FOP 0x106 (D9 06), FDP 0x3234 (0x2000 + 0x1234) */
+    UNIT_CHECK(v == -1 && w[0] == 0x037f && w[1] == 0x3000 && w[2] == 0x0fff && w[3] == 0x1002 &&
+                   w[4] == 0x0106 && w[5] == 0x3234 && w[6] == 0,
+               "x87 real mode: FNSTENV 16-bit format",
+               "vector %d: %04x %04x %04x %04x %04x %04x %04x", v, w[0], w[1], w[2], w[3], w[4],
+               w[5], w[6]);
+    UNIT_CHECK((uint16_t)dw[0] == 0x037f && (uint16_t)dw[1] == 0x3000 &&
+                   (uint16_t)dw[2] == 0x0fff && (uint16_t)dw[3] == 0x1002 && dw[4] == 0x0106 &&
+                   (uint16_t)dw[5] == 0x3234 && dw[6] == 0,
+               "x87 real mode: FNSTENV 32-bit format",
+               "%08x %08x %08x %08x %08x %08x %08x", dw[0], dw[1], dw[2], dw[3], dw[4], dw[5],
+               dw[6]);
+    UNIT_CHECK(memcmp(again, e16, 14) == 0, "x87 real mode: FLDENV then FNSTENV round trip",
+               "the second image differs");
+    direct_close(&d);
+}
+
 static void setup_pages(void)
 {
     code_page = mmap((void *)(uintptr_t)CODE_VA, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
@@ -904,6 +1052,7 @@ int main(int argc, char **argv)
     }
     if (!only) {
         run_sequences(cases * 20);
+        direct_tests();
     }
     return unit_done();
 }
