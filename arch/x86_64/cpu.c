@@ -41,6 +41,8 @@
 #define F1C_SSE42 (1u << 20)
 #define F1C_MOVBE (1u << 22)
 #define F1C_POPCNT (1u << 23)
+#define F1C_XSAVE (1u << 26)
+#define F1C_OSXSAVE (1u << 27)
 /* CPUID.7.0:EBX */
 #define F7B_FSGSBASE (1u << 0)
 #define F7B_SMEP (1u << 7)
@@ -75,6 +77,7 @@ bool x86_feature_enabled(const struct x86_cpu *cpu, unsigned feature)
     case X86_FEAT_CX16:
     case X86_FEAT_SYSCALL:
     case X86_FEAT_RDTSCP:
+    case X86_FEAT_XSAVE:
         return true;
     default:
         return false;
@@ -95,7 +98,7 @@ void x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
     memset(out, 0, 16);
     switch (leaf) {
     case 0:
-        out[0] = 0xb;
+        out[0] = 0x1f;
         memcpy(&out[1], "Genu", 4);
         memcpy(&out[3], "ineI", 4);
         memcpy(&out[2], "ntel", 4);
@@ -105,7 +108,7 @@ void x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
         out[0] = (6u << 8) | (0xau << 4) | (0x3u << 16) | 9u;
         out[1] = (8u << 8) | ((logical > 255 ? 255 : logical) << 16) | (cpu->apic_id << 24);
         out[2] = F1C_SSE3 | F1C_SSSE3 | F1C_CX16 | F1C_SSE41 | F1C_SSE42 | F1C_MOVBE |
-                 F1C_POPCNT;
+                 F1C_POPCNT | F1C_XSAVE | ((cpu->cr4 & X86_CR4_OSXSAVE) ? F1C_OSXSAVE : 0);
         out[3] = F1D_FPU | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_SEP |
                  F1D_PGE | F1D_CMOV | F1D_PAT | F1D_CLFSH | F1D_MMX | F1D_FXSR | F1D_SSE |
                  F1D_SSE2 | (logical > 1 ? F1D_HTT : 0);
@@ -113,11 +116,55 @@ void x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
             out[3] |= F1D_APIC;
         }
         return;
+    case 4: {
+        /* deterministic cache parameters: L1d, L1i, L2 per core, L3 per package (sizes are
+         * nominal: nothing is cached, but Linux sizes its scheduler domains from them) */
+        static const struct {
+            unsigned type, level, ways, sets, shared_by_package;
+        } caches[] = {
+            {1, 1, 8, 64, 0}, {2, 1, 8, 64, 0}, {3, 2, 8, 1024, 0}, {3, 3, 16, 16384, 1},
+        };
+        if (subleaf >= sizeof(caches) / sizeof(caches[0])) {
+            return;
+        }
+        unsigned sharing = caches[subleaf].shared_by_package ? logical : threads;
+        unsigned cores_bits = 0;
+        while ((1u << cores_bits) < cores) {
+            cores_bits++;
+        }
+        out[0] = caches[subleaf].type | (caches[subleaf].level << 5) | (1u << 8) |
+                 ((sharing - 1) << 14) | (((1u << cores_bits) - 1) << 26);
+        out[1] = (64u - 1) | ((caches[subleaf].ways - 1) << 22);
+        out[2] = caches[subleaf].sets - 1;
+        return;
+    }
     case 7:
         if (subleaf == 0) {
             out[1] = F7B_FSGSBASE | F7B_SMEP | F7B_ERMS;
         }
         return;
+    case 0xd:
+        /* XSAVE: x87 and SSE state only, in the 576-byte standard format */
+        if (subleaf == 0) {
+            out[0] = X86_XCR0_SUPPORTED;
+            out[1] = 576;
+            out[2] = 576;
+        } else if (subleaf == 1) {
+            out[0] = 0; /* no XSAVEOPT, XSAVEC, XGETBV with ECX = 1, XSAVES */
+        }
+        return;
+    case 0x15:
+        /* the TSC runs at 1 GHz: a 1 GHz "crystal" and a ratio of 1 */
+        out[0] = 1;
+        out[1] = 1;
+        out[2] = 1000000000u;
+        return;
+    case 0x16:
+        out[0] = 1000; /* base frequency, MHz */
+        out[1] = 1000;
+        out[2] = 100;
+        return;
+    case 0x1f:
     case 0xb: {
         /* extended topology: SMT level, then core level */
         unsigned smt_bits = 0, core_bits = 0;
@@ -164,8 +211,8 @@ void x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
     default:
         /* leaves above the maximum report the highest basic leaf's values on Intel; leaves
          * inside the range that are not implemented read as zero */
-        if (leaf > 0xb && leaf < 0x80000000u) {
-            x86_cpuid(cpu, 0xb, subleaf, out);
+        if (leaf > 0x1f && leaf < 0x80000000u) {
+            x86_cpuid(cpu, 0x1f, subleaf, out);
         }
         return;
     }

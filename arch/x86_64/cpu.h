@@ -376,6 +376,9 @@ int x86_cpu_init(struct x86_cpu *cpu, struct coremu_tb_engine *engine, struct co
                  struct coremu_as *as, struct coremu_as *io, unsigned index);
 void x86_cpu_destroy(struct x86_cpu *cpu);
 
+/* The XSAVE components this CPU has: x87 (bit 0) and SSE (bit 1). */
+#define X86_XCR0_SUPPORTED 3u
+
 /* The MXCSR bits that exist (FXSAVE's MXCSR_MASK): DAZ and every control and status bit. */
 #define X86_MXCSR_MASK 0xffffu
 /* The x87 and SSE state as FXSAVE stores it (64-bit layout), and back: false when the image's

@@ -99,6 +99,9 @@ static const struct x86_exec_entry integer_table[] = {
     E("BOUND", bound, 0, 0), E("ARPL", arpl, 0, 0), E("LAR", lar, 0, 0), E("LSL", lar, 1, 0),
     E("VERR", verr, 2, 0), E("VERW", verr, 3, 0), E("SYSENTER", sysenter, 0, END),
     E("SYSEXIT", sysexit, 0, END),
+    /* XSAVE family (x87 and SSE components) */
+    E("XSAVE", xsave, 0, 0), E("XRSTOR", xrstor, 0, 0), E("XGETBV", xgetbv, 0, 0),
+    E("XSETBV", xsetbv, 0, END),
 };
 
 /* Every handler of the CPU: this file's, and the tables of ops_x87.c and ops_sse.c, merged and

@@ -193,4 +193,10 @@ X86_OP(verr);
 X86_OP(sysenter);
 X86_OP(sysexit);
 
+/* ops_xsave.c */
+X86_OP(xsave);
+X86_OP(xrstor);
+X86_OP(xgetbv);
+X86_OP(xsetbv);
+
 #endif /* COREMU_X86_64_OPS_H */

@@ -72,7 +72,7 @@ void x86_write_cr3(struct x86_cpu *cpu, uint64_t value)
 #define CR4_VALID                                                                              \
     (X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR |     \
      X86_CR4_OSXMMEXCPT | X86_CR4_TSD | X86_CR4_MCE | X86_CR4_FSGSBASE | X86_CR4_SMEP |        \
-     X86_CR4_UMIP)
+     X86_CR4_UMIP | X86_CR4_OSXSAVE)
 
 void x86_write_cr4(struct x86_cpu *cpu, uint64_t value)
 {

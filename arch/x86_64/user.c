@@ -5,8 +5,8 @@
  * The private guest: guest physical memory holds 4-level page tables (from 0x1000) and a copy
  * of each mapping (after them); the tables map each mapping at its virtual address, user-
  * accessible, writable and executable as asked (NX through EFER.NXE). The core is in 64-bit
- * mode at CPL 3 with flat selectors 0x33 / 0x2b (Linux's), CR0.WP and CR0.AM set and CR4's
- * OSFXSR / OSXMMEXCPT / FSGSBASE as a Linux host has them.
+ * mode at CPL 3 with flat selectors 0x33 / 0x2b (Linux's), CR0.WP and CR0.AM set, CR4's
+ * OSFXSR / OSXMMEXCPT / FSGSBASE / OSXSAVE as a Linux host has them and XCR0 = x87 | SSE.
  */
 #include "config.h"
 
@@ -117,7 +117,8 @@ void x86_user_run(const struct x86_user_mapping *maps, unsigned nmaps, uint64_t 
         cpu->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP | X86_CR0_AM | X86_CR0_ET | X86_CR0_NE |
                    X86_CR0_MP;
         cpu->cr4 = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
-                   X86_CR4_FSGSBASE;
+                   X86_CR4_FSGSBASE | X86_CR4_OSXSAVE;
+        cpu->xcr0 = X86_XCR0_SUPPORTED;
         cpu->cr3 = PT_BASE;
         cpu->efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE | X86_EFER_SCE;
         cpu->cpl = 3;
