@@ -67,11 +67,12 @@ enum {
     DT_MAY_SS = 8,  /* a non-canonical address based on RSP or RBP */
     DT_MAY_MF = 16, /* an x87 exception unmasked in the initial FCW */
     DT_MAY_XM = 32, /* an SIMD exception unmasked in the initial MXCSR */
+    DT_MAY_UD = 64, /* UD2, LOCK with a register destination */
 };
 
 /* Host CPU features that decide which templates may be generated. */
 struct dt_host_features {
-    bool popcnt, lzcnt, bmi1, movbe, sse3, ssse3, sse41, sse42;
+    bool popcnt, lzcnt, bmi1, movbe, sse3, ssse3, sse41, sse42, cx16;
     bool fsgsbase; /* WRGSBASE usable: sequences get a GS base and GS-relative operands */
 };
 

@@ -386,6 +386,8 @@ static bool planned_fault(const struct dt_seq *seq, const struct dt_result *nati
     }
     case 0:
         return may & DT_MAY_DE;
+    case 6:
+        return may & DT_MAY_UD;
     case 12:
         return may & DT_MAY_SS;
     case 16:
@@ -490,13 +492,10 @@ static void restrict_to_emulator(struct dt_host_features *f, bool quiet)
         bool emu;
         const char *name;
     } ext[] = {
-        {&f->sse3, l1[2] & (1u << 0), "SSE3"},
-        {&f->ssse3, l1[2] & (1u << 9), "SSSE3"},
-        {&f->sse41, l1[2] & (1u << 19), "SSE4.1"},
-        {&f->sse42, l1[2] & (1u << 20), "SSE4.2"},
-        {&f->movbe, l1[2] & (1u << 22), "MOVBE"},
-        {&f->popcnt, l1[2] & (1u << 23), "POPCNT"},
-        {&f->bmi1, l7[1] & (1u << 3), "BMI1 (TZCNT)"},
+        {&f->sse3, l1[2] & (1u << 0), "SSE3"},         {&f->ssse3, l1[2] & (1u << 9), "SSSE3"},
+        {&f->sse41, l1[2] & (1u << 19), "SSE4.1"},     {&f->sse42, l1[2] & (1u << 20), "SSE4.2"},
+        {&f->movbe, l1[2] & (1u << 22), "MOVBE"},      {&f->popcnt, l1[2] & (1u << 23), "POPCNT"},
+        {&f->bmi1, l7[1] & (1u << 3), "BMI1 (TZCNT)"}, {&f->cx16, l1[2] & (1u << 13), "CMPXCHG16B"},
         {&f->lzcnt, x1[2] & (1u << 5), "ABM (LZCNT)"},
     };
     for (unsigned i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {

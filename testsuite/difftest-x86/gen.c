@@ -488,8 +488,9 @@ static int64_t known_value(const struct gen *g, int gpr)
 
 /* A memory operand addressing target, in one of the addressing forms; may emit the MOV that
  * loads its index register first. Pointer registers and RSP are the only bases (their value is
- * known); for_pop excludes RSP (POP computes an RSP-based address after the increment). */
-static struct operand mem_at(struct gen *g, uint64_t target, bool for_pop)
+ * known); rsp_bias is what RSP will have moved by when the address is computed (POP m computes
+ * an RSP-based address after its increment). */
+static struct operand mem_at(struct gen *g, uint64_t target, unsigned rsp_bias)
 {
     struct operand o;
     struct mem *m = &o.m;
@@ -500,8 +501,8 @@ static struct operand mem_at(struct gen *g, uint64_t target, bool for_pop)
     m->disp32 = chance(g, 100);
     unsigned form = rnd(g, 100);
     if (form < 40 || (form < 65 && g->full)) {
-        m->base = (!for_pop && chance(g, 150)) ? RSP : g->ptr[rnd(g, 2)];
-        m->disp = (int64_t)target - known_value(g, m->base);
+        m->base = chance(g, 150) ? RSP : g->ptr[rnd(g, 2)];
+        m->disp = (int64_t)target - known_value(g, m->base) - (m->base == RSP ? rsp_bias : 0);
         m->addr32 = chance(g, 100);
     } else if (form < 65) {
         int idx;
@@ -510,10 +511,11 @@ static struct operand mem_at(struct gen *g, uint64_t target, bool for_pop)
         } while (idx == RSP || (g->busy & (1u << idx)));
         int64_t iv = chance(g, 700) ? (int64_t)rnd(g, 64) - 32 : (int64_t)rnd(g, 4096) - 2048;
         emit_mov_imm(g, idx, (uint64_t)iv);
-        m->base = (!for_pop && chance(g, 150)) ? RSP : g->ptr[rnd(g, 2)];
+        m->base = chance(g, 150) ? RSP : g->ptr[rnd(g, 2)];
         m->index = idx;
         m->scale = (int)rnd(g, 4);
-        m->disp = (int64_t)target - known_value(g, m->base) - iv * (1 << m->scale);
+        m->disp = (int64_t)target - known_value(g, m->base) - iv * (1 << m->scale) -
+                  (m->base == RSP ? rsp_bias : 0);
         m->addr32 = chance(g, 100);
     } else if (form < 85) {
         m->base = RIP_BASE;
@@ -595,7 +597,7 @@ static struct operand mem_operand(struct gen *g, unsigned size, unsigned align)
     if (g->cfg->host.fsgsbase && chance(g, 40)) {
         return gs_operand(g, pick_target(g, size, align, false));
     }
-    return mem_at(g, pick_target(g, size, align, false), false);
+    return mem_at(g, pick_target(g, size, align, false), 0);
 }
 
 /* A register or (about 40%) a memory operand of `size` bytes; dest: it is written. */
@@ -1065,7 +1067,18 @@ static void t_xchg(struct gen *g)
             return; /* 90 is NOP, 66 90 too: rarely worth a slot */
         }
     } else {
+        if (kind == 2) {
+            g->busy |= 1u << RAX; /* not an index register: the accumulator may be loaded */
+        }
         struct operand dest = rm_operand(g, size, true);
+        if (kind == 2 && chance(g, 500)) {
+            /* the accumulator loaded from the destination: CMPXCHG's equal path */
+            struct enc m = enc_new();
+            enc_size(&m, size);
+            enc_op1(&m, (uint8_t)(0x8a + byte_op));
+            enc_modrm_reg(&m, RAX, dest);
+            emit(g, &m, 0, 0);
+        }
         enc_size(&e, size);
         if (kind == 0) {
             enc_op1(&e, (uint8_t)(0x86 + byte_op));
@@ -1077,6 +1090,99 @@ static void t_xchg(struct gen *g)
         enc_modrm_reg(&e, pick_reg(g, size, kind != 2), dest);
     }
     emit(g, &e, written, 0);
+}
+
+/* CMPXCHG8B, CMPXCHG16B (0F C7 /1; the latter 16-byte aligned or #GP): half of them with
+ * EDX:EAX / RDX:RAX loaded from the operand first, for the equal path. */
+static void t_cmpxchg8b(struct gen *g)
+{
+    bool wide = g->cfg->host.cx16 && chance(g, 500);
+    unsigned size = wide ? 16 : 8, half = size / 2;
+    g->busy |= 1u << RAX | 1u << RDX;
+    struct operand dest;
+    if (chance(g, 500)) {
+        uint64_t target = pick_target(g, size, wide ? 16 : 1, true);
+        for (unsigned i = 0; i < 2; i++) {
+            struct enc m = enc_new();
+            enc_size(&m, half);
+            enc_op1(&m, 0x8b);
+            enc_modrm_reg(&m, i ? RDX : RAX, mem_at(g, target + i * half, 0));
+            emit(g, &m, 0, 0);
+        }
+        dest = mem_at(g, target, 0);
+    } else {
+        dest = mem_operand(g, size, wide ? 16 : 1);
+    }
+    struct enc e = enc_new();
+    e.rex_w = wide;
+    maybe_lock(g, &e, &dest);
+    enc_op2(&e, 0x0f, 0xc7);
+    enc_modrm_reg(&e, 1, dest);
+    emit(g, &e, DT_ZF, 0);
+}
+
+/* PUSHF (9C) when every arithmetic flag is defined, and POPF (9D) of a value pushed right
+ * before: the arithmetic flags and DF, with IF, IOPL and reserved bits set at random, which
+ * POPF at CPL 3 must leave alone. 64 and 16 bits. Never skipped by a branch (DF is tracked). */
+static void t_flags(struct gen *g)
+{
+    unsigned size = chance(g, 800) ? 8 : 2;
+    if (g->rsp - size < DT_STACK_TOP - 1024) {
+        return;
+    }
+    struct enc e = enc_new();
+    if (size == 2) {
+        enc_prefix(&e, 0x66);
+    }
+    if (chance(g, 500)) {
+        if (g->undef & DT_ARITH) {
+            return;
+        }
+        enc_op1(&e, 0x9c);
+        if (emit(g, &e, 0, 0)) {
+            g->rsp -= size;
+        }
+        return;
+    }
+    bool df = chance(g, 300);
+    uint64_t value = (rnd64(g) & (DT_ARITH | 0x3228)) | (df ? DT_DF : 0) | 0x2;
+    struct enc p = enc_new();
+    if (size == 2) {
+        enc_prefix(&p, 0x66);
+    }
+    enc_op1(&p, 0x68);
+    p.imm = value;
+    p.immsz = size == 2 ? 2 : 4;
+    if (!emit(g, &p, 0, 0)) {
+        return;
+    }
+    g->rsp -= size;
+    enc_op1(&e, 0x9d);
+    if (emit(g, &e, DT_ARITH | DT_DF, 0)) {
+        g->rsp += size;
+        g->df = df;
+    }
+}
+
+/* UD2, and LOCK on an instruction with a register destination: both #UD. Rare. */
+static void t_ud(struct gen *g)
+{
+    if (!chance(g, 250)) {
+        return; /* it ends the sequence: keep it to a sequence in a hundred or so */
+    }
+    struct enc e = enc_new();
+    if (chance(g, 500)) {
+        enc_op2(&e, 0x0f, 0x0b);
+    } else {
+        unsigned size = pick_size(g, true);
+        enc_prefix(&e, 0xf0);
+        enc_size(&e, size);
+        enc_op1(&e, (uint8_t)(size == 1 ? 0x00 : 0x01)); /* ADD r/m, r */
+        enc_modrm_reg(&e, pick_reg(g, size, false), reg_operand(pick_reg(g, size, true)));
+    }
+    g->may_fault |= DT_MAY_UD;
+    g->faulting = true;
+    emit(g, &e, 0, 0);
 }
 
 static void t_bswap(struct gen *g)
@@ -1116,7 +1222,7 @@ static void t_bt(struct gen *g)
             } while (target + size + 4 > DT_DATA_END);
             emit_mov_imm(g, off_reg, (uint64_t)off);
             g->busy |= 1u << off_reg;
-            dest = mem_at(g, target - (uint64_t)(word * (int64_t)size), false);
+            dest = mem_at(g, target - (uint64_t)(word * (int64_t)size), 0);
         } else {
             dest = reg_operand(pick_reg(g, size, k != 0));
         }
@@ -1298,7 +1404,7 @@ static void t_pushpop(struct gen *g)
     unsigned form = rnd(g, 3);
     if (pop) {
         if (form == 0) {
-            struct operand dest = mem_at(g, pick_target(g, size, 1, false), true);
+            struct operand dest = mem_at(g, pick_target(g, size, 1, false), size);
             enc_op1(&e, 0x8f);
             enc_modrm_reg(&e, 0, dest);
         } else {
@@ -1561,13 +1667,13 @@ static void t_x87(struct gen *g)
         struct enc s = enc_new();
         enc_prefix(&s, 0x66);
         enc_op1(&s, 0xc7);
-        enc_modrm_reg(&s, 0, mem_at(g, target, false));
+        enc_modrm_reg(&s, 0, mem_at(g, target, 0));
         s.imm = x87_control_word(g);
         s.immsz = 2;
         emit(g, &s, 0, 0);
         struct enc e = enc_new();
         enc_op1(&e, 0xd9);
-        enc_modrm_reg(&e, 5, mem_at(g, target, false));
+        enc_modrm_reg(&e, 5, mem_at(g, target, 0));
         emit(g, &e, DT_FPU_CC, DT_FPU_CC);
         return;
     }
@@ -2095,13 +2201,14 @@ static const struct {
     unsigned group;
     unsigned weight;
 } templates[] = {
-    {t_alu, DT_GROUP_GP, 14},   {t_test, DT_GROUP_GP, 3},       {t_unary, DT_GROUP_GP, 4},
-    {t_shift, DT_GROUP_GP, 10}, {t_muldiv, DT_GROUP_GP, 5},     {t_imul, DT_GROUP_GP, 3},
-    {t_mov, DT_GROUP_GP, 8},    {t_lea, DT_GROUP_GP, 3},        {t_xchg, DT_GROUP_GP, 4},
-    {t_bswap, DT_GROUP_GP, 1},  {t_bt, DT_GROUP_GP, 5},         {t_bitscan, DT_GROUP_GP, 4},
-    {t_shd, DT_GROUP_GP, 4},    {t_cmov_setcc, DT_GROUP_GP, 5}, {t_misc, DT_GROUP_GP, 4},
-    {t_movbe, DT_GROUP_GP, 1},  {t_pushpop, DT_GROUP_GP, 4},    {t_string, DT_GROUP_STRING, 12},
-    {t_x87, DT_GROUP_X87, 40},  {t_sse, DT_GROUP_SSE, 40},
+    {t_alu, DT_GROUP_GP, 14},      {t_test, DT_GROUP_GP, 3},       {t_unary, DT_GROUP_GP, 4},
+    {t_shift, DT_GROUP_GP, 10},    {t_muldiv, DT_GROUP_GP, 5},     {t_imul, DT_GROUP_GP, 3},
+    {t_mov, DT_GROUP_GP, 8},       {t_lea, DT_GROUP_GP, 3},        {t_xchg, DT_GROUP_GP, 4},
+    {t_bswap, DT_GROUP_GP, 1},     {t_bt, DT_GROUP_GP, 5},         {t_bitscan, DT_GROUP_GP, 4},
+    {t_shd, DT_GROUP_GP, 4},       {t_cmov_setcc, DT_GROUP_GP, 5}, {t_misc, DT_GROUP_GP, 4},
+    {t_movbe, DT_GROUP_GP, 1},     {t_pushpop, DT_GROUP_GP, 4},    {t_string, DT_GROUP_STRING, 12},
+    {t_cmpxchg8b, DT_GROUP_GP, 2}, {t_flags, DT_GROUP_GP, 2},      {t_ud, DT_GROUP_GP, 1},
+    {t_x87, DT_GROUP_X87, 40},     {t_sse, DT_GROUP_SSE, 40},
 };
 
 static void random_float_bits(struct gen *g, uint8_t *out, unsigned size)
@@ -2268,9 +2375,10 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
                 continue;
             }
             if (pick < templates[i].weight) {
-                /* PUSH/POP and string templates change what the generator tracks (RSP, DF):
-                 * they are never skipped. */
-                bool skippable = templates[i].emit != t_pushpop && templates[i].emit != t_string;
+                /* PUSH/POP, PUSHF/POPF and string templates change what the generator
+                 * tracks (RSP, DF): they are never skipped. */
+                bool skippable = templates[i].emit != t_pushpop && templates[i].emit != t_string &&
+                                 templates[i].emit != t_flags;
                 struct skip skip = {0};
                 if (skippable && (config->groups & DT_GROUP_GP) && chance(&g, 80)) {
                     skip_begin(&g, &skip);
@@ -2326,6 +2434,7 @@ void dt_host_features_detect(struct dt_host_features *host)
         host->sse41 = c & (1u << 19);
         host->sse42 = c & (1u << 20);
         host->movbe = c & (1u << 22);
+        host->cx16 = c & (1u << 13);
         host->popcnt = c & (1u << 23);
     }
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
