@@ -50,6 +50,8 @@ static enum coremu_machine_init_result pc_class_init(const struct coremu_machine
     }
     const struct pc_config cfg = {
         .ncpus = mcfg->ncpus,
+        .threads_per_core = o->smp_threads ? o->smp_threads : 1,
+        .cores_per_socket = o->smp_cores ? o->smp_cores : mcfg->ncpus,
         .ram_size = mcfg->ram_size,
         .pin_threads = o->accel_pin,
         .no_reboot = o->no_reboot,

@@ -259,13 +259,26 @@ static int pc_create_cpus(struct pc_board *pc, char *err, size_t errlen)
         pc->cpus[i] = cpu;
         cpu->board.opaque = pc;
         cpu->board.shutdown = pc_cpu_shutdown;
-        cpu->threads_per_core = 1;
-        cpu->cores_per_socket = n;
         if (x86_cpu_init(cpu, pc->engine, pc->machine->cpus[i], pc->as, pc->io, i) != 0) {
             free(cpu);
             pc->cpus[i] = NULL;
             return pc_error(err, errlen, "cannot create core %u: out of memory", i);
         }
+        /* -smp's sockets, cores and threads in the APIC ID, as CPUID leaves 1, 4, 0xB and 0x1F
+         * describe them: thread, then core, then socket, each in a power-of-two field */
+        unsigned threads = pc->cfg.threads_per_core ? pc->cfg.threads_per_core : 1;
+        unsigned cores = pc->cfg.cores_per_socket ? pc->cfg.cores_per_socket : n;
+        unsigned smt_bits = 0, core_bits = 0;
+        while ((1u << smt_bits) < threads) {
+            smt_bits++;
+        }
+        while ((1u << core_bits) < cores) {
+            core_bits++;
+        }
+        cpu->threads_per_core = threads;
+        cpu->cores_per_socket = cores;
+        cpu->apic_id = ((i / (threads * cores)) << (smt_bits + core_bits)) |
+                       (((i / threads) % cores) << smt_bits) | (i % threads);
         pc->ncpus = i + 1;
         pc->machine->cpus[i]->arch = cpu;
     }

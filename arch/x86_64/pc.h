@@ -20,6 +20,7 @@ struct pc_board;
 
 struct pc_config {
     unsigned ncpus;
+    unsigned threads_per_core, cores_per_socket; /* -smp's topology */
     uint64_t ram_size;
     bool pin_threads;
     bool no_reboot;
