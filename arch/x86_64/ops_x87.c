@@ -24,8 +24,6 @@
  */
 #include "config.h"
 
-#include <string.h>
-
 #include "cpu.h"
 #include "ops.h"
 #include "softfloat.h"
@@ -1157,153 +1155,135 @@ static bool x87_real_format(const struct x86_cpu *cpu)
     return !(cpu->cr0 & X86_CR0_PE) || (cpu->rflags & X86_VM);
 }
 
-/* The environment in the format of the operand size (14 or 28 bytes) and mode. */
-static unsigned x87_env_image(const struct x86_cpu *cpu, unsigned opsize, uint8_t *img)
-{
-    uint16_t ftw = x87_full_tags(cpu);
-    bool real = x87_real_format(cpu);
-    uint32_t fip = (uint32_t)cpu->fip, fdp = (uint32_t)cpu->fdp;
+/* The environment as its seven fields, 2 bytes each in the 14-byte format (16-bit operand
+ * size) and 4 in the 28-byte one, laid out for the mode (SDM Vol. 1 figures 8-9 to 8-12). */
+struct x87_env {
+    unsigned width;
+    uint32_t f[7];
+};
 
-    if (real) {
-        /* the real-mode formats hold linear addresses (selector * 16 + offset) */
+static unsigned x87_env_width(const struct x86_uop *op)
+{
+    return op->opsize == 2 ? 2 : 4;
+}
+
+static struct x87_env x87_env_make(const struct x86_cpu *cpu, unsigned width)
+{
+    struct x87_env e = {.width = width};
+    uint16_t ftw = x87_full_tags(cpu);
+    uint32_t fip = (uint32_t)cpu->fip, fdp = (uint32_t)cpu->fdp, fop = cpu->fop & 0x7ffu;
+    /* the reserved upper halves of the 28-byte format's words read as ones */
+    uint32_t ones = width == 4 ? 0xffff0000u : 0;
+
+    e.f[0] = ones | cpu->fcw;
+    e.f[1] = ones | cpu->fsw;
+    e.f[2] = ones | ftw;
+    if (x87_real_format(cpu)) {
+        /* linear addresses (selector * 16 + offset); the high bits beside FOP */
         fip += (uint32_t)cpu->fcs << 4;
         fdp += (uint32_t)cpu->fds << 4;
-    }
-
-    if (opsize == 2) {
-        uint16_t w[7] = {cpu->fcw, cpu->fsw, ftw};
-        if (real) {
-            w[3] = (uint16_t)fip;
-            w[4] = (uint16_t)(((fip >> 16) & 0xf) << 12 | (cpu->fop & 0x7ff));
-            w[5] = (uint16_t)fdp;
-            w[6] = (uint16_t)(((fdp >> 16) & 0xf) << 12);
-        } else {
-            w[3] = (uint16_t)fip;
-            w[4] = cpu->fcs;
-            w[5] = (uint16_t)fdp;
-            w[6] = cpu->fds;
-        }
-        memcpy(img, w, sizeof(w));
-        return 14;
-    }
-    /* the reserved upper halves of the first three doublewords read as ones */
-    uint32_t d[7] = {0xffff0000u | cpu->fcw, 0xffff0000u | cpu->fsw, 0xffff0000u | ftw};
-    if (real) {
-        d[3] = 0xffff0000u | (fip & 0xffff);
-        d[4] = ((fip >> 16) << 12) | (cpu->fop & 0x7ffu);
-        d[5] = 0xffff0000u | (fdp & 0xffff);
-        d[6] = (fdp >> 16) << 12;
+        e.f[3] = ones | (fip & 0xffff);
+        e.f[4] = ((fip >> 16) << 12) | fop;
+        e.f[5] = ones | (fdp & 0xffff);
+        e.f[6] = (fdp >> 16) << 12;
+    } else if (width == 2) {
+        e.f[3] = fip & 0xffff;
+        e.f[4] = cpu->fcs;
+        e.f[5] = fdp & 0xffff;
+        e.f[6] = cpu->fds;
     } else {
-        d[3] = fip;
-        d[4] = cpu->fcs | ((uint32_t)(cpu->fop & 0x7ff) << 16);
-        d[5] = fdp;
-        d[6] = 0xffff0000u | cpu->fds;
+        e.f[3] = fip;
+        e.f[4] = cpu->fcs | (fop << 16);
+        e.f[5] = fdp;
+        e.f[6] = ones | cpu->fds;
     }
-    memcpy(img, d, sizeof(d));
-    return 28;
+    if (width == 2) {
+        for (unsigned i = 0; i < 7; i++) {
+            e.f[i] &= 0xffff;
+        }
+    }
+    return e;
 }
 
-static void x87_env_load(struct x86_cpu *cpu, unsigned opsize, const uint8_t *img)
+/* Loads the environment's fields; the tag word, which only says which registers are empty
+ * (the rest follows from their contents), is returned for x87_retag. */
+static uint16_t x87_env_apply(struct x86_cpu *cpu, const struct x87_env *e)
 {
-    bool real = x87_real_format(cpu);
-    uint16_t ftw;
+    const uint32_t *f = e->f;
+    uint32_t high_mask = e->width == 2 ? 0xf : 0xffff;
 
-    if (opsize == 2) {
-        uint16_t w[7];
-        memcpy(w, img, sizeof(w));
-        cpu->fcw = w[0];
-        cpu->fsw = w[1];
-        ftw = w[2];
-        if (real) {
-            cpu->fip = w[3] | (uint32_t)(w[4] >> 12) << 16;
-            cpu->fop = w[4] & 0x7ff;
-            cpu->fdp = w[5] | (uint32_t)(w[6] >> 12) << 16;
-            cpu->fcs = cpu->fds = 0; /* the pointers are linear */
-        } else {
-            cpu->fip = w[3];
-            cpu->fcs = w[4];
-            cpu->fdp = w[5];
-            cpu->fds = w[6];
-            cpu->fop = 0; /* this format has no room for it */
-        }
+    cpu->fcw = (uint16_t)f[0];
+    cpu->fsw = (uint16_t)f[1];
+    if (x87_real_format(cpu)) {
+        cpu->fip = (f[3] & 0xffff) | ((f[4] >> 12) & high_mask) << 16;
+        cpu->fop = f[4] & 0x7ff;
+        cpu->fdp = (f[5] & 0xffff) | ((f[6] >> 12) & high_mask) << 16;
+        cpu->fcs = cpu->fds = 0; /* the pointers are linear */
     } else {
-        uint32_t d[7];
-        memcpy(d, img, sizeof(d));
-        cpu->fcw = (uint16_t)d[0];
-        cpu->fsw = (uint16_t)d[1];
-        ftw = (uint16_t)d[2];
-        if (real) {
-            cpu->fip = (d[3] & 0xffff) | ((d[4] >> 12) & 0xffff) << 16;
-            cpu->fop = d[4] & 0x7ff;
-            cpu->fdp = (d[5] & 0xffff) | ((d[6] >> 12) & 0xffff) << 16;
-            cpu->fcs = cpu->fds = 0;
-        } else {
-            cpu->fip = d[3];
-            cpu->fcs = (uint16_t)d[4];
-            cpu->fop = (d[4] >> 16) & 0x7ff;
-            cpu->fdp = d[5];
-            cpu->fds = (uint16_t)d[6];
-        }
-    }
-    /* only empty / not empty is kept: the rest follows from the contents */
-    cpu->ftw = 0;
-    for (unsigned p = 0; p < 8; p++) {
-        const struct x86_f80 *r = &cpu->st[p];
-        unsigned t = ((ftw >> (2 * p)) & 3) == TAG_EMPTY
-                         ? TAG_EMPTY
-                         : x87_tag_of((floatx80){r->mant, r->sign_exp});
-        x87_set_tag(cpu, p, t);
+        cpu->fip = f[3];
+        cpu->fcs = (uint16_t)f[4];
+        cpu->fop = e->width == 2 ? 0 : (f[4] >> 16) & 0x7ff; /* the 14-byte one has no FOP */
+        cpu->fdp = f[5];
+        cpu->fds = (uint16_t)f[6];
     }
     x87_update_es(cpu);
+    return (uint16_t)f[2];
 }
 
-/* Reads n bytes of the memory operand (every access before any register changes). */
-static void x87_load_bytes(struct x86_cpu *cpu, const struct x86_uop *op, uint8_t *buf,
-                           unsigned n)
+/* The tags after a load: empty where the loaded tag word says so, else from the contents. */
+static void x87_retag(struct x86_cpu *cpu, uint16_t loaded)
 {
-    (void)x86_op_linear(cpu, op, 0, n, X86_ACC_READ);
-    for (unsigned off = 0; off < n;) {
-        unsigned chunk = n - off >= 8 ? 8 : n - off >= 4 ? 4 : n - off >= 2 ? 2 : 1;
-        uint64_t v = x87_load(cpu, op, off, chunk);
-        memcpy(buf + off, &v, chunk); /* little-endian host: see configure's check */
-        off += chunk;
+    for (unsigned p = 0; p < 8; p++) {
+        const struct x86_f80 *r = &cpu->st[p];
+        x87_set_tag(cpu, p, ((loaded >> (2 * p)) & 3) == TAG_EMPTY
+                                ? TAG_EMPTY
+                                : x87_tag_of((floatx80){r->mant, r->sign_exp}));
     }
 }
 
-static void x87_store_bytes(struct x86_cpu *cpu, const struct x86_uop *op, const uint8_t *buf,
-                            unsigned n)
+static struct x87_env x87_env_read(struct x86_cpu *cpu, const struct x86_uop *op)
 {
-    struct x87_part parts[16];
-    unsigned count = 0;
-    for (unsigned off = 0; off < n;) {
-        unsigned chunk = n - off >= 8 ? 8 : n - off >= 4 ? 4 : 2;
-        uint64_t v = 0;
-        memcpy(&v, buf + off, chunk);
-        parts[count++] = (struct x87_part){off, chunk, v};
-        off += chunk;
+    struct x87_env e = {.width = x87_env_width(op)};
+    for (unsigned i = 0; i < 7; i++) {
+        e.f[i] = (uint32_t)x87_load(cpu, op, i * e.width, e.width);
     }
-    x87_store_parts(cpu, op, parts, count, n);
+    return e;
 }
 
-static unsigned x87_env_size(const struct x86_uop *op)
+/* The parts of an image: the environment, then (FNSAVE) ST(0) to ST(7), 10 bytes each. */
+static unsigned x87_image_parts(const struct x86_cpu *cpu, const struct x87_env *e,
+                                bool registers, struct x87_part *parts)
 {
-    return op->opsize == 2 ? 14 : 28;
+    unsigned n = 0;
+    for (unsigned i = 0; i < 7; i++) {
+        parts[n++] = (struct x87_part){i * e->width, e->width, e->f[i]};
+    }
+    if (registers) {
+        unsigned base = 7 * e->width;
+        for (unsigned i = 0; i < 8; i++) {
+            const struct x86_f80 *r = &cpu->st[x87_phys(cpu, i)];
+            parts[n++] = (struct x87_part){base + 10 * i, 8, r->mant};
+            parts[n++] = (struct x87_part){base + 10 * i + 8, 2, r->sign_exp};
+        }
+    }
+    return n;
 }
 
 static void fldenv(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 {
     (void)arg;
-    uint8_t img[28];
-    x87_load_bytes(cpu, op, img, x87_env_size(op));
-    x87_env_load(cpu, op->opsize, img);
+    (void)x86_op_linear(cpu, op, 0, 7 * x87_env_width(op), X86_ACC_READ);
+    struct x87_env e = x87_env_read(cpu, op);
+    x87_retag(cpu, x87_env_apply(cpu, &e));
 }
 
 static void fnstenv(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 {
     (void)arg;
-    uint8_t img[28];
-    unsigned n = x87_env_image(cpu, op->opsize, img);
-    x87_store_bytes(cpu, op, img, n);
+    struct x87_part parts[7];
+    struct x87_env e = x87_env_make(cpu, x87_env_width(op));
+    unsigned n = x87_image_parts(cpu, &e, false, parts);
+    x87_store_parts(cpu, op, parts, n, 7 * e.width);
     cpu->fcw |= FSW_EXC; /* every exception masked afterwards: nothing is pending any more */
     x87_update_es(cpu);
 }
@@ -1311,40 +1291,33 @@ static void fnstenv(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 static void frstor(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 {
     (void)arg;
-    uint8_t img[108];
-    unsigned env = x87_env_size(op);
-    x87_load_bytes(cpu, op, img, env + 80);
-    x87_env_load(cpu, op->opsize, img);
+    unsigned base = 7 * x87_env_width(op);
+    uint64_t mant[8];
+    uint16_t se[8];
+
+    /* every read before anything changes */
+    (void)x86_op_linear(cpu, op, 0, base + 80, X86_ACC_READ);
+    struct x87_env e = x87_env_read(cpu, op);
     for (unsigned i = 0; i < 8; i++) {
-        struct x86_f80 *r = &cpu->st[x87_phys(cpu, i)];
-        memcpy(&r->mant, img + env + 10 * i, 8);
-        memcpy(&r->sign_exp, img + env + 10 * i + 8, 2);
+        mant[i] = x87_load(cpu, op, base + 10 * i, 8);
+        se[i] = (uint16_t)x87_load(cpu, op, base + 10 * i + 8, 2);
     }
-    /* the tags again, from the loaded contents */
-    uint16_t empty = 0;
-    for (unsigned p = 0; p < 8; p++) {
-        if (x87_tag(cpu, p) == TAG_EMPTY) {
-            empty |= (uint16_t)(1u << p);
-        }
+    uint16_t tags = x87_env_apply(cpu, &e);
+    for (unsigned i = 0; i < 8; i++) {
+        struct x86_f80 *r = &cpu->st[x87_phys(cpu, i)]; /* ST(i) under the loaded TOP */
+        r->mant = mant[i];
+        r->sign_exp = se[i];
     }
-    for (unsigned p = 0; p < 8; p++) {
-        const struct x86_f80 *r = &cpu->st[p];
-        x87_set_tag(cpu, p, (empty >> p) & 1 ? TAG_EMPTY
-                                            : x87_tag_of((floatx80){r->mant, r->sign_exp}));
-    }
+    x87_retag(cpu, tags);
 }
 
 static void fnsave(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 {
     (void)arg;
-    uint8_t img[108];
-    unsigned env = x87_env_image(cpu, op->opsize, img);
-    for (unsigned i = 0; i < 8; i++) {
-        const struct x86_f80 *r = &cpu->st[x87_phys(cpu, i)];
-        memcpy(img + env + 10 * i, &r->mant, 8);
-        memcpy(img + env + 10 * i + 8, &r->sign_exp, 2);
-    }
-    x87_store_bytes(cpu, op, img, env + 80);
+    struct x87_part parts[7 + 16];
+    struct x87_env e = x87_env_make(cpu, x87_env_width(op));
+    unsigned n = x87_image_parts(cpu, &e, true, parts);
+    x87_store_parts(cpu, op, parts, n, 7 * e.width + 80);
     fninit(cpu);
 }
 
