@@ -19,6 +19,8 @@
 
 #include <string.h>
 
+#include <coremu/log.h>
+
 #include "cpu.h"
 #include "decode.h"
 #include "ops.h"
@@ -353,6 +355,9 @@ uint64_t x86_opnd_read(struct x86_cpu *cpu, const struct x86_uop *op, unsigned i
     case X86_OPND_GPR:
         return x86_reg_read(cpu, o->reg, o->size);
     case X86_OPND_MEM:
+        if (__builtin_expect(o->size > 8, 0)) {
+            break; /* a handler that should read its wide operand itself: #UD, not a crash */
+        }
         return x86_load_fast(cpu, x86_op_linear(cpu, op, 0, o->size, X86_ACC_READ), o->size);
     case X86_OPND_IMM:
         return op->imm & x86_size_mask(o->size);
@@ -363,8 +368,11 @@ uint64_t x86_opnd_read(struct x86_cpu *cpu, const struct x86_uop *op, unsigned i
     case X86_OPND_SEG:
         return cpu->seg[o->reg].selector;
     default:
-        x86_raise_noerr(cpu, X86_EXC_UD);
+        break;
     }
+    COREMU_LOG(COREMU_LOG_UNIMP, "x86: %016llx: operand %u (kind %u, %u bytes) not readable "
+               "here: #UD\n", (unsigned long long)op->pc, i, o->kind, o->size);
+    x86_raise_noerr(cpu, X86_EXC_UD);
 }
 
 void x86_opnd_write(struct x86_cpu *cpu, const struct x86_uop *op, unsigned i, uint64_t v)
@@ -376,9 +384,15 @@ void x86_opnd_write(struct x86_cpu *cpu, const struct x86_uop *op, unsigned i, u
         x86_reg_write(cpu, o->reg, o->size, v);
         return;
     case X86_OPND_MEM:
+        if (__builtin_expect(o->size > 8, 0)) {
+            break;
+        }
         x86_store_fast(cpu, x86_op_linear(cpu, op, 0, o->size, X86_ACC_WRITE), o->size, v);
         return;
     default:
-        x86_raise_noerr(cpu, X86_EXC_UD);
+        break;
     }
+    COREMU_LOG(COREMU_LOG_UNIMP, "x86: %016llx: operand %u (kind %u, %u bytes) not writable "
+               "here: #UD\n", (unsigned long long)op->pc, i, o->kind, o->size);
+    x86_raise_noerr(cpu, X86_EXC_UD);
 }
