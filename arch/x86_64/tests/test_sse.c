@@ -466,6 +466,11 @@ static size_t encode(const struct form *f, uint8_t *b, bool *mem, unsigned *regn
     }
     if (f->flags & F_O16) {
         b[n++] = 0x66;
+    } else if ((f->pfx == 0xf2 || f->pfx == 0xf3) && rnd() % 4 == 0) {
+        b[n++] = 0x66; /* F2 and F3 select the row, an operand-size prefix too changes nothing */
+    }
+    if (memory && rnd() % 8 == 0) {
+        b[n++] = 0x3e; /* a redundant DS override */
     }
     if (f->pfx) {
         b[n++] = f->pfx;
