@@ -6,8 +6,10 @@
  * Dispatch. decode.c gives every escape one row ("ESC", ModRM always present, undefined
  * register forms already #UD). x87_esc finds the form in a table: per escape byte by ModRM.reg
  * for memory forms, by ModRM.reg and ModRM.rm for register forms. Each form says whether it is
- * a control instruction (it leaves FIP/FDP/FOP alone) and whether it is one of the no-wait
- * forms (FNINIT, FNCLEX, FNSTCW, FNSTSW, FNSTENV, FNSAVE) that do not look for a pending
+ * a control instruction (it leaves FIP/FDP/FOP alone: FLDCW, FLDENV, FRSTOR and the no-wait
+ * forms; the SDM's list also has FFREE, FNOP, FINCSTP and FDECSTP, which the hardware records
+ * like any other) and whether it is one of the no-wait forms (FNINIT, FNCLEX, FNSTCW, FNSTSW,
+ * FNSTENV, FNSAVE, and the 287's FENI/FDISI/FSETPM no-ops) that do not look for a pending
  * unmasked exception first.
  *
  * Exceptions. softfloat returns masked responses and the flags it raised; x87_commit turns them
@@ -1109,10 +1111,17 @@ static void fnclex(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
     cpu->fsw &= (uint16_t)~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
 }
 
+/* The control word as loaded: bit 6 reads as one, bits 7 and 13-15 as zero (bit 12, the 287's
+ * infinity control, is kept), as on the hardware. */
+static uint16_t x87_fcw_of(uint32_t v)
+{
+    return (uint16_t)((v & 0x1f3fu) | 0x0040u);
+}
+
 static void fldcw(struct x86_cpu *cpu, const struct x86_uop *op, unsigned arg)
 {
     (void)arg;
-    cpu->fcw = (uint16_t)x87_load(cpu, op, 0, 2);
+    cpu->fcw = x87_fcw_of((uint32_t)x87_load(cpu, op, 0, 2));
     x87_update_es(cpu);
 }
 
@@ -1212,7 +1221,7 @@ static uint16_t x87_env_apply(struct x86_cpu *cpu, const struct x87_env *e)
     const uint32_t *f = e->f;
     uint32_t high_mask = e->width == 2 ? 0xf : 0xffff;
 
-    cpu->fcw = (uint16_t)f[0];
+    cpu->fcw = x87_fcw_of(f[0]);
     cpu->fsw = (uint16_t)f[1];
     if (x87_real_format(cpu)) {
         cpu->fip = (f[3] & 0xffff) | ((f[4] >> 12) & high_mask) << 16;

@@ -472,15 +472,14 @@ static void random_operand(uint8_t *data, uint32_t off, enum mem_kind k)
         data[off + 9] = rnd_below(2) ? 0x80 : 0;
         break;
     case MK_CW:
-        /* exception masks in any combination */
-        v = (rnd() & 0x0f3f) | 0x0040;
+        /* exception masks in any combination, reserved bits too */
+        v = rnd();
         memcpy(data + off, &v, 2);
         break;
     case MK_ENV:
     case MK_SAVE: {
-        /* an image FNSAVE stored from a random state, overflow and underflow masked; with
-         * no pending exception, so that it reads the same in either format */
-        uint16_t cw = (uint16_t)((rnd() & 0x0f27) | 0x0058), sw = (uint16_t)(rnd() & 0x4700);
+        /* a random image: control, status and tag words, pointers and registers */
+        uint16_t cw = (uint16_t)rnd(), sw = (uint16_t)rnd();
         sw |= (uint16_t)((rnd() & 7) << 11);
         uint16_t tw = (uint16_t)rnd();
         /* FCW at 0 in either format; FSW at 2 and FTW at 4 in the 14-byte one, FSW at 4 and
