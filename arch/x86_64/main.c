@@ -36,6 +36,20 @@ static unsigned pc_check(const struct coremu_options *o)
         coremu_error("no kernel given: use -kernel FILE (a bzImage or a multiboot kernel)");
         errors++;
     }
+    /* options the PC cannot honour (yet): refused, never ignored */
+    if (o->dtb != NULL) {
+        coremu_error("-dtb: the pc machine has no device tree (its firmware tables are ACPI)");
+        errors++;
+    }
+    if (o->rtc.n > 0) {
+        coremu_error("-rtc: the pc machine has no real-time clock yet");
+        errors++;
+    }
+    if (o->xmon_mode != NULL) {
+        coremu_error("-accel llsc=%s: x86_64 has no load-linked/store-conditional instructions",
+                     o->xmon_mode);
+        errors++;
+    }
     return errors;
 }
 
