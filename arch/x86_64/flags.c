@@ -23,6 +23,10 @@
 
 uint32_t x86_flags_compute(const struct x86_cpu *cpu)
 {
+    /* eager flags (x86_flags_set) leave cc_size as it was, 0 at reset: no size arithmetic */
+    if (cpu->cc_op == X86_CC_EFLAGS) {
+        return (uint32_t)cpu->cc_src1 & X86_ARITH_FLAGS;
+    }
     unsigned size = cpu->cc_size;
     uint64_t mask = x86_size_mask(size), sign = x86_sign_bit(size);
     uint64_t dst = cpu->cc_dst & mask, a = cpu->cc_src1 & mask, b = cpu->cc_src2 & mask;
