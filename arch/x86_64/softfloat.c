@@ -1173,8 +1173,14 @@ static floatx80 prem_core(floatx80 fa, floatx80 fb, bool nearest, uint16_t *fsw,
         return x86sf_packx80(x86sf_invalid(st));
     }
     x86sf_denormal_operands(&a, &b, st);
-    if (a.cls == CLS_ZERO || b.cls == CLS_INF) {
+    if (a.cls == CLS_ZERO) {
         return x86sf_packx80(a);
+    }
+    if (b.cls == CLS_INF) {
+        /* the dividend itself, but as a result: a denormal one underflows when UE is unmasked */
+        struct unpacked same = x86sf_round_pack(a.sign, a.exp, (u128)a.sig << 64, &f, false, st);
+        st->c1 = false;
+        return x86sf_packx80(same);
     }
     int64_t d = (int64_t)a.exp - b.exp;
     bool sign = a.sign;

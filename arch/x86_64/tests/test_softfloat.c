@@ -1226,6 +1226,8 @@ X87_BINOP_NOWAIT(host_fadd_nowait, "fadd %%st(1), %%st")
 X87_BINOP_NOWAIT(host_fmul_nowait, "fmul %%st(1), %%st")
 X87_BINOP_NOWAIT(host_fdiv_nowait, "fdiv %%st(1), %%st")
 X87_BINOP_NOWAIT(host_fscale_nowait, "fscale")
+X87_BINOP_NOWAIT(host_fprem_nowait, "fprem")
+X87_BINOP_NOWAIT(host_fprem1_nowait, "fprem1")
 
 /* x87 store of st0 = a to memory of the given type. */
 #define X87_STORE(fn, type, insn)                         \
@@ -2023,15 +2025,17 @@ static void test_transcendentals(uint64_t n)
  * FST m32/m64 store nothing, so only their flags are compared. */
 static void test_unmasked_x87(uint64_t n)
 {
-    static const char *const names[6] = {"fadd unmasked",   "fmul unmasked",    "fdiv unmasked",
-                                         "fscale unmasked", "fst m32 unmasked", "fst m64 unmasked"};
+    static const char *const names[8] = {"fadd unmasked",   "fmul unmasked",    "fdiv unmasked",
+                                         "fscale unmasked", "fst m32 unmasked", "fst m64 unmasked",
+                                         "fprem unmasked",  "fprem1 unmasked"};
     static const enum boundary_kind kinds[4] = {BOUNDARY_ADD, BOUNDARY_MUL, BOUNDARY_DIV,
                                                 BOUNDARY_NONE};
     static const uint8_t unmasked[3] = {X86_FLAG_UE, X86_FLAG_OE, X86_FLAG_UE | X86_FLAG_OE};
-    for (int kind = 0; kind < 6; kind++) {
+    for (int kind = 0; kind < 8; kind++) {
         struct tally t = {names[kind], 0, 0};
         for (uint64_t i = 0; i < n; i++) {
             struct x86_fpstatus st = x87_config(i);
+            uint16_t fsw = 0;
             st.unmasked = unmasked[(i >> 4) % 3];
             uint16_t cw = (uint16_t)(fcw_for(&st) & ~st.unmasked);
             floatx80 a = gen_x80();
@@ -2045,6 +2049,14 @@ static void test_unmasked_x87(uint64_t n)
                             ? 16383 - (int)(a.sign_exp & 0x7fff) + (int)rnd_below(80)
                             : -16382 - (int)(a.sign_exp & 0x7fff) + 16383 - (int)rnd_below(80);
                 b = int64_to_floatx80(e);
+            }
+            if (kind >= 6 && rnd_below(4) == 0) {
+                /* a denormal dividend, and a divisor that leaves it alone or a tiny remainder */
+                a.sign_exp &= 0x8000;
+                a.mant >>= 1 + rnd_below(63);
+                if (rnd_below(2)) {
+                    b = (floatx80){1ull << 63, (uint16_t)(b.sign_exp | 0x7fff)};
+                }
             }
             uint16_t sw;
             floatx80 want = {0, 0}, got = {0, 0};
@@ -2069,13 +2081,22 @@ static void test_unmasked_x87(uint64_t n)
                 host_fst32(a, cw, &sw);
                 floatx80_to_float32(a, &st);
                 break;
-            default:
+            case 5:
                 host_fst64(a, cw, &sw);
                 floatx80_to_float64(a, &st);
                 break;
+            case 6:
+                want = host_fprem_nowait(a, b, cw, &sw);
+                got = floatx80_prem(a, b, &fsw, &st);
+                break;
+            default:
+                want = host_fprem1_nowait(a, b, cw, &sw);
+                got = floatx80_prem1(a, b, &fsw, &st);
+                break;
             }
-            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0));
-            uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1);
+            uint16_t got_sw = (uint16_t)(st.flags | (st.c1 ? X86_FSW_C1 : 0) | fsw);
+            uint16_t want_sw = sw & (FSW_EXCEPTIONS | X86_FSW_C1 |
+                                     (kind >= 6 ? X86_FSW_C0 | X86_FSW_C2 | X86_FSW_C3 : 0));
             if (tally_case(&t, x80_equal(got, want) && got_sw == want_sw)) {
                 report_x80(t.name, a, b, &st);
                 printf(" unmasked %02x: got %04x:%016" PRIx64 " sw %04x, host %04x:%016" PRIx64
