@@ -37,6 +37,7 @@
 #define F1C_SSE3 (1u << 0)
 #define F1C_SSSE3 (1u << 9)
 #define F1C_CX16 (1u << 13)
+#define F1C_PCID (1u << 17)
 #define F1C_SSE41 (1u << 19)
 #define F1C_SSE42 (1u << 20)
 #define F1C_MOVBE (1u << 22)
@@ -47,6 +48,7 @@
 #define F7B_FSGSBASE (1u << 0)
 #define F7B_SMEP (1u << 7)
 #define F7B_ERMS (1u << 9)
+#define F7B_INVPCID (1u << 10)
 /* CPUID.80000001 */
 #define FX1C_LAHF (1u << 0)
 #define FX1C_ABM (1u << 5)
@@ -107,7 +109,7 @@ void x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
         /* family 6, model 0x3a, stepping 9 */
         out[0] = (6u << 8) | (0xau << 4) | (0x3u << 16) | 9u;
         out[1] = (8u << 8) | ((logical > 255 ? 255 : logical) << 16) | (cpu->apic_id << 24);
-        out[2] = F1C_SSE3 | F1C_SSSE3 | F1C_CX16 | F1C_SSE41 | F1C_SSE42 | F1C_MOVBE |
+        out[2] = F1C_SSE3 | F1C_SSSE3 | F1C_CX16 | F1C_PCID | F1C_SSE41 | F1C_SSE42 | F1C_MOVBE |
                  F1C_POPCNT | F1C_XSAVE | ((cpu->cr4 & X86_CR4_OSXSAVE) ? F1C_OSXSAVE : 0);
         out[3] = F1D_FPU | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_SEP |
                  F1D_PGE | F1D_CMOV | F1D_PAT | F1D_CLFSH | F1D_MMX | F1D_FXSR | F1D_SSE |
@@ -140,7 +142,7 @@ void x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
     }
     case 7:
         if (subleaf == 0) {
-            out[1] = F7B_FSGSBASE | F7B_SMEP | F7B_ERMS;
+            out[1] = F7B_FSGSBASE | F7B_SMEP | F7B_ERMS | F7B_INVPCID;
         }
         return;
     case 0xd:

@@ -82,6 +82,7 @@ static const struct x86_exec_entry integer_table[] = {
     E("OUT", out, 0, END), E("LGDT", lgdt, 0, 0), E("LIDT", lidt, 0, 0),
     E("SGDT", sgdt, 0, 0), E("SIDT", sidt, 0, 0), E("LLDT", lldt, 0, 0), E("LTR", ltr, 0, 0),
     E("SLDT", sldt, 0, 0), E("STR", str, 0, 0), E("INVLPG", invlpg, 0, END),
+    E("INVPCID", invpcid, 0, END),
     E("LES", lseg, X86_ES, END), E("LDS", lseg, X86_DS, END), E("LSS", lseg, X86_SS, END),
     E("LFS", lseg, X86_FS, 0), E("LGS", lseg, X86_GS, 0),
     E("JMPF", jmpf, 0, END), E("CALLF", callf, 0, END), E("RETF", retf, 0, END),

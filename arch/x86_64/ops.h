@@ -150,6 +150,7 @@ X86_OP(ltr);
 X86_OP(sldt);
 X86_OP(str);
 X86_OP(invlpg);
+X86_OP(invpcid);
 X86_OP(mov_seg);
 X86_OP(push_seg);
 X86_OP(pop_seg);

@@ -61,6 +61,12 @@ void x86_write_cr0(struct x86_cpu *cpu, uint64_t value)
 
 void x86_write_cr3(struct x86_cpu *cpu, uint64_t value)
 {
+    /* With CR4.PCIDE, bit 63 asks not to invalidate the new PCID's translations; it is not
+     * part of CR3. The TLB keeps one address space at a time, and dropping translations is
+     * always allowed, so the non-global entries go either way. */
+    if ((cpu->cr4 & X86_CR4_PCIDE) && (value >> 63)) {
+        value &= ~(1ull << 63);
+    }
     if (x86_long_mode(cpu) && (value >> 40)) {
         x86_raise(cpu, X86_EXC_GP, 0);
     }
@@ -72,7 +78,7 @@ void x86_write_cr3(struct x86_cpu *cpu, uint64_t value)
 #define CR4_VALID                                                                              \
     (X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR |     \
      X86_CR4_OSXMMEXCPT | X86_CR4_TSD | X86_CR4_MCE | X86_CR4_FSGSBASE | X86_CR4_SMEP |        \
-     X86_CR4_UMIP | X86_CR4_OSXSAVE)
+     X86_CR4_UMIP | X86_CR4_OSXSAVE | X86_CR4_PCIDE)
 
 void x86_write_cr4(struct x86_cpu *cpu, uint64_t value)
 {
@@ -80,6 +86,11 @@ void x86_write_cr4(struct x86_cpu *cpu, uint64_t value)
         x86_raise(cpu, X86_EXC_GP, 0);
     }
     if (x86_long_mode(cpu) && !(value & X86_CR4_PAE)) {
+        x86_raise(cpu, X86_EXC_GP, 0);
+    }
+    /* PCIDE may be set only in IA-32e mode with PCID 0 current */
+    if ((value & X86_CR4_PCIDE) && !(cpu->cr4 & X86_CR4_PCIDE) &&
+        (!x86_long_mode(cpu) || (cpu->cr3 & 0xfff))) {
         x86_raise(cpu, X86_EXC_GP, 0);
     }
     uint64_t old = cpu->cr4;
@@ -358,6 +369,34 @@ X86_OP(invlpg)
 {
     require_cpl0(cpu);
     x86_tlb_flush_page(cpu, x86_op_linear(cpu, op, 0, 1, X86_ACC_READ));
+    return next_block(cpu, op);
+}
+
+/* INVPCID r, m128: type 0 one address of one PCID, 1 one PCID, 2 everything, 3 everything
+ * but global translations. The TLB holds only the current address space, so the types drop at
+ * least what they must: a page, or every non-global entry, or everything. */
+X86_OP(invpcid)
+{
+    require_cpl0(cpu);
+    uint64_t type = x86_reg_read(cpu, op->opnd[0].reg, op->opnd[0].size);
+    if (op->opnd[1].kind != X86_OPND_MEM) {
+        x86_raise_noerr(cpu, X86_EXC_UD);
+    }
+    uint64_t lin = x86_op_linear(cpu, op, 0, 16, X86_ACC_READ);
+    uint64_t pcid = x86_load_lin(cpu, lin, 8, X86_ACC_READ);
+    uint64_t addr = x86_load_lin(cpu, lin + 8, 8, X86_ACC_READ);
+    if (type > 3 || (pcid >> 12) ||
+        (type <= 1 && pcid != 0 && !(cpu->cr4 & X86_CR4_PCIDE)) ||
+        (type == 0 && (uint64_t)((int64_t)(addr << 16) >> 16) != addr)) {
+        x86_raise(cpu, X86_EXC_GP, 0);
+    }
+    if (type == 0) {
+        x86_tlb_flush_page(cpu, addr);
+    } else if (type == 2) {
+        x86_tlb_flush_all(cpu);
+    } else {
+        x86_tlb_flush_nonglobal(cpu);
+    }
     return next_block(cpu, op);
 }
 
