@@ -279,8 +279,14 @@ floatx80 floatx80_f2xm1(floatx80 fa, struct x86_fpstatus *st)
     }
     x86sf_denormal_operands(&a, NULL, st);
     if (a.exp == 0 && a.sig == 1ull << 63) {
-        /* 2^1 - 1 = 1 and 2^-1 - 1 = -0.5: exact */
-        return a.sign ? (floatx80){1ull << 63, 0xbffe} : fa;
+        /* 2^1 - 1 = 1 and 2^-1 - 1 = -0.5 are exact, but the host reports them inexact and
+         * rounds the first as a value just below 1 (1 - ulp when rounding down or to zero,
+         * 1.0 with C1 otherwise) */
+        if (a.sign) {
+            st->flags |= X86_FLAG_PE;
+            return (floatx80){1ull << 63, 0xbffe};
+        }
+        return w_round((struct wide){false, -1, ~(u128)0}, st);
     }
     return w_round(w_expm1(w_mul(w_from_unpacked(a), *ln2_wide())), st);
 }
@@ -311,9 +317,12 @@ static floatx80 times_log(struct unpacked y, enum fclass l_cls, bool l_sign, str
         /* log2 of a power of two: y * k is a product of two 64-bit values, exact in 128; the
          * host reports it inexact all the same */
         struct format f = x86sf_x80_format(st, false);
-        floatx80 r = x86sf_packx80(x86sf_round_pack(sign, p.exp, p.sig, &f, false, st));
+        struct unpacked r = x86sf_round_pack(sign, p.exp, p.sig, &f, false, st);
         st->flags |= X86_FLAG_PE;
-        return r;
+        if (p.exp < X80_EMIN) {
+            st->flags |= X86_FLAG_UE; /* tiny, and "inexact" */
+        }
+        return x86sf_packx80(r);
     }
     return w_round(p, st);
 }
@@ -331,7 +340,8 @@ floatx80 floatx80_fyl2x(floatx80 fx, floatx80 fy, struct x86_fpstatus *st)
     if (x.sign && x.cls != CLS_ZERO) {
         return x86sf_packx80(x86sf_invalid(st));
     }
-    x86sf_denormal_operands(&x, &y, st);
+    /* a zero x decides the result without looking at y: no DE for a denormal y then */
+    x86sf_denormal_operands(&x, x.cls == CLS_ZERO ? NULL : &y, st);
     if (x.cls == CLS_ZERO) {
         /* log2(0) = -inf: y * -inf, with divide-by-zero when y is finite and nonzero */
         if (y.cls == CLS_FINITE) {
@@ -364,15 +374,16 @@ floatx80 floatx80_fyl2xp1(floatx80 fx, floatx80 fy, struct x86_fpstatus *st)
     if (x86sf_nan_operands(&x, &y, true, st, &r)) {
         return x86sf_packx80(r);
     }
+    if (x.cls == CLS_INF && x.sign) {
+        /* log2(1 - inf): invalid, before any denormal y is looked at (as on the host) */
+        return x86sf_packx80(x86sf_invalid(st));
+    }
     x86sf_denormal_operands(&x, &y, st);
     if (x.cls == CLS_ZERO) {
         return times_log(y, CLS_ZERO, x.sign, (struct wide){0}, false, st);
     }
     if (x.cls == CLS_INF) {
-        /* outside the domain the SDM defines (|x| < 1 - sqrt(2)/2): treat as log2(1 + x) */
-        if (x.sign) {
-            return x86sf_packx80(x86sf_invalid(st));
-        }
+        /* outside the domain the SDM defines (|x| < 1 - sqrt(2)/2): log2(1 + inf) */
         return times_log(y, CLS_INF, false, (struct wide){0}, false, st);
     }
     /* ln(1 + x) = 2 atanh(x / (2 + x)), accurate for small x */
