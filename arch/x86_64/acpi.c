@@ -392,7 +392,6 @@ static void dsdt_body(struct acpi_buf *b, const struct x86_acpi_config *cfg)
     size_t pci = aml_device(b, "PCI0");
     aml_name_eisa(b, "_HID", "PNP0A03");
     aml_name_integer(b, "_UID", 0);
-    aml_name_integer(b, "_ADR", 0);
     aml_name_integer(b, "_SEG", 0);
     aml_name_integer(b, "_BBN", cfg->ecam_base ? cfg->ecam_bus_start : 0);
     res_word_space(&res, 2, 0x00, cfg->ecam_base ? cfg->ecam_bus_start : 0,
