@@ -517,6 +517,62 @@ static void test_special_mask(void)
     i8259_free(pic);
 }
 
+/* ICW1 variants: single mode skips ICW3, no IC4 skips ICW4 and clears its functions. */
+static void test_init_variants(void)
+{
+    struct i8259 *pic = new_pic();
+    linux_init(pic, 0x30, 0x38, true);
+    outb(pic, MASTER_CMD, 0x13); /* single, IC4 */
+    outb(pic, MASTER_DATA, 0x40);
+    outb(pic, MASTER_DATA, 0x01); /* ICW4, no ICW3 before it */
+    outb(pic, MASTER_DATA, 0xf7); /* OCW1 */
+    UNIT_CHECK(inb(pic, MASTER_DATA) == 0xf7, "icw: single mode takes ICW4 right after ICW2",
+               "IMR 0x%02x", inb(pic, MASTER_DATA));
+    uint8_t v = take(pic, 3);
+    UNIT_CHECK(v == 0x43 && read_isr(pic, MASTER_CMD) == 0x08,
+               "icw: single mode, base 0x40, ICW4 without auto-EOI", "0x%02x", v);
+
+    outb(pic, MASTER_CMD, 0x10); /* cascade, no IC4: ICW3 ends the sequence */
+    outb(pic, MASTER_DATA, 0x50);
+    outb(pic, MASTER_DATA, 0x04);
+    outb(pic, MASTER_DATA, 0xfe); /* OCW1 */
+    UNIT_CHECK(inb(pic, MASTER_DATA) == 0xfe && read_isr(pic, MASTER_CMD) == 0,
+               "icw: no ICW4 when IC4 is clear; ICW1 clears the ISR", "IMR 0x%02x",
+               inb(pic, MASTER_DATA));
+    i8259_free(pic);
+}
+
+/* Special fully nested mode: a higher slave request reaches the CPU while the master's IR2 is
+ * in service, which fully nested mode blocks. */
+static void test_special_fully_nested(void)
+{
+    for (int sfnm = 0; sfnm <= 1; sfnm++) {
+        struct i8259 *pic = new_pic();
+        linux_init(pic, 0x30, 0x38, false);
+        outb(pic, MASTER_CMD, 0x11);
+        outb(pic, MASTER_DATA, 0x30);
+        outb(pic, MASTER_DATA, 0x04);
+        outb(pic, MASTER_DATA, sfnm ? 0x11 : 0x01);
+        outb(pic, MASTER_DATA, 0x00);
+        outb(pic, SLAVE_DATA, 0x00);
+        uint8_t v = take(pic, 10);
+        i8259_set_irq(pic, 9, true);
+        if (sfnm) {
+            UNIT_CHECK(v == 0x3a && intr(), "sfnm: IRQ9 interrupts IRQ10 through IR2 in service",
+                       "0x%02x INTR %d", v, intr());
+            v = i8259_ack(pic);
+            UNIT_CHECK(v == 0x39 && read_isr(pic, SLAVE_CMD) == 0x06,
+                       "sfnm: IRQ9 nested on the slave", "0x%02x ISR 0x%02x", v,
+                       read_isr(pic, SLAVE_CMD));
+        } else {
+            UNIT_CHECK(v == 0x3a && !intr(), "sfnm: off, IR2 in service blocks the slave's IRQ9",
+                       "0x%02x INTR %d", v, intr());
+        }
+        i8259_set_irq(pic, 9, false);
+        i8259_free(pic);
+    }
+}
+
 static void test_mapped_and_reset(void)
 {
     struct i8259 *pic = new_pic();
@@ -658,6 +714,8 @@ int main(void)
     test_spurious();
     test_elcr();
     test_special_mask();
+    test_init_variants();
+    test_special_fully_nested();
     test_mapped_and_reset();
     test_threads();
     return unit_done();

@@ -317,13 +317,30 @@ static void test_level_and_eoi(void)
     mmio_write(io, IOAPIC_EOI, 0x59);
     UNIT_CHECK(delivered(&b) == 4, "level: the EOI register re-delivers", "%u", delivered(&b));
 
+    /* Linux's EOI for I/O APICs without the EOI register (__eoi_ioapic_pin): the entry made
+     * edge-triggered and masked, then restored, which clears remote IRR; the restore delivers
+     * again if the pin is still asserted. */
+    ioapic_eoi(io, 0x59);
+    UNIT_CHECK(delivered(&b) == 5 && (rte_low(io, 9) & IOAPIC_RTE_REMOTE_IRR),
+               "level: pending again before the trigger-mode EOI", "%u", delivered(&b));
+    set_rte(io, 9, 0x59 | IOAPIC_RTE_MASKED, 0x03);
+    UNIT_CHECK(!(rte_low(io, 9) & IOAPIC_RTE_REMOTE_IRR),
+               "level: switching to edge clears remote IRR", "0x%08x", rte_low(io, 9));
+    set_rte(io, 9, 0x59 | IOAPIC_RTE_LEVEL, 0x03);
+    UNIT_CHECK(delivered(&b) == 6 && (rte_low(io, 9) & IOAPIC_RTE_REMOTE_IRR),
+               "level: restoring the level entry re-delivers the asserted pin", "%u",
+               delivered(&b));
+    ioapic_set_irq(io, 9, false);
+    ioapic_eoi(io, 0x59);
+
     /* Two pins sharing a vector: one EOI serves both. */
     set_rte(io, 10, 0x59 | IOAPIC_RTE_LEVEL, 0x03);
+    ioapic_set_irq(io, 9, true);
     ioapic_set_irq(io, 10, true);
-    UNIT_CHECK(delivered(&b) == 5, "level: a second pin with the vector delivers", "%u",
+    UNIT_CHECK(delivered(&b) == 8, "level: a second pin with the vector delivers", "%u",
                delivered(&b));
     ioapic_eoi(io, 0x59);
-    UNIT_CHECK(delivered(&b) == 7, "level: one EOI re-delivers every pin of the vector", "%u",
+    UNIT_CHECK(delivered(&b) == 10, "level: one EOI re-delivers every pin of the vector", "%u",
                delivered(&b));
     free_ioapic(io, &b);
 }
