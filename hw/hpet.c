@@ -69,6 +69,9 @@ struct hpet {
     int64_t anchor_ns;
     struct hpet_timer timers[HPET_NUM_TIMERS];
     bool line_level[HPET_NUM_IRQS];
+    /* The expiry the device timer was last armed for (INT64_MIN: not armed), so that register
+     * accesses, which bring the device up to date, re-arm it only when the time changes. */
+    int64_t timer_expiry;
 };
 
 /* ---- counter and routing (with hpet->lock held) ------------------------------------------ */
@@ -192,7 +195,11 @@ static void hpet_update(struct hpet *hpet, int64_t now)
     if (next != UINT64_MAX) {
         uint64_t ticks = next - hpet->counter_base;
         if (ticks < (uint64_t)(INT64_MAX - hpet->anchor_ns) / HPET_TICK_NS) {
-            coremu_timer_mod(hpet->timer, hpet->anchor_ns + (int64_t)ticks * HPET_TICK_NS);
+            int64_t expiry = hpet->anchor_ns + (int64_t)ticks * HPET_TICK_NS;
+            if (expiry != hpet->timer_expiry) {
+                hpet->timer_expiry = expiry;
+                coremu_timer_mod(hpet->timer, expiry);
+            }
         }
     }
 }
@@ -201,6 +208,7 @@ static void hpet_timer_cb(void *opaque)
 {
     struct hpet *hpet = opaque;
     pthread_mutex_lock(&hpet->lock);
+    hpet->timer_expiry = INT64_MIN;
     hpet_update(hpet, hpet->now_ns());
     pthread_mutex_unlock(&hpet->lock);
 }
@@ -388,6 +396,7 @@ struct hpet *hpet_new(const char *name, struct coremu_iothread *io,
     }
     hpet->name = name;
     hpet->now_ns = coremu_clock_ns;
+    hpet->timer_expiry = INT64_MIN;
     if (irqs != NULL) {
         for (unsigned i = 0; i < HPET_NUM_IRQS; i++) {
             hpet->irqs[i] = irqs[i];

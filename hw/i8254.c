@@ -68,6 +68,9 @@ struct i8254 {
     struct pit_counter counters[PIT_COUNTERS];
     uint8_t port61;              /* the stored bits 3-0 */
     bool irq_level;              /* last level given to irq0 */
+    /* The expiry the device timer was last armed for (INT64_MIN: not armed), so that register
+     * accesses, which bring the device up to date, re-arm it only when the time changes. */
+    int64_t timer_expiry;
 };
 
 /* ---- time (no lock needed) ---------------------------------------------------------------- */
@@ -291,7 +294,8 @@ static void pit_update(struct i8254 *pit, int64_t now)
             break; /* modes 1 and 5 never trigger on counter 0 */
         }
     }
-    if (next >= 0) {
+    if (next >= 0 && next != pit->timer_expiry) {
+        pit->timer_expiry = next;
         coremu_timer_mod(pit->timer, next);
     }
 }
@@ -300,6 +304,7 @@ static void i8254_timer_cb(void *opaque)
 {
     struct i8254 *pit = opaque;
     pthread_mutex_lock(&pit->lock);
+    pit->timer_expiry = INT64_MIN;
     pit_update(pit, pit->now_ns());
     pthread_mutex_unlock(&pit->lock);
 }
@@ -571,6 +576,7 @@ struct i8254 *i8254_new(const char *name, struct coremu_iothread *io,
     }
     pit->name = name;
     pit->now_ns = coremu_clock_ns;
+    pit->timer_expiry = INT64_MIN;
     if (irq0 != NULL) {
         pit->irq0 = *irq0;
     }

@@ -79,6 +79,9 @@ struct mc146818 {
     uint64_t last_periodic;    /* periodic ticks accounted since div_anchor_ns */
     uint8_t reg_c;
     bool irq_level;
+    /* The expiry the device timer was last armed for (INT64_MIN: not armed), so that register
+     * accesses, which bring the device up to date, re-arm it only when the time changes. */
+    int64_t timer_expiry;
 };
 
 /* ---- calendar (no lock) ------------------------------------------------------------------ */
@@ -297,7 +300,8 @@ static void rtc_update(struct mc146818 *rtc, int64_t now)
         }
     }
     rtc_update_irq(rtc);
-    if (next != INT64_MAX) {
+    if (next != INT64_MAX && next != rtc->timer_expiry) {
+        rtc->timer_expiry = next;
         coremu_timer_mod(rtc->timer, next);
     }
 }
@@ -306,6 +310,7 @@ static void mc146818_timer_cb(void *opaque)
 {
     struct mc146818 *rtc = opaque;
     pthread_mutex_lock(&rtc->lock);
+    rtc->timer_expiry = INT64_MIN;
     rtc_update(rtc, rtc->now_ns());
     pthread_mutex_unlock(&rtc->lock);
 }
@@ -486,6 +491,7 @@ struct mc146818 *mc146818_new(const char *name, struct coremu_iothread *io,
     rtc->name = name;
     rtc->now_ns = coremu_clock_ns;
     rtc->wall_ns = coremu_wall_ns;
+    rtc->timer_expiry = INT64_MIN;
     if (irq != NULL) {
         rtc->irq = *irq;
     }

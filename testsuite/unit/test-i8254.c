@@ -311,6 +311,71 @@ static void test_irq0_fake(struct coremu_iothread *io)
     i8254_free(pit);
 }
 
+static void test_triggered_modes(struct coremu_iothread *io)
+{
+    struct irq_probe probe = {0};
+    struct i8254 *pit = new_fake_pit(io, &probe);
+    atomic_store(&fake_ns, 1000);
+    /* Mode 1 on counter 2: OUT high until the gate rises, then low for N clocks. */
+    out8(pit, 0x61, 0x00);
+    out8(pit, 0x43, 0xb2); /* counter 2, LSB/MSB, mode 1 */
+    out8(pit, 0x42, 50);
+    out8(pit, 0x42, 0);
+    atomic_store(&fake_ns, 500000);
+    UNIT_CHECK((in8(pit, 0x61) & 0x20) != 0 && latch_read(pit, 2) == 50,
+               "mode 1: waits for the gate with OUT high", "count %u", latch_read(pit, 2));
+    out8(pit, 0x61, 0x01);
+    int64_t t0 = 500000;
+    atomic_store(&fake_ns, at_tick(t0, 49));
+    UNIT_CHECK((in8(pit, 0x61) & 0x20) == 0 && latch_read(pit, 2) == 1,
+               "mode 1: OUT low while the one-shot counts", "count %u", latch_read(pit, 2));
+    atomic_store(&fake_ns, at_tick(t0, 50));
+    UNIT_CHECK((in8(pit, 0x61) & 0x20) != 0, "mode 1: OUT high at terminal count", "low");
+    /* Retrigger: the gate falls and rises again. */
+    out8(pit, 0x61, 0x00);
+    t0 = at_tick(t0, 60);
+    atomic_store(&fake_ns, t0);
+    out8(pit, 0x61, 0x01);
+    atomic_store(&fake_ns, at_tick(t0, 10));
+    UNIT_CHECK((in8(pit, 0x61) & 0x20) == 0 && latch_read(pit, 2) == 40,
+               "mode 1: a new gate edge retriggers", "count %u", latch_read(pit, 2));
+
+    /* Mode 5: a one-clock low strobe N clocks after the gate edge. */
+    out8(pit, 0x61, 0x00);
+    out8(pit, 0x43, 0xba); /* counter 2, LSB/MSB, mode 5 */
+    out8(pit, 0x42, 20);
+    out8(pit, 0x42, 0);
+    t0 = atomic_load(&fake_ns);
+    out8(pit, 0x61, 0x01);
+    atomic_store(&fake_ns, at_tick(t0, 19));
+    bool before = (in8(pit, 0x61) & 0x20) != 0;
+    atomic_store(&fake_ns, at_tick(t0, 20));
+    bool strobe = (in8(pit, 0x61) & 0x20) != 0;
+    atomic_store(&fake_ns, at_tick(t0, 21));
+    bool after = (in8(pit, 0x61) & 0x20) != 0;
+    UNIT_CHECK(before && !strobe && after, "mode 5: strobe low for one clock at terminal count",
+               "%d %d %d", before, strobe, after);
+
+    /* Mode 4 on counter 0: one IRQ0 edge when the strobe ends. */
+    out8(pit, 0x43, 0x38); /* counter 0, LSB/MSB, mode 4 */
+    unsigned rises = atomic_load(&probe.rises);
+    out8(pit, 0x40, 100);
+    out8(pit, 0x40, 0);
+    t0 = atomic_load(&fake_ns);
+    atomic_store(&fake_ns, at_tick(t0, 100));
+    (void)in8(pit, 0x61);
+    unsigned at_strobe = atomic_load(&probe.rises) - rises;
+    atomic_store(&fake_ns, at_tick(t0, 101));
+    (void)in8(pit, 0x61);
+    unsigned after_strobe = atomic_load(&probe.rises) - rises;
+    atomic_store(&fake_ns, at_tick(t0, 100000));
+    (void)in8(pit, 0x61);
+    UNIT_CHECK(at_strobe == 0 && after_strobe == 1 && atomic_load(&probe.rises) - rises == 1,
+               "mode 4: exactly one IRQ0 edge, at the end of the strobe", "%u %u %u", at_strobe,
+               after_strobe, atomic_load(&probe.rises) - rises);
+    i8254_free(pit);
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -374,6 +439,7 @@ int main(void)
     test_latch_readback_bcd(idle_io);
     test_square_wave(idle_io);
     test_irq0_fake(idle_io);
+    test_triggered_modes(idle_io);
     coremu_iothread_free(idle_io);
     test_real_clock();
     return unit_done();
