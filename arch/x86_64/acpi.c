@@ -404,6 +404,29 @@ static void dsdt_body(struct acpi_buf *b, const struct x86_acpi_config *cfg)
         res_dword_memory(&res, 0x01, cfg->pci_mem32_base, cfg->pci_mem32_size);
     }
     aml_name_resources(b, "_CRS", &res);
+    if (cfg->pci_intx_gsi_base != 0) {
+        /* _PRT: Package { Package { address (device << 16 | 0xFFFF: any function), pin,
+         * source 0 (a GSI, not a link device), GSI }, ... } for every device and pin. */
+        buf_u8(b, AML_NAME);
+        aml_name(b, "_PRT");
+        buf_u8(b, AML_PACKAGE);
+        size_t prt = aml_open(b);
+        buf_u8(b, 128);
+        for (unsigned dev = 0; dev < 32; dev++) {
+            for (unsigned pin = 0; pin < 4; pin++) {
+                buf_u8(b, AML_PACKAGE);
+                size_t entry = aml_open(b);
+                buf_u8(b, 4);
+                buf_u8(b, AML_DWORD);
+                buf_le(b, dev << 16 | 0xffffu, 4);
+                aml_integer(b, pin);
+                aml_integer(b, 0);
+                aml_integer(b, cfg->pci_intx_gsi_base + ((dev + pin) & 3));
+                aml_close(b, entry);
+            }
+        }
+        aml_close(b, prt);
+    }
     aml_close(b, pci);
 
     res.len = 0;
@@ -715,6 +738,7 @@ void x86_acpi_config_default(struct x86_acpi_config *cfg, unsigned ncpus,
     cfg->s5_slp_typ = ACPI_PM_S5_SLP_TYP;
     cfg->reset_port = ACPI_PM_RESET_PORT;
     cfg->reset_value = 0x06;
+    cfg->pci_intx_gsi_base = 16;
     cfg->rtc_century_index = 0x32;
 }
 

@@ -366,6 +366,17 @@ static void test_dsdt(unsigned ncpus)
                    aml_has(p.dsdt, pnp0b00, 5) && aml_has(p.dsdt, pnp0303, 5),
                "DSDT EISA IDs of PCI0, COM1, RTC, KBD", "an ID is missing");
     UNIT_CHECK(p.dsdt[8] == 2, "DSDT revision 2", "%u", p.dsdt[8]);
+    /* _PRT entry of device 3, INTB#: { 0x0003FFFF, 1, 0, 16 + (3 + 1) % 4 = 16 }, and of device
+     * 5, INTD#: GSI 16 + (5 + 3) % 4 = 16; device 2 INTA#: GSI 18. */
+    static const uint8_t prt_3b[] = {0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x03, 0x00,
+                                     0x01, 0x00, 0x0a, 0x10};
+    static const uint8_t prt_2a[] = {0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x02, 0x00,
+                                     0x00, 0x00, 0x0a, 0x12};
+    static const uint8_t prt_name[] = {0x08, '_', 'P', 'R', 'T', 0x12};
+    UNIT_CHECK(aml_has(p.dsdt, prt_name, sizeof(prt_name)) &&
+                   aml_has(p.dsdt, prt_3b, sizeof(prt_3b)) &&
+                   aml_has(p.dsdt, prt_2a, sizeof(prt_2a)),
+               "DSDT PCI0._PRT routes INTx to GSIs 16-19 by (device + pin) % 4", "not found");
 
     char dir[] = "/tmp/coremu-acpi-XXXXXX";
     if (mkdtemp(dir) == NULL) {
@@ -402,7 +413,7 @@ static void test_dsdt(unsigned ncpus)
                 clean = strstr(dsl, "EisaId (\"PNP0A03\")") &&
                         strstr(dsl, "Name (\\_S5, Package") &&
                         strstr(dsl, "EisaId (\"PNP0303\")") && strstr(dsl, "WordBusNumber") &&
-                        strstr(dsl, "Method (_INI");
+                        strstr(dsl, "Method (_INI") && strstr(dsl, "Name (_PRT, Package (0x80)");
             }
             UNIT_CHECK(rc == 0 && clean, name, "iasl exit %d; output kept in %s", rc, dir);
             if (rc != 0 || !clean) {
