@@ -48,20 +48,20 @@ static const uint8_t elcr_writable[2] = {0xf8, 0xde};
 
 struct pic_chip {
     bool master;
-    uint8_t input;   /* the IR pins' levels */
-    uint8_t irr;     /* edges latched since the last acknowledge (see requests()) */
+    uint8_t input; /* the IR pins' levels */
+    uint8_t irr;   /* edges latched since the last acknowledge (see requests()) */
     uint8_t isr;
     uint8_t imr;
-    uint8_t elcr;    /* level-triggered inputs */
-    uint8_t base;    /* ICW2 bits 7-3 */
+    uint8_t elcr; /* level-triggered inputs */
+    uint8_t base; /* ICW2 bits 7-3 */
     uint8_t icw3;
     uint8_t icw4;
-    uint8_t lowest;  /* the level of lowest priority (7 after ICW1) */
+    uint8_t lowest; /* the level of lowest priority (7 after ICW1) */
     enum init_step init;
     bool need_icw4, single, ltim;
     bool rotate_on_aeoi;
-    bool read_isr;   /* OCW3: port A0=0 reads the ISR rather than the IRR */
-    bool poll;       /* OCW3: the next read of port A0=0 is a poll */
+    bool read_isr; /* OCW3: port A0=0 reads the ISR rather than the IRR */
+    bool poll;     /* OCW3: the next read of port A0=0 is a poll */
     bool special_mask;
 };
 
@@ -72,8 +72,8 @@ struct pic_input {
 };
 
 struct i8259 {
-    const char *name;            /* immutable */
-    struct coremu_irq_line intr; /* immutable after i8259_new */
+    const char *name;                        /* immutable */
+    struct coremu_irq_line intr;             /* immutable after i8259_new */
     struct pic_input inputs[I8259_NUM_IRQS]; /* immutable */
 
     /* Everything below is under lock (see i8259.h). */
@@ -82,7 +82,7 @@ struct i8259 {
     bool intr_level;         /* last level given to intr */
 };
 
-/* ---- priority (all with the lock held) ------------------------------------------------- */
+/* ---- priority (all with the lock held) ------------------------------------------------------- */
 
 /* The requests as the IRR shows them: a latched edge or a level-triggered input, in both cases
  * only while the input is still high (the data sheet's rule, see i8259.h). The master's cascade
@@ -139,7 +139,7 @@ static int chip_pending(const struct pic_chip *c)
  * done at once (and then made lowest priority if rotation was asked for). */
 static void chip_ack(struct pic_chip *c, unsigned level)
 {
-    c->irr &= (uint8_t)~(1u << level);
+    c->irr &= (uint8_t) ~(1u << level);
     if (c->icw4 & ICW4_AEOI) {
         if (c->rotate_on_aeoi) {
             c->lowest = (uint8_t)level;
@@ -179,7 +179,7 @@ static void chip_set_input(struct pic_chip *c, unsigned level, bool high)
     }
 }
 
-/* ---- ports (all with the lock held) ---------------------------------------------------- */
+/* ---- ports (all with the lock held) ---------------------------------------------------------- */
 
 static void write_icw1(struct i8259 *pic, struct pic_chip *c, uint8_t v)
 {
@@ -221,7 +221,7 @@ static void write_ocw2(struct pic_chip *c, uint8_t v)
     case OCW2_EOI:
     case OCW2_ROTATE_EOI:
         if (top >= 0) {
-            c->isr &= (uint8_t)~(1u << top);
+            c->isr &= (uint8_t) ~(1u << top);
             if ((v >> 5) == OCW2_ROTATE_EOI) {
                 c->lowest = (uint8_t)top;
             }
@@ -229,7 +229,7 @@ static void write_ocw2(struct pic_chip *c, uint8_t v)
         break;
     case OCW2_SPECIFIC_EOI:
     case OCW2_ROTATE_SPECIFIC_EOI:
-        c->isr &= (uint8_t)~(1u << level);
+        c->isr &= (uint8_t) ~(1u << level);
         if ((v >> 5) == OCW2_ROTATE_SPECIFIC_EOI) {
             c->lowest = (uint8_t)level;
         }
@@ -322,7 +322,7 @@ static void port_write(struct i8259 *pic, struct pic_chip *c, unsigned port, uin
     }
 }
 
-/* ---- port callbacks --------------------------------------------------------------------- */
+/* ---- port callbacks -------------------------------------------------------------------------- */
 
 /* Which register set a region is: the two chips, or the ELCR pair. */
 enum pic_region { REGION_MASTER, REGION_SLAVE, REGION_ELCR };
@@ -422,7 +422,7 @@ const struct coremu_mmio_ops i8259_elcr_ops = {
     .allow_unaligned = true,
 };
 
-/* ---- inputs and acknowledge ---------------------------------------------------------------- */
+/* ---- inputs and acknowledge ------------------------------------------------------------------ */
 
 void i8259_set_irq(struct i8259 *pic, unsigned irq, bool level)
 {
@@ -540,8 +540,8 @@ int i8259_map(struct i8259 *pic, struct coremu_as *as)
     int r = coremu_as_add_mmio(as, "i8259-master", I8259_MASTER_BASE, I8259_IO_SIZE,
                                &i8259_master_ops, pic, COREMU_MMIO_LOCKLESS);
     if (r == 0) {
-        r = coremu_as_add_mmio(as, "i8259-slave", I8259_SLAVE_BASE, I8259_IO_SIZE,
-                               &i8259_slave_ops, pic, COREMU_MMIO_LOCKLESS);
+        r = coremu_as_add_mmio(as, "i8259-slave", I8259_SLAVE_BASE, I8259_IO_SIZE, &i8259_slave_ops,
+                               pic, COREMU_MMIO_LOCKLESS);
     }
     if (r == 0) {
         r = coremu_as_add_mmio(as, "elcr", I8259_ELCR_BASE, I8259_IO_SIZE, &i8259_elcr_ops, pic,

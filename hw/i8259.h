@@ -25,7 +25,11 @@
  * that goes away first leaves the chip with nothing to give and it answers with IR7 (a spurious
  * IRQ7 on the master, IRQ15 on the slave), without setting an in-service bit. A device that
  * only pulses its line is therefore lost, as on the chip. The slave's INT output drives the
- * master's IR2 as a level (the cascade wire; ELCR bit 2 is reserved on the PIIX).
+ * master's IR2 as a level (the cascade wire; ELCR bit 2 is reserved on the PIIX), so a slave
+ * request withdrawn before the acknowledge also withdraws the master's IR2 request and the
+ * master answers IRQ7; the slave's own IR7 answer (a spurious IRQ15) would need the request to
+ * vanish between the master's and the slave's INTA cycles, which i8259_ack performs under one
+ * hold of the lock, so here it does not happen.
  *
  * Output and acknowledge. The master's INT output is the intr line given to i8259_new, driven
  * (with the device's lock held, only when it changes) high while the master has a request the
@@ -70,7 +74,8 @@ struct i8259;
  * outlive the device. NULL on allocation failure. */
 struct i8259 *i8259_new(const char *name, const struct coremu_irq_line *intr);
 /* Adds the three port regions (master, slave, ELCR) to as, the board's port-I/O space, at the
- * PC's addresses. 0 or -errno (coremu_as_add_mmio). */
+ * PC's addresses. 0 or -errno (coremu_as_add_mmio); after a failure the regions added before it
+ * stay (the board gives up on the machine). */
 int i8259_map(struct i8259 *pic, struct coremu_as *as);
 /* Reset (the board's machine reset): the state of i8259_new; input levels are kept (the devices
  * still drive them) but make no request until they rise again. */

@@ -13,8 +13,8 @@
 
 /* The bits of a redirection entry's low half that the guest writes; the rest is read-only
  * (delivery status, remote IRR) or reserved. */
-#define RTE_LOW_WRITABLE                                                                          \
-    (IOAPIC_RTE_VECTOR | IOAPIC_RTE_DELIVERY_MASK | IOAPIC_RTE_DEST_LOGICAL |                     \
+#define RTE_LOW_WRITABLE                                                      \
+    (IOAPIC_RTE_VECTOR | IOAPIC_RTE_DELIVERY_MASK | IOAPIC_RTE_DEST_LOGICAL | \
      IOAPIC_RTE_ACTIVE_LOW | IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED)
 #define ID_SHIFT 24
 #define ID_MASK  0x0f000000u
@@ -42,10 +42,10 @@ struct ioapic_outbox {
 };
 
 struct ioapic {
-    const char *name;           /* immutable */
-    uint8_t reset_id;           /* immutable */
-    ioapic_deliver_fn deliver;  /* immutable */
-    void *deliver_opaque;       /* immutable */
+    const char *name;                        /* immutable */
+    uint8_t reset_id;                        /* immutable */
+    ioapic_deliver_fn deliver;               /* immutable */
+    void *deliver_opaque;                    /* immutable */
     struct ioapic_pin pins[IOAPIC_NUM_PINS]; /* immutable */
 
     /* Everything below is under lock (see ioapic.h). */
@@ -54,10 +54,10 @@ struct ioapic {
     uint32_t arb;    /* IOAPICARB as read */
     uint32_t regsel; /* IOREGSEL: bits 7-0 */
     uint64_t rte[IOAPIC_NUM_PINS];
-    uint32_t input;  /* input levels as the devices drive them, bit per pin */
+    uint32_t input; /* input levels as the devices drive them, bit per pin */
 };
 
-/* ---- helpers (all with ioapic->lock held) ------------------------------------------------ */
+/* ---- helpers (all with ioapic->lock held) ---------------------------------------------------- */
 
 static unsigned rte_delivery_mode(uint64_t rte)
 {
@@ -89,8 +89,8 @@ static void post(struct ioapic *ioapic, struct ioapic_outbox *out, unsigned pin)
     if (level) {
         ioapic->rte[pin] |= IOAPIC_RTE_REMOTE_IRR;
     }
-    COREMU_LOG(COREMU_LOG_INT, "%s: pin %u delivers vector 0x%02x (mode %u, %s)", ioapic->name,
-               pin, (unsigned)(rte & IOAPIC_RTE_VECTOR), rte_delivery_mode(rte),
+    COREMU_LOG(COREMU_LOG_INT, "%s: pin %u delivers vector 0x%02x (mode %u, %s)", ioapic->name, pin,
+               (unsigned)(rte & IOAPIC_RTE_VECTOR), rte_delivery_mode(rte),
                level ? "level" : "edge");
     out->msg[out->count++] = (struct ioapic_msg){
         .dest = (uint8_t)(rte >> IOAPIC_RTE_DEST_SHIFT),
@@ -137,8 +137,7 @@ static uint32_t read_reg(struct ioapic *ioapic, unsigned reg)
         uint64_t rte = ioapic->rte[(reg - IOAPIC_REG_REDTBL) / 2];
         return (reg & 1u) ? (uint32_t)(rte >> 32) : (uint32_t)rte;
     }
-    COREMU_LOG(COREMU_LOG_GUEST_ERRORS, "%s: read of undefined register 0x%02x", ioapic->name,
-               reg);
+    COREMU_LOG(COREMU_LOG_GUEST_ERRORS, "%s: read of undefined register 0x%02x", ioapic->name, reg);
     return 0;
 }
 
@@ -185,7 +184,7 @@ static void write_reg(struct ioapic *ioapic, struct ioapic_outbox *out, unsigned
     service_level(ioapic, out, pin);
 }
 
-/* ---- register access ---------------------------------------------------------------------- */
+/* ---- register access ------------------------------------------------------------------------- */
 
 static int ioapic_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
 {
@@ -237,7 +236,7 @@ const struct coremu_mmio_ops ioapic_mmio_ops = {
     .allow_unaligned = false,
 };
 
-/* ---- inputs ------------------------------------------------------------------------------- */
+/* ---- inputs ---------------------------------------------------------------------------------- */
 
 void ioapic_set_irq(struct ioapic *ioapic, unsigned pin, bool level)
 {
@@ -297,7 +296,7 @@ struct coremu_irq_line ioapic_irq_line(struct ioapic *ioapic, unsigned pin)
     return (struct coremu_irq_line){ioapic_line_set, &ioapic->pins[pin]};
 }
 
-/* ---- life cycle --------------------------------------------------------------------------- */
+/* ---- life cycle ------------------------------------------------------------------------------ */
 
 static void ioapic_reset_locked(struct ioapic *ioapic)
 {

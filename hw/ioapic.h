@@ -70,16 +70,16 @@ struct ioapic;
 #define IOAPIC_VERSION_VALUE 0x00170020u
 
 /* Redirection entry fields (low half unless noted). */
-#define IOAPIC_RTE_VECTOR        0x000000ffu
-#define IOAPIC_RTE_DELIVERY_MASK 0x00000700u
+#define IOAPIC_RTE_VECTOR         0x000000ffu
+#define IOAPIC_RTE_DELIVERY_MASK  0x00000700u
 #define IOAPIC_RTE_DELIVERY_SHIFT 8
-#define IOAPIC_RTE_DEST_LOGICAL  0x00000800u
-#define IOAPIC_RTE_DELIVS        0x00001000u
-#define IOAPIC_RTE_ACTIVE_LOW    0x00002000u
-#define IOAPIC_RTE_REMOTE_IRR    0x00004000u
-#define IOAPIC_RTE_LEVEL         0x00008000u
-#define IOAPIC_RTE_MASKED        0x00010000u
-#define IOAPIC_RTE_DEST_SHIFT    56 /* of the 64-bit entry: bits 63-56 */
+#define IOAPIC_RTE_DEST_LOGICAL   0x00000800u
+#define IOAPIC_RTE_DELIVS         0x00001000u
+#define IOAPIC_RTE_ACTIVE_LOW     0x00002000u
+#define IOAPIC_RTE_REMOTE_IRR     0x00004000u
+#define IOAPIC_RTE_LEVEL          0x00008000u
+#define IOAPIC_RTE_MASKED         0x00010000u
+#define IOAPIC_RTE_DEST_SHIFT     56 /* of the 64-bit entry: bits 63-56 */
 
 enum ioapic_delivery_mode {
     IOAPIC_DELIVERY_FIXED = 0,

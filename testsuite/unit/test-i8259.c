@@ -83,8 +83,7 @@ static uint8_t inb(struct i8259 *pic, unsigned port)
     const struct coremu_mmio_ops *ops = ops_for(port, &offset);
     int r = ops->read(pic, offset, 1, &v);
     if (r != COREMU_MEM_OK || v > 0xff) {
-        unit_fail("port read", "port 0x%x: result %d value 0x%llx", port, r,
-                  (unsigned long long)v);
+        unit_fail("port read", "port 0x%x: result %d value 0x%llx", port, r, (unsigned long long)v);
     }
     return (uint8_t)v;
 }
@@ -121,7 +120,7 @@ static void linux_init(struct i8259 *pic, uint8_t master_base, uint8_t slave_bas
 static void unmask(struct i8259 *pic, unsigned irq)
 {
     unsigned port = irq < 8 ? MASTER_DATA : SLAVE_DATA;
-    outb(pic, port, inb(pic, port) & (uint8_t)~(1u << (irq % 8)));
+    outb(pic, port, inb(pic, port) & (uint8_t) ~(1u << (irq % 8)));
 }
 
 /* mask_and_ack_8259A's EOIs: specific to the slave and then the cascade on the master, or
@@ -153,7 +152,8 @@ static uint8_t take(struct i8259 *pic, unsigned irq)
     return v;
 }
 
-/* ---- tests ------------------------------------------------------------------------------------ */
+/* ---- tests ------------------------------------------------------------------------------------
+ */
 
 static void test_reset_and_probe(void)
 {
@@ -434,8 +434,7 @@ static void test_spurious(void)
     i8259_set_irq(pic, 11, false);
     v = i8259_ack(pic);
     UNIT_CHECK(v == 0x37 && read_isr(pic, MASTER_CMD) == 0 && read_isr(pic, SLAVE_CMD) == 0,
-               "spurious: a withdrawn slave request gives IRQ7, nothing in service",
-               "0x%02x", v);
+               "spurious: a withdrawn slave request gives IRQ7, nothing in service", "0x%02x", v);
     i8259_free(pic);
 }
 
@@ -453,8 +452,8 @@ static void test_elcr(void)
                inb(pic, ELCR2));
     uint64_t both = 0;
     int r = i8259_elcr_ops.read(pic, 0, 2, &both);
-    UNIT_CHECK(r == COREMU_MEM_OK && both == 0xdef8, "elcr: a 16-bit read gives both",
-               "0x%llx", (unsigned long long)both);
+    UNIT_CHECK(r == COREMU_MEM_OK && both == 0xdef8, "elcr: a 16-bit read gives both", "0x%llx",
+               (unsigned long long)both);
     outb(pic, ELCR1, 0x00);
     outb(pic, ELCR2, 0x04); /* IRQ10 level */
 
@@ -486,8 +485,7 @@ static void test_elcr(void)
     linux_init(pic, 0x30, 0x38, false);
     unmask(pic, 5);
     v = i8259_ack(pic);
-    UNIT_CHECK(v == 0x35, "elcr: a level input requests right after initialization", "0x%02x",
-               v);
+    UNIT_CHECK(v == 0x35, "elcr: a level input requests right after initialization", "0x%02x", v);
     i8259_set_irq(pic, 5, false);
     i8259_free(pic);
 }
@@ -506,9 +504,8 @@ static void test_special_mask(void)
     UNIT_CHECK(intr(), "smm: special mask mode lets the lower IRQ5 through", "INTR low");
     uint8_t v = i8259_ack(pic);
     i8259_set_irq(pic, 5, false);
-    UNIT_CHECK(v == 0x35 && read_isr(pic, MASTER_CMD) == 0x28,
-               "smm: IRQ5 nested below IRQ3", "0x%02x ISR 0x%02x", v,
-               read_isr(pic, MASTER_CMD));
+    UNIT_CHECK(v == 0x35 && read_isr(pic, MASTER_CMD) == 0x28, "smm: IRQ5 nested below IRQ3",
+               "0x%02x ISR 0x%02x", v, read_isr(pic, MASTER_CMD));
     outb(pic, MASTER_CMD, OCW2_SEOI | 5u);
     outb(pic, MASTER_CMD, 0x48); /* ESMM, SMM clear */
     i8259_set_irq(pic, 6, true);
@@ -600,7 +597,8 @@ static void test_mapped_and_reset(void)
     i8259_free(pic);
 }
 
-/* ---- threads ---------------------------------------------------------------------------------- */
+/* ---- threads ----------------------------------------------------------------------------------
+ */
 
 #define DEVICES  4
 #define REQUESTS 3000
@@ -676,8 +674,8 @@ static void test_threads(void)
     UNIT_REQUIRE(pthread_create(&cpu, NULL, cpu_thread, &sh) == 0, "pthread_create", "failed");
     for (unsigned i = 0; i < DEVICES; i++) {
         args[i] = (struct device_arg){&sh, device_irq[i]};
-        UNIT_REQUIRE(pthread_create(&dev[i], NULL, device_thread, &args[i]) == 0,
-                     "pthread_create", "failed");
+        UNIT_REQUIRE(pthread_create(&dev[i], NULL, device_thread, &args[i]) == 0, "pthread_create",
+                     "failed");
     }
     for (unsigned i = 0; i < DEVICES; i++) {
         pthread_join(dev[i], NULL);

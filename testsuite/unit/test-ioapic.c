@@ -18,7 +18,7 @@
 #include "ioapic.h"
 #include "unit.h"
 
-/* ---- the board side: a log of deliveries ---------------------------------------------------- */
+/* ---- the board side: a log of deliveries ----------------------------------------------------- */
 
 struct msg {
     uint8_t dest;
@@ -125,7 +125,8 @@ static uint32_t rte_low(struct ioapic *io, unsigned pin)
     return reg_read(io, IOAPIC_REG_REDTBL + 2 * pin);
 }
 
-/* ---- tests ------------------------------------------------------------------------------------ */
+/* ---- tests ------------------------------------------------------------------------------------
+ */
 
 static void test_registers(void)
 {
@@ -137,13 +138,13 @@ static void test_registers(void)
     UNIT_CHECK(reg_read(io, IOAPIC_REG_VER) == 0x00170020u,
                "registers: version 0x00170020 (24 pins, version 0x20)", "0x%08x",
                reg_read(io, IOAPIC_REG_VER));
-    UNIT_CHECK(reg_read(io, IOAPIC_REG_ARB) == 0x02000000u, "registers: ARB holds the ID",
-               "0x%08x", reg_read(io, IOAPIC_REG_ARB));
+    UNIT_CHECK(reg_read(io, IOAPIC_REG_ARB) == 0x02000000u, "registers: ARB holds the ID", "0x%08x",
+               reg_read(io, IOAPIC_REG_ARB));
     reg_write(io, IOAPIC_REG_ID, 0xf5ffffffu);
-    UNIT_CHECK(reg_read(io, IOAPIC_REG_ID) == 0x05000000u,
-               "registers: ID keeps bits 27-24 only", "0x%08x", reg_read(io, IOAPIC_REG_ID));
-    UNIT_CHECK(reg_read(io, IOAPIC_REG_ARB) == 0x05000000u,
-               "registers: writing the ID loads ARB", "0x%08x", reg_read(io, IOAPIC_REG_ARB));
+    UNIT_CHECK(reg_read(io, IOAPIC_REG_ID) == 0x05000000u, "registers: ID keeps bits 27-24 only",
+               "0x%08x", reg_read(io, IOAPIC_REG_ID));
+    UNIT_CHECK(reg_read(io, IOAPIC_REG_ARB) == 0x05000000u, "registers: writing the ID loads ARB",
+               "0x%08x", reg_read(io, IOAPIC_REG_ARB));
     reg_write(io, IOAPIC_REG_VER, 0);
     reg_write(io, IOAPIC_REG_ARB, 0);
     UNIT_CHECK(reg_read(io, IOAPIC_REG_VER) == 0x00170020u &&
@@ -207,8 +208,7 @@ static void test_rte_programming(void)
                "rte: high half keeps the destination only", "0x%08x",
                reg_read(io, IOAPIC_REG_REDTBL + 2 * 5 + 1));
     UNIT_CHECK(rte_low(io, 4) == IOAPIC_RTE_MASKED && rte_low(io, 6) == IOAPIC_RTE_MASKED,
-               "rte: neighbours untouched", "4: 0x%08x 6: 0x%08x", rte_low(io, 4),
-               rte_low(io, 6));
+               "rte: neighbours untouched", "4: 0x%08x 6: 0x%08x", rte_low(io, 4), rte_low(io, 6));
     reg_write(io, IOAPIC_REG_REDTBL + 2 * 23 + 1, 0x77000000u);
     UNIT_CHECK(reg_read(io, IOAPIC_REG_REDTBL + 2 * 23 + 1) == 0x77000000u &&
                    reg_read(io, IOAPIC_REG_REDTBL + 2 * 24) == 0,
@@ -227,8 +227,7 @@ static void test_rte_programming(void)
     /* Reset masks everything again and restores the ID. */
     reg_write(io, IOAPIC_REG_ID, 0x09000000u);
     ioapic_reset(io);
-    UNIT_CHECK(rte_low(io, 5) == IOAPIC_RTE_MASKED &&
-                   reg_read(io, IOAPIC_REG_ID) == 0x02000000u,
+    UNIT_CHECK(rte_low(io, 5) == IOAPIC_RTE_MASKED && reg_read(io, IOAPIC_REG_ID) == 0x02000000u,
                "rte: reset masks entries, restores the ID", "0x%08x", rte_low(io, 5));
     free_ioapic(io, &b);
 }
@@ -246,12 +245,11 @@ static void test_edge(void)
     UNIT_CHECK(delivered(&b) == 1, "edge: a steady high does not deliver again", "%u",
                delivered(&b));
     ioapic_set_irq(io, 1, false);
-    UNIT_CHECK(delivered(&b) == 1, "edge: the falling edge delivers nothing", "%u",
-               delivered(&b));
+    UNIT_CHECK(delivered(&b) == 1, "edge: the falling edge delivers nothing", "%u", delivered(&b));
     ioapic_set_irq(io, 1, true);
     UNIT_CHECK(delivered(&b) == 2, "edge: the next rising edge delivers", "%u", delivered(&b));
-    UNIT_CHECK(!(rte_low(io, 1) & IOAPIC_RTE_REMOTE_IRR), "edge: remote IRR stays clear",
-               "0x%08x", rte_low(io, 1));
+    UNIT_CHECK(!(rte_low(io, 1) & IOAPIC_RTE_REMOTE_IRR), "edge: remote IRR stays clear", "0x%08x",
+               rte_low(io, 1));
     ioapic_set_irq(io, 1, false);
 
     /* An edge while masked is lost; unmasking does not deliver it. */
@@ -308,8 +306,8 @@ static void test_level_and_eoi(void)
     ioapic_set_irq(io, 9, false);
     ioapic_eoi(io, 0x59);
     UNIT_CHECK(delivered(&b) == 2 && !(rte_low(io, 9) & IOAPIC_RTE_REMOTE_IRR),
-               "level: EOI of a released pin clears remote IRR only", "%u, 0x%08x",
-               delivered(&b), rte_low(io, 9));
+               "level: EOI of a released pin clears remote IRR only", "%u, 0x%08x", delivered(&b),
+               rte_low(io, 9));
     ioapic_set_irq(io, 9, true);
     UNIT_CHECK(delivered(&b) == 3, "level: asserting again delivers", "%u", delivered(&b));
 
@@ -364,8 +362,7 @@ static void test_masking(void)
     UNIT_CHECK(delivered(&b) == 1 && !(rte_low(io, 11) & IOAPIC_RTE_REMOTE_IRR),
                "mask: EOI while masked clears remote IRR, no delivery", "%u", delivered(&b));
     set_rte(io, 11, 0x61 | IOAPIC_RTE_LEVEL, 0x00);
-    UNIT_CHECK(delivered(&b) == 2, "mask: unmasking after the EOI delivers", "%u",
-               delivered(&b));
+    UNIT_CHECK(delivered(&b) == 2, "mask: unmasking after the EOI delivers", "%u", delivered(&b));
 
     /* A pin released while masked is not delivered on unmask. */
     set_rte(io, 11, 0x61 | IOAPIC_RTE_LEVEL | IOAPIC_RTE_MASKED, 0x00);
@@ -386,8 +383,7 @@ static void test_polarity(void)
     set_rte(io, 16, 0x71 | IOAPIC_RTE_LEVEL | IOAPIC_RTE_ACTIVE_LOW | IOAPIC_RTE_MASKED, 0x00);
     ioapic_set_irq(io, 16, true); /* idle: high */
     set_rte(io, 16, 0x71 | IOAPIC_RTE_LEVEL | IOAPIC_RTE_ACTIVE_LOW, 0x00);
-    UNIT_CHECK(delivered(&b) == 0, "polarity: active-low pin idle when high", "%u",
-               delivered(&b));
+    UNIT_CHECK(delivered(&b) == 0, "polarity: active-low pin idle when high", "%u", delivered(&b));
     ioapic_set_irq(io, 16, false);
     UNIT_CHECK(delivered(&b) == 1 && last(&b).vector == 0x71,
                "polarity: active-low pin delivers when low", "%u", delivered(&b));
@@ -407,12 +403,13 @@ static void test_polarity(void)
                "polarity: active-low edge delivers on the falling input", "%u",
                delivered(&b) - before);
     ioapic_set_irq(io, 17, true);
-    UNIT_CHECK(delivered(&b) == before + 1, "polarity: the rising input is the inactive edge",
-               "%u", delivered(&b) - before);
+    UNIT_CHECK(delivered(&b) == before + 1, "polarity: the rising input is the inactive edge", "%u",
+               delivered(&b) - before);
     free_ioapic(io, &b);
 }
 
-/* ---- threads ---------------------------------------------------------------------------------- */
+/* ---- threads ----------------------------------------------------------------------------------
+ */
 
 #define EDGE_THREADS 4
 #define EDGES        20000
