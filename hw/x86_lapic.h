@@ -146,8 +146,9 @@ void x86_lapic_free(struct x86_lapic *lapic);
 /* RESET (power-on, machine reset): everything as x86_lapic_new left it, the APIC ID back to
  * the initial one. INIT: the registers back to their RESET values except the APIC ID, LDR
  * in x2APIC mode and IA32_APIC_BASE (whose mode INIT keeps). Owner, or while the owner runs
- * no guest code. A pending interrupt in the IRR is dropped; the core's X86_PENDING_INTR bit
- * is cleared, and the timer disarmed. */
+ * no guest code. Pending interrupts in the IRR are dropped, the core's X86_PENDING_INTR bit
+ * is cleared (unless the ExtINT input is high and LINT0 passes it), and the timer is disarmed
+ * (a deadline left in the core is harmless: x86_lapic_timer_expired then finds nothing due). */
 void x86_lapic_reset(struct x86_lapic *lapic);
 void x86_lapic_init(struct x86_lapic *lapic);
 

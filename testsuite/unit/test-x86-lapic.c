@@ -349,6 +349,32 @@ static void test_priorities(struct x86_lapic *l)
     UNIT_CHECK(v == 0x66, "lapic: ICR self IPI", "vector 0x%x", v);
 }
 
+/* What the I/O APIC and MSIs use: destination matching and the other delivery modes. */
+static void test_external_delivery(struct x86_lapic *ap)
+{
+    struct coremu_cpu *rt = x86_lapic_cpu(ap);
+    wr(ap, R_LDR, 0x0cu << 24);
+    bool match = x86_lapic_match_dest(ap, 3, false) && !x86_lapic_match_dest(ap, 4, false) &&
+                 x86_lapic_match_dest(ap, 0xff, false) && x86_lapic_match_dest(ap, 0x04, true) &&
+                 !x86_lapic_match_dest(ap, 0x03, true) && x86_lapic_match_dest(ap, 0xff, true);
+    wr(ap, R_LDR, 0);
+    UNIT_CHECK(match, "lapic: destination matching for the I/O APIC (physical, flat, 0xff)",
+               "wrong");
+    coremu_cpu_clear_pending(rt, X86_PENDING_NMI | X86_PENDING_INIT);
+    x86_lapic_deliver_mode(ap, X86_APIC_DM_NMI, 0, false);
+    bool nmi = (atomic_load(&rt->pending) & X86_PENDING_NMI) != 0;
+    int inits_before = atomic_load(&inits[1]);
+    x86_lapic_deliver_mode(ap, X86_APIC_DM_INIT, 0, false);
+    x86_lapic_deliver_mode(ap, X86_APIC_DM_STARTUP, 0x12, false);
+    x86_lapic_deliver_mode(ap, X86_APIC_DM_SMI, 0, false);
+    UNIT_CHECK(nmi && atomic_load(&inits[1]) == inits_before + 1 &&
+                   atomic_load(&startup_vector[1]) == 0x12,
+               "lapic: NMI, INIT and STARTUP messages from outside", "nmi %d", nmi);
+    atomic_store(&startups[1], 0);
+    atomic_store(&inits[1], 0);
+    coremu_cpu_clear_pending(rt, X86_PENDING_NMI);
+}
+
 static void test_extint(struct x86_lapic *bsp, struct x86_lapic *ap)
 {
     atomic_store(&pic_vector, 0x28);
@@ -610,6 +636,7 @@ static void part_one(void)
     test_reset_values(bsp, ap);
     test_registers(ap);
     test_priorities(ap);
+    test_external_delivery(ap);
     test_extint(bsp, ap);
     test_timer(ap);
     struct x86_lapic *x2 = x86_lapic_new(m->cpus[1], 0x13, false, &board);
