@@ -13,9 +13,9 @@
 #include "acpi_pm.h"
 
 /* PM1 status bits that raise the SCI when their enable bit is set. */
-#define PM1_SCI_BITS                                                                              \
+#define PM1_SCI_BITS \
     (ACPI_PM1_TMR | ACPI_PM1_GBL | ACPI_PM1_PWRBTN | ACPI_PM1_SLPBTN | ACPI_PM1_RTC)
-#define PM1_CNT_RW (ACPI_PM1_SCI_EN | ACPI_PM1_BM_RLD | ACPI_PM1_SLP_TYP_MASK)
+#define PM1_CNT_RW        (ACPI_PM1_SCI_EN | ACPI_PM1_BM_RLD | ACPI_PM1_SLP_TYP_MASK)
 #define TIMER_CARRY_SHIFT 23
 
 struct acpi_pm {
@@ -58,9 +58,9 @@ static uint16_t pm1_status(const struct acpi_pm *pm, uint64_t ticks)
 
 static void update_sci(struct acpi_pm *pm, uint64_t ticks)
 {
-    bool level = (pm->pm1_cnt & ACPI_PM1_SCI_EN) &&
-                 ((pm1_status(pm, ticks) & pm->pm1_en & PM1_SCI_BITS) ||
-                  (pm->gpe0_sts & pm->gpe0_en));
+    bool level =
+        (pm->pm1_cnt & ACPI_PM1_SCI_EN) &&
+        ((pm1_status(pm, ticks) & pm->pm1_en & PM1_SCI_BITS) || (pm->gpe0_sts & pm->gpe0_en));
     if (level != pm->sci_level) {
         pm->sci_level = level;
         coremu_irq_set(&pm->board.sci, level);
@@ -181,7 +181,7 @@ static void write_byte(struct acpi_pm *pm, unsigned off, uint8_t v, uint64_t tic
         if (bits & ACPI_PM1_TMR) {
             pm->timer_period_acked = ticks >> TIMER_CARRY_SHIFT;
         }
-        pm->pm1_sts &= (uint16_t)~(bits & ~ACPI_PM1_TMR);
+        pm->pm1_sts &= (uint16_t) ~(bits & ~ACPI_PM1_TMR);
         break;
     case ACPI_PM_EVT_OFFSET + 2:
         pm->pm1_en = (uint16_t)((pm->pm1_en & ~mask) | (bits & PM1_SCI_BITS));

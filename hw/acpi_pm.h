@@ -44,31 +44,31 @@
 #include <coremu/physmem.h>
 
 #define ACPI_PM_DEFAULT_BASE 0x600u
-#define ACPI_PM_BLOCK_SIZE 0x10u
-#define ACPI_PM_EVT_OFFSET 0x0u
-#define ACPI_PM_CNT_OFFSET 0x4u
-#define ACPI_PM_TMR_OFFSET 0x8u
-#define ACPI_PM_GPE0_OFFSET 0xcu
-#define ACPI_PM_GPE0_LEN 4u
-#define ACPI_PM_RESET_PORT 0xcf9u
-#define ACPI_PM_S5_SLP_TYP 5u
-#define ACPI_PM_TIMER_HZ 3579545u
+#define ACPI_PM_BLOCK_SIZE   0x10u
+#define ACPI_PM_EVT_OFFSET   0x0u
+#define ACPI_PM_CNT_OFFSET   0x4u
+#define ACPI_PM_TMR_OFFSET   0x8u
+#define ACPI_PM_GPE0_OFFSET  0xcu
+#define ACPI_PM_GPE0_LEN     4u
+#define ACPI_PM_RESET_PORT   0xcf9u
+#define ACPI_PM_S5_SLP_TYP   5u
+#define ACPI_PM_TIMER_HZ     3579545u
 
 /* PM1 status/enable bits. */
-#define ACPI_PM1_TMR (1u << 0)
-#define ACPI_PM1_BM_STS (1u << 4)
-#define ACPI_PM1_GBL (1u << 5)
-#define ACPI_PM1_PWRBTN (1u << 8)
-#define ACPI_PM1_SLPBTN (1u << 9)
-#define ACPI_PM1_RTC (1u << 10)
+#define ACPI_PM1_TMR     (1u << 0)
+#define ACPI_PM1_BM_STS  (1u << 4)
+#define ACPI_PM1_GBL     (1u << 5)
+#define ACPI_PM1_PWRBTN  (1u << 8)
+#define ACPI_PM1_SLPBTN  (1u << 9)
+#define ACPI_PM1_RTC     (1u << 10)
 #define ACPI_PM1_WAK_STS (1u << 15)
 /* PM1 control bits. */
-#define ACPI_PM1_SCI_EN (1u << 0)
-#define ACPI_PM1_BM_RLD (1u << 1)
-#define ACPI_PM1_GBL_RLS (1u << 2)
+#define ACPI_PM1_SCI_EN        (1u << 0)
+#define ACPI_PM1_BM_RLD        (1u << 1)
+#define ACPI_PM1_GBL_RLS       (1u << 2)
 #define ACPI_PM1_SLP_TYP_SHIFT 10
-#define ACPI_PM1_SLP_TYP_MASK (7u << 10)
-#define ACPI_PM1_SLP_EN (1u << 13)
+#define ACPI_PM1_SLP_TYP_MASK  (7u << 10)
+#define ACPI_PM1_SLP_EN        (1u << 13)
 
 struct acpi_pm;
 

@@ -8,10 +8,10 @@
 
 #include "i8042.h"
 
-#define QUEUE_SIZE 16u
-#define CTR_RESET (I8042_CTR_KBDINT | I8042_CTR_SYS | I8042_CTR_XLATE)
+#define QUEUE_SIZE    16u
+#define CTR_RESET     (I8042_CTR_KBDINT | I8042_CTR_SYS | I8042_CTR_XLATE)
 #define OUTPORT_RESET 0x01u /* bit 0: not in reset */
-#define OUTPORT_A20 0x02u
+#define OUTPORT_A20   0x02u
 
 enum pending {
     PENDING_NONE,

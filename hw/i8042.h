@@ -46,21 +46,21 @@
 #include <coremu/physmem.h>
 
 #define I8042_DATA_PORT 0x60u
-#define I8042_CMD_PORT 0x64u
+#define I8042_CMD_PORT  0x64u
 
-#define I8042_STR_OBF 0x01u
-#define I8042_STR_IBF 0x02u
-#define I8042_STR_SYS 0x04u
-#define I8042_STR_CMD 0x08u
+#define I8042_STR_OBF     0x01u
+#define I8042_STR_IBF     0x02u
+#define I8042_STR_SYS     0x04u
+#define I8042_STR_CMD     0x08u
 #define I8042_STR_KEYLOCK 0x10u
 #define I8042_STR_AUXDATA 0x20u
 
 #define I8042_CTR_KBDINT 0x01u
 #define I8042_CTR_AUXINT 0x02u
-#define I8042_CTR_SYS 0x04u
+#define I8042_CTR_SYS    0x04u
 #define I8042_CTR_KBDDIS 0x10u
 #define I8042_CTR_AUXDIS 0x20u
-#define I8042_CTR_XLATE 0x40u
+#define I8042_CTR_XLATE  0x40u
 
 struct i8042;
 

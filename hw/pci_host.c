@@ -11,10 +11,10 @@
 
 #include "pci_host.h"
 
-#define HEADER_SIZE 0x40u
-#define CONFIG_SIZE 0x1000u
+#define HEADER_SIZE      0x40u
+#define CONFIG_SIZE      0x1000u
 #define COMMAND_WRITABLE 0x0547u
-#define STATUS_CAP_LIST 0x10u
+#define STATUS_CAP_LIST  0x10u
 
 struct pci_function {
     unsigned bus, devfn;
@@ -60,8 +60,7 @@ static void put16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)(v >> 8);
 }
 
-static uint8_t header_byte(const struct pci_host *host, const struct pci_function *f,
-                           unsigned off)
+static uint8_t header_byte(const struct pci_host *host, const struct pci_function *f, unsigned off)
 {
     if (off >= 0x10 && off < 0x28) {
         unsigned i = (off - 0x10) / 4;
@@ -180,8 +179,7 @@ int pci_host_add_function(struct pci_host *host, unsigned bus, unsigned dev, uns
                           const struct pci_function_desc *desc, struct pci_function **out)
 {
     if (bus > 255 || dev > 31 || fn > 7 || desc == NULL ||
-        (desc->capabilities != 0 && desc->capabilities < HEADER_SIZE) ||
-        desc->interrupt_pin > 4) {
+        (desc->capabilities != 0 && desc->capabilities < HEADER_SIZE) || desc->interrupt_pin > 4) {
         return -EINVAL;
     }
     struct pci_function *f = calloc(1, sizeof(*f));
@@ -208,10 +206,10 @@ int pci_host_add_function(struct pci_host *host, unsigned bus, unsigned dev, uns
         }
         if (io) {
             f->bar[i] = 0x1;
-            f->bar_mask[i] = (uint32_t)~(b->size - 1) & 0xfffffffcu;
+            f->bar_mask[i] = (uint32_t) ~(b->size - 1) & 0xfffffffcu;
         } else {
             f->bar[i] = (mem64 ? 0x4u : 0) | ((b->flags & PCI_BAR_PREFETCH) ? 0x8u : 0);
-            f->bar_mask[i] = (uint32_t)~(b->size - 1) & 0xfffffff0u;
+            f->bar_mask[i] = (uint32_t) ~(b->size - 1) & 0xfffffff0u;
             if (mem64) {
                 f->bar_mask[i + 1] = (uint32_t)(~(b->size - 1) >> 32);
             }
@@ -244,8 +242,7 @@ int pci_host_add_function(struct pci_host *host, unsigned bus, unsigned dev, uns
     return 0;
 }
 
-uint64_t pci_function_bar_addr(struct pci_host *host, const struct pci_function *f,
-                               unsigned bar)
+uint64_t pci_function_bar_addr(struct pci_host *host, const struct pci_function *f, unsigned bar)
 {
     if (bar >= 6 || f->desc.bars[bar].size == 0) {
         return PCI_BAR_UNMAPPED;

@@ -42,15 +42,15 @@
 
 #include <coremu/physmem.h>
 
-#define PCI_HOST_CONFIG_PORT 0xcf8u
+#define PCI_HOST_CONFIG_PORT  0xcf8u
 #define PCI_HOST_CONFIG_PORTS 8u
 
-#define PCI_BAR_IO 0x1u       /* an I/O BAR (else memory) */
-#define PCI_BAR_MEM64 0x4u    /* a 64-bit memory BAR (takes the next slot too) */
+#define PCI_BAR_IO       0x1u /* an I/O BAR (else memory) */
+#define PCI_BAR_MEM64    0x4u /* a 64-bit memory BAR (takes the next slot too) */
 #define PCI_BAR_PREFETCH 0x8u /* prefetchable memory */
 #define PCI_BAR_UNMAPPED UINT64_MAX
 
-#define PCI_COMMAND_IO 0x1u
+#define PCI_COMMAND_IO     0x1u
 #define PCI_COMMAND_MEMORY 0x2u
 #define PCI_COMMAND_MASTER 0x4u
 
@@ -58,7 +58,7 @@ struct pci_host;
 struct pci_function;
 
 struct pci_bar_desc {
-    uint64_t size; /* 0: no BAR here */
+    uint64_t size;  /* 0: no BAR here */
     unsigned flags; /* PCI_BAR_* */
 };
 
@@ -98,8 +98,7 @@ int pci_host_add_function(struct pci_host *host, unsigned bus, unsigned dev, uns
                           const struct pci_function_desc *desc, struct pci_function **out);
 /* The address BAR bar decodes (64-bit BARs whole), or PCI_BAR_UNMAPPED when it has none or its
  * decoding (the command register's I/O or memory bit) is off. */
-uint64_t pci_function_bar_addr(struct pci_host *host, const struct pci_function *f,
-                               unsigned bar);
+uint64_t pci_function_bar_addr(struct pci_host *host, const struct pci_function *f, unsigned bar);
 uint16_t pci_function_command(struct pci_host *host, const struct pci_function *f);
 
 /* Configuration access without a mechanism (for the board and tests): size 1, 2 or 4. */

@@ -12,9 +12,9 @@
 #include "acpi.h"
 #include "acpi_pm.h"
 
-#define ACPI_OEM_ID "COREMU"
+#define ACPI_OEM_ID       "COREMU"
 #define ACPI_OEM_TABLE_ID "COREMUPC"
-#define ACPI_CREATOR_ID "CRMU"
+#define ACPI_CREATOR_ID   "CRMU"
 
 /* ---- a growing byte buffer ------------------------------------------------------------------ */
 
@@ -529,14 +529,14 @@ static size_t build_facs(struct acpi_buf *b)
     size_t start = b->len;
     buf_bytes(b, "FACS", 4);
     buf_le(b, 64, 4);
-    buf_le(b, 0, 4);  /* hardware signature */
-    buf_le(b, 0, 4);  /* firmware waking vector */
-    buf_le(b, 0, 4);  /* global lock */
-    buf_le(b, 0, 4);  /* flags */
-    buf_le(b, 0, 8);  /* X firmware waking vector */
-    buf_u8(b, 2);     /* version */
+    buf_le(b, 0, 4); /* hardware signature */
+    buf_le(b, 0, 4); /* firmware waking vector */
+    buf_le(b, 0, 4); /* global lock */
+    buf_le(b, 0, 4); /* flags */
+    buf_le(b, 0, 8); /* X firmware waking vector */
+    buf_u8(b, 2);    /* version */
     buf_le(b, 0, 3);
-    buf_le(b, 0, 4);  /* OSPM flags */
+    buf_le(b, 0, 4); /* OSPM flags */
     buf_le(b, 0, 24);
     return start;
 }
@@ -547,48 +547,48 @@ static size_t build_fadt(struct acpi_buf *b, const struct x86_acpi_config *cfg, 
     size_t start = table_begin(b, "FACP", 6);
     buf_le(b, facs < 0x100000000ull ? facs : 0, 4);
     buf_le(b, dsdt < 0x100000000ull ? dsdt : 0, 4);
-    buf_u8(b, 0);                 /* reserved */
-    buf_u8(b, 0);                 /* preferred PM profile: unspecified */
+    buf_u8(b, 0); /* reserved */
+    buf_u8(b, 0); /* preferred PM profile: unspecified */
     buf_le(b, cfg->sci_irq, 2);
-    buf_le(b, 0, 4);              /* SMI_CMD: none, always in ACPI mode */
-    buf_u8(b, 0);                 /* ACPI_ENABLE */
-    buf_u8(b, 0);                 /* ACPI_DISABLE */
-    buf_u8(b, 0);                 /* S4BIOS_REQ */
-    buf_u8(b, 0);                 /* PSTATE_CNT */
+    buf_le(b, 0, 4); /* SMI_CMD: none, always in ACPI mode */
+    buf_u8(b, 0);    /* ACPI_ENABLE */
+    buf_u8(b, 0);    /* ACPI_DISABLE */
+    buf_u8(b, 0);    /* S4BIOS_REQ */
+    buf_u8(b, 0);    /* PSTATE_CNT */
     buf_le(b, cfg->pm1a_evt_port, 4);
-    buf_le(b, 0, 4);              /* PM1b_EVT_BLK */
+    buf_le(b, 0, 4); /* PM1b_EVT_BLK */
     buf_le(b, cfg->pm1a_cnt_port, 4);
-    buf_le(b, 0, 4);              /* PM1b_CNT_BLK */
-    buf_le(b, 0, 4);              /* PM2_CNT_BLK */
+    buf_le(b, 0, 4); /* PM1b_CNT_BLK */
+    buf_le(b, 0, 4); /* PM2_CNT_BLK */
     buf_le(b, cfg->pm_tmr_port, 4);
     buf_le(b, cfg->gpe0_len ? cfg->gpe0_port : 0, 4);
-    buf_le(b, 0, 4);              /* GPE1_BLK */
-    buf_u8(b, 4);                 /* PM1_EVT_LEN */
-    buf_u8(b, 2);                 /* PM1_CNT_LEN */
-    buf_u8(b, 0);                 /* PM2_CNT_LEN */
-    buf_u8(b, 4);                 /* PM_TMR_LEN */
+    buf_le(b, 0, 4); /* GPE1_BLK */
+    buf_u8(b, 4);    /* PM1_EVT_LEN */
+    buf_u8(b, 2);    /* PM1_CNT_LEN */
+    buf_u8(b, 0);    /* PM2_CNT_LEN */
+    buf_u8(b, 4);    /* PM_TMR_LEN */
     buf_u8(b, cfg->gpe0_len);
-    buf_u8(b, 0);                 /* GPE1_BLK_LEN */
-    buf_u8(b, 0);                 /* GPE1_BASE */
-    buf_u8(b, 0);                 /* CST_CNT */
-    buf_le(b, 101, 2);            /* P_LVL2_LAT > 100: C2 not supported */
-    buf_le(b, 1001, 2);           /* P_LVL3_LAT > 1000: C3 not supported */
-    buf_le(b, 0, 2);              /* FLUSH_SIZE */
-    buf_le(b, 0, 2);              /* FLUSH_STRIDE */
-    buf_u8(b, 0);                 /* DUTY_OFFSET */
-    buf_u8(b, 0);                 /* DUTY_WIDTH */
-    buf_u8(b, 0);                 /* DAY_ALRM */
-    buf_u8(b, 0);                 /* MON_ALRM */
+    buf_u8(b, 0);       /* GPE1_BLK_LEN */
+    buf_u8(b, 0);       /* GPE1_BASE */
+    buf_u8(b, 0);       /* CST_CNT */
+    buf_le(b, 101, 2);  /* P_LVL2_LAT > 100: C2 not supported */
+    buf_le(b, 1001, 2); /* P_LVL3_LAT > 1000: C3 not supported */
+    buf_le(b, 0, 2);    /* FLUSH_SIZE */
+    buf_le(b, 0, 2);    /* FLUSH_STRIDE */
+    buf_u8(b, 0);       /* DUTY_OFFSET */
+    buf_u8(b, 0);       /* DUTY_WIDTH */
+    buf_u8(b, 0);       /* DAY_ALRM */
+    buf_u8(b, 0);       /* MON_ALRM */
     buf_u8(b, cfg->rtc_century_index);
-    buf_le(b, 0x0003, 2);         /* IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 */
+    buf_le(b, 0x0003, 2); /* IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 */
     buf_u8(b, 0);
     /* WBINVD | PROC_C1 | SLP_BUTTON (no fixed sleep button) | RESET_REG_SUP; the power button
      * is the fixed-feature one (PWR_BUTTON clear), the timer 24-bit (TMR_VAL_EXT clear). */
     buf_le(b, (1u << 0) | (1u << 2) | (1u << 5) | (1u << 10), 4);
     gas_io(b, cfg->reset_port, 8, 1);
     buf_u8(b, cfg->reset_value);
-    buf_le(b, 0, 2);              /* ARM_BOOT_ARCH */
-    buf_u8(b, 0);                 /* FADT minor version: 6.0 */
+    buf_le(b, 0, 2); /* ARM_BOOT_ARCH */
+    buf_u8(b, 0);    /* FADT minor version: 6.0 */
     buf_le(b, facs, 8);
     buf_le(b, dsdt, 8);
     gas_io(b, cfg->pm1a_evt_port, 32, 2);
@@ -598,10 +598,10 @@ static size_t build_fadt(struct acpi_buf *b, const struct x86_acpi_config *cfg, 
     gas_io(b, 0, 0, 0);
     gas_io(b, cfg->pm_tmr_port, 32, 3);
     gas_io(b, cfg->gpe0_len ? cfg->gpe0_port : 0, (uint8_t)(cfg->gpe0_len * 8), 1);
-    gas_io(b, 0, 0, 0);           /* X_GPE1_BLK */
-    buf_le(b, 0, 12);             /* SLEEP_CONTROL_REG (hardware-reduced only) */
-    buf_le(b, 0, 12);             /* SLEEP_STATUS_REG */
-    buf_le(b, 0, 8);              /* hypervisor vendor identity */
+    gas_io(b, 0, 0, 0); /* X_GPE1_BLK */
+    buf_le(b, 0, 12);   /* SLEEP_CONTROL_REG (hardware-reduced only) */
+    buf_le(b, 0, 12);   /* SLEEP_STATUS_REG */
+    buf_le(b, 0, 8);    /* hypervisor vendor identity */
     table_end(b, start);
     return start;
 }
@@ -684,9 +684,9 @@ static size_t build_hpet(struct acpi_buf *b, const struct x86_acpi_config *cfg)
     buf_u8(b, 0);
     buf_u8(b, 0);
     buf_le(b, cfg->hpet_addr, 8);
-    buf_u8(b, 0);        /* HPET number */
-    buf_le(b, 128, 2);   /* minimum clock tick in periodic mode */
-    buf_u8(b, 0);        /* no page protection */
+    buf_u8(b, 0);      /* HPET number */
+    buf_le(b, 128, 2); /* minimum clock tick in periodic mode */
+    buf_u8(b, 0);      /* no page protection */
     table_end(b, start);
     return start;
 }
@@ -704,8 +704,7 @@ static size_t build_mcfg(struct acpi_buf *b, const struct x86_acpi_config *cfg)
     return start;
 }
 
-void x86_acpi_config_default(struct x86_acpi_config *cfg, unsigned ncpus,
-                             const uint32_t *apic_ids)
+void x86_acpi_config_default(struct x86_acpi_config *cfg, unsigned ncpus, const uint32_t *apic_ids)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->ncpus = ncpus;
@@ -725,8 +724,8 @@ void x86_acpi_config_default(struct x86_acpi_config *cfg, unsigned ncpus,
     cfg->sci_irq = 9;
     cfg->noverrides = 2;
     cfg->overrides[0] = (struct x86_acpi_override){0, 2, X86_ACPI_INTI_CONFORMS};
-    cfg->overrides[1] = (struct x86_acpi_override){9, 9,
-                                                   X86_ACPI_INTI_ACTIVE_HIGH | X86_ACPI_INTI_LEVEL};
+    cfg->overrides[1] =
+        (struct x86_acpi_override){9, 9, X86_ACPI_INTI_ACTIVE_HIGH | X86_ACPI_INTI_LEVEL};
     cfg->hpet_addr = 0xfed00000u;
     /* Vendor 0x8086, legacy replacement capable, 64-bit counter, 3 comparators, revision 1. */
     cfg->hpet_block_id = 0x8086u << 16 | 1u << 15 | 1u << 13 | 2u << 8 | 1u;

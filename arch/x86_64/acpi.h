@@ -33,14 +33,14 @@
 #include <stdint.h>
 
 #define X86_ACPI_MAX_OVERRIDES 16
-#define X86_ACPI_RSDP_SIZE 36u
+#define X86_ACPI_RSDP_SIZE     36u
 
 /* MPS INTI flags of an interrupt source override (ACPI 6.x, table 5.50). */
-#define X86_ACPI_INTI_CONFORMS 0x0u
+#define X86_ACPI_INTI_CONFORMS    0x0u
 #define X86_ACPI_INTI_ACTIVE_HIGH 0x1u
-#define X86_ACPI_INTI_ACTIVE_LOW 0x3u
-#define X86_ACPI_INTI_EDGE (0x1u << 2)
-#define X86_ACPI_INTI_LEVEL (0x3u << 2)
+#define X86_ACPI_INTI_ACTIVE_LOW  0x3u
+#define X86_ACPI_INTI_EDGE        (0x1u << 2)
+#define X86_ACPI_INTI_LEVEL       (0x3u << 2)
 
 struct x86_acpi_override {
     uint8_t isa_irq;
@@ -49,29 +49,29 @@ struct x86_acpi_override {
 };
 
 struct x86_acpi_config {
-    unsigned ncpus;            /* 1 or more */
-    const uint32_t *apic_ids;  /* ncpus entries, the cores' (x2)APIC IDs; NULL: 0..ncpus-1 */
-    uint32_t lapic_addr;       /* the local APICs' MMIO base, 0xFEE00000 */
-    bool pcat_compat;          /* a pair of 8259 PICs is present (MADT flag PCAT_COMPAT) */
+    unsigned ncpus;           /* 1 or more */
+    const uint32_t *apic_ids; /* ncpus entries, the cores' (x2)APIC IDs; NULL: 0..ncpus-1 */
+    uint32_t lapic_addr;      /* the local APICs' MMIO base, 0xFEE00000 */
+    bool pcat_compat;         /* a pair of 8259 PICs is present (MADT flag PCAT_COMPAT) */
     uint8_t ioapic_id;
     uint32_t ioapic_addr;
     uint32_t ioapic_gsi_base;
     unsigned noverrides;
     struct x86_acpi_override overrides[X86_ACPI_MAX_OVERRIDES];
-    uint64_t hpet_addr;        /* 0: no HPET table nor device */
-    uint32_t hpet_block_id;    /* the HPET's capabilities register, bits 31:0 */
-    uint16_t sci_irq;          /* ISA IRQ of the SCI (9) */
-    uint16_t pm1a_evt_port;    /* 4 bytes: PM1_STS, PM1_EN */
-    uint16_t pm1a_cnt_port;    /* 2 bytes */
-    uint16_t pm_tmr_port;      /* 4 bytes, 24-bit timer */
-    uint16_t gpe0_port;        /* gpe0_len bytes: status half, then enable half */
+    uint64_t hpet_addr;     /* 0: no HPET table nor device */
+    uint32_t hpet_block_id; /* the HPET's capabilities register, bits 31:0 */
+    uint16_t sci_irq;       /* ISA IRQ of the SCI (9) */
+    uint16_t pm1a_evt_port; /* 4 bytes: PM1_STS, PM1_EN */
+    uint16_t pm1a_cnt_port; /* 2 bytes */
+    uint16_t pm_tmr_port;   /* 4 bytes, 24-bit timer */
+    uint16_t gpe0_port;     /* gpe0_len bytes: status half, then enable half */
     uint8_t gpe0_len;
-    uint8_t s5_slp_typ;        /* SLP_TYP value of soft off, 0-7 */
-    uint16_t reset_port;       /* the reset register in I/O space (0xCF9) */
+    uint8_t s5_slp_typ;  /* SLP_TYP value of soft off, 0-7 */
+    uint16_t reset_port; /* the reset register in I/O space (0xCF9) */
     uint8_t reset_value;
-    uint64_t ecam_base;        /* 0: no MCFG */
+    uint64_t ecam_base; /* 0: no MCFG */
     uint8_t ecam_bus_start, ecam_bus_end;
-    uint32_t pci_mem32_base;   /* the host bridge's 32-bit memory window */
+    uint32_t pci_mem32_base; /* the host bridge's 32-bit memory window */
     uint32_t pci_mem32_size;
     /* PCI INTx routing (PCI0._PRT): pin p (0 = INTA#) of bus 0 device d reaches GSI
      * pci_intx_gsi_base + ((d + p) % 4), level-triggered, active low. 0: no _PRT. */
@@ -80,7 +80,7 @@ struct x86_acpi_config {
 };
 
 struct x86_acpi_tables {
-    uint8_t *data;      /* malloc'd; copied to guest physical address base */
+    uint8_t *data; /* malloc'd; copied to guest physical address base */
     size_t size;
     uint64_t base;
     uint64_t rsdp_addr; /* guest physical address of the RSDP inside data (base + 0) */
@@ -92,8 +92,7 @@ struct x86_acpi_tables {
  * GSI 2 and the SCI (IRQ 9, level, active high), HPET at 0xFED00000, the PM block of
  * hw/acpi_pm.h at ACPI_PM_DEFAULT_BASE, reset register 0xCF9 value 0x06, no ECAM (the board sets
  * ecam_base), PCI INTx on GSIs 16-19, century index 0x32. */
-void x86_acpi_config_default(struct x86_acpi_config *cfg, unsigned ncpus,
-                             const uint32_t *apic_ids);
+void x86_acpi_config_default(struct x86_acpi_config *cfg, unsigned ncpus, const uint32_t *apic_ids);
 
 /* Builds the tables for guest physical address base (16-byte aligned, the FACS is put at a
  * 64-byte boundary inside). 0, or -1 with a one-line reason in err for a description that no

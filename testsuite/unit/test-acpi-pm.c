@@ -17,13 +17,13 @@
 #include "acpi_pm.h"
 #include "unit.h"
 
-#define BASE ACPI_PM_DEFAULT_BASE
-#define EVT (BASE + ACPI_PM_EVT_OFFSET)
-#define EN (BASE + ACPI_PM_EVT_OFFSET + 2)
-#define CNT (BASE + ACPI_PM_CNT_OFFSET)
-#define TMR (BASE + ACPI_PM_TMR_OFFSET)
+#define BASE    ACPI_PM_DEFAULT_BASE
+#define EVT     (BASE + ACPI_PM_EVT_OFFSET)
+#define EN      (BASE + ACPI_PM_EVT_OFFSET + 2)
+#define CNT     (BASE + ACPI_PM_CNT_OFFSET)
+#define TMR     (BASE + ACPI_PM_TMR_OFFSET)
 #define GPE_STS (BASE + ACPI_PM_GPE0_OFFSET)
-#define GPE_EN (BASE + ACPI_PM_GPE0_OFFSET + 2)
+#define GPE_EN  (BASE + ACPI_PM_GPE0_OFFSET + 2)
 
 static atomic_int power_offs, resets, sci_level, sci_changes;
 
@@ -85,8 +85,8 @@ static void test_timer(void)
     uint32_t v = (uint32_t)in(TMR, 4);
     sleep_ms(20);
     uint32_t v2 = (uint32_t)in(TMR, 4);
-    uint32_t bytes = (uint32_t)(in(TMR, 1) | in(TMR + 1, 1) << 8 | in(TMR + 2, 1) << 16 |
-                                in(TMR + 3, 1) << 24);
+    uint32_t bytes =
+        (uint32_t)(in(TMR, 1) | in(TMR + 1, 1) << 8 | in(TMR + 2, 1) << 16 | in(TMR + 3, 1) << 24);
     coremu_clock_resume();
     UNIT_CHECK(v == expected_ticks(t) && v2 == v && bytes == v,
                "PM timer = virtual ns * 3.579545 MHz, 24 bits, stopped while paused",
@@ -119,8 +119,8 @@ static void test_pm1(struct acpi_pm *pm)
                "power button sets PWRBTN_STS, no SCI while disabled", "sts 0x%llx sci %d",
                (unsigned long long)in(EVT, 2), atomic_load(&sci_level));
     out(EN, 2, ACPI_PM1_PWRBTN);
-    UNIT_CHECK(atomic_load(&sci_level) && in(EN, 2) == ACPI_PM1_PWRBTN,
-               "PWRBTN_EN raises the SCI", "sci %d", atomic_load(&sci_level));
+    UNIT_CHECK(atomic_load(&sci_level) && in(EN, 2) == ACPI_PM1_PWRBTN, "PWRBTN_EN raises the SCI",
+               "sci %d", atomic_load(&sci_level));
     out(CNT, 2, 0);
     UNIT_CHECK(!atomic_load(&sci_level), "SCI_EN clear masks the SCI", "still high");
     out(CNT, 2, ACPI_PM1_SCI_EN);
@@ -162,14 +162,14 @@ static void test_pm1(struct acpi_pm *pm)
 static void test_gpe(struct acpi_pm *pm)
 {
     acpi_pm_raise_gpe(pm, 3);
-    UNIT_CHECK(in(GPE_STS, 1) == 0x08 && !atomic_load(&sci_level),
-               "GPE0 status bit set, masked", "sts 0x%llx", (unsigned long long)in(GPE_STS, 1));
+    UNIT_CHECK(in(GPE_STS, 1) == 0x08 && !atomic_load(&sci_level), "GPE0 status bit set, masked",
+               "sts 0x%llx", (unsigned long long)in(GPE_STS, 1));
     out(GPE_EN, 1, 0x08);
     UNIT_CHECK(atomic_load(&sci_level) && in(GPE_EN, 1) == 0x08, "GPE0 enable raises the SCI",
                "low");
     out(GPE_STS, 1, 0x08);
-    UNIT_CHECK(in(GPE_STS, 1) == 0 && !atomic_load(&sci_level),
-               "GPE0 status is write-1-to-clear", "sts 0x%llx", (unsigned long long)in(GPE_STS, 1));
+    UNIT_CHECK(in(GPE_STS, 1) == 0 && !atomic_load(&sci_level), "GPE0 status is write-1-to-clear",
+               "sts 0x%llx", (unsigned long long)in(GPE_STS, 1));
     acpi_pm_raise_gpe(pm, 12);
     out(GPE_EN + 1, 1, 0x10);
     UNIT_CHECK(in(GPE_STS, 4) == (0x1000u | 0x1008u << 16) && atomic_load(&sci_level),
@@ -184,8 +184,7 @@ static void test_reset_reg(struct acpi_pm *pm)
     atomic_store(&resets, 0);
     out(ACPI_PM_RESET_PORT, 1, 0x02);
     UNIT_CHECK(atomic_load(&resets) == 0 && in(ACPI_PM_RESET_PORT, 1) == 0x02,
-               "reset register: SYS_RST alone stores, no reset", "resets %d",
-               atomic_load(&resets));
+               "reset register: SYS_RST alone stores, no reset", "resets %d", atomic_load(&resets));
     out(ACPI_PM_RESET_PORT, 1, 0x06);
     UNIT_CHECK(atomic_load(&resets) == 1, "reset register 0x06 resets", "resets %d",
                atomic_load(&resets));
@@ -215,8 +214,8 @@ static void test_tmr_sts(struct acpi_pm *pm)
                "TMR_STS set after bit 23 of the timer toggled, SCI with TMR_EN", "sts 0x%llx",
                (unsigned long long)in(EVT, 2));
     out(EVT, 2, ACPI_PM1_TMR);
-    UNIT_CHECK(!(in(EVT, 2) & ACPI_PM1_TMR) && !atomic_load(&sci_level),
-               "TMR_STS write-1-to-clear", "still set");
+    UNIT_CHECK(!(in(EVT, 2) & ACPI_PM1_TMR) && !atomic_load(&sci_level), "TMR_STS write-1-to-clear",
+               "still set");
     out(EN, 2, 0);
 }
 

@@ -231,8 +231,8 @@ static void test_reset_a20(struct i8042 *k)
     out(0x64, 0xff);
     UNIT_CHECK(atomic_load(&resets) == 1, "0xFF pulses nothing", "reset");
     out(0x64, 0xfe);
-    UNIT_CHECK(atomic_load(&resets) == 2, "pulse reset 0xFE calls the reset callback",
-               "resets %d", atomic_load(&resets));
+    UNIT_CHECK(atomic_load(&resets) == 2, "pulse reset 0xFE calls the reset callback", "resets %d",
+               atomic_load(&resets));
 
     out(0x64, 0x20);
     i8042_reset(k);

@@ -113,8 +113,7 @@ static void test_mechanism(const char *mech, rd_fn rd, wr_fn wr, struct pci_host
                rd(0, 0, 0, 8, 4));
     UNIT_CHECK(rd(0, 1, 0, 0, 4) == 0xffffffffu && rd(0, 31, 7, 0, 2) == 0xffff &&
                    rd(5, 0, 0, 0, 1) == 0xff,
-               NAME("%s: absent functions read all ones", mech), "0x%08x",
-               rd(0, 1, 0, 0, 4));
+               NAME("%s: absent functions read all ones", mech), "0x%08x", rd(0, 1, 0, 0, 4));
     wr(0, 3, 0, 0, 4, 0x12345678);
     UNIT_CHECK(rd(0, 3, 0, 0, 4) == 0x10001af4u, NAME("%s: vendor/device read-only", mech),
                "0x%08x", rd(0, 3, 0, 0, 4));
@@ -155,15 +154,15 @@ static void test_mechanism(const char *mech, rd_fn rd, wr_fn wr, struct pci_host
                NAME("%s: decoded BAR addresses, 64-bit whole", mech), "0x%llx",
                (unsigned long long)pci_function_bar_addr(host, f, 2));
     wr(0, 3, 0, 0x11, 1, 0x20);
-    UNIT_CHECK(rd(0, 3, 0, 0x10, 4) == 0xfebf2000u,
-               NAME("%s: byte write inside a BAR", mech), "0x%08x", rd(0, 3, 0, 0x10, 4));
+    UNIT_CHECK(rd(0, 3, 0, 0x10, 4) == 0xfebf2000u, NAME("%s: byte write inside a BAR", mech),
+               "0x%08x", rd(0, 3, 0, 0x10, 4));
     UNIT_CHECK(rd(0, 3, 0, 0x06, 2) == 0x0010 && rd(0, 3, 0, 0x34, 1) == 0x40 &&
                    rd(0, 3, 0, 0x3d, 1) == 1 && rd(0, 3, 0, 0x2c, 4) == 0x00011af4u,
                NAME("%s: status capability bit, capability pointer, pin, subsystem", mech),
                "wrong");
     wr(0, 3, 0, 0x3c, 1, 11);
-    UNIT_CHECK(rd(0, 3, 0, 0x3c, 2) == 0x010b, NAME("%s: interrupt line writable", mech),
-               "0x%04x", rd(0, 3, 0, 0x3c, 2));
+    UNIT_CHECK(rd(0, 3, 0, 0x3c, 2) == 0x010b, NAME("%s: interrupt line writable", mech), "0x%04x",
+               rd(0, 3, 0, 0x3c, 2));
     wr(0, 3, 0, 0x40, 4, 0xa5a55a5au);
     wr(0, 3, 0, 0x42, 1, 0x11);
     UNIT_CHECK(scratch == 0xa5115a5au && rd(0, 3, 0, 0x40, 4) == 0xa5115a5au &&
@@ -232,13 +231,12 @@ int main(void)
     UNIT_REQUIRE(pci_host_add_function(host, 0, 3, 1, &d1, NULL) == 0, "setup", "add failed");
     UNIT_CHECK(pci_host_add_function(host, 0, 3, 0, &d1, NULL) == -EEXIST,
                "a taken address is refused", "accepted");
-    UNIT_CHECK(pci_host_add_function(host, 0, 32, 0, &d1, NULL) == -EINVAL,
-               "device 32 is refused", "accepted");
+    UNIT_CHECK(pci_host_add_function(host, 0, 32, 0, &d1, NULL) == -EINVAL, "device 32 is refused",
+               "accepted");
     struct pci_function_desc bad = {.vendor_id = 1, .bars = {{3000, 0}}};
     UNIT_CHECK(pci_host_add_function(host, 0, 4, 0, &bad, NULL) == -EINVAL,
                "a BAR size that is not a power of two is refused", "accepted");
-    struct pci_function_desc bad64 = {.vendor_id = 1,
-                                      .bars = {[5] = {4096, PCI_BAR_MEM64}}};
+    struct pci_function_desc bad64 = {.vendor_id = 1, .bars = {[5] = {4096, PCI_BAR_MEM64}}};
     UNIT_CHECK(pci_host_add_function(host, 0, 4, 0, &bad64, NULL) == -EINVAL,
                "a 64-bit BAR in the last slot is refused", "accepted");
 

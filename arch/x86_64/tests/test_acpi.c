@@ -160,14 +160,12 @@ static void test_fadt(void)
                    !(flags & (1u << 4)),
                "FADT flags RESET_REG_SUP, not HW_REDUCED, 24-bit timer, fixed power button",
                "flags 0x%x", flags);
-    UNIT_CHECK(f[116] == 1 && f[117] == 8 && f[119] == 1 && le(f + 120, 8) == 0xcf9 &&
-                   f[128] == 6,
+    UNIT_CHECK(f[116] == 1 && f[117] == 8 && f[119] == 1 && le(f + 120, 8) == 0xcf9 && f[128] == 6,
                "FADT RESET_REG port 0xCF9 value 0x06", "space %u width %u addr 0x%llx value %u",
                f[116], f[117], (unsigned long long)le(f + 120, 8), f[128]);
     bool gas_ok = f[148] == 1 && f[149] == 32 && le(f + 152, 8) == 0x600 && f[172] == 1 &&
                   f[173] == 16 && le(f + 176, 8) == 0x604 && f[208] == 1 && f[209] == 32 &&
-                  le(f + 212, 8) == 0x608 && f[220] == 1 && f[221] == 32 &&
-                  le(f + 224, 8) == 0x60c;
+                  le(f + 212, 8) == 0x608 && f[220] == 1 && f[221] == 32 && le(f + 224, 8) == 0x60c;
     UNIT_CHECK(gas_ok, "FADT X_PM1a_EVT/X_PM1a_CNT/X_PM_TMR/X_GPE0 blocks", "bad GAS");
 
     UNIT_CHECK(p.hpet != NULL && le(p.hpet + 4, 4) == 56 && p.hpet[40] == 0 &&
@@ -279,9 +277,9 @@ static void test_madt(unsigned ncpus, bool sparse)
     for (unsigned i = 0; i < ncpus; i++) {
         once += seen[i] == 1;
     }
-    UNIT_CHECK(off == len && bad == 0 && once == ncpus,
-               tag, "%u of %u cores described once, %u bad entries, walked %u of %u bytes", once,
-               ncpus, bad, off, len);
+    UNIT_CHECK(off == len && bad == 0 && once == ncpus, tag,
+               "%u of %u cores described once, %u bad entries, walked %u of %u bytes", once, ncpus,
+               bad, off, len);
     snprintf(tag + strlen(tag), sizeof(tag) - strlen(tag), ": other entries");
     unsigned want_x2 = 0;
     for (unsigned i = 0; i < ncpus; i++) {
@@ -354,8 +352,8 @@ static void test_dsdt(unsigned ncpus)
         return;
     }
     /* Name (\_S5, Package (4) { 5, 5, 0, 0 }) as bytes. */
-    static const uint8_t s5[] = {0x08, 0x5c, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-                                 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00};
+    static const uint8_t s5[] = {0x08, 0x5c, '_',  'S',  '5',  '_',  0x12, 0x08,
+                                 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00};
     static const uint8_t pnp0a03[] = {0x0c, 0x41, 0xd0, 0x0a, 0x03};
     static const uint8_t pnp0501[] = {0x0c, 0x41, 0xd0, 0x05, 0x01};
     static const uint8_t pnp0b00[] = {0x0c, 0x41, 0xd0, 0x0b, 0x00};
@@ -368,10 +366,10 @@ static void test_dsdt(unsigned ncpus)
     UNIT_CHECK(p.dsdt[8] == 2, "DSDT revision 2", "%u", p.dsdt[8]);
     /* _PRT entry of device 3, INTB#: { 0x0003FFFF, 1, 0, 16 + (3 + 1) % 4 = 16 }, and of device
      * 5, INTD#: GSI 16 + (5 + 3) % 4 = 16; device 2 INTA#: GSI 18. */
-    static const uint8_t prt_3b[] = {0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x03, 0x00,
-                                     0x01, 0x00, 0x0a, 0x10};
-    static const uint8_t prt_2a[] = {0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x02, 0x00,
-                                     0x00, 0x00, 0x0a, 0x12};
+    static const uint8_t prt_3b[] = {0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff,
+                                     0x03, 0x00, 0x01, 0x00, 0x0a, 0x10};
+    static const uint8_t prt_2a[] = {0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff,
+                                     0x02, 0x00, 0x00, 0x00, 0x0a, 0x12};
     static const uint8_t prt_name[] = {0x08, '_', 'P', 'R', 'T', 0x12};
     UNIT_CHECK(aml_has(p.dsdt, prt_name, sizeof(prt_name)) &&
                    aml_has(p.dsdt, prt_3b, sizeof(prt_3b)) &&
