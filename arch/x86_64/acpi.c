@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <coremu/physmem.h>
+
 #include "acpi.h"
 #include "acpi_pm.h"
 
@@ -817,6 +819,29 @@ int x86_acpi_build(const struct x86_acpi_config *cfg, uint64_t base, struct x86_
     out->base = base;
     out->rsdp_addr = base;
     memcpy(out->rsdp, b.data, X86_ACPI_RSDP_SIZE);
+    return 0;
+}
+
+int x86_acpi_install(struct coremu_as *as, const struct x86_acpi_tables *tables,
+                     uint64_t bios_rsdp_addr, char *err, size_t errlen)
+{
+    if (bios_rsdp_addr != 0 && (bios_rsdp_addr % 16 != 0 || bios_rsdp_addr < 0xe0000 ||
+                                bios_rsdp_addr + X86_ACPI_RSDP_SIZE > 0x100000)) {
+        return acpi_error(err, errlen,
+                          "acpi: RSDP copy at 0x%llx is not on a 16-byte boundary of "
+                          "0xE0000-0xFFFFF",
+                          (unsigned long long)bios_rsdp_addr);
+    }
+    if (coremu_as_copy_to(as, tables->base, tables->data, tables->size) != COREMU_MEM_OK) {
+        return acpi_error(err, errlen, "acpi: no RAM for the tables at 0x%llx-0x%llx",
+                          (unsigned long long)tables->base,
+                          (unsigned long long)(tables->base + tables->size - 1));
+    }
+    if (bios_rsdp_addr != 0 &&
+        coremu_as_copy_to(as, bios_rsdp_addr, tables->rsdp, X86_ACPI_RSDP_SIZE) != COREMU_MEM_OK) {
+        return acpi_error(err, errlen, "acpi: no RAM for the RSDP copy at 0x%llx",
+                          (unsigned long long)bios_rsdp_addr);
+    }
     return 0;
 }
 

@@ -101,6 +101,13 @@ int x86_acpi_build(const struct x86_acpi_config *cfg, uint64_t base, struct x86_
                    char *err, size_t errlen);
 void x86_acpi_tables_free(struct x86_acpi_tables *tables);
 
+struct coremu_as;
+/* Copies the tables to guest RAM at tables->base and, when bios_rsdp_addr is not 0 (a 16-byte
+ * boundary in 0xE0000-0xFFFFF), the RSDP there too. The board's e820 map should then mark
+ * [base, base + size) as ACPI data (type 3). 0, or -1 with a one-line reason in err. */
+int x86_acpi_install(struct coremu_as *as, const struct x86_acpi_tables *tables,
+                     uint64_t bios_rsdp_addr, char *err, size_t errlen);
+
 /* The 8-bit sum ACPI checksums make zero; exported for the tests. */
 uint8_t x86_acpi_sum(const void *data, size_t len);
 

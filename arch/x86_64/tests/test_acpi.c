@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <coremu/physmem.h>
+
 #include "acpi.h"
 #include "acpi_pm.h"
 #include "unit.h"
@@ -428,8 +430,56 @@ static void test_dsdt(unsigned ncpus)
     x86_acpi_tables_free(&t);
 }
 
+/* The tables in guest RAM as the board installs them, found again the way an OS without
+ * boot_params would: a search of 0xE0000-0xFFFFF for the RSDP, then the XSDT in RAM. */
+static void test_install(void)
+{
+    struct coremu_as *as = coremu_as_new();
+    UNIT_REQUIRE(as != NULL && coremu_as_add_ram(as, "ram", 0, 0x8000000) != NULL, "install",
+                 "no RAM");
+    struct x86_acpi_config cfg;
+    x86_acpi_config_default(&cfg, 4, NULL);
+    struct x86_acpi_tables t;
+    char err[200];
+    if (!build(&t, &cfg, "install")) {
+        coremu_as_free(as);
+        return;
+    }
+    UNIT_CHECK(x86_acpi_install(as, &t, 0xf0018, err, sizeof(err)) == -1 &&
+                   strstr(err, "16-byte") != NULL,
+               "install: misaligned RSDP copy refused", "%s", err);
+    UNIT_CHECK(x86_acpi_install(as, &t, 0x90000, err, sizeof(err)) == -1,
+               "install: RSDP copy outside the BIOS area refused", "accepted");
+    int rc = x86_acpi_install(as, &t, 0xf5a40, err, sizeof(err));
+    UNIT_CHECK(rc == 0, "install: tables and RSDP copied", "%s", err);
+    uint8_t bios[0x20000];
+    coremu_as_copy_from(as, 0xe0000, bios, sizeof(bios));
+    uint64_t xsdt_addr = 0;
+    for (unsigned off = 0; off < sizeof(bios); off += 16) {
+        if (memcmp(bios + off, "RSD PTR ", 8) == 0 && x86_acpi_sum(bios + off, 20) == 0 &&
+            x86_acpi_sum(bios + off, 36) == 0) {
+            xsdt_addr = le(bios + off + 24, 8);
+            break;
+        }
+    }
+    uint8_t xsdt[256] = {0};
+    coremu_as_copy_from(as, xsdt_addr, xsdt, sizeof(xsdt));
+    uint32_t xlen = (uint32_t)le(xsdt + 4, 4);
+    UNIT_CHECK(xsdt_addr >= t.base && xsdt_addr < t.base + t.size && memcmp(xsdt, "XSDT", 4) == 0 &&
+                   xlen <= sizeof(xsdt) && x86_acpi_sum(xsdt, xlen) == 0,
+               "install: the BIOS-area RSDP leads to the XSDT in guest RAM", "xsdt at 0x%llx",
+               (unsigned long long)xsdt_addr);
+    struct x86_acpi_tables far = t;
+    far.base = 0x10000000;
+    UNIT_CHECK(x86_acpi_install(as, &far, 0, err, sizeof(err)) == -1,
+               "install: tables outside RAM refused", "accepted");
+    x86_acpi_tables_free(&t);
+    coremu_as_free(as);
+}
+
 int main(void)
 {
+    test_install();
     test_fadt();
     static const unsigned counts[] = {1, 4, 64, 255};
     for (unsigned i = 0; i < 4; i++) {
