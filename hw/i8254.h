@@ -38,7 +38,9 @@
  * period at once (the data sheet waits for the current period to end); operating systems write
  * the control word first, which stops the counter anyway. A count is loaded at the write, not at
  * the next input clock. Gate-low periods in modes 0 and 4 suspend the count but lose the fraction
- * of an input clock in progress.
+ * of an input clock in progress. In mode 3 an odd count reads as the even count below it,
+ * stepping down by two in each half period (the data sheet's loading of N - 1 on alternate halves
+ * is not reproduced in the value read); OUT's timing is exact.
  *
  * Threads and locks. The device has one mutex, i8254.lock, and registers its two regions as
  * COREMU_MMIO_LOCKLESS so that the same mutex serialises both of its callers:
