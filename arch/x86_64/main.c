@@ -41,10 +41,6 @@ static unsigned pc_check(const struct coremu_options *o)
         coremu_error("-dtb: the pc machine has no device tree (its firmware tables are ACPI)");
         errors++;
     }
-    if (o->rtc.n > 0) {
-        coremu_error("-rtc: the pc machine has no real-time clock yet");
-        errors++;
-    }
     if (o->xmon_mode != NULL) {
         coremu_error("-accel llsc=%s: x86_64 has no load-linked/store-conditional instructions",
                      o->xmon_mode);
@@ -69,6 +65,7 @@ static enum coremu_machine_init_result pc_class_init(const struct coremu_machine
         .ram_size = mcfg->ram_size,
         .pin_threads = o->accel_pin,
         .no_reboot = o->no_reboot,
+        .rtc_offset = mcfg->rtc_offset,
         .kernel = o->kernel,
         .initrd = o->initrd,
         .append = o->append,
@@ -103,7 +100,7 @@ static void pc_class_free(void *board)
 
 static const struct coremu_machine_class pc_class = {
     .name = "pc",
-    .description = "PC (COM1, isa-debug-exit; no interrupt controllers, timers or ACPI yet)",
+    .description = "PC (8259 PICs, 8254 PIT, CMOS RTC, COM1, isa-debug-exit; no APIC or ACPI yet)",
     .max_cpus = 255,
     .default_ram_size = 128ull << 20,
     .min_ram_size = 2ull << 20,

@@ -25,6 +25,9 @@
 
 #include "boot.h"
 #include "cpu.h"
+#include "i8254.h"
+#include "i8259.h"
+#include "mc146818.h"
 #include "pc.h"
 #include "uart16550.h"
 
@@ -47,6 +50,11 @@ struct pc_board {
     struct x86_cpu **cpus;
     unsigned ncpus;
     struct uart16550 *com1;
+    /* The 8259 pair: its INTR output is core 0's interrupt input (there is no local APIC
+     * yet, so the PIC is the PC's interrupt controller, as on a PC before the APIC). */
+    struct i8259 *pic;
+    struct i8254 *pit;     /* IRQ0 */
+    struct mc146818 *rtc;  /* IRQ8, and the CMOS RAM */
     struct x86_boot_info boot; /* written before the machine starts, then read-only */
     /* Port 92's A20 bit as last written (the gate itself is always open: A20 masking is not
      * modelled). Written by core threads under no lock: a byte the guest reads back. */
@@ -168,6 +176,84 @@ static const struct coremu_mmio_ops sysctl_ops = {
     .sizes = 1,
 };
 
+/* The PIC's INTR output: core 0's interrupt request, set and cleared with the PIC's lock held
+ * (the runtime's pending word is the level; the core acknowledges through pc_intr_ack). */
+static void pc_pic_intr(void *opaque, bool level)
+{
+    struct pc_board *pc = opaque;
+    struct coremu_cpu *rt = pc->machine->cpus[0];
+    if (level) {
+        coremu_cpu_kick(rt, X86_PENDING_INTR);
+    } else {
+        coremu_cpu_clear_pending(rt, X86_PENDING_INTR);
+    }
+}
+
+/* INTA from core 0: the PIC's vector (a spurious IRQ 7 when the request went away). */
+static int pc_intr_ack(void *opaque, struct x86_cpu *cpu)
+{
+    struct pc_board *pc = opaque;
+    (void)cpu;
+    if (!i8259_intr_level(pc->pic)) {
+        coremu_cpu_clear_pending(pc->machine->cpus[0], X86_PENDING_INTR);
+        if (!i8259_intr_level(pc->pic)) {
+            return -1;
+        }
+    }
+    return i8259_ack(pc->pic);
+}
+
+static void pc_pic_reset(void *opaque)
+{
+    i8259_reset(opaque);
+}
+
+static void pc_pic_free(void *opaque)
+{
+    i8259_free(opaque);
+}
+
+static void pc_pit_reset(void *opaque)
+{
+    i8254_reset(opaque);
+}
+
+static void pc_pit_free(void *opaque)
+{
+    i8254_free(opaque);
+}
+
+static void pc_rtc_reset(void *opaque)
+{
+    mc146818_reset(opaque);
+}
+
+static void pc_rtc_free(void *opaque)
+{
+    mc146818_free(opaque);
+}
+
+/* The CMOS RAM's memory sizes, as a PC BIOS leaves them: KiB from 1 MiB to 64 MiB (0x30/0x31,
+ * and 0x17/0x18), 64 KiB units from 16 MiB (0x34/0x35). Linux reads the e820 map instead;
+ * older loaders and DOS-era software read these. */
+static void pc_cmos_memory(struct mc146818 *rtc, uint64_t ram)
+{
+    uint64_t ext_kib = ram > (1u << 20) ? (ram - (1u << 20)) >> 10 : 0;
+    uint64_t above16 = ram > (16u << 20) ? (ram - (16u << 20)) >> 16 : 0;
+    if (ext_kib > 0xffff) {
+        ext_kib = 0xffff;
+    }
+    if (above16 > 0xffff) {
+        above16 = 0xffff;
+    }
+    mc146818_nvram_write(rtc, 0x17, (uint8_t)ext_kib);
+    mc146818_nvram_write(rtc, 0x18, (uint8_t)(ext_kib >> 8));
+    mc146818_nvram_write(rtc, 0x30, (uint8_t)ext_kib);
+    mc146818_nvram_write(rtc, 0x31, (uint8_t)(ext_kib >> 8));
+    mc146818_nvram_write(rtc, 0x34, (uint8_t)above16);
+    mc146818_nvram_write(rtc, 0x35, (uint8_t)(above16 >> 8));
+}
+
 static void pc_uart_reset(void *opaque)
 {
     uart16550_reset(opaque);
@@ -259,6 +345,9 @@ static int pc_create_cpus(struct pc_board *pc, char *err, size_t errlen)
         pc->cpus[i] = cpu;
         cpu->board.opaque = pc;
         cpu->board.shutdown = pc_cpu_shutdown;
+        if (i == 0) {
+            cpu->board.intr_ack = pc_intr_ack;
+        }
         if (x86_cpu_init(cpu, pc->engine, pc->machine->cpus[i], pc->as, pc->io, i) != 0) {
             free(cpu);
             pc->cpus[i] = NULL;
@@ -312,7 +401,36 @@ struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
                              err, errlen) != 0) {
         goto fail;
     }
-    pc->com1 = uart16550_new("com1", NULL, NULL);
+    /* the PIC first: the devices' interrupt lines lead to it (machine is set later, before
+     * any line can change: the guest programs the devices) */
+    struct coremu_irq_line intr = {pc_pic_intr, pc};
+    pc->pic = i8259_new("pic", &intr);
+    if (!pc->pic || coremu_board_add_device(pc->board, "pic", pc->pic, pc_pic_reset,
+                                            pc_pic_free) != 0 ||
+        i8259_map(pc->pic, pc->io) != 0) {
+        pc_error(err, errlen, "cannot create the interrupt controllers");
+        goto fail;
+    }
+    struct coremu_irq_line irq0 = i8259_irq_line(pc->pic, 0);
+    struct coremu_irq_line irq8 = i8259_irq_line(pc->pic, 8);
+    pc->pit = i8254_new("pit", NULL, &irq0);
+    if (!pc->pit || coremu_board_add_device(pc->board, "pit", pc->pit, pc_pit_reset,
+                                            pc_pit_free) != 0 ||
+        i8254_map(pc->pit, pc->io) != 0) {
+        pc_error(err, errlen, "cannot create the PIT");
+        goto fail;
+    }
+    pc->rtc = mc146818_new("rtc", NULL, &irq8);
+    if (!pc->rtc || coremu_board_add_device(pc->board, "rtc", pc->rtc, pc_rtc_reset,
+                                            pc_rtc_free) != 0 ||
+        mc146818_map(pc->rtc, pc->io) != 0) {
+        pc_error(err, errlen, "cannot create the RTC");
+        goto fail;
+    }
+    mc146818_set_offset(pc->rtc, cfg->rtc_offset);
+    pc_cmos_memory(pc->rtc, cfg->ram_size);
+    struct coremu_irq_line com1_irq = i8259_irq_line(pc->pic, UART16550_COM1_IRQ);
+    pc->com1 = uart16550_new("com1", NULL, &com1_irq);
     if (!pc->com1 || coremu_board_add_device(pc->board, "com1", pc->com1, pc_uart_reset,
                                              pc_uart_free) != 0) {
         pc_error(err, errlen, "out of memory");

@@ -24,6 +24,7 @@ struct pc_config {
     uint64_t ram_size;
     bool pin_threads;
     bool no_reboot;
+    int64_t rtc_offset; /* -rtc base: seconds added to the host's UTC time */
     const char *kernel;
     const char *initrd;
     const char *append;
