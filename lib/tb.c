@@ -904,3 +904,24 @@ bool coremu_tb_sync(struct coremu_tb_cpu *t, const bool *leave)
     atomic_thread_fence(memory_order_seq_cst);
     return stay && !*leave;
 }
+
+void coremu_tlb_protect_code(const struct coremu_tb_engine *engine, struct coremu_tlb_entry *tlb,
+                             size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct coremu_tlb_entry *e = &tlb[i];
+        if (e->tag_write != COREMU_TLB_INVALID && !(e->flags & COREMU_TLB_CODE) &&
+            coremu_tb_page_has_code(engine, e->paddr)) {
+            e->tag_write = COREMU_TLB_INVALID;
+        }
+    }
+}
+
+void coremu_tlb_protect_page(struct coremu_tlb_entry *tlb, size_t n, uint64_t page)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (tlb[i].paddr == page) {
+            tlb[i].tag_write = COREMU_TLB_INVALID;
+        }
+    }
+}

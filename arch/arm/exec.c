@@ -308,16 +308,7 @@ static void arm_tb_protect_page(void *opaque, uint64_t page)
 static void arm_tb_protect_code(void *opaque)
 {
     struct arm_cpu *cpu = opaque;
-
-    for (unsigned m = 0; m < ARM_NMMU; m++) {
-        for (unsigned i = 0; i < ARM_TLB_SIZE; i++) {
-            struct coremu_tlb_entry *e = &cpu->tlb[m][i];
-            if (e->tag_write != COREMU_TLB_INVALID && !(e->flags & COREMU_TLB_CODE) &&
-                coremu_tb_page_has_code(cpu->tb.engine, e->paddr)) {
-                e->tag_write = COREMU_TLB_INVALID;
-            }
-        }
-    }
+    coremu_tlb_protect_code(cpu->tb.engine, &cpu->tlb[0][0], ARM_NMMU * ARM_TLB_SIZE);
 }
 
 static void arm_tb_flush_all(void *opaque)

@@ -588,6 +588,8 @@ unsigned x86_stack_size(const struct x86_cpu *cpu);
 
 /* Loads a segment register in the current mode, with every check (#GP/#NP/#SS). */
 void x86_load_seg(struct x86_cpu *cpu, unsigned seg, uint16_t selector);
+/* A return to an outer privilege: ES, DS, FS and GS that new_cpl may not use become null. */
+void x86_null_outer_data_segs(struct x86_cpu *cpu, unsigned new_cpl);
 /* Loads the cache directly (real mode / vm86: base = selector << 4). */
 void x86_load_seg_real(struct x86_cpu *cpu, unsigned seg, uint16_t selector);
 /* Reads a descriptor (8 bytes; 16 for system descriptors in long mode when wide). false: the

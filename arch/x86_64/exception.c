@@ -539,15 +539,7 @@ X86_OP(iret)
     }
     /* Returning outwards: data segments the new privilege may not use become null. */
     if (new_cpl > old_cpl) {
-        static const unsigned segs[4] = {X86_ES, X86_DS, X86_FS, X86_GS};
-        for (unsigned i = 0; i < 4; i++) {
-            struct x86_segment *s = &cpu->seg[segs[i]];
-            bool conforming_code = (X86_SEG_TYPE(s->attr) & 0xc) == 0xc;
-            if ((s->attr & X86_SEG_S) && !conforming_code && X86_SEG_DPL(s->attr) < new_cpl) {
-                s->selector = 0;
-                s->attr = 0;
-            }
-        }
+        x86_null_outer_data_segs(cpu, new_cpl);
     }
     cpu->next_rip = code64 ? ip : (uint32_t)ip;
     cpu->intr_shadow = false;

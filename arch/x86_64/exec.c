@@ -315,30 +315,13 @@ static uint64_t x86_tb_fetch_io(void *opaque, uint64_t vaddr, unsigned size)
 static void x86_tb_protect_page(void *opaque, uint64_t page)
 {
     struct x86_cpu *cpu = opaque;
-
-    for (unsigned m = 0; m < X86_NTLB; m++) {
-        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
-            struct coremu_tlb_entry *e = &cpu->tlb[m][i];
-            if (e->paddr == page) {
-                e->tag_write = COREMU_TLB_INVALID;
-            }
-        }
-    }
+    coremu_tlb_protect_page(&cpu->tlb[0][0], X86_NTLB * X86_TLB_SIZE, page);
 }
 
 static void x86_tb_protect_code(void *opaque)
 {
     struct x86_cpu *cpu = opaque;
-
-    for (unsigned m = 0; m < X86_NTLB; m++) {
-        for (unsigned i = 0; i < X86_TLB_SIZE; i++) {
-            struct coremu_tlb_entry *e = &cpu->tlb[m][i];
-            if (e->tag_write != COREMU_TLB_INVALID && !(e->flags & COREMU_TLB_CODE) &&
-                coremu_tb_page_has_code(cpu->tb.engine, e->paddr)) {
-                e->tag_write = COREMU_TLB_INVALID;
-            }
-        }
-    }
+    coremu_tlb_protect_code(cpu->tb.engine, &cpu->tlb[0][0], X86_NTLB * X86_TLB_SIZE);
 }
 
 static void x86_tb_flush_all(void *opaque)

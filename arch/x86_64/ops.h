@@ -56,6 +56,47 @@ enum { X86_ALU_ADD, X86_ALU_OR, X86_ALU_ADC, X86_ALU_SBB, X86_ALU_AND, X86_ALU_S
 enum { X86_SH_ROL, X86_SH_ROR, X86_SH_RCL, X86_SH_RCR, X86_SH_SHL, X86_SH_SHR, X86_SH_SAL,
        X86_SH_SAR };
 
+/* The arithmetic and lazy flags of x86_op_alu's sub-operations (carry: ADC/SBB's carry in). */
+static inline uint64_t x86_alu_compute(struct x86_cpu *cpu, unsigned sub, unsigned size,
+                                       uint64_t a, uint64_t b, bool carry)
+{
+    uint64_t m = x86_size_mask(size), r;
+
+    switch (sub) {
+    case X86_ALU_ADD:
+        r = (a + b) & m;
+        x86_flags_lazy(cpu, X86_CC_ADD, size, r, a, b);
+        return r;
+    case X86_ALU_ADC:
+        r = (a + b + carry) & m;
+        x86_flags_lazy(cpu, X86_CC_ADC, size, r, a, b);
+        cpu->cc_aux = carry;
+        return r;
+    case X86_ALU_SUB:
+    case X86_ALU_CMP:
+        r = (a - b) & m;
+        x86_flags_lazy(cpu, X86_CC_SUB, size, r, a, b);
+        return r;
+    case X86_ALU_SBB:
+        r = (a - b - carry) & m;
+        x86_flags_lazy(cpu, X86_CC_SBB, size, r, a, b);
+        cpu->cc_aux = carry;
+        return r;
+    case X86_ALU_AND:
+    case X86_ALU_TEST:
+        r = a & b;
+        break;
+    case X86_ALU_OR:
+        r = a | b;
+        break;
+    default:
+        r = a ^ b;
+        break;
+    }
+    x86_flags_lazy(cpu, X86_CC_LOGIC, size, r, 0, 0);
+    return r;
+}
+
 /* ops_int.c */
 X86_OP(alu);
 X86_OP(inc);

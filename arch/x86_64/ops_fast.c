@@ -76,36 +76,6 @@ static const struct x86_uop *thr_mov_mi(struct x86_cpu *cpu, const struct x86_uo
 
 /* ---- ALU between registers and immediates --------------------------------------------------- */
 
-/* The arithmetic of x86_op_alu for ADD, SUB, AND, OR, XOR, CMP, TEST (no carry in). */
-static inline uint64_t alu_nocarry(struct x86_cpu *cpu, unsigned sub, unsigned size, uint64_t a,
-                                   uint64_t b)
-{
-    uint64_t m = x86_size_mask(size), r;
-    switch (sub) {
-    case X86_ALU_ADD:
-        r = (a + b) & m;
-        x86_flags_lazy(cpu, X86_CC_ADD, size, r, a, b);
-        return r;
-    case X86_ALU_SUB:
-    case X86_ALU_CMP:
-        r = (a - b) & m;
-        x86_flags_lazy(cpu, X86_CC_SUB, size, r, a, b);
-        return r;
-    case X86_ALU_AND:
-    case X86_ALU_TEST:
-        r = a & b;
-        break;
-    case X86_ALU_OR:
-        r = a | b;
-        break;
-    default:
-        r = a ^ b;
-        break;
-    }
-    x86_flags_lazy(cpu, X86_CC_LOGIC, size, r, 0, 0);
-    return r;
-}
-
 static inline bool alu_writes(unsigned sub)
 {
     return sub != X86_ALU_CMP && sub != X86_ALU_TEST;
@@ -115,7 +85,8 @@ static const struct x86_uop *thr_alu_rr(struct x86_cpu *cpu, const struct x86_uo
 {
     unsigned size = op->opnd[0].size, d = op->opnd[0].reg;
     uint64_t m = x86_size_mask(size);
-    uint64_t r = alu_nocarry(cpu, op->sub, size, cpu->gpr[d] & m, cpu->gpr[op->opnd[1].reg] & m);
+    uint64_t r = x86_alu_compute(cpu, op->sub, size, cpu->gpr[d] & m,
+                                 cpu->gpr[op->opnd[1].reg] & m, false);
     if (alu_writes(op->sub)) {
         x86_reg_write(cpu, d, size, r);
     }
@@ -126,7 +97,7 @@ static const struct x86_uop *thr_alu_ri(struct x86_cpu *cpu, const struct x86_uo
 {
     unsigned size = op->opnd[0].size, d = op->opnd[0].reg;
     uint64_t m = x86_size_mask(size);
-    uint64_t r = alu_nocarry(cpu, op->sub, size, cpu->gpr[d] & m, op->imm & m);
+    uint64_t r = x86_alu_compute(cpu, op->sub, size, cpu->gpr[d] & m, op->imm & m, false);
     if (alu_writes(op->sub)) {
         x86_reg_write(cpu, d, size, r);
     }
@@ -140,7 +111,7 @@ static const struct x86_uop *thr_alu_rm(struct x86_cpu *cpu, const struct x86_uo
     uint64_t m = x86_size_mask(size);
     cpu->cur_op = op;
     uint64_t b = x86_load_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_READ), size);
-    uint64_t r = alu_nocarry(cpu, op->sub, size, cpu->gpr[d] & m, b);
+    uint64_t r = x86_alu_compute(cpu, op->sub, size, cpu->gpr[d] & m, b, false);
     if (alu_writes(op->sub)) {
         x86_reg_write(cpu, d, size, r);
     }
@@ -155,7 +126,7 @@ static const struct x86_uop *thr_cmp_m(struct x86_cpu *cpu, const struct x86_uop
     cpu->cur_op = op;
     uint64_t a = x86_load_fast(cpu, x86_op_linear(cpu, op, 0, size, X86_ACC_READ), size);
     uint64_t b = op->opnd[1].kind == X86_OPND_GPR ? cpu->gpr[op->opnd[1].reg] & m : op->imm & m;
-    alu_nocarry(cpu, op->sub, size, a, b);
+    x86_alu_compute(cpu, op->sub, size, a, b, false);
     NEXT(cpu, op);
 }
 

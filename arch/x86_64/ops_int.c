@@ -61,46 +61,6 @@ static uint64_t locked_linear(struct x86_cpu *cpu, const struct x86_uop *op)
 
 /* ---- arithmetic and logic ------------------------------------------------------------------- */
 
-static uint64_t alu_compute(struct x86_cpu *cpu, unsigned sub, unsigned size, uint64_t a,
-                            uint64_t b, bool carry)
-{
-    uint64_t m = x86_size_mask(size), r;
-
-    switch (sub) {
-    case X86_ALU_ADD:
-        r = (a + b) & m;
-        x86_flags_lazy(cpu, X86_CC_ADD, size, r, a, b);
-        return r;
-    case X86_ALU_ADC:
-        r = (a + b + carry) & m;
-        x86_flags_lazy(cpu, X86_CC_ADC, size, r, a, b);
-        cpu->cc_aux = carry;
-        return r;
-    case X86_ALU_SUB:
-    case X86_ALU_CMP:
-        r = (a - b) & m;
-        x86_flags_lazy(cpu, X86_CC_SUB, size, r, a, b);
-        return r;
-    case X86_ALU_SBB:
-        r = (a - b - carry) & m;
-        x86_flags_lazy(cpu, X86_CC_SBB, size, r, a, b);
-        cpu->cc_aux = carry;
-        return r;
-    case X86_ALU_AND:
-    case X86_ALU_TEST:
-        r = a & b;
-        break;
-    case X86_ALU_OR:
-        r = a | b;
-        break;
-    default:
-        r = a ^ b;
-        break;
-    }
-    x86_flags_lazy(cpu, X86_CC_LOGIC, size, r, 0, 0);
-    return r;
-}
-
 X86_OP(alu)
 {
     unsigned size = op->opnd[0].size, sub = op->sub;
@@ -108,7 +68,7 @@ X86_OP(alu)
     bool carry = (sub == X86_ALU_ADC || sub == X86_ALU_SBB) && x86_flag_cf(cpu);
 
     if (sub == X86_ALU_CMP || sub == X86_ALU_TEST) {
-        alu_compute(cpu, sub, size, x86_opnd_read(cpu, op, 0), b, false);
+        x86_alu_compute(cpu, sub, size, x86_opnd_read(cpu, op, 0), b, false);
         return X86_NEXT;
     }
     if (op->flags & X86_UOP_LOCK) {
@@ -121,12 +81,12 @@ X86_OP(alu)
         uint64_t lin = locked_linear(cpu, op);
         uint64_t operand = (sub == X86_ALU_ADC || sub == X86_ALU_SBB) ? b + carry : b;
         uint64_t old = cpu->atomic->fetch_op(cpu, lin, size, atomic_of[sub], operand);
-        alu_compute(cpu, sub, size, old, b, carry);
+        x86_alu_compute(cpu, sub, size, old, b, carry);
         return X86_NEXT;
     }
     struct rmw r;
     uint64_t a = rmw_read(cpu, op, 0, &r);
-    rmw_write(cpu, op, 0, &r, alu_compute(cpu, sub, size, a, b, carry));
+    rmw_write(cpu, op, 0, &r, x86_alu_compute(cpu, sub, size, a, b, carry));
     return X86_NEXT;
 }
 

@@ -153,6 +153,19 @@ void x86_load_seg(struct x86_cpu *cpu, unsigned seg, uint16_t selector)
     cpu->seg[seg] = s;
 }
 
+void x86_null_outer_data_segs(struct x86_cpu *cpu, unsigned new_cpl)
+{
+    static const unsigned segs[4] = {X86_ES, X86_DS, X86_FS, X86_GS};
+    for (unsigned i = 0; i < 4; i++) {
+        struct x86_segment *s = &cpu->seg[segs[i]];
+        bool conforming_code = (X86_SEG_TYPE(s->attr) & 0xc) == 0xc;
+        if ((s->attr & X86_SEG_S) && !conforming_code && X86_SEG_DPL(s->attr) < new_cpl) {
+            s->selector = 0;
+            s->attr = 0;
+        }
+    }
+}
+
 /* ---- MOV Sreg, PUSH/POP Sreg, LxS ----------------------------------------------------------- */
 
 X86_OP(mov_seg)
@@ -396,15 +409,7 @@ static enum x86_result retf_outer(struct x86_cpu *cpu, const struct x86_uop *op,
     uint64_t sm = lm64 ? ~(uint64_t)0 : (ss.attr & X86_SEG_DB) ? 0xffffffffull : 0xffffull;
     new_sp = (new_sp + release) & sm;
     cpu->gpr[X86_RSP] = sm == 0xffffull ? (cpu->gpr[X86_RSP] & ~sm) | new_sp : new_sp;
-    static const unsigned segs[4] = {X86_ES, X86_DS, X86_FS, X86_GS};
-    for (unsigned i = 0; i < 4; i++) {
-        struct x86_segment *s = &cpu->seg[segs[i]];
-        bool conforming_code = (X86_SEG_TYPE(s->attr) & 0xc) == 0xc;
-        if ((s->attr & X86_SEG_S) && !conforming_code && X86_SEG_DPL(s->attr) < new_cpl) {
-            s->selector = 0;
-            s->attr = 0;
-        }
-    }
+    x86_null_outer_data_segs(cpu, new_cpl);
     cpu->next_rip = off;
     return X86_BRANCH;
 }

@@ -329,6 +329,14 @@ bool coremu_tb_page_has_code(const struct coremu_tb_engine *engine, uint64_t pa)
  * next block boundary. */
 void coremu_tb_code_written(struct coremu_tb_cpu *t, uint64_t pa);
 
+/* What an architecture's tlb_protect_code and tlb_protect_page usually do, over its n TLB
+ * entries (any number of TLBs laid out one after another): drop the fast store tag of every
+ * entry whose physical page holds translated code now, or of every entry of page. */
+struct coremu_tlb_entry;
+void coremu_tlb_protect_code(const struct coremu_tb_engine *engine, struct coremu_tlb_entry *tlb,
+                             size_t n);
+void coremu_tlb_protect_page(struct coremu_tlb_entry *tlb, size_t n, uint64_t page);
+
 /* Posts work (COREMU_TB_MAINT_*) to every other powered-on core, with tickets that the next
  * coremu_tb_sync of this core waits for. */
 void coremu_tb_broadcast(struct coremu_tb_cpu *t, uint32_t work);
