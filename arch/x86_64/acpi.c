@@ -60,10 +60,11 @@ static void buf_u8(struct acpi_buf *b, uint8_t v)
     buf_bytes(b, &v, 1);
 }
 
+/* v's n bytes, little-endian; bytes past the eighth are zero (a reserved run of n zeros). */
 static void buf_le(struct acpi_buf *b, uint64_t v, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
-        buf_u8(b, (uint8_t)(v >> (8 * i)));
+        buf_u8(b, i < 8 ? (uint8_t)(v >> (8 * i)) : 0);
     }
 }
 

@@ -785,8 +785,10 @@ int main(int argc, char **argv)
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     data_native = mmap(NULL, DATA_SIZE + 4096, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    data_emu = malloc(DATA_SIZE);
-    data_init = malloc(DATA_SIZE);
+    /* room past DATA_SIZE: an operand placed at the end of the data, reaching into the guard
+     * page, is still staged in full here (only the guest and native sides fault on it) */
+    data_emu = calloc(1, DATA_SIZE + 4096);
+    data_init = calloc(1, DATA_SIZE + 4096);
     UNIT_REQUIRE(native_code != MAP_FAILED && data_native != MAP_FAILED && data_emu && data_init,
                  "setup", "out of memory");
     /* the guard page: unmapped in the guest too */
