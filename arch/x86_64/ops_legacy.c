@@ -93,7 +93,8 @@ X86_OP(aaa)
         if (op->sub == 0) {
             ax = (uint16_t)(ax + 0x106);
         } else {
-            ax = (uint16_t)((ax - 6) & 0xff) | (uint16_t)((((ax >> 8) - 1) & 0xff) << 8);
+            /* the SDM's AX <- AX - 6, then AH <- AH - 1: AL's borrow reaches AH too */
+            ax = (uint16_t)(ax - 6 - 0x100);
         }
     }
     ax &= 0xff0f;

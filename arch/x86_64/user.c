@@ -7,6 +7,8 @@
  * accessible, writable and executable as asked (NX through EFER.NXE). The core is in 64-bit
  * mode at CPL 3 with flat selectors 0x33 / 0x2b (Linux's), CR0.WP and CR0.AM set, CR4's
  * OSFXSR / OSXMMEXCPT / FSGSBASE / OSXSAVE as a Linux host has them and XCR0 = x87 | SSE.
+ * x86_user_run_compat starts it in compatibility mode instead, with the caller's CS, SS, DS and
+ * ES descriptor caches.
  */
 #include "config.h"
 
@@ -59,8 +61,31 @@ static void fail(struct x86_user_result *res, const char *msg)
     snprintf(res->message, sizeof(res->message), "%s", msg);
 }
 
+/* The descriptor cache a present DPL-3 descriptor with these fields loads. */
+static void load_segment(struct x86_segment *seg, const struct x86_user_segment *from)
+{
+    seg->selector = from->selector;
+    seg->base = from->base;
+    seg->limit = from->limit;
+    seg->attr = X86_SEG_S | X86_SEG_P | (3u << 5) | (from->code ? 0xbu : 0x3u) |
+                (from->db ? X86_SEG_DB : 0) | (from->limit > 0xfffff ? X86_SEG_G : 0);
+}
+
+static bool segment_ok(const struct x86_user_segment *s)
+{
+    return s->limit <= 0xfffff || (s->limit & 0xfff) == 0xfff;
+}
+
 void x86_user_run(const struct x86_user_mapping *maps, unsigned nmaps, uint64_t stop_rip,
                   uint64_t max_insns, struct x86_user_state *state, struct x86_user_result *res)
+{
+    x86_user_run_compat(maps, nmaps, NULL, stop_rip, max_insns, state, res);
+}
+
+void x86_user_run_compat(const struct x86_user_mapping *maps, unsigned nmaps,
+                         const struct x86_user_compat *compat, uint64_t stop_rip,
+                         uint64_t max_insns, struct x86_user_state *state,
+                         struct x86_user_result *res)
 {
     memset(res, 0, sizeof(*res));
     uint64_t data_bytes = 0;
@@ -70,6 +95,12 @@ void x86_user_run(const struct x86_user_mapping *maps, unsigned nmaps, uint64_t 
             return;
         }
         data_bytes += maps[i].size;
+    }
+    if (compat && (!compat->cs.code || compat->ss.code || compat->ds.code || compat->es.code ||
+                   !segment_ok(&compat->cs) || !segment_ok(&compat->ss) ||
+                   !segment_ok(&compat->ds) || !segment_ok(&compat->es))) {
+        fail(res, "compat: CS must be code, SS/DS/ES data, limits above 1 MiB page-granular");
+        return;
     }
     /* page tables: PML4 + at most 3 tables per 4 KiB page mapped, bounded by 4 per mapping
      * page run; generous and simple */
@@ -130,6 +161,12 @@ void x86_user_run(const struct x86_user_mapping *maps, unsigned nmaps, uint64_t 
         }
         cpu->seg[X86_CS].selector = 0x33;
         cpu->seg[X86_CS].attr = X86_SEG_S | X86_SEG_P | X86_SEG_G | X86_SEG_L | (3u << 5) | 0xb;
+        if (compat) {
+            load_segment(&cpu->seg[X86_CS], &compat->cs);
+            load_segment(&cpu->seg[X86_SS], &compat->ss);
+            load_segment(&cpu->seg[X86_DS], &compat->ds);
+            load_segment(&cpu->seg[X86_ES], &compat->es);
+        }
         cpu->seg[X86_FS].base = state->fs_base;
         cpu->seg[X86_GS].base = state->gs_base;
         cpu->seg[X86_TR].attr = X86_SEG_P | 0xb;

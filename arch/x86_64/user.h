@@ -4,7 +4,8 @@
  *
  * x86_user_run builds a private guest: the given mappings at the given virtual addresses (the
  * same addresses the host used, so that pointers in registers mean the same on both sides),
- * 4-level paging, a 64-bit code segment at CPL 3, and runs from state->rip until execution
+ * 4-level paging, a 64-bit code segment at CPL 3 (or a 32- or 16-bit one in compatibility
+ * mode: x86_user_run_compat), and runs from state->rip until execution
  * reaches stop_rip, faults, or max_insns instructions have run. Memory of writable mappings is
  * copied back into the host buffers afterwards.
  */
@@ -54,5 +55,33 @@ struct x86_user_result {
  * the exception handler would see, rip at the faulting instruction, or after it for traps). */
 void x86_user_run(const struct x86_user_mapping *maps, unsigned nmaps, uint64_t stop_rip,
                   uint64_t max_insns, struct x86_user_state *state, struct x86_user_result *res);
+
+/* A segment register's descriptor cache, as a descriptor in the GDT or LDT would load it
+ * (present, DPL 3, accessed). */
+struct x86_user_segment {
+    uint16_t selector;
+    uint32_t base;
+    uint32_t limit; /* the last valid offset, in bytes (0xffffffff: flat; above 0xfffff it must
+                     * end in 0xfff, as a page-granular limit does) */
+    bool db;        /* D/B: 32-bit code (CS), 32-bit stack (SS) */
+    bool code;      /* execute/read code; otherwise read/write expand-up data */
+};
+
+/* Compatibility mode (EFER.LMA with CS.L = 0): the code segment's D bit decides 32- or 16-bit
+ * code; CS, SS, DS and ES are loaded from these caches, FS and GS as x86_user_run has them.
+ * Linux's 32-bit user code is {0x23, 0, 0xffffffff, true, true} with SS/DS/ES = {0x2b, 0,
+ * 0xffffffff, true, false}. */
+struct x86_user_compat {
+    struct x86_user_segment cs, ss, ds, es;
+};
+
+/* x86_user_run in compatibility mode (compat NULL: 64-bit mode, as x86_user_run). state->rip
+ * and stop_rip are then offsets in the code segment (EIP/IP), as the CPU's own instruction
+ * pointer is; the upper halves of the GPRs are whatever the instructions leave (the SDM leaves
+ * them undefined after compatibility mode). */
+void x86_user_run_compat(const struct x86_user_mapping *maps, unsigned nmaps,
+                         const struct x86_user_compat *compat, uint64_t stop_rip,
+                         uint64_t max_insns, struct x86_user_state *state,
+                         struct x86_user_result *res);
 
 #endif /* COREMU_X86_64_USER_H */

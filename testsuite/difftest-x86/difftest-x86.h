@@ -12,6 +12,7 @@
 #define COREMU_DIFFTEST_X86_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "user.h"
@@ -26,6 +27,31 @@
 /* Where RSP starts (give or take a few bytes): the middle of the last data page, so that the
  * pushes and pops of a sequence stay on it. */
 #define DT_STACK_TOP (DT_DATA_END - DT_PAGE / 2)
+
+/* The code modes (--mode): 64-bit, and compatibility mode with Linux's 32-bit user code
+ * segment (0x23) or a 16-bit LDT code segment (D = 0). */
+enum dt_mode {
+    DT_MODE_64,
+    DT_MODE_32,
+    DT_MODE_16,
+};
+/* 16-bit code: CS is an LDT code segment based at DT_CODE_BASE (IP is the offset into the
+ * code pages), SS, DS and ES one LDT data segment based a page below the data, so that the
+ * guard pages and the data are all within 16-bit offsets: [0, 0x1000) the guard page before
+ * the data, then the data, then the guard page after it. Both limits are 0xffff. */
+#define DT_DATA16_BASE (DT_DATA_BASE - DT_PAGE)
+#define DT_SEG16_LIMIT 0xffffu
+/* The native side's trampolines to and from compatibility mode (below 4 GiB, as a far jump's
+ * 32-bit offset must be). */
+#define DT_TRAMP_BASE UINT64_C(0x30000000)
+/* The LDT selectors (TI = 1, RPL 3) of the 16-bit code segment, the entry trampoline's 16-bit
+ * code segment and the 16-bit data segment. */
+#define DT_SEL_CODE16  ((0u << 3) | 7u)
+#define DT_SEL_TRAMP16 ((1u << 3) | 7u)
+#define DT_SEL_DATA16  ((2u << 3) | 7u)
+/* Linux's user selectors. */
+#define DT_SEL_USER32_CS 0x23u
+#define DT_SEL_USER_DS   0x2bu
 
 /* Room for the sequence plus the native side's jump back to the harness. */
 #define DT_CODE_MAX  3072u
@@ -68,6 +94,7 @@ enum {
     DT_MAY_MF = 16, /* an x87 exception unmasked in the initial FCW */
     DT_MAY_XM = 32, /* an SIMD exception unmasked in the initial MXCSR */
     DT_MAY_UD = 64, /* UD2, LOCK with a register destination */
+    DT_MAY_BR = 128, /* BOUND out of range (32- and 16-bit code) */
 };
 
 /* Host CPU features that decide which templates may be generated. */
@@ -79,6 +106,7 @@ struct dt_host_features {
 /* One generated sequence with everything needed to run it from the same state twice. */
 struct dt_seq {
     uint64_t index; /* its number in the seeded stream */
+    enum dt_mode mode;
     uint8_t code[DT_CODE_MAX];
     unsigned len;            /* bytes of the sequence; it runs from dt_seq_start() for len bytes */
     unsigned code_off;       /* where it starts in the code pages (near the end of the first, so
@@ -99,14 +127,27 @@ struct dt_seq {
     uint8_t data[DT_DATA_SIZE];
 };
 
+/* The instruction pointer (RIP, EIP or IP: an offset in the code segment) of code offset off:
+ * 16-bit code runs in a segment based at DT_CODE_BASE, the others in flat ones. */
+static inline uint64_t dt_ip_of(const struct dt_seq *seq, unsigned off)
+{
+    return (seq->mode == DT_MODE_16 ? 0 : DT_CODE_BASE) + off;
+}
+
+/* The linear address of instruction pointer ip. */
+static inline uint64_t dt_linear_of_ip(const struct dt_seq *seq, uint64_t ip)
+{
+    return (seq->mode == DT_MODE_16 ? DT_CODE_BASE : 0) + ip;
+}
+
 static inline uint64_t dt_seq_start(const struct dt_seq *seq)
 {
-    return DT_CODE_BASE + seq->code_off;
+    return dt_ip_of(seq, seq->code_off);
 }
 
 static inline uint64_t dt_seq_end(const struct dt_seq *seq)
 {
-    return DT_CODE_BASE + seq->code_off + seq->len;
+    return dt_ip_of(seq, seq->code_off + seq->len);
 }
 
 enum dt_stop {
@@ -115,6 +156,7 @@ enum dt_stop {
     DT_STOP_OTHER, /* the emulator stopped otherwise, or the native child died (text in why) */
 };
 
+/* state.rip is the instruction pointer as the CPU has it (an offset in the code segment). */
 struct dt_result {
     enum dt_stop stop;
     unsigned vector;
@@ -130,6 +172,7 @@ struct dt_gen_config {
     uint64_t seed;
     unsigned groups;
     unsigned max_units; /* templates per sequence, 1..DT_MAX_UNITS */
+    enum dt_mode mode;
     struct dt_host_features host;
 };
 void dt_host_features_detect(struct dt_host_features *host);
@@ -150,5 +193,7 @@ bool dt_run_batch_forked(const struct dt_seq *seqs, unsigned n, struct dt_result
                          void (*run)(const struct dt_seq *seq, struct dt_result *res),
                          const char *who);
 bool dt_vector_has_error_code(unsigned vector);
+/* native.c: whether the host can run 16-bit code (modify_ldt(2)); false with a reason. */
+bool dt_native_mode_supported(enum dt_mode mode, char *why, size_t cap);
 
 #endif /* COREMU_DIFFTEST_X86_H */

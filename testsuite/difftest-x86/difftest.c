@@ -5,8 +5,11 @@
  * everything architecturally defined that they leave behind.
  *
  *   x86-difftest [--seed N] [--first I] [--count N] [--groups gp,string,x87,sse] [--len N]
- *                [--max-mismatches N] [--batch N] [--self-check [--inject]] [--show I]
- *                [--quiet]
+ *                [--mode 64|32|16] [--max-mismatches N] [--batch N] [--self-check [--inject]]
+ *                [--show I] [--quiet]
+ *
+ * --mode 32 and --mode 16 run the sequences in compatibility mode: in Linux's 32-bit user code
+ * segment, or in a 16-bit code segment of the LDT (gp and string groups).
  *
  * --in-process runs coremu's side in the driver's own process (for a debugger; a crash then
  * ends the run) instead of a child process per batch.
@@ -33,6 +36,7 @@
 struct options {
     uint64_t seed, first, count;
     unsigned groups, len, max_mismatches, batch;
+    enum dt_mode mode;
     bool self_check, quiet, show, inject, in_process;
     uint64_t show_index;
     char groups_text[64];
@@ -213,8 +217,13 @@ static void compare(struct report *r, const struct dt_seq *seq, const struct dt_
             b->state.rip);
         r->fields++;
     }
-    for (int i = 0; i < 16; i++) {
-        if (a->state.gpr[i] != b->state.gpr[i]) {
+    /* After compatibility mode the SDM leaves the upper halves of the GPRs undefined (Vol. 1
+     * 3.4.1.1: "the upper 32 bits ... are undefined" when switching back to 64-bit mode), and
+     * R8-R15 do not exist there: 32- and 16-bit code compares EAX..EDI alone. */
+    int ngprs = seq->mode == DT_MODE_64 ? 16 : 8;
+    uint64_t gpr_mask = seq->mode == DT_MODE_64 ? ~0ull : 0xffffffffull;
+    for (int i = 0; i < ngprs; i++) {
+        if ((a->state.gpr[i] ^ b->state.gpr[i]) & gpr_mask) {
             say(r, "  %s: native 0x%016" PRIx64 " %s 0x%016" PRIx64 "\n", gpr_names[i],
                 a->state.gpr[i], other_name, b->state.gpr[i]);
             r->fields++;
@@ -280,9 +289,10 @@ static void print_disassembly(const struct dt_seq *seq, unsigned from, unsigned 
         close(fd);
         if (written) {
             char cmd[256];
+            static const char *const machines[3] = {"i386:x86-64", "i386", "i8086"};
             snprintf(cmd, sizeof(cmd),
-                     "objdump -D -b binary -mi386:x86-64 --adjust-vma=%#llx %s 2>/dev/null",
-                     (unsigned long long)(dt_seq_start(seq) + start), path);
+                     "objdump -D -b binary -m%s --adjust-vma=%#llx %s 2>/dev/null",
+                     machines[seq->mode], (unsigned long long)(dt_seq_start(seq) + start), path);
             FILE *p = popen(cmd, "r");
             if (p) {
                 char line[512];
@@ -386,6 +396,8 @@ static bool planned_fault(const struct dt_seq *seq, const struct dt_result *nati
     }
     case 0:
         return may & DT_MAY_DE;
+    case 5:
+        return may & DT_MAY_BR;
     case 6:
         return may & DT_MAY_UD;
     case 12:
@@ -423,8 +435,25 @@ static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
     };
     struct x86_user_result r;
     memset(&r, 0, sizeof(r));
+    /* The segments the native side runs in (native.c): Linux's 32-bit user segments, or the
+     * LDT's 16-bit ones. */
+    static const struct x86_user_compat compat32 = {
+        .cs = {DT_SEL_USER32_CS, 0, 0xffffffffu, true, true},
+        .ss = {DT_SEL_USER_DS, 0, 0xffffffffu, true, false},
+        .ds = {DT_SEL_USER_DS, 0, 0xffffffffu, true, false},
+        .es = {DT_SEL_USER_DS, 0, 0xffffffffu, true, false},
+    };
+    static const struct x86_user_compat compat16 = {
+        .cs = {DT_SEL_CODE16, (uint32_t)DT_CODE_BASE, DT_SEG16_LIMIT, false, true},
+        .ss = {DT_SEL_DATA16, (uint32_t)DT_DATA16_BASE, DT_SEG16_LIMIT, false, false},
+        .ds = {DT_SEL_DATA16, (uint32_t)DT_DATA16_BASE, DT_SEG16_LIMIT, false, false},
+        .es = {DT_SEL_DATA16, (uint32_t)DT_DATA16_BASE, DT_SEG16_LIMIT, false, false},
+    };
+    const struct x86_user_compat *compat = seq->mode == DT_MODE_32   ? &compat32
+                                           : seq->mode == DT_MODE_16 ? &compat16
+                                                                     : NULL;
     /* A REP string instruction may count once per iteration: leave room for all of them. */
-    x86_user_run(maps, 2, dt_seq_end(seq), 100000, &res->state, &r);
+    x86_user_run_compat(maps, 2, compat, dt_seq_end(seq), 100000, &res->state, &r);
     switch (r.stop) {
     case X86_USER_STOPPED:
         res->stop = DT_STOP_END;
@@ -556,8 +585,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: x86-difftest [--seed N] [--first I] [--count N] "
                "[--groups gp,string,x87,sse] [--len N]\n"
-               "                    [--max-mismatches N] [--batch N] [--self-check] "
-               "[--show I] [--quiet]\n");
+               "                    [--mode 64|32|16] [--max-mismatches N] [--batch N] "
+               "[--self-check] [--show I] [--quiet]\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -622,6 +651,7 @@ static void parse_options(int argc, char **argv, struct options *o)
     o->len = 12;
     o->max_mismatches = 10;
     o->batch = 256;
+    o->mode = DT_MODE_64;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
@@ -644,8 +674,9 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->quiet = true;
             continue;
         }
-        static const char *const valued[] = {"--seed", "--first",          "--count", "--groups",
-                                             "--len",  "--max-mismatches", "--batch", "--show"};
+        static const char *const valued[] = {"--seed",  "--first", "--count",
+                                             "--groups", "--len",   "--max-mismatches",
+                                             "--batch", "--show",  "--mode"};
         const char *val = NULL;
         size_t n = strcspn(opt, "=");
         bool known = false;
@@ -669,6 +700,18 @@ static void parse_options(int argc, char **argv, struct options *o)
                 bad_usage("--groups: '%s' is not a list of gp, string, x87, sse, all", val);
             }
             snprintf(o->groups_text, sizeof(o->groups_text), "%s", val);
+            continue;
+        }
+        if (!strncmp(opt, "--mode", n) && n == 6) {
+            if (!strcmp(val, "64")) {
+                o->mode = DT_MODE_64;
+            } else if (!strcmp(val, "32")) {
+                o->mode = DT_MODE_32;
+            } else if (!strcmp(val, "16")) {
+                o->mode = DT_MODE_16;
+            } else {
+                bad_usage("--mode: '%s' is not 64, 32 or 16", val);
+            }
             continue;
         }
         if (!numeric) {
@@ -724,7 +767,7 @@ static int first_divergence(const struct options *o, const struct dt_seq *seq, b
             continue;
         }
         /* natively the prefix ends with a 14-byte jump, which must not need the absent page */
-        uint64_t end = dt_seq_start(seq) + insn_end(seq, k);
+        uint64_t end = DT_CODE_BASE + seq->code_off + insn_end(seq, k);
         if (seq->second_page_absent && end <= DT_CODE_BASE + DT_PAGE &&
             end + 14 > DT_CODE_BASE + DT_PAGE) {
             continue;
@@ -762,6 +805,11 @@ out:
     return found;
 }
 
+static const char *mode_name(enum dt_mode mode)
+{
+    return mode == DT_MODE_16 ? "16" : mode == DT_MODE_32 ? "32" : "64";
+}
+
 static void print_mismatch(const struct options *o, const struct dt_seq *seq,
                            const struct dt_result *native, const struct report *r, bool fpu)
 {
@@ -769,9 +817,9 @@ static void print_mismatch(const struct options *o, const struct dt_seq *seq,
     describe_stop(stop, sizeof(stop), native);
     printf("MISMATCH: sequence %" PRIu64 " (%u instructions, %u bytes; native: %s)\n", seq->index,
            seq->ninsns, seq->len, stop);
-    printf("  replay: x86-difftest --seed %" PRIu64 " --groups %s --len %u --first %" PRIu64
+    printf("  replay: x86-difftest --seed %" PRIu64 " --groups %s --len %u --mode %s --first %" PRIu64
            " --count 1\n",
-           o->seed, o->groups_text, o->len, seq->index);
+           o->seed, o->groups_text, o->len, mode_name(o->mode), seq->index);
     print_disassembly(seq, 0, seq->ninsns);
     print_state("initial state", &seq->init, fpu);
     print_undefined(seq, native);
@@ -793,10 +841,20 @@ int main(int argc, char **argv)
 {
     struct options o;
     parse_options(argc, argv, &o);
-    struct dt_gen_config cfg = {.seed = o.seed, .groups = o.groups, .max_units = o.len};
+    struct dt_gen_config cfg = {
+        .seed = o.seed, .groups = o.groups, .max_units = o.len, .mode = o.mode};
     dt_host_features_detect(&cfg.host);
     bool fpu = (o.groups & (DT_GROUP_X87 | DT_GROUP_SSE)) != 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (o.mode != DT_MODE_64 && (o.groups & (DT_GROUP_X87 | DT_GROUP_SSE))) {
+        bad_usage("--mode %s: only the gp and string groups run in 32- and 16-bit code",
+                  mode_name(o.mode));
+    }
+    char why[160];
+    if (!dt_native_mode_supported(o.mode, why, sizeof(why))) {
+        printf("UNSUPPORTED: --mode %s: %s\n", mode_name(o.mode), why);
+        return 77;
+    }
 
     if (o.show) {
         /* One sequence, its native run in full: for writing and debugging templates. */
@@ -897,9 +955,9 @@ int main(int argc, char **argv)
     if (!o.quiet && o.count > 10000) {
         fprintf(stderr, "\n");
     }
-    printf("x86-difftest: seed %" PRIu64 ", groups %s: %" PRIu64 " sequences (%" PRIu64
+    printf("x86-difftest: seed %" PRIu64 ", groups %s, %s-bit code: %" PRIu64 " sequences (%" PRIu64
            " instructions) against %s: %" PRIu64 " mismatches; %" PRIu64 " ran to the end,",
-           o.seed, o.groups_text, done, insns, against, mismatches, ends);
+           o.seed, o.groups_text, mode_name(o.mode), done, insns, against, mismatches, ends);
     for (unsigned v = 0; v < 32; v++) {
         if (faults[v]) {
             printf(" %" PRIu64 " %s", faults[v], vector_name(v));

@@ -26,6 +26,15 @@
  *     RDRAND, no privileged instruction, and only instructions the host CPU supports.
  *     BSF/BSR of zero keep the destination (as both AMD and Intel CPUs do; the SDM says
  *     undefined), and that is compared.
+ *
+ * 32- and 16-bit code (--mode): no REX prefix, so eight registers (AL..BL and AH..BH for
+ * bytes); the pointer registers are EBX and EBP; the default operand size is 32 or 16 bits and
+ * 66 selects the other; 16-bit code addresses memory with 16-bit ModRM forms ([BX+SI],
+ * [BP+DI], [SI], disp16...; SI or DI is the index register) and, behind 67, 32-bit ones, as
+ * offsets in its data segment (DT_DATA16_BASE); 32-bit code uses 32-bit forms only (a 67
+ * there would address the first 64 KiB, which are not mapped), absolute disp32 where 64-bit
+ * code has RIP-relative. Their own instructions come in: INC/DEC 40+r/48+r, PUSHA/POPA, the
+ * BCD adjustments, BOUND (#BR when out of range) and ARPL (where 64-bit code has MOVSXD).
  */
 /* difftest.c reports UNSUPPORTED on other hosts; nothing here builds there. */
 #if defined(__x86_64__) && defined(__linux__)
@@ -50,6 +59,9 @@ enum { AH = 16, CH, DH, BH };
 
 struct gen {
     uint64_t rng;
+    enum dt_mode mode;
+    uint64_t seg_base;  /* the data segment's base: registers hold linear address - seg_base */
+    uint64_t stack_top; /* DT_STACK_TOP as the stack pointer holds it */
     const struct dt_gen_config *cfg;
     struct dt_seq *seq;
     uint32_t undef;    /* DT_* flags undefined now */
@@ -171,6 +183,10 @@ struct enc {
     int immsz;
 };
 
+/* The mode of the sequence being generated (dt_generate sets it; the generator runs on the
+ * driver's thread alone): the encoder's default operand and address sizes. */
+static enum dt_mode gen_mode;
+
 static struct enc enc_new(void)
 {
     struct enc e;
@@ -201,10 +217,12 @@ static void enc_op3(struct enc *e, uint8_t a, uint8_t b, uint8_t c)
     enc_op1(e, c);
 }
 
-/* Operand size: 66 for 16 bits, REX.W for 64; byte operands use the other opcode. */
+/* Operand size: 66 for the size that is not the default (16 bits, or 32 in 16-bit code),
+ * REX.W for 64; byte operands use the other opcode. */
 static void enc_size(struct enc *e, unsigned size)
 {
-    if (size == 2) {
+    bool code16 = gen_mode == DT_MODE_16;
+    if ((size == 2 && !code16) || (size == 4 && code16)) {
         enc_prefix(e, 0x66);
     } else if (size == 8) {
         e->rex_w = true;
@@ -239,6 +257,43 @@ static int reg_code(const struct enc *e, int r, bool *need, bool *forbid)
 static bool fits8(int64_t v)
 {
     return v >= -128 && v <= 127;
+}
+
+/* The stack operand size of PUSH/POP/PUSHF/POPF (8 or 2 in 64-bit code, 4 or 2 otherwise). */
+static void enc_stack_size(struct enc *e, unsigned size)
+{
+    if (gen_mode == DT_MODE_64 ? size == 2 : size != (gen_mode == DT_MODE_16 ? 2u : 4u)) {
+        enc_prefix(e, 0x66);
+    }
+}
+
+/* The address size of a memory operand: 67 (addr32) selects the other one. */
+static unsigned address_size(bool prefix67)
+{
+    switch (gen_mode) {
+    case DT_MODE_16:
+        return prefix67 ? 4 : 2;
+    case DT_MODE_32:
+        return prefix67 ? 2 : 4;
+    default:
+        return prefix67 ? 4 : 8;
+    }
+}
+
+/* 16-bit ModRM: r/m for a base (BX, BP or none) and an index (SI, DI or none); -1 if there
+ * is no such form (BP alone is r/m 6 with a displacement, none at all is disp16). */
+static int modrm16_rm(int base, int index)
+{
+    static const struct {
+        int base, index;
+    } forms[8] = {{RBX, RSI},    {RBX, RDI},    {RBP, RSI}, {RBP, RDI},
+                  {NO_REG, RSI}, {NO_REG, RDI}, {RBP, NO_REG}, {RBX, NO_REG}};
+    for (int i = 0; i < 8; i++) {
+        if (forms[i].base == base && forms[i].index == index) {
+            return i;
+        }
+    }
+    return -1;
 }
 
 /* Writes the instruction at the end of the code and returns its length, or 0 (the sequence
@@ -283,8 +338,11 @@ static unsigned encode(struct gen *g, const struct enc *e)
     if (need_rex && forbid_rex) {
         return 0;
     }
-    if (e->maybe_rex && !forbid_rex) {
+    if (e->maybe_rex && !forbid_rex && gen_mode == DT_MODE_64) {
         need_rex = true;
+    }
+    if (need_rex && gen_mode != DT_MODE_64) {
+        return 0; /* 40..4F are INC and DEC outside 64-bit code */
     }
     if (e->has_modrm && e->rm.is_mem && m->seg) {
         b[n++] = m->seg;
@@ -309,6 +367,35 @@ static unsigned encode(struct gen *g, const struct enc *e)
         uint8_t r3 = (uint8_t)((reg & 7) << 3);
         if (!e->rm.is_mem) {
             b[n++] = (uint8_t)(0xc0 | r3 | (rm & 7));
+        } else if (address_size(m->addr32) == 2) {
+            int rm16 = modrm16_rm(m->base, m->index);
+            int16_t d = (int16_t)(uint16_t)m->disp;
+            int mod;
+            if (m->base == NO_REG && m->index == NO_REG) {
+                rm16 = 6;
+                mod = 0;
+            } else if (rm16 < 0) {
+                return 0;
+            } else if (d == 0 && rm16 != 6 && !m->disp32) {
+                mod = 0;
+            } else if (fits8(d) && !m->disp32) {
+                mod = 1;
+            } else {
+                mod = 2;
+            }
+            b[n++] = (uint8_t)(mod << 6 | r3 | rm16);
+            if (mod == 1) {
+                b[n++] = (uint8_t)d;
+            } else if (mod == 2 || (mod == 0 && rm16 == 6)) {
+                memcpy(&b[n], &d, 2);
+                n += 2;
+            }
+        } else if (m->base == RIP_BASE && gen_mode != DT_MODE_64) {
+            /* outside 64-bit code, mod 00 r/m 101 is an absolute disp32 */
+            b[n++] = (uint8_t)(0x05 | r3);
+            int32_t d = (int32_t)m->disp;
+            memcpy(&b[n], &d, 4);
+            n += 4;
         } else if (m->base == RIP_BASE) {
             b[n++] = (uint8_t)(0x05 | r3);
             rel_at = n;
@@ -406,7 +493,16 @@ static bool writable(const struct gen *g, int gpr)
 static int pick_reg(struct gen *g, unsigned size, bool dest)
 {
     for (;;) {
-        int r = (int)rnd(g, size == 1 ? 20 : 16);
+        int r;
+        if (g->mode != DT_MODE_64) {
+            /* AL..BL, AH..BH; or EAX..EDI */
+            r = (int)rnd(g, 8);
+            if (size == 1 && r >= 4) {
+                r += AH - 4;
+            }
+        } else {
+            r = (int)rnd(g, size == 1 ? 20 : 16);
+        }
         if (!dest || writable(g, gpr_of(r, size))) {
             return r;
         }
@@ -426,7 +522,14 @@ static struct operand reg_operand(int r)
 static bool emit_mov_imm(struct gen *g, int gpr, uint64_t value)
 {
     struct enc e = enc_new();
-    if (value <= 0xffffffffull) {
+    if (g->mode != DT_MODE_64) {
+        /* MOV r32, imm32 (66 B8+r in 16-bit code): the whole register, modulo 2^32 */
+        enc_size(&e, 4);
+        enc_op1(&e, 0xb8);
+        e.opreg = gpr;
+        e.imm = value & 0xffffffffull;
+        e.immsz = 4;
+    } else if (value <= 0xffffffffull) {
         enc_op1(&e, 0xb8);
         e.opreg = gpr;
         e.imm = value;
@@ -490,8 +593,94 @@ static int64_t known_value(const struct gen *g, int gpr)
  * loads its index register first. Pointer registers and RSP are the only bases (their value is
  * known); rsp_bias is what RSP will have moved by when the address is computed (POP m computes
  * an RSP-based address after its increment). */
+/* A writable register for an index, other than ESP and the busy ones (SI or DI only with
+ * 16-bit addressing), or NO_REG. */
+static int pick_index(struct gen *g, bool si_di_only)
+{
+    for (int tries = 0; tries < 32; tries++) {
+        int idx = si_di_only ? (chance(g, 500) ? RSI : RDI) : pick_reg(g, 8, true);
+        if (idx != RSP && !(g->busy & (1u << idx)) && writable(g, idx)) {
+            return idx;
+        }
+    }
+    return NO_REG;
+}
+
+/* mem_at for 32- and 16-bit code: target is linear, registers hold offsets from seg_base. */
+static struct operand mem_at_compat(struct gen *g, uint64_t target, unsigned rsp_bias)
+{
+    struct operand o;
+    struct mem *m = &o.m;
+    memset(&o, 0, sizeof(o));
+    o.is_mem = true;
+    m->target = target;
+    m->index = NO_REG;
+    m->base = NO_REG;
+    m->disp32 = chance(g, 100);
+    int64_t t = (int64_t)(target - g->seg_base);
+    if (g->mode == DT_MODE_16 && !chance(g, 200)) {
+        /* 16-bit addressing: BX or BP (the pointer registers), SI or DI, disp16 */
+        unsigned form = rnd(g, 8);
+        int64_t iv = 0;
+        if (form < 6) {
+            m->base = chance(g, 500) ? RBX : RBP;
+        }
+        if (form >= 2 && form < 7) {
+            m->index = pick_index(g, true);
+            if (m->index != NO_REG) {
+                iv = chance(g, 700) ? (int64_t)rnd(g, 64) - 32 : (int64_t)rnd64(g);
+                emit_mov_imm(g, m->index, (uint64_t)iv);
+            }
+        }
+        if (m->base == RBP && m->index == NO_REG && chance(g, 500)) {
+            m->base = RBX;
+        }
+        int64_t bv = m->base == NO_REG ? 0 : known_value(g, m->base);
+        m->disp = (int64_t)(int16_t)(uint16_t)(t - bv - iv);
+    } else {
+        /* 32-bit addressing (behind 67 in 16-bit code) */
+        m->addr32 = g->mode == DT_MODE_16;
+        unsigned form = rnd(g, 100);
+        if (form < 65) {
+            m->base = chance(g, 150) ? RSP : g->ptr[rnd(g, 2)];
+            int64_t iv = 0;
+            if (form >= 35) {
+                m->index = pick_index(g, false);
+                if (m->index != NO_REG) {
+                    iv = chance(g, 700) ? (int64_t)rnd(g, 64) - 32 : (int64_t)rnd(g, 4096) - 2048;
+                    emit_mov_imm(g, m->index, (uint64_t)iv);
+                    m->scale = (int)rnd(g, 4);
+                }
+            }
+            m->disp = (int32_t)(t - known_value(g, m->base) - iv * (1 << m->scale) -
+                                (m->base == RSP ? rsp_bias : 0));
+        } else if (form < 85) {
+            m->base = RIP_BASE; /* the absolute disp32 form */
+            m->disp = (int32_t)t;
+        } else {
+            m->index = pick_index(g, false);
+            int64_t iv = 0;
+            if (m->index != NO_REG) {
+                iv = (int64_t)rnd(g, 256);
+                emit_mov_imm(g, m->index, (uint64_t)iv);
+                m->scale = (int)rnd(g, 4);
+            }
+            m->disp = (int32_t)(t - iv * (1 << m->scale));
+        }
+    }
+    if (chance(g, 40)) {
+        /* ES, SS, DS: the same segment here (a CS override would fault on a write) */
+        static const uint8_t segs[3] = {0x26, 0x36, 0x3e};
+        m->seg = segs[rnd(g, 3)];
+    }
+    return o;
+}
+
 static struct operand mem_at(struct gen *g, uint64_t target, unsigned rsp_bias)
 {
+    if (g->mode != DT_MODE_64) {
+        return mem_at_compat(g, target, rsp_bias);
+    }
     struct operand o;
     struct mem *m = &o.m;
     memset(&o, 0, sizeof(o));
@@ -591,6 +780,9 @@ static struct operand noncanonical_operand(struct gen *g, unsigned align)
 
 static struct operand mem_operand(struct gen *g, unsigned size, unsigned align)
 {
+    if (g->mode != DT_MODE_64) {
+        return mem_at(g, pick_target(g, size, align, false), 0);
+    }
     if (chance(g, 5)) {
         return noncanonical_operand(g, align);
     }
@@ -612,6 +804,9 @@ static struct operand rm_operand(struct gen *g, unsigned size, bool dest)
 static unsigned pick_size(struct gen *g, bool bytes_too)
 {
     static const unsigned sizes[4] = {1, 2, 4, 8};
+    if (g->mode != DT_MODE_64) {
+        return bytes_too ? sizes[rnd(g, 3)] : sizes[1 + rnd(g, 2)];
+    }
     return bytes_too ? sizes[rnd(g, 4)] : sizes[1 + rnd(g, 3)];
 }
 
@@ -864,10 +1059,11 @@ static void t_muldiv(struct gen *g)
                 s.imm = 0;
                 s.immsz = 1;
             } else {
-                enc_prefix(&s, 0x66);
+                enc_size(&s, 2);
                 enc_op1(&s, 0x98); /* CBW */
             }
         } else if (ext == 6) {
+            enc_size(&s, 4);
             enc_op1(&s, 0xba); /* MOV EDX, 0 */
             s.imm = 0;
             s.immsz = 4;
@@ -956,18 +1152,27 @@ static void t_mov(struct gen *g)
         e.immsz = (int)size;
         e.imm = pick_imm(g, size);
         break;
-    case 4: { /* A0..A3: accumulator <-> moffs64 */
+    case 4: { /* A0..A3: accumulator <-> moffs64 (moffs32, moffs16 in 16-bit code) */
         uint64_t target = pick_target(g, size, 1, false);
         enc_size(&e, size);
         enc_op1(&e, (uint8_t)(0xa0 + byte_op + (chance(g, 500) ? 2 : 0)));
-        e.imm = target;
-        e.immsz = 8;
+        e.imm = target - g->seg_base;
+        e.immsz = (int)address_size(false);
         break;
     }
     default: { /* MOVZX/MOVSX 0F B6/B7/BE/BF, MOVSXD 63 */
         unsigned kind = rnd(g, 5);
         unsigned dsize = pick_size(g, false);
         unsigned ssize;
+        if (kind == 4 && g->mode != DT_MODE_64) {
+            /* 63 is ARPL r/m16, r16 outside 64-bit code: the destination's RPL raised to the
+             * source's, ZF says whether it was */
+            struct operand dest = rm_operand(g, 2, true);
+            enc_op1(&e, 0x63);
+            enc_modrm_reg(&e, pick_reg(g, 2, false), dest);
+            emit(g, &e, DT_ZF, 0);
+            return;
+        }
         if (kind == 4) {
             dsize = chance(g, 800) ? 8 : 4;
             ssize = 4;
@@ -1010,6 +1215,38 @@ static void t_lea(struct gen *g)
     o.is_mem = true;
     struct mem *m = &o.m;
     /* No access happens: any registers will do. */
+    if (g->mode != DT_MODE_64) {
+        m->addr32 = chance(g, 200);
+        m->index = NO_REG;
+        m->base = NO_REG;
+        if (address_size(m->addr32) == 2) {
+            static const int bases[3] = {RBX, RBP, NO_REG}, indexes[3] = {RSI, RDI, NO_REG};
+            m->base = bases[rnd(g, 3)];
+            m->index = indexes[rnd(g, 3)];
+            m->disp = (int64_t)rnd(g, 65536) - 32768;
+        } else if (chance(g, 150)) {
+            m->base = RIP_BASE; /* absolute disp32 */
+            m->disp = (int32_t)rnd64(g);
+        } else {
+            m->base = chance(g, 100) ? NO_REG : (int)rnd(g, 8);
+            m->index = chance(g, 400) ? NO_REG : (int)rnd(g, 8);
+            if (m->index == RSP) {
+                m->index = NO_REG;
+            }
+            m->scale = (int)rnd(g, 4);
+            m->disp = chance(g, 500) ? (int64_t)rnd(g, 256) - 128 : (int32_t)rnd64(g);
+        }
+        if (chance(g, 100)) {
+            static const uint8_t segs[6] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+            m->seg = segs[rnd(g, 6)];
+        }
+        struct enc e = enc_new();
+        enc_size(&e, size);
+        enc_op1(&e, 0x8d);
+        enc_modrm_reg(&e, pick_reg(g, size, true), o);
+        emit(g, &e, 0, 0);
+        return;
+    }
     switch (rnd(g, 4)) {
     case 0:
         m->base = RIP_BASE;
@@ -1063,7 +1300,7 @@ static void t_xchg(struct gen *g)
         enc_size(&e, size);
         enc_op1(&e, 0x90);
         e.opreg = r;
-        if (r == RAX && size != 8 && !chance(g, 100)) {
+        if (r == RAX && (size != 8 || g->mode != DT_MODE_64) && !chance(g, 100)) {
             return; /* 90 is NOP, 66 90 too: rarely worth a slot */
         }
     } else {
@@ -1096,7 +1333,7 @@ static void t_xchg(struct gen *g)
  * EDX:EAX / RDX:RAX loaded from the operand first, for the equal path. */
 static void t_cmpxchg8b(struct gen *g)
 {
-    bool wide = g->cfg->host.cx16 && chance(g, 500);
+    bool wide = g->cfg->host.cx16 && chance(g, 500) && g->mode == DT_MODE_64;
     unsigned size = wide ? 16 : 8, half = size / 2;
     g->busy |= 1u << RAX | 1u << RDX;
     struct operand dest;
@@ -1126,14 +1363,12 @@ static void t_cmpxchg8b(struct gen *g)
  * POPF at CPL 3 must leave alone. 64 and 16 bits. Never skipped by a branch (DF is tracked). */
 static void t_flags(struct gen *g)
 {
-    unsigned size = chance(g, 800) ? 8 : 2;
-    if (g->rsp - size < DT_STACK_TOP - 1024) {
+    unsigned size = chance(g, 800) ? (g->mode == DT_MODE_64 ? 8 : 4) : 2;
+    if (g->rsp - size < g->stack_top - 1024) {
         return;
     }
     struct enc e = enc_new();
-    if (size == 2) {
-        enc_prefix(&e, 0x66);
-    }
+    enc_stack_size(&e, size);
     if (chance(g, 500)) {
         if (g->undef & DT_ARITH) {
             return;
@@ -1147,9 +1382,7 @@ static void t_flags(struct gen *g)
     bool df = chance(g, 300);
     uint64_t value = (rnd64(g) & (DT_ARITH | 0x3228)) | (df ? DT_DF : 0) | 0x2;
     struct enc p = enc_new();
-    if (size == 2) {
-        enc_prefix(&p, 0x66);
-    }
+    enc_stack_size(&p, size);
     enc_op1(&p, 0x68);
     p.imm = value;
     p.immsz = size == 2 ? 2 : 4;
@@ -1188,7 +1421,7 @@ static void t_ud(struct gen *g)
 static void t_bswap(struct gen *g)
 {
     struct enc e = enc_new();
-    enc_size(&e, chance(g, 500) ? 8 : 4);
+    enc_size(&e, chance(g, 500) && g->mode == DT_MODE_64 ? 8 : 4);
     enc_op2(&e, 0x0f, 0xc8);
     e.opreg = pick_reg(g, 8, true);
     emit(g, &e, 0, 0);
@@ -1389,18 +1622,16 @@ static void t_movbe(struct gen *g)
  * and 16 bits. RSP stays within a KiB of where it started. */
 static void t_pushpop(struct gen *g)
 {
-    unsigned size = chance(g, 800) ? 8 : 2;
+    unsigned size = chance(g, 800) ? (g->mode == DT_MODE_64 ? 8 : 4) : 2;
     bool pop = chance(g, 500);
-    if (pop && g->rsp + size > DT_STACK_TOP + 1024) {
+    if (pop && g->rsp + size > g->stack_top + 1024) {
         pop = false;
     }
-    if (!pop && g->rsp - size < DT_STACK_TOP - 1024) {
+    if (!pop && g->rsp - size < g->stack_top - 1024) {
         pop = true;
     }
     struct enc e = enc_new();
-    if (size == 2) {
-        enc_prefix(&e, 0x66);
-    }
+    enc_stack_size(&e, size);
     unsigned form = rnd(g, 3);
     if (pop) {
         if (form == 0) {
@@ -1418,7 +1649,7 @@ static void t_pushpop(struct gen *g)
             enc_modrm_reg(&e, 6, src);
         } else if (form == 1) {
             enc_op1(&e, 0x50);
-            e.opreg = (int)rnd(g, 16);
+            e.opreg = (int)rnd(g, g->mode == DT_MODE_64 ? 16 : 8);
         } else if (chance(g, 500)) {
             enc_op1(&e, 0x6a);
             e.imm = rnd(g, 256);
@@ -1433,6 +1664,126 @@ static void t_pushpop(struct gen *g)
     if (emit(g, &e, 0, 0)) {
         g->rsp = pop ? g->rsp + size : g->rsp - size;
     }
+}
+
+/* ---- 32- and 16-bit code only ------------------------------------------------------------ */
+
+/* INC, DEC r16/r32 (40+r, 48+r): REX prefixes in 64-bit code. */
+static void t_incdec_short(struct gen *g)
+{
+    unsigned size = pick_size(g, false);
+    struct enc e = enc_new();
+    enc_size(&e, size);
+    enc_op1(&e, chance(g, 500) ? 0x40 : 0x48);
+    e.opreg = pick_reg(g, size, true);
+    emit(g, &e, DT_ARITH & ~DT_CF, 0);
+}
+
+/* PUSHA (60), alone or followed by POPA (61) of the same size, which restores every register
+ * but the stack pointer from what PUSHA stored (so the pointer registers keep their values);
+ * before the POPA one of the stored registers other than those may be overwritten. */
+static void t_pusha(struct gen *g)
+{
+    unsigned size = chance(g, 500) ? 2 : 4;
+    if (g->rsp - 8 * size < g->stack_top - 1024) {
+        return;
+    }
+    struct enc e = enc_new();
+    enc_size(&e, size);
+    enc_op1(&e, 0x60);
+    if (!emit(g, &e, 0, 0)) {
+        return;
+    }
+    g->rsp -= 8 * size;
+    if (chance(g, 300)) {
+        return;
+    }
+    if (chance(g, 500)) {
+        /* MOV [ESP + slot], imm: EDI ESI - - - EDX ECX EAX from the lowest address up */
+        static const unsigned slots[5] = {0, 1, 5, 6, 7};
+        uint64_t target = g->seg_base + g->rsp + slots[rnd(g, 5)] * size;
+        struct enc m = enc_new();
+        enc_size(&m, size);
+        enc_op1(&m, 0xc7);
+        enc_modrm_reg(&m, 0, mem_at(g, target, 0));
+        m.immsz = (int)size;
+        m.imm = pick_imm(g, size);
+        emit(g, &m, 0, 0);
+    }
+    struct enc p = enc_new();
+    enc_size(&p, size);
+    enc_op1(&p, 0x61);
+    if (emit(g, &p, 0, 0)) {
+        g->rsp += 8 * size;
+    }
+}
+
+/* DAA DAS AAA AAS (27 2F 37 3F), AAM and AAD with an immediate base (D4/D5 ib; AAM 0 is #DE).
+ * The SDM: DAA/DAS leave OF undefined; AAA/AAS OF SF ZF PF; AAM/AAD OF AF CF. DAA/DAS read CF
+ * and AF, AAA/AAS AF. */
+static void t_bcd(struct gen *g)
+{
+    struct enc e = enc_new();
+    unsigned k = rnd(g, 6);
+    static const uint8_t ops[6] = {0x27, 0x2f, 0x37, 0x3f, 0xd4, 0xd5};
+    static const uint32_t reads[6] = {DT_CF | DT_AF, DT_CF | DT_AF, DT_AF, DT_AF, 0, 0};
+    static const uint32_t undefined[6] = {DT_OF,
+                                          DT_OF,
+                                          DT_OF | DT_SF | DT_ZF | DT_PF,
+                                          DT_OF | DT_SF | DT_ZF | DT_PF,
+                                          DT_OF | DT_AF | DT_CF,
+                                          DT_OF | DT_AF | DT_CF};
+    if (g->undef & reads[k]) {
+        return;
+    }
+    enc_op1(&e, ops[k]);
+    if (k >= 4) {
+        e.immsz = 1;
+        e.imm = chance(g, 500) ? 10 : chance(g, 50) ? 0 : rnd(g, 256);
+        if (k == 4 && e.imm == 0) {
+            g->may_fault |= DT_MAY_DE;
+            g->faulting = true;
+        }
+    }
+    emit(g, &e, DT_ARITH, undefined[k]);
+}
+
+/* BOUND r, m16&16 / m32&32 (62): the register loaded with a known value, the pair stored by two
+ * MOVs right before; mostly in range, sometimes not (#BR). */
+static void t_bound(struct gen *g)
+{
+    unsigned size = pick_size(g, false);
+    int r;
+    do {
+        r = pick_reg(g, size, true);
+    } while (r == RSP);
+    uint64_t target = pick_target(g, 2 * size, 1, true);
+    int64_t lower = (int64_t)rnd(g, 200) - 100, upper = lower + (int64_t)rnd(g, 100);
+    bool out = chance(g, 100);
+    int64_t value = out ? (chance(g, 500) ? lower - 1 - rnd(g, 5) : upper + 1 + rnd(g, 5))
+                        : lower + (int64_t)rnd(g, (unsigned)(upper - lower + 1));
+    if (!emit_mov_imm(g, r, (uint64_t)value)) {
+        return;
+    }
+    g->busy |= 1u << r;
+    for (unsigned i = 0; i < 2; i++) {
+        struct enc m = enc_new();
+        enc_size(&m, size);
+        enc_op1(&m, 0xc7);
+        enc_modrm_reg(&m, 0, mem_at(g, target + i * size, 0));
+        m.immsz = (int)size;
+        m.imm = (uint64_t)(i ? upper : lower) & size_mask(size);
+        emit(g, &m, 0, 0);
+    }
+    struct enc e = enc_new();
+    enc_size(&e, size);
+    enc_op1(&e, 0x62);
+    enc_modrm_reg(&e, r, mem_at(g, target, 0));
+    if (out) {
+        g->may_fault |= DT_MAY_BR;
+        g->faulting = true;
+    }
+    emit(g, &e, 0, 0);
 }
 
 /* ---- string instructions --------------------------------------------------------------- */
@@ -1494,15 +1845,16 @@ static void t_string(struct gen *g)
         rdi = string_start(g, rep ? count : 1, size, &may_fault);
         rsi = string_start(g, rep ? count : 1, size, &may_fault);
     }
-    emit_mov_imm(g, RSI, rsi);
-    emit_mov_imm(g, RDI, rdi);
+    emit_mov_imm(g, RSI, rsi - g->seg_base);
+    emit_mov_imm(g, RDI, rdi - g->seg_base);
     emit_mov_imm(g, RCX, count);
     struct enc e = enc_new();
     if (rep) {
         enc_prefix(&e, rep == 1 ? 0xf3 : 0xf2);
     }
-    if (chance(g, 100)) {
-        enc_prefix(&e, 0x67); /* ESI, EDI, ECX */
+    /* 67: ESI, EDI, ECX in 64- and 16-bit code (SI, DI, CX in 32-bit code: not mapped) */
+    if (chance(g, 100) && g->mode != DT_MODE_32) {
+        enc_prefix(&e, 0x67);
     }
     enc_size(&e, size);
     enc_op1(&e, (uint8_t)(string_ops[k].op + (size == 1 ? 0 : 1)));
@@ -2126,7 +2478,7 @@ static void skip_begin(struct gen *g, struct skip *k)
             e.immsz = 1;
         } else {
             enc_op2(&e, 0x0f, (uint8_t)(0x80 + cc));
-            e.immsz = 4;
+            e.immsz = g->mode == DT_MODE_16 ? 2 : 4; /* rel16 in 16-bit code */
         }
         break;
     case 2:
@@ -2135,7 +2487,7 @@ static void skip_begin(struct gen *g, struct skip *k)
         break;
     case 3:
         enc_op1(&e, 0xe9);
-        e.immsz = 4;
+        e.immsz = g->mode == DT_MODE_16 ? 2 : 4;
         break;
     case 4:
         if (chance(g, 300)) {
@@ -2182,6 +2534,9 @@ static void skip_end(struct gen *g, struct skip *k)
     }
     if (k->disp_size == 1) {
         s->code[k->disp_at] = (uint8_t)(int8_t)distance;
+    } else if (k->disp_size == 2) {
+        int16_t d = (int16_t)distance;
+        memcpy(&s->code[k->disp_at], &d, 2);
     } else {
         int32_t d = (int32_t)distance;
         memcpy(&s->code[k->disp_at], &d, 4);
@@ -2196,10 +2551,14 @@ static void skip_end(struct gen *g, struct skip *k)
 
 /* ---- templates, initial state, sequences --------------------------------------------------- */
 
+enum { M64 = 1u << DT_MODE_64, M32 = 1u << DT_MODE_32, M16 = 1u << DT_MODE_16 };
+#define MALL (M64 | M32 | M16)
+
 static const struct {
     void (*emit)(struct gen *g);
     unsigned group;
     unsigned weight;
+    unsigned modes; /* the modes it is generated in (defaults to every mode) */
 } templates[] = {
     {t_alu, DT_GROUP_GP, 14},      {t_test, DT_GROUP_GP, 3},       {t_unary, DT_GROUP_GP, 4},
     {t_shift, DT_GROUP_GP, 10},    {t_muldiv, DT_GROUP_GP, 5},     {t_imul, DT_GROUP_GP, 3},
@@ -2208,8 +2567,19 @@ static const struct {
     {t_shd, DT_GROUP_GP, 4},       {t_cmov_setcc, DT_GROUP_GP, 5}, {t_misc, DT_GROUP_GP, 4},
     {t_movbe, DT_GROUP_GP, 1},     {t_pushpop, DT_GROUP_GP, 4},    {t_string, DT_GROUP_STRING, 12},
     {t_cmpxchg8b, DT_GROUP_GP, 2}, {t_flags, DT_GROUP_GP, 2},      {t_ud, DT_GROUP_GP, 1},
-    {t_x87, DT_GROUP_X87, 40},     {t_sse, DT_GROUP_SSE, 40},
+    {t_x87, DT_GROUP_X87, 40, M64},
+    {t_sse, DT_GROUP_SSE, 40, M64},
+    {t_incdec_short, DT_GROUP_GP, 3, M32 | M16},
+    {t_pusha, DT_GROUP_GP, 2, M32 | M16},
+    {t_bcd, DT_GROUP_GP, 4, M32 | M16},
+    {t_bound, DT_GROUP_GP, 2, M32 | M16},
 };
+
+static bool template_in(unsigned i, const struct dt_gen_config *config)
+{
+    unsigned modes = templates[i].modes ? templates[i].modes : MALL;
+    return (config->groups & templates[i].group) && (modes & (1u << config->mode));
+}
 
 static void random_float_bits(struct gen *g, uint8_t *out, unsigned size)
 {
@@ -2310,23 +2680,38 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
     g.cfg = config;
     g.seq = seq;
     seq->index = index;
+    seq->mode = config->mode;
+    gen_mode = config->mode;
+    g.mode = config->mode;
+    g.seg_base = config->mode == DT_MODE_16 ? DT_DATA16_BASE : 0;
+    g.stack_top = DT_STACK_TOP - g.seg_base;
 
     struct x86_user_state *st = &seq->init;
     memset(st, 0, sizeof(*st));
     for (int i = 0; i < 16; i++) {
         st->gpr[i] = interesting(&g, 8);
+        if (g.mode != DT_MODE_64) {
+            /* 32- and 16-bit code have EAX..EDI only */
+            st->gpr[i] = i < 8 ? st->gpr[i] & 0xffffffffull : 0;
+        }
     }
-    /* Two pointer registers among RBX, RBP, R8..R15. */
-    static const int ptr_candidates[] = {RBX, RBP, R8, R9, R10, R11, R12, R13, R14, R15};
-    g.ptr[0] = ptr_candidates[rnd(&g, ARRAY_SIZE(ptr_candidates))];
-    do {
-        g.ptr[1] = ptr_candidates[rnd(&g, ARRAY_SIZE(ptr_candidates))];
-    } while (g.ptr[1] == g.ptr[0]);
+    if (g.mode != DT_MODE_64) {
+        /* EBX and EBP: the bases of 16-bit addressing */
+        g.ptr[0] = RBX;
+        g.ptr[1] = RBP;
+    } else {
+        /* Two pointer registers among RBX, RBP, R8..R15. */
+        static const int ptr_candidates[] = {RBX, RBP, R8, R9, R10, R11, R12, R13, R14, R15};
+        g.ptr[0] = ptr_candidates[rnd(&g, ARRAY_SIZE(ptr_candidates))];
+        do {
+            g.ptr[1] = ptr_candidates[rnd(&g, ARRAY_SIZE(ptr_candidates))];
+        } while (g.ptr[1] == g.ptr[0]);
+    }
     for (int i = 0; i < 2; i++) {
-        st->gpr[g.ptr[i]] = DT_DATA_BASE + rnd(&g, DT_DATA_SIZE);
+        st->gpr[g.ptr[i]] = DT_DATA_BASE + rnd(&g, DT_DATA_SIZE) - g.seg_base;
     }
     g.fixed = (uint16_t)(1u << RSP | 1u << g.ptr[0] | 1u << g.ptr[1]);
-    g.rsp = DT_STACK_TOP - rnd(&g, 256);
+    g.rsp = g.stack_top - rnd(&g, 256);
     if (!chance(&g, 250)) {
         g.rsp &= ~7ull;
     }
@@ -2339,7 +2724,7 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
         seq->second_page_absent = chance(&g, 200);
     }
     st->rip = dt_seq_start(seq);
-    if (config->host.fsgsbase && chance(&g, 500)) {
+    if (config->host.fsgsbase && g.mode == DT_MODE_64 && chance(&g, 500)) {
         /* a canonical user address, anywhere: GS-relative operands correct for it */
         st->gs_base = rnd64(&g) & 0x00007ffffffff000ull;
     }
@@ -2363,7 +2748,7 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
 
     unsigned total = 0;
     for (unsigned i = 0; i < ARRAY_SIZE(templates); i++) {
-        if (config->groups & templates[i].group) {
+        if (template_in(i, config)) {
             total += templates[i].weight;
         }
     }
@@ -2371,14 +2756,14 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
     for (unsigned u = 0; u < units && !g.full && !g.faulting && total; u++) {
         unsigned pick = rnd(&g, total);
         for (unsigned i = 0; i < ARRAY_SIZE(templates); i++) {
-            if (!(config->groups & templates[i].group)) {
+            if (!template_in(i, config)) {
                 continue;
             }
             if (pick < templates[i].weight) {
                 /* PUSH/POP, PUSHF/POPF and string templates change what the generator
                  * tracks (RSP, DF): they are never skipped. */
                 bool skippable = templates[i].emit != t_pushpop && templates[i].emit != t_string &&
-                                 templates[i].emit != t_flags;
+                                 templates[i].emit != t_flags && templates[i].emit != t_pusha;
                 struct skip skip = {0};
                 if (skippable && (config->groups & DT_GROUP_GP) && chance(&g, 80)) {
                     skip_begin(&g, &skip);
@@ -2397,7 +2782,8 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
          * a branch over the last template lands on an instruction, not at the end), and plan
          * its #PF on every instruction that reaches it. */
         bool one_more = true;
-        while ((dt_seq_end(seq) <= DT_CODE_BASE + DT_PAGE || one_more) && !g.full) {
+        while ((DT_CODE_BASE + seq->code_off + seq->len <= DT_CODE_BASE + DT_PAGE || one_more) &&
+               !g.full) {
             one_more = false;
             struct enc nop = enc_new();
             enc_op1(&nop, 0x90);

@@ -17,11 +17,22 @@
  * vector (REG_TRAPNO), the error code (REG_ERR) and CR2 (si_addr) from the signal context,
  * and resumes at dt_native_fault_resume on the harness stack, which returns 1. Only the
  * generated code runs between the two: no C code ever sees the guest's DF or FPU state.
+ *
+ * 32- and 16-bit code (compatibility mode) is entered with IRETQ instead of the final jump:
+ * to Linux's 32-bit user code segment 0x23 with the guest's EIP, ESP and RFLAGS, or to a
+ * 16-bit LDT code segment (modify_ldt(2)) with SS, DS and ES a 16-bit LDT data segment. The
+ * 16-bit entry goes through a trampoline in low memory (DT_TRAMP_BASE) that loads ESP with a
+ * MOV, because an IRET to a 16-bit stack segment loads only SP and leaves ESP's upper half as
+ * it was. Such a sequence ends with a far jump to selector 0x33 (64-bit code) at the low
+ * trampoline, which jumps on to dt_native_exit; the exit and the fault path restore the
+ * harness' DS, ES and SS. The signal handler makes its return land in 64-bit code (CS 0x33)
+ * whatever code segment faulted.
  */
 /* difftest.c reports UNSUPPORTED on other hosts; nothing here builds there. */
 #if defined(__x86_64__) && defined(__linux__)
 
 #include <asm/hwcap2.h>
+#include <asm/ldt.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -30,6 +41,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -47,6 +59,10 @@ struct x86_user_state dt_in, dt_out;
 uint64_t dt_host_rsp, dt_host_gs;
 uint8_t dt_use_gsbase; /* WRGSBASE works: the guest's GS base is loaded */
 _Alignas(16) uint8_t dt_host_fx[512];
+uint16_t dt_host_ds, dt_host_es, dt_host_ss;
+/* Compatibility mode: nonzero, and the IRET frame's CS, SS and RIP and the DS/ES selector. */
+uint8_t dt_compat;
+uint64_t dt_compat_cs, dt_compat_ss, dt_compat_rip, dt_compat_ds;
 
 int dt_native_enter(void);
 void dt_native_exit(void);
@@ -63,6 +79,9 @@ __asm__(".text\n"
         "    push %r14\n"
         "    push %r15\n"
         "    mov %rsp, dt_host_rsp(%rip)\n"
+        "    mov %ds, dt_host_ds(%rip)\n"
+        "    mov %es, dt_host_es(%rip)\n"
+        "    mov %ss, dt_host_ss(%rip)\n"
         "    fxsave64 dt_host_fx(%rip)\n"
         "    cmpb $0, dt_use_gsbase(%rip)\n"
         "    je 1f\n"
@@ -71,6 +90,8 @@ __asm__(".text\n"
         "    mov dt_in+152(%rip), %rax\n"
         "    wrgsbase %rax\n"
         "1:  fxrstor64 dt_in+160(%rip)\n"
+        "    cmpb $0, dt_compat(%rip)\n"
+        "    jne 3f\n"
         "    pushq dt_in+136(%rip)\n"
         "    popfq\n"
         "    mov dt_in+0(%rip), %rax\n"
@@ -90,6 +111,31 @@ __asm__(".text\n"
         "    mov dt_in+120(%rip), %r15\n"
         "    mov dt_in+32(%rip), %rsp\n"
         "    jmp *dt_in+128(%rip)\n"
+        /* compatibility mode: IRETQ to CS:RIP with SS:RSP and RFLAGS, DS and ES loaded */
+        "3:  mov dt_compat_ds(%rip), %rax\n"
+        "    mov %eax, %ds\n"
+        "    mov %eax, %es\n"
+        "    pushq dt_compat_ss(%rip)\n"
+        "    pushq dt_in+32(%rip)\n"
+        "    pushq dt_in+136(%rip)\n"
+        "    pushq dt_compat_cs(%rip)\n"
+        "    pushq dt_compat_rip(%rip)\n"
+        "    mov dt_in+0(%rip), %rax\n"
+        "    mov dt_in+8(%rip), %rcx\n"
+        "    mov dt_in+16(%rip), %rdx\n"
+        "    mov dt_in+24(%rip), %rbx\n"
+        "    mov dt_in+40(%rip), %rbp\n"
+        "    mov dt_in+48(%rip), %rsi\n"
+        "    mov dt_in+56(%rip), %rdi\n"
+        "    mov dt_in+64(%rip), %r8\n"
+        "    mov dt_in+72(%rip), %r9\n"
+        "    mov dt_in+80(%rip), %r10\n"
+        "    mov dt_in+88(%rip), %r11\n"
+        "    mov dt_in+96(%rip), %r12\n"
+        "    mov dt_in+104(%rip), %r13\n"
+        "    mov dt_in+112(%rip), %r14\n"
+        "    mov dt_in+120(%rip), %r15\n"
+        "    iretq\n"
         ".size dt_native_enter, .-dt_native_enter\n"
         ".globl dt_native_exit\n"
         ".type dt_native_exit, @function\n"
@@ -119,7 +165,10 @@ __asm__(".text\n"
         ".globl dt_native_fault_resume\n"
         "dt_native_fault_resume:\n"
         "    mov $1, %eax\n"
-        "1:  cmpb $0, dt_use_gsbase(%rip)\n"
+        "1:  mov dt_host_ss(%rip), %ss\n"
+        "    mov dt_host_ds(%rip), %ds\n"
+        "    mov dt_host_es(%rip), %es\n"
+        "    cmpb $0, dt_use_gsbase(%rip)\n"
         "    je 2f\n"
         "    mov dt_host_gs(%rip), %rdx\n"
         "    wrgsbase %rdx\n"
@@ -135,6 +184,9 @@ __asm__(".text\n"
         ".size dt_native_exit, .-dt_native_exit\n");
 
 static volatile sig_atomic_t running;
+/* The code segment the running sequence executes in, and that segment's base. */
+static uint16_t running_cs;
+static uint64_t running_cs_base;
 static struct {
     unsigned vector;
     uint32_t error_code;
@@ -155,8 +207,11 @@ static void on_fault(int sig, siginfo_t *info, void *context)
     ucontext_t *uc = context;
     greg_t *regs = uc->uc_mcontext.gregs;
     uint64_t rip = (uint64_t)regs[REG_RIP];
+    uint64_t csgsfs = (uint64_t)regs[REG_CSGSFS];
+    uint64_t linear = rip + running_cs_base;
 
-    if (!running || rip < DT_CODE_BASE || rip >= DT_CODE_BASE + DT_CODE_SIZE) {
+    if (!running || (uint16_t)csgsfs != running_cs || linear < DT_CODE_BASE ||
+        linear >= DT_CODE_BASE + DT_CODE_SIZE) {
         /* The harness itself faulted: let the default action end the child, which the
          * parent reports. */
         say("x86-difftest: native child: fault outside the generated code\n");
@@ -176,6 +231,9 @@ static void on_fault(int sig, siginfo_t *info, void *context)
     regs[REG_RIP] = (greg_t)(uintptr_t)dt_native_fault_resume;
     regs[REG_RSP] = (greg_t)dt_host_rsp;
     regs[REG_EFL] &= ~(greg_t)(0x100 | 0x400 | 0x40000); /* TF, DF, AC */
+    /* Return to 64-bit code (CS 0x33) on the harness' SS: the CSGSFS word holds CS, GS, FS
+     * and SS, 16 bits each. */
+    regs[REG_CSGSFS] = (greg_t)((csgsfs & 0x0000ffffffff0000ull) | 0x33 | (uint64_t)dt_host_ss << 48);
 }
 
 static void child_fail(const char *what)
@@ -199,6 +257,91 @@ static void *map_fixed(uint64_t addr, size_t size, int prot, const char *what)
 static void check_unmapped(uint64_t addr)
 {
     munmap(map_fixed(addr, DT_PAGE, PROT_NONE, "a guard page is in use"), DT_PAGE);
+}
+
+/* The LDT descriptors of 16-bit code (the three DT_SEL_*16 selectors); false if the kernel
+ * refuses them (modify_ldt(2) is optional). */
+static bool install_ldt(void)
+{
+    static const struct {
+        unsigned entry;
+        uint64_t base;
+        unsigned limit;
+        unsigned contents;
+    } descs[3] = {
+        {DT_SEL_CODE16 >> 3, DT_CODE_BASE, DT_SEG16_LIMIT, MODIFY_LDT_CONTENTS_CODE},
+        {DT_SEL_TRAMP16 >> 3, DT_TRAMP_BASE, DT_PAGE - 1, MODIFY_LDT_CONTENTS_CODE},
+        {DT_SEL_DATA16 >> 3, DT_DATA16_BASE, DT_SEG16_LIMIT, MODIFY_LDT_CONTENTS_DATA},
+    };
+    for (unsigned i = 0; i < 3; i++) {
+        struct user_desc d;
+        memset(&d, 0, sizeof(d));
+        d.entry_number = descs[i].entry;
+        d.base_addr = (unsigned)descs[i].base;
+        d.limit = descs[i].limit;
+        d.seg_32bit = 0;
+        d.contents = descs[i].contents;
+        d.read_exec_only = 0; /* code: execute/read (the exit's far pointer is read via CS) */
+        d.useable = 1;
+        if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool dt_native_mode_supported(enum dt_mode mode, char *why, size_t cap)
+{
+    if (mode != DT_MODE_16) {
+        return true;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, cap, "fork: %s", strerror(errno));
+        return false;
+    }
+    if (pid == 0) {
+        _exit(install_ldt() ? 0 : 1);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            snprintf(why, cap, "waitpid: %s", strerror(errno));
+            return false;
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(why, cap, "the kernel refuses LDT code segments (modify_ldt(2)): 16-bit code "
+                           "cannot run on the host");
+        return false;
+    }
+    return true;
+}
+
+static bool have_ldt;
+
+/* The trampoline page (DT_TRAMP_BASE): at 0, 64-bit code that jumps on to dt_native_exit (a
+ * compatibility-mode sequence's far jump lands there); at TRAMP16_ENTRY, 16-bit code (run in
+ * DT_SEL_TRAMP16, based at the page) that loads ESP from TRAMP16_ESP and jumps far to the
+ * sequence through the m16:32 pointer at TRAMP16_TARGET. */
+enum { TRAMP16_ENTRY = 0x40, TRAMP16_ESP = 0x80, TRAMP16_TARGET = 0x84 };
+
+static void setup_trampolines(void)
+{
+    uint8_t *t = map_fixed(DT_TRAMP_BASE, DT_PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+                           "the trampoline page");
+    uint64_t exit_addr = (uint64_t)(uintptr_t)dt_native_exit;
+    memset(t, 0xcc, DT_PAGE);
+    static const uint8_t jmp64[6] = {0xff, 0x25, 0, 0, 0, 0}; /* jmp *0(%rip) */
+    memcpy(t, jmp64, sizeof(jmp64));
+    memcpy(t + sizeof(jmp64), &exit_addr, sizeof(exit_addr));
+    static const uint8_t entry16[12] = {
+        0x66, 0x2e, 0x8b, 0x26, TRAMP16_ESP, 0x00,   /* mov esp, cs:[TRAMP16_ESP] */
+        0x66, 0x2e, 0xff, 0x2e, TRAMP16_TARGET, 0x00 /* jmp far m16:32 cs:[TRAMP16_TARGET] */
+    };
+    memcpy(t + TRAMP16_ENTRY, entry16, sizeof(entry16));
+    have_ldt = install_ldt();
 }
 
 static void child_setup(void)
@@ -225,6 +368,7 @@ static void child_setup(void)
     map_fixed(DT_DATA_BASE, DT_DATA_SIZE, PROT_READ | PROT_WRITE, "data pages");
     check_unmapped(DT_DATA_BASE - DT_PAGE);
     check_unmapped(DT_DATA_END);
+    setup_trampolines();
 }
 
 static void run_one(const struct dt_seq *seq, struct dt_result *res)
@@ -242,10 +386,35 @@ static void run_one(const struct dt_seq *seq, struct dt_result *res)
     }
     memset(code, 0xcc, DT_CODE_SIZE);
     memcpy(code + seq->code_off, seq->code, seq->len);
-    /* jmp *0(%rip); .quad dt_native_exit */
-    static const uint8_t jmp[6] = {0xff, 0x25, 0, 0, 0, 0};
-    memcpy(code + seq->code_off + seq->len, jmp, sizeof(jmp));
-    memcpy(code + seq->code_off + seq->len + sizeof(jmp), &exit_addr, sizeof(exit_addr));
+    uint8_t *end = code + seq->code_off + seq->len;
+    if (seq->mode == DT_MODE_64) {
+        /* jmp *0(%rip); .quad dt_native_exit */
+        static const uint8_t jmp[6] = {0xff, 0x25, 0, 0, 0, 0};
+        memcpy(end, jmp, sizeof(jmp));
+        memcpy(end + sizeof(jmp), &exit_addr, sizeof(exit_addr));
+    } else {
+        /* jmp far m16:32 to 0x33:DT_TRAMP_BASE, the pointer right after the jump: in 32-bit
+         * code ff 2d abs32 (DS is flat), in 16-bit code 2e 66 ff 2e disp16 (through CS, whose
+         * offsets are those of the code pages) */
+        uint32_t ptr_at = seq->code_off + seq->len + 6;
+        if (seq->mode == DT_MODE_32) {
+            end[0] = 0xff;
+            end[1] = 0x2d;
+            uint32_t abs = (uint32_t)(DT_CODE_BASE + ptr_at);
+            memcpy(end + 2, &abs, 4);
+        } else {
+            end[0] = 0x2e;
+            end[1] = 0x66;
+            end[2] = 0xff;
+            end[3] = 0x2e;
+            end[4] = (uint8_t)ptr_at;
+            end[5] = (uint8_t)(ptr_at >> 8);
+        }
+        uint32_t target = (uint32_t)DT_TRAMP_BASE;
+        uint16_t sel = 0x33;
+        memcpy(end + 6, &target, 4);
+        memcpy(end + 10, &sel, 2);
+    }
     if (seq->second_page_absent) {
         /* PROT_NONE: not present to the CPU, as an unmapped page (error code P = 0) */
         if (mprotect(second, DT_PAGE, PROT_NONE) != 0) {
@@ -257,6 +426,35 @@ static void run_one(const struct dt_seq *seq, struct dt_result *res)
 
     dt_in = seq->init;
     memset(&dt_out, 0, sizeof(dt_out));
+    dt_compat = seq->mode != DT_MODE_64;
+    running_cs = 0x33;
+    running_cs_base = 0;
+    if (seq->mode == DT_MODE_32) {
+        running_cs = DT_SEL_USER32_CS;
+        dt_compat_cs = DT_SEL_USER32_CS;
+        dt_compat_ss = DT_SEL_USER_DS;
+        dt_compat_ds = DT_SEL_USER_DS;
+        dt_compat_rip = seq->init.rip;
+    } else if (seq->mode == DT_MODE_16) {
+        if (!have_ldt) {
+            memset(res, 0, sizeof(*res));
+            res->stop = DT_STOP_OTHER;
+            snprintf(res->why, sizeof(res->why), "no LDT: the kernel refused modify_ldt(2)");
+            return;
+        }
+        uint8_t *t = (uint8_t *)(uintptr_t)DT_TRAMP_BASE;
+        uint32_t esp = (uint32_t)seq->init.gpr[4], eip = (uint32_t)seq->init.rip;
+        uint16_t sel = DT_SEL_CODE16;
+        memcpy(t + TRAMP16_ESP, &esp, 4);
+        memcpy(t + TRAMP16_TARGET, &eip, 4);
+        memcpy(t + TRAMP16_TARGET + 4, &sel, 2);
+        running_cs = DT_SEL_CODE16;
+        running_cs_base = DT_CODE_BASE;
+        dt_compat_cs = DT_SEL_TRAMP16;
+        dt_compat_ss = DT_SEL_DATA16;
+        dt_compat_ds = DT_SEL_DATA16;
+        dt_compat_rip = TRAMP16_ENTRY;
+    }
     running = 1;
     int faulted = dt_native_enter();
     running = 0;
