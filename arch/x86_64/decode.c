@@ -280,9 +280,11 @@ enum x86_decode_status x86_decode(const uint8_t *bytes, size_t avail, enum x86_m
         return undefined(out, other ? X86_UD_MODE : X86_UD_OPCODE, (unsigned)pos);
     }
     /* A mandatory prefix is not an operand-size prefix, except on the general-purpose rows
-     * that the table lists under 66 only to tell them from their F2/F3 columns (BSF, BSR). */
+     * that the table lists under 66 only to tell them from their F2/F3 columns (BSF, BSR),
+     * and MOVBE's, where 66 is the operand-size prefix (16 bits, or 32 in 16-bit code). */
     const int opsize_prefix =
-        out->opsize_prefix && (row->prefix != X86_PFX_66 || row->feature == X86_FEAT_BASE);
+        out->opsize_prefix && (row->prefix != X86_PFX_66 || row->feature == X86_FEAT_BASE ||
+                               row->feature == X86_FEAT_MOVBE);
 
     if (mode == X86_MODE_16) {
         out->opsize = opsize_prefix ? 32 : 16;

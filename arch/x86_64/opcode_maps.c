@@ -275,9 +275,9 @@ struct x86_opcode_row x86_opcode_rows[] = {
     T8(0xdb, 66, "AESIMC", "Vdq,Wdq", AES), T8(0xdc, 66, "AESENC", "Vdq,Wdq", AES),
     T8(0xdd, 66, "AESENCLAST", "Vdq,Wdq", AES), T8(0xde, 66, "AESDEC", "Vdq,Wdq", AES),
     T8(0xdf, 66, "AESDECLAST", "Vdq,Wdq", AES),
-    T8(0xf0, NP, "MOVBE", "Gy,My", MOVBE), T8(0xf0, 66, "MOVBE", "Gw,Mw", MOVBE),
+    T8(0xf0, NP, "MOVBE", "Gv,Mv", MOVBE), T8(0xf0, 66, "MOVBE", "Gv,Mv", MOVBE),
     T8(0xf0, F2, "CRC32", "Gd,Eb", SSE42),
-    T8(0xf1, NP, "MOVBE", "My,Gy", MOVBE), T8(0xf1, 66, "MOVBE", "Mw,Gw", MOVBE),
+    T8(0xf1, NP, "MOVBE", "Mv,Gv", MOVBE), T8(0xf1, 66, "MOVBE", "Mv,Gv", MOVBE),
     T8(0xf1, F2, "CRC32", "Gd,Ey", SSE42),
     T8(0xf6, 66, "ADCX", "Gy,Ey", ADX), T8(0xf6, F3, "ADOX", "Gy,Ey", ADX),
 

@@ -565,7 +565,12 @@ static void inject_difference(const struct dt_seq *seq, struct dt_result *res, b
     }
     switch (kind) {
     case 0:
-        res->state.gpr[seq->index % 16] ^= 1ull << (seq->index % 64);
+        if (seq->mode == DT_MODE_64) {
+            res->state.gpr[seq->index % 16] ^= 1ull << (seq->index % 64);
+        } else {
+            /* the compared part: EAX..EDI */
+            res->state.gpr[seq->index % 8] ^= 1ull << (seq->index % 32);
+        }
         break;
     case 1:
         res->state.rflags ^= defined & -defined; /* the lowest defined flag */
