@@ -9,7 +9,7 @@
  *                [--show I] [--quiet]
  *
  * --mode 32 and --mode 16 run the sequences in compatibility mode: in Linux's 32-bit user code
- * segment, or in a 16-bit code segment of the LDT (gp and string groups).
+ * segment, or in a 16-bit code segment of the LDT.
  *
  * --in-process runs coremu's side in the driver's own process (for a debugger; a crash then
  * ends the run) instead of a child process per batch.
@@ -851,10 +851,6 @@ int main(int argc, char **argv)
     dt_host_features_detect(&cfg.host);
     bool fpu = (o.groups & (DT_GROUP_X87 | DT_GROUP_SSE)) != 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (o.mode != DT_MODE_64 && (o.groups & (DT_GROUP_X87 | DT_GROUP_SSE))) {
-        bad_usage("--mode %s: only the gp and string groups run in 32- and 16-bit code",
-                  mode_name(o.mode));
-    }
     char why[160];
     if (!dt_native_mode_supported(o.mode, why, sizeof(why))) {
         printf("UNSUPPORTED: --mode %s: %s\n", mode_name(o.mode), why);

@@ -606,19 +606,19 @@ static int pick_index(struct gen *g, bool si_di_only)
     return NO_REG;
 }
 
-/* mem_at for 32- and 16-bit code: target is linear, registers hold offsets from seg_base. */
-static struct operand mem_at_compat(struct gen *g, uint64_t target, unsigned rsp_bias)
+/* A memory operand at offset t of the data segment in 32- or 16-bit code (registers hold
+ * offsets); a32: 32-bit addressing even in 16-bit code. */
+static struct operand mem_at_offset(struct gen *g, int64_t t, unsigned rsp_bias, bool a32)
 {
     struct operand o;
     struct mem *m = &o.m;
     memset(&o, 0, sizeof(o));
     o.is_mem = true;
-    m->target = target;
+    m->target = g->seg_base + (uint64_t)t;
     m->index = NO_REG;
     m->base = NO_REG;
     m->disp32 = chance(g, 100);
-    int64_t t = (int64_t)(target - g->seg_base);
-    if (g->mode == DT_MODE_16 && !chance(g, 200)) {
+    if (g->mode == DT_MODE_16 && !a32 && !chance(g, 200)) {
         /* 16-bit addressing: BX or BP (the pointer registers), SI or DI, disp16 */
         unsigned form = rnd(g, 8);
         int64_t iv = 0;
@@ -674,6 +674,44 @@ static struct operand mem_at_compat(struct gen *g, uint64_t target, unsigned rsp
         m->seg = segs[rnd(g, 3)];
     }
     return o;
+}
+
+/* mem_at for 32- and 16-bit code: target is linear. */
+static struct operand mem_at_compat(struct gen *g, uint64_t target, unsigned rsp_bias)
+{
+    return mem_at_offset(g, (int64_t)(target - g->seg_base), rsp_bias, false);
+}
+
+/* 16-bit code: an operand beyond the data segment's limit (DT_SEG16_LIMIT), wholly or by its
+ * last bytes: #GP(0), or #SS(0) when the segment is SS (by default through EBP or ESP, or by
+ * an override). Wholly beyond takes 32-bit addressing; straddling the limit, any. */
+static struct operand limit_operand(struct gen *g, unsigned size, unsigned align)
+{
+    uint64_t off;
+    bool a32 = true;
+    switch (rnd(g, 3)) {
+    case 0:
+        off = DT_SEG16_LIMIT + 1 - (size > 1 ? 1 + rnd(g, size - 1) : 0);
+        a32 = size == 1 || chance(g, 300);
+        break;
+    case 1:
+        off = DT_SEG16_LIMIT + 1 + rnd(g, 0x10000);
+        break;
+    default:
+        off = DT_SEG16_LIMIT + 1 + rnd(g, 0xfffe0000u);
+        break;
+    }
+    if (align > 1) {
+        /* misaligned too, it is #GP either way (or #SS, as the CPU checks first) */
+        off &= ~(uint64_t)(align - 1);
+        if (off <= DT_SEG16_LIMIT - size + 1) {
+            off += align;
+        }
+    }
+    a32 |= off > DT_SEG16_LIMIT; /* 16-bit addressing wraps at 64 KiB */
+    g->faulting = true;
+    g->may_fault |= DT_MAY_GP | DT_MAY_SS;
+    return mem_at_offset(g, (int64_t)off, 0, a32);
 }
 
 static struct operand mem_at(struct gen *g, uint64_t target, unsigned rsp_bias)
@@ -780,6 +818,9 @@ static struct operand noncanonical_operand(struct gen *g, unsigned align)
 
 static struct operand mem_operand(struct gen *g, unsigned size, unsigned align)
 {
+    if (g->mode == DT_MODE_16 && chance(g, 8)) {
+        return limit_operand(g, size, align);
+    }
     if (g->mode != DT_MODE_64) {
         return mem_at(g, pick_target(g, size, align, false), 0);
     }
@@ -1701,7 +1742,8 @@ static void t_pusha(struct gen *g)
     if (chance(g, 500)) {
         /* MOV [ESP + slot], imm: EDI ESI - - - EDX ECX EAX from the lowest address up */
         static const unsigned slots[5] = {0, 1, 5, 6, 7};
-        uint64_t target = g->seg_base + g->rsp + slots[rnd(g, 5)] * size;
+        uint64_t sp = g->mode == DT_MODE_16 ? g->rsp & 0xffff : g->rsp; /* SS.B = 0: SP */
+        uint64_t target = g->seg_base + sp + slots[rnd(g, 5)] * size;
         struct enc m = enc_new();
         enc_size(&m, size);
         enc_op1(&m, 0xc7);
@@ -2017,7 +2059,7 @@ static void t_x87(struct gen *g)
         /* FLDCW: store a control word with MOV, load it. */
         uint64_t target = pick_target(g, 2, 1, true);
         struct enc s = enc_new();
-        enc_prefix(&s, 0x66);
+        enc_size(&s, 2);
         enc_op1(&s, 0xc7);
         enc_modrm_reg(&s, 0, mem_at(g, target, 0));
         s.imm = x87_control_word(g);
@@ -2373,7 +2415,7 @@ static void t_sse(struct gen *g)
     /* MMX instructions take a pending x87 exception (#MF) first */
     g->may_fault |= (g->sse_unmasked ? DT_MAY_XM : 0) | (g->x87_unmasked ? DT_MAY_MF : 0);
     bool mmx = (x->flags & S_MMX) && chance(g, 250);
-    bool wide = (x->flags & S_W) && chance(g, 500);
+    bool wide = (x->flags & S_W) && chance(g, 500) && g->mode == DT_MODE_64;
     unsigned memsize = x->memsize;
     if (x->kind == K_GG && x->op == 0xf1 && chance(g, 300)) {
         memsize = 2;
@@ -2389,13 +2431,13 @@ static void t_sse(struct gen *g)
     }
     /* PCMPxSTRx need no alignment; the other 16-byte operands mostly do. */
     unsigned align = (x->flags & S_ALIGN) && !mmx ? 16 : 1;
-    int nregs = mmx ? 8 : 16;
+    int nregs = mmx || g->mode != DT_MODE_64 ? 8 : 16; /* XMM8-15 need REX */
     struct enc e = enc_new();
     if (x->pfx && !mmx) {
         enc_prefix(&e, x->pfx);
     }
-    if (x->kind == K_GG && memsize == 2) {
-        enc_prefix(&e, 0x66);
+    if (x->kind == K_GG && memsize > 1) {
+        enc_size(&e, memsize == 8 ? 4 : memsize); /* CRC32 r/m16 and r/m32: 66 as the mode says */
     }
     e.rex_w = wide;
     if (x->map == 1) {
@@ -2567,8 +2609,8 @@ static const struct {
     {t_shd, DT_GROUP_GP, 4},       {t_cmov_setcc, DT_GROUP_GP, 5}, {t_misc, DT_GROUP_GP, 4},
     {t_movbe, DT_GROUP_GP, 1},     {t_pushpop, DT_GROUP_GP, 4},    {t_string, DT_GROUP_STRING, 12},
     {t_cmpxchg8b, DT_GROUP_GP, 2}, {t_flags, DT_GROUP_GP, 2},      {t_ud, DT_GROUP_GP, 1},
-    {t_x87, DT_GROUP_X87, 40, M64},
-    {t_sse, DT_GROUP_SSE, 40, M64},
+    {t_x87, DT_GROUP_X87, 40},
+    {t_sse, DT_GROUP_SSE, 40},
     {t_incdec_short, DT_GROUP_GP, 3, M32 | M16},
     {t_pusha, DT_GROUP_GP, 2, M32 | M16},
     {t_bcd, DT_GROUP_GP, 4, M32 | M16},
@@ -2685,6 +2727,10 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
     g.mode = config->mode;
     g.seg_base = config->mode == DT_MODE_16 ? DT_DATA16_BASE : 0;
     g.stack_top = DT_STACK_TOP - g.seg_base;
+    if (g.mode == DT_MODE_16 && chance(&g, 500)) {
+        /* a 16-bit stack segment: pushes and pops move SP alone, ESP's upper half stays */
+        g.stack_top += (uint64_t)rnd(&g, 0x10000) << 16;
+    }
 
     struct x86_user_state *st = &seq->init;
     memset(st, 0, sizeof(*st));
