@@ -235,7 +235,9 @@ X86_OP(enter)
     uint64_t rsp0 = cpu->gpr[X86_RSP], rbp0 = cpu->gpr[X86_RBP];
 
     x86_push(cpu, size, rbp0);
-    uint64_t frame = cpu->gpr[X86_RSP] & m;
+    /* FrameTemp is RSP, ESP or SP by the operand size, not the stack's (the SDM's ENTER): a
+     * 32-bit ENTER on a 16-bit stack takes ESP's upper half along */
+    uint64_t frame = cpu->gpr[X86_RSP] & x86_size_mask(size);
     if (level > 0) {
         uint64_t bp = rbp0 & m;
         for (unsigned i = 1; i < level; i++) {

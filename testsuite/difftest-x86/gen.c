@@ -689,7 +689,15 @@ static struct operand limit_operand(struct gen *g, unsigned size, unsigned align
 {
     uint64_t off;
     bool a32 = true;
-    switch (rnd(g, 3)) {
+    unsigned kind = rnd(g, 3);
+    if (kind == 0 && size == 10) {
+        /* An m80 operand straddling the limit is two faults at once when its first 8 bytes'
+         * page is absent (here it is), and which one comes first is the CPU's: AMD accesses
+         * m80 as 8 + 2 bytes and reports the #PF of the first part, coremu the #GP of the whole
+         * (the SDM orders neither). Wholly beyond the limit, it is #GP or #SS everywhere. */
+        kind = 1;
+    }
+    switch (kind) {
     case 0:
         off = DT_SEG16_LIMIT + 1 - (size > 1 ? 1 + rnd(g, size - 1) : 0);
         a32 = size == 1 || chance(g, 300);
@@ -1828,6 +1836,78 @@ static void t_bound(struct gen *g)
     emit(g, &e, 0, 0);
 }
 
+/* CALL over a short JMP to a RET (or RET imm16) right after it: CALL, RET, JMP, on. In 16-bit
+ * code sometimes all with 66 (EIP pushed and popped as 32 bits); never in 32-bit code, where
+ * 66 would truncate EIP to 16 bits. The JMP and the RET are marked skippable: a run that stops
+ * before either is not a prefix of the sequence. */
+static void t_call_ret(struct gen *g)
+{
+    struct dt_seq *s = g->seq;
+    bool wide = g->mode == DT_MODE_16 && chance(g, 300);
+    unsigned size = g->mode == DT_MODE_16 && !wide ? 2 : 4;
+    unsigned extra = chance(g, 300) ? 2 * rnd(g, 4) : 0; /* RET imm16 releases this much */
+    if (g->full || s->len + 16 + 14 > DT_CODE_MAX || s->ninsns + 3 > DT_MAX_INSNS ||
+        g->rsp - size < g->stack_top - 1024 || g->rsp + extra > g->stack_top + 1024) {
+        return;
+    }
+    struct enc ret = enc_new();
+    if (wide) {
+        enc_prefix(&ret, 0x66);
+    }
+    if (extra || chance(g, 200)) {
+        enc_op1(&ret, 0xc2);
+        ret.imm = extra;
+        ret.immsz = 2;
+    } else {
+        enc_op1(&ret, 0xc3);
+    }
+    unsigned ret_len = (wide ? 1u : 0u) + 1 + (unsigned)ret.immsz;
+    struct enc call = enc_new();
+    if (wide) {
+        enc_prefix(&call, 0x66);
+    }
+    enc_op1(&call, 0xe8);
+    call.immsz = (int)size;
+    call.imm = 2; /* over the JMP */
+    struct enc jmp = enc_new();
+    enc_op1(&jmp, 0xeb);
+    jmp.immsz = 1;
+    jmp.imm = ret_len;
+    if (!emit(g, &call, 0, 0)) {
+        return;
+    }
+    g->rsp -= size; /* (the RET brings it back before anything else runs) */
+    emit(g, &jmp, 0, 0);
+    s->skippable[s->ninsns - 1] = 1;
+    emit(g, &ret, 0, 0);
+    s->skippable[s->ninsns - 1] = 1;
+    g->rsp += size + extra;
+}
+
+/* ENTER alloc, level (0 or 1) and LEAVE of the same operand size: EBP and ESP come back, the
+ * frame stays in memory. With a 16-bit stack, ENTER and LEAVE move SP and BP alone. */
+static void t_enter_leave(struct gen *g)
+{
+    unsigned def = g->mode == DT_MODE_16 ? 2 : 4;
+    unsigned size = chance(g, 250) ? 6 - def : def;
+    unsigned level = rnd(g, 2), alloc = rnd(g, 64);
+    if (g->full || g->rsp - size * (1 + level) - alloc < g->stack_top - 1024) {
+        return;
+    }
+    struct enc e = enc_new();
+    enc_size(&e, size);
+    enc_op1(&e, 0xc8);
+    e.imm = alloc | (uint64_t)level << 16;
+    e.immsz = 3;
+    struct enc l = enc_new();
+    enc_size(&l, size);
+    enc_op1(&l, 0xc9);
+    if (g->seq->len + 12 + 14 > DT_CODE_MAX || !emit(g, &e, 0, 0)) {
+        return;
+    }
+    emit(g, &l, 0, 0);
+}
+
 /* ---- string instructions --------------------------------------------------------------- */
 
 static const struct {
@@ -2521,6 +2601,10 @@ static void skip_begin(struct gen *g, struct skip *k)
         } else {
             enc_op2(&e, 0x0f, (uint8_t)(0x80 + cc));
             e.immsz = g->mode == DT_MODE_16 ? 2 : 4; /* rel16 in 16-bit code */
+            if (g->mode == DT_MODE_16 && chance(g, 300)) {
+                enc_prefix(&e, 0x66); /* rel32, EIP not truncated */
+                e.immsz = 4;
+            }
         }
         break;
     case 2:
@@ -2530,6 +2614,10 @@ static void skip_begin(struct gen *g, struct skip *k)
     case 3:
         enc_op1(&e, 0xe9);
         e.immsz = g->mode == DT_MODE_16 ? 2 : 4;
+        if (g->mode == DT_MODE_16 && chance(g, 300)) {
+            enc_prefix(&e, 0x66);
+            e.immsz = 4;
+        }
         break;
     case 4:
         if (chance(g, 300)) {
@@ -2615,6 +2703,8 @@ static const struct {
     {t_pusha, DT_GROUP_GP, 2, M32 | M16},
     {t_bcd, DT_GROUP_GP, 4, M32 | M16},
     {t_bound, DT_GROUP_GP, 2, M32 | M16},
+    {t_call_ret, DT_GROUP_GP, 2, M32 | M16},
+    {t_enter_leave, DT_GROUP_GP, 2, M32 | M16},
 };
 
 static bool template_in(unsigned i, const struct dt_gen_config *config)
@@ -2809,7 +2899,9 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
                 /* PUSH/POP, PUSHF/POPF and string templates change what the generator
                  * tracks (RSP, DF): they are never skipped. */
                 bool skippable = templates[i].emit != t_pushpop && templates[i].emit != t_string &&
-                                 templates[i].emit != t_flags && templates[i].emit != t_pusha;
+                                 templates[i].emit != t_flags && templates[i].emit != t_pusha &&
+                                 templates[i].emit != t_call_ret &&
+                                 templates[i].emit != t_enter_leave;
                 struct skip skip = {0};
                 if (skippable && (config->groups & DT_GROUP_GP) && chance(&g, 80)) {
                     skip_begin(&g, &skip);
