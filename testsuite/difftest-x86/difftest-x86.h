@@ -87,13 +87,13 @@ enum {
 };
 
 enum {
-    DT_MAY_PF = 1,  /* an access to a guard page */
-    DT_MAY_DE = 2,  /* DIV, IDIV */
-    DT_MAY_GP = 4,  /* a misaligned 16-byte SSE operand, a non-canonical address */
-    DT_MAY_SS = 8,  /* a non-canonical address based on RSP or RBP */
-    DT_MAY_MF = 16, /* an x87 exception unmasked in the initial FCW */
-    DT_MAY_XM = 32, /* an SIMD exception unmasked in the initial MXCSR */
-    DT_MAY_UD = 64, /* UD2, LOCK with a register destination */
+    DT_MAY_PF = 1,   /* an access to a guard page */
+    DT_MAY_DE = 2,   /* DIV, IDIV */
+    DT_MAY_GP = 4,   /* a misaligned 16-byte SSE operand, a non-canonical address */
+    DT_MAY_SS = 8,   /* a non-canonical address based on RSP or RBP */
+    DT_MAY_MF = 16,  /* an x87 exception unmasked in the initial FCW */
+    DT_MAY_XM = 32,  /* an SIMD exception unmasked in the initial MXCSR */
+    DT_MAY_UD = 64,  /* UD2, LOCK with a register destination */
     DT_MAY_BR = 128, /* BOUND out of range (32- and 16-bit code) */
 };
 

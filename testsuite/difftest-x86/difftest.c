@@ -679,9 +679,9 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->quiet = true;
             continue;
         }
-        static const char *const valued[] = {"--seed",  "--first", "--count",
+        static const char *const valued[] = {"--seed",   "--first", "--count",
                                              "--groups", "--len",   "--max-mismatches",
-                                             "--batch", "--show",  "--mode"};
+                                             "--batch",  "--show",  "--mode"};
         const char *val = NULL;
         size_t n = strcspn(opt, "=");
         bool known = false;
@@ -822,8 +822,8 @@ static void print_mismatch(const struct options *o, const struct dt_seq *seq,
     describe_stop(stop, sizeof(stop), native);
     printf("MISMATCH: sequence %" PRIu64 " (%u instructions, %u bytes; native: %s)\n", seq->index,
            seq->ninsns, seq->len, stop);
-    printf("  replay: x86-difftest --seed %" PRIu64 " --groups %s --len %u --mode %s --first %" PRIu64
-           " --count 1\n",
+    printf("  replay: x86-difftest --seed %" PRIu64
+           " --groups %s --len %u --mode %s --first %" PRIu64 " --count 1\n",
            o->seed, o->groups_text, o->len, mode_name(o->mode), seq->index);
     print_disassembly(seq, 0, seq->ninsns);
     print_state("initial state", &seq->init, fpu);

@@ -286,7 +286,7 @@ static int modrm16_rm(int base, int index)
 {
     static const struct {
         int base, index;
-    } forms[8] = {{RBX, RSI},    {RBX, RDI},    {RBP, RSI}, {RBP, RDI},
+    } forms[8] = {{RBX, RSI},    {RBX, RDI},    {RBP, RSI},    {RBP, RDI},
                   {NO_REG, RSI}, {NO_REG, RDI}, {RBP, NO_REG}, {RBX, NO_REG}};
     for (int i = 0; i < 8; i++) {
         if (forms[i].base == base && forms[i].index == index) {
@@ -2690,13 +2690,27 @@ static const struct {
     unsigned weight;
     unsigned modes; /* the modes it is generated in (defaults to every mode) */
 } templates[] = {
-    {t_alu, DT_GROUP_GP, 14},      {t_test, DT_GROUP_GP, 3},       {t_unary, DT_GROUP_GP, 4},
-    {t_shift, DT_GROUP_GP, 10},    {t_muldiv, DT_GROUP_GP, 5},     {t_imul, DT_GROUP_GP, 3},
-    {t_mov, DT_GROUP_GP, 8},       {t_lea, DT_GROUP_GP, 3},        {t_xchg, DT_GROUP_GP, 4},
-    {t_bswap, DT_GROUP_GP, 1},     {t_bt, DT_GROUP_GP, 5},         {t_bitscan, DT_GROUP_GP, 4},
-    {t_shd, DT_GROUP_GP, 4},       {t_cmov_setcc, DT_GROUP_GP, 5}, {t_misc, DT_GROUP_GP, 4},
-    {t_movbe, DT_GROUP_GP, 1},     {t_pushpop, DT_GROUP_GP, 4},    {t_string, DT_GROUP_STRING, 12},
-    {t_cmpxchg8b, DT_GROUP_GP, 2}, {t_flags, DT_GROUP_GP, 2},      {t_ud, DT_GROUP_GP, 1},
+    {t_alu, DT_GROUP_GP, 14},
+    {t_test, DT_GROUP_GP, 3},
+    {t_unary, DT_GROUP_GP, 4},
+    {t_shift, DT_GROUP_GP, 10},
+    {t_muldiv, DT_GROUP_GP, 5},
+    {t_imul, DT_GROUP_GP, 3},
+    {t_mov, DT_GROUP_GP, 8},
+    {t_lea, DT_GROUP_GP, 3},
+    {t_xchg, DT_GROUP_GP, 4},
+    {t_bswap, DT_GROUP_GP, 1},
+    {t_bt, DT_GROUP_GP, 5},
+    {t_bitscan, DT_GROUP_GP, 4},
+    {t_shd, DT_GROUP_GP, 4},
+    {t_cmov_setcc, DT_GROUP_GP, 5},
+    {t_misc, DT_GROUP_GP, 4},
+    {t_movbe, DT_GROUP_GP, 1},
+    {t_pushpop, DT_GROUP_GP, 4},
+    {t_string, DT_GROUP_STRING, 12},
+    {t_cmpxchg8b, DT_GROUP_GP, 2},
+    {t_flags, DT_GROUP_GP, 2},
+    {t_ud, DT_GROUP_GP, 1},
     {t_x87, DT_GROUP_X87, 40},
     {t_sse, DT_GROUP_SSE, 40},
     {t_incdec_short, DT_GROUP_GP, 3, M32 | M16},

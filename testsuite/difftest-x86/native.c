@@ -233,7 +233,8 @@ static void on_fault(int sig, siginfo_t *info, void *context)
     regs[REG_EFL] &= ~(greg_t)(0x100 | 0x400 | 0x40000); /* TF, DF, AC */
     /* Return to 64-bit code (CS 0x33) on the harness' SS: the CSGSFS word holds CS, GS, FS
      * and SS, 16 bits each. */
-    regs[REG_CSGSFS] = (greg_t)((csgsfs & 0x0000ffffffff0000ull) | 0x33 | (uint64_t)dt_host_ss << 48);
+    regs[REG_CSGSFS] =
+        (greg_t)((csgsfs & 0x0000ffffffff0000ull) | 0x33 | (uint64_t)dt_host_ss << 48);
 }
 
 static void child_fail(const char *what)
@@ -312,8 +313,9 @@ bool dt_native_mode_supported(enum dt_mode mode, char *why, size_t cap)
         }
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(why, cap, "the kernel refuses LDT code segments (modify_ldt(2)): 16-bit code "
-                           "cannot run on the host");
+        snprintf(why, cap,
+                 "the kernel refuses LDT code segments (modify_ldt(2)): 16-bit code "
+                 "cannot run on the host");
         return false;
     }
     return true;
@@ -337,8 +339,8 @@ static void setup_trampolines(void)
     memcpy(t, jmp64, sizeof(jmp64));
     memcpy(t + sizeof(jmp64), &exit_addr, sizeof(exit_addr));
     static const uint8_t entry16[12] = {
-        0x66, 0x2e, 0x8b, 0x26, TRAMP16_ESP, 0x00,   /* mov esp, cs:[TRAMP16_ESP] */
-        0x66, 0x2e, 0xff, 0x2e, TRAMP16_TARGET, 0x00 /* jmp far m16:32 cs:[TRAMP16_TARGET] */
+        0x66, 0x2e, 0x8b, 0x26, TRAMP16_ESP,    0x00, /* mov esp, cs:[TRAMP16_ESP] */
+        0x66, 0x2e, 0xff, 0x2e, TRAMP16_TARGET, 0x00  /* jmp far m16:32 cs:[TRAMP16_TARGET] */
     };
     memcpy(t + TRAMP16_ENTRY, entry16, sizeof(entry16));
     have_ldt = install_ldt();
