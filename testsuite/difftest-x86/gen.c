@@ -1908,6 +1908,76 @@ static void t_enter_leave(struct gen *g)
     emit(g, &l, 0, 0);
 }
 
+/* PUSH ES/CS/SS/DS (06 0E 16 1E) and MOV r/m, Sreg (8C) of those four: the selectors the
+ * sequence runs with. A 32-bit PUSH of a selector writes either 4 bytes (zero-extended) or
+ * only the low 2 (the SDM allows both; recent Intel CPUs do the latter), so its slot is zeroed
+ * by a MOV first and both leave the same memory. */
+static void t_sreg(struct gen *g)
+{
+    static const uint8_t push_ops[4] = {0x06, 0x0e, 0x16, 0x1e};
+    unsigned sreg = rnd(g, 4); /* ES CS SS DS, as ModRM.reg encodes them */
+    if (chance(g, 500)) {
+        unsigned size = pick_size(g, false);
+        struct operand dest =
+            chance(g, 400) ? mem_operand(g, 2, 1) : reg_operand(pick_reg(g, size, true));
+        struct enc e = enc_new();
+        enc_size(&e, size); /* a memory destination takes 16 bits whatever the size */
+        enc_op1(&e, 0x8c);
+        enc_modrm_reg(&e, (int)sreg, dest);
+        emit(g, &e, 0, 0);
+        return;
+    }
+    unsigned def = g->mode == DT_MODE_16 ? 2 : 4;
+    unsigned size = chance(g, 300) ? 6 - def : def;
+    if (g->rsp - size < g->stack_top - 1024) {
+        return;
+    }
+    if (size == 4) {
+        uint64_t sp = g->mode == DT_MODE_16 ? g->rsp & 0xffff : g->rsp;
+        struct enc z = enc_new();
+        enc_size(&z, 4);
+        enc_op1(&z, 0xc7);
+        enc_modrm_reg(&z, 0, mem_at(g, g->seg_base + sp - 4, 0));
+        z.imm = 0;
+        z.immsz = 4;
+        if (!emit(g, &z, 0, 0)) {
+            return;
+        }
+    }
+    struct enc e = enc_new();
+    enc_stack_size(&e, size);
+    enc_op1(&e, push_ops[sreg]);
+    if (emit(g, &e, 0, 0)) {
+        g->rsp -= size;
+    }
+}
+
+/* XLAT (D7): AL <- [EBX + AL] (BX with 16-bit addressing), AL loaded first so that the byte is
+ * in the data; a segment override sometimes. 67 only in 16-bit code (BX in 32-bit code would
+ * address the first 64 KiB). */
+static void t_xlat(struct gen *g)
+{
+    uint64_t table = g->seg_base + (uint64_t)known_value(g, RBX);
+    uint64_t room = DT_DATA_END - table;
+    struct enc m = enc_new();
+    enc_op1(&m, 0xb0); /* MOV AL, imm8 */
+    m.immsz = 1;
+    m.imm = rnd(g, room < 256 ? (unsigned)room : 256);
+    if (!emit(g, &m, 0, 0)) {
+        return;
+    }
+    struct enc e = enc_new();
+    if (chance(g, 200)) {
+        static const uint8_t segs[3] = {0x26, 0x36, 0x3e};
+        enc_prefix(&e, segs[rnd(g, 3)]);
+    }
+    if (g->mode == DT_MODE_16 && chance(g, 300)) {
+        enc_prefix(&e, 0x67);
+    }
+    enc_op1(&e, 0xd7);
+    emit(g, &e, 0, 0);
+}
+
 /* ---- string instructions --------------------------------------------------------------- */
 
 static const struct {
@@ -2635,6 +2705,9 @@ static void skip_begin(struct gen *g, struct skip *k)
         if (!writable(g, RCX)) {
             return;
         }
+        if (g->mode != DT_MODE_64 && chance(g, 300)) {
+            enc_prefix(&e, 0x67); /* the other counter: ECX in 16-bit code, CX in 32-bit */
+        }
         enc_op1(&e, (uint8_t)(0xe0 + op));
         e.immsz = 1;
         break;
@@ -2719,6 +2792,8 @@ static const struct {
     {t_bound, DT_GROUP_GP, 2, M32 | M16},
     {t_call_ret, DT_GROUP_GP, 2, M32 | M16},
     {t_enter_leave, DT_GROUP_GP, 2, M32 | M16},
+    {t_sreg, DT_GROUP_GP, 2, M32 | M16},
+    {t_xlat, DT_GROUP_GP, 1, M32 | M16},
 };
 
 static bool template_in(unsigned i, const struct dt_gen_config *config)
@@ -2915,7 +2990,8 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
                 bool skippable = templates[i].emit != t_pushpop && templates[i].emit != t_string &&
                                  templates[i].emit != t_flags && templates[i].emit != t_pusha &&
                                  templates[i].emit != t_call_ret &&
-                                 templates[i].emit != t_enter_leave;
+                                 templates[i].emit != t_enter_leave &&
+                                 templates[i].emit != t_sreg;
                 struct skip skip = {0};
                 if (skippable && (config->groups & DT_GROUP_GP) && chance(&g, 80)) {
                     skip_begin(&g, &skip);
