@@ -23,6 +23,10 @@
 #include "user.h"
 
 #define PT_BASE 0x1000ull
+/* Where the GDT (and the LDT, 2 KiB above it) are: a supervisor page in the kernel half. */
+#define SYS_TABLES_VA 0xffff800000000000ull
+#define GDT_LIMIT     127u /* 16 entries, as Linux's */
+#define LDT_OFFSET    0x800u
 
 struct builder {
     uint8_t *ram;
@@ -76,6 +80,46 @@ static bool segment_ok(const struct x86_user_segment *s)
     return s->limit <= 0xfffff || (s->limit & 0xfff) == 0xfff;
 }
 
+/* The 8-byte descriptor whose cache is base, limit (in bytes) and attr (as x86_segment has
+ * it: the access byte in bits 0-7, AVL/L/DB/G in bits 12-15). */
+static uint64_t descriptor(uint32_t base, uint32_t limit, uint16_t attr)
+{
+    uint32_t raw = (attr & X86_SEG_G) ? limit >> 12 : limit;
+    return (raw & 0xffffull) | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)(attr & 0xff) << 40 |
+           (uint64_t)((raw >> 16) & 0xf) << 48 | (uint64_t)((attr >> 12) & 0xf) << 52 |
+           (uint64_t)(base >> 24) << 56;
+}
+
+/* Linux's x86_64 GDT (user.h) and the caller's LDT into the page at table (guest memory). */
+static void build_tables(uint8_t *table, const struct x86_user_compat *compat)
+{
+    static const struct {
+        unsigned index;
+        uint16_t attr;
+    } gdt[6] = {
+        {1, X86_SEG_S | X86_SEG_P | 0xb | X86_SEG_DB | X86_SEG_G},
+        {2, X86_SEG_S | X86_SEG_P | 0xb | X86_SEG_L | X86_SEG_G},
+        {3, X86_SEG_S | X86_SEG_P | 0x3 | X86_SEG_DB | X86_SEG_G},
+        {4, X86_SEG_S | X86_SEG_P | (3u << 5) | 0xb | X86_SEG_DB | X86_SEG_G},
+        {5, X86_SEG_S | X86_SEG_P | (3u << 5) | 0x3 | X86_SEG_DB | X86_SEG_G},
+        {6, X86_SEG_S | X86_SEG_P | (3u << 5) | 0xb | X86_SEG_L | X86_SEG_G},
+    };
+    memset(table, 0, 4096);
+    for (unsigned i = 0; i < 6; i++) {
+        uint64_t d = descriptor(0, 0xffffffffu, gdt[i].attr);
+        memcpy(table + gdt[i].index * 8, &d, 8);
+    }
+    /* 0x40: a busy 64-bit TSS (16 bytes; its contents are never used here) */
+    uint64_t tss = descriptor(0, 0x67, X86_SEG_P | 0xb);
+    memcpy(table + 0x40, &tss, 8);
+    for (unsigned i = 0; compat && i < compat->ldt_entries; i++) {
+        struct x86_segment cache;
+        load_segment(&cache, &compat->ldt[i]);
+        uint64_t d = descriptor((uint32_t)cache.base, cache.limit, cache.attr);
+        memcpy(table + LDT_OFFSET + i * 8, &d, 8);
+    }
+}
+
 void x86_user_run(const struct x86_user_mapping *maps, unsigned nmaps, uint64_t stop_rip,
                   uint64_t max_insns, struct x86_user_state *state, struct x86_user_result *res)
 {
@@ -96,17 +140,25 @@ void x86_user_run_compat(const struct x86_user_mapping *maps, unsigned nmaps,
         }
         data_bytes += maps[i].size;
     }
-    if (compat && (!compat->cs.code || compat->ss.code || compat->ds.code || compat->es.code ||
-                   !segment_ok(&compat->cs) || !segment_ok(&compat->ss) ||
-                   !segment_ok(&compat->ds) || !segment_ok(&compat->es))) {
+    if (compat &&
+        (!compat->cs.code || compat->ss.code || compat->ds.code || compat->es.code ||
+         !segment_ok(&compat->cs) || !segment_ok(&compat->ss) || !segment_ok(&compat->ds) ||
+         !segment_ok(&compat->es) || compat->ldt_entries > X86_USER_LDT_MAX)) {
         fail(res, "compat: CS must be code, SS/DS/ES data, limits above 1 MiB page-granular");
         return;
     }
+    for (unsigned i = 0; compat && i < compat->ldt_entries; i++) {
+        if (!segment_ok(&compat->ldt[i])) {
+            fail(res, "compat: LDT limits above 1 MiB must be page-granular");
+            return;
+        }
+    }
     /* page tables: PML4 + at most 3 tables per 4 KiB page mapped, bounded by 4 per mapping
      * page run; generous and simple */
-    uint64_t pt_pages = 1 + 3 * (data_bytes / 4096 + nmaps);
+    uint64_t pt_pages = 1 + 3 * (data_bytes / 4096 + nmaps + 1);
     uint64_t pt_end = PT_BASE + pt_pages * 4096;
-    uint64_t ram_size = (pt_end + data_bytes + 0xfffff) & ~0xfffffull;
+    /* the descriptor tables' page follows the mappings' copies */
+    uint64_t ram_size = (pt_end + data_bytes + 4096 + 0xfffff) & ~0xfffffull;
 
     struct coremu_as *as = coremu_as_new();
     uint8_t *ram = as ? coremu_as_add_ram(as, "ram", 0, ram_size) : NULL;
@@ -142,6 +194,15 @@ void x86_user_run_compat(const struct x86_user_mapping *maps, unsigned nmaps,
         }
         pa += maps[i].size;
     }
+    uint64_t sys_pa = pa;
+    if (ok) {
+        uint64_t *pte = pte_for(&b, SYS_TABLES_VA, &ok);
+        if (pte) {
+            /* supervisor only (descriptor-table accesses are), NX */
+            *pte = sys_pa | 0x1 | 0x2 | 0x20 | 0x40 | (1ull << 63);
+            build_tables(ram + sys_pa, compat);
+        }
+    }
     if (!ok) {
         fail(res, "page tables do not fit");
     } else {
@@ -171,6 +232,15 @@ void x86_user_run_compat(const struct x86_user_mapping *maps, unsigned nmaps,
         cpu->seg[X86_GS].base = state->gs_base;
         cpu->seg[X86_TR].attr = X86_SEG_P | 0xb;
         cpu->seg[X86_TR].selector = 0x40;
+        cpu->gdtr.base = SYS_TABLES_VA;
+        cpu->gdtr.limit = GDT_LIMIT;
+        memset(&cpu->seg[X86_LDTR], 0, sizeof(cpu->seg[X86_LDTR])); /* no LDT */
+        if (compat && compat->ldt_entries) {
+            cpu->seg[X86_LDTR].selector = 0x50; /* Linux's GDT_ENTRY_LDT */
+            cpu->seg[X86_LDTR].base = SYS_TABLES_VA + LDT_OFFSET;
+            cpu->seg[X86_LDTR].limit = compat->ldt_entries * 8 - 1;
+            cpu->seg[X86_LDTR].attr = X86_SEG_P | 0x2;
+        }
         memcpy(cpu->gpr, state->gpr, sizeof(cpu->gpr));
         cpu->rip = state->rip;
         x86_rflags_write(cpu, (state->rflags & 0x3f7fd5ull) | X86_IF);

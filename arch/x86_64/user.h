@@ -67,15 +67,26 @@ struct x86_user_segment {
     bool code;      /* execute/read code; otherwise read/write expand-up data */
 };
 
+#define X86_USER_LDT_MAX 8
+
 /* Compatibility mode (EFER.LMA with CS.L = 0): the code segment's D bit decides 32- or 16-bit
  * code; CS, SS, DS and ES are loaded from these caches, FS and GS as x86_user_run has them.
  * Linux's 32-bit user code is {0x23, 0, 0xffffffff, true, true} with SS/DS/ES = {0x2b, 0,
- * 0xffffffff, true, false}. */
+ * 0xffffffff, true, false}. ldt[0..ldt_entries) are the LDT's descriptors, entry i for
+ * selector i * 8 + 4 (+ RPL), present and DPL 3 as modify_ldt(2) makes them (their selector
+ * fields are not used); its limit is ldt_entries * 8 - 1. */
 struct x86_user_compat {
     struct x86_user_segment cs, ss, ds, es;
+    struct x86_user_segment ldt[X86_USER_LDT_MAX];
+    unsigned ldt_entries;
 };
 
-/* x86_user_run in compatibility mode (compat NULL: 64-bit mode, as x86_user_run). state->rip
+/* Either way the GDT is laid out as Linux's x86_64 GDT (limit 127): 0x08 kernel 32-bit code,
+ * 0x10 kernel 64-bit code, 0x18 kernel data (DPL 0), 0x23 user 32-bit code, 0x2b user data,
+ * 0x33 user 64-bit code (DPL 3, flat), 0x40 the TSS; every other entry is empty. So segment
+ * register loads fault or succeed as they would in a Linux process.
+ *
+ * x86_user_run in compatibility mode (compat NULL: 64-bit mode, as x86_user_run). state->rip
  * and stop_rip are then offsets in the code segment (EIP/IP), as the CPU's own instruction
  * pointer is; the upper halves of the GPRs are whatever the instructions leave (the SDM leaves
  * them undefined after compatibility mode). */

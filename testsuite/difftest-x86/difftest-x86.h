@@ -49,6 +49,19 @@ enum dt_mode {
 #define DT_SEL_CODE16  ((0u << 3) | 7u)
 #define DT_SEL_TRAMP16 ((1u << 3) | 7u)
 #define DT_SEL_DATA16  ((2u << 3) | 7u)
+/* The LDT of every native child (native.c installs it with modify_ldt(2), difftest.c gives
+ * coremu the same): entry i is selector i * 8 + 4 + RPL, present, DPL 3, byte-granular, 16-bit
+ * (D/B = 0), execute/read code or read/write data. */
+struct dt_ldt_entry {
+    uint32_t base, limit;
+    bool code;
+};
+#define DT_LDT_ENTRIES 3
+static const struct dt_ldt_entry dt_ldt[DT_LDT_ENTRIES] = {
+    {(uint32_t)DT_CODE_BASE, DT_SEG16_LIMIT, true},    /* DT_SEL_CODE16 */
+    {(uint32_t)DT_TRAMP_BASE, DT_PAGE - 1, true},      /* DT_SEL_TRAMP16 */
+    {(uint32_t)DT_DATA16_BASE, DT_SEG16_LIMIT, false}, /* DT_SEL_DATA16 */
+};
 /* Linux's user selectors. */
 #define DT_SEL_USER32_CS 0x23u
 #define DT_SEL_USER_DS   0x2bu
@@ -101,6 +114,7 @@ enum {
 struct dt_host_features {
     bool popcnt, lzcnt, bmi1, movbe, sse3, ssse3, sse41, sse42, cx16;
     bool fsgsbase; /* WRGSBASE usable: sequences get a GS base and GS-relative operands */
+    bool ldt;      /* the kernel lets the child have dt_ldt (segment loads of its selectors) */
 };
 
 /* One generated sequence with everything needed to run it from the same state twice. */

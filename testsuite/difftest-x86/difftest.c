@@ -417,6 +417,9 @@ static bool planned_fault(const struct dt_seq *seq, const struct dt_result *nati
 
 #ifdef HAVE_X86_USER_RUN
 #define HAVE_EMULATOR 1
+/* The LDT entries coremu gets: dt_ldt's, when the native child has them too. */
+static unsigned emulator_ldt_entries;
+
 static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
 {
     static uint8_t code[DT_CODE_SIZE];
@@ -449,9 +452,17 @@ static void emulator_run(const struct dt_seq *seq, struct dt_result *res)
         .ds = {DT_SEL_DATA16, (uint32_t)DT_DATA16_BASE, DT_SEG16_LIMIT, false, false},
         .es = {DT_SEL_DATA16, (uint32_t)DT_DATA16_BASE, DT_SEG16_LIMIT, false, false},
     };
-    const struct x86_user_compat *compat = seq->mode == DT_MODE_32   ? &compat32
-                                           : seq->mode == DT_MODE_16 ? &compat16
-                                                                     : NULL;
+    struct x86_user_compat compat_ldt;
+    const struct x86_user_compat *compat = NULL;
+    if (seq->mode != DT_MODE_64) {
+        compat_ldt = seq->mode == DT_MODE_32 ? compat32 : compat16;
+        for (unsigned i = 0; i < emulator_ldt_entries; i++) {
+            compat_ldt.ldt[i] = (struct x86_user_segment){(uint16_t)(i * 8 + 7), dt_ldt[i].base,
+                                                          dt_ldt[i].limit, false, dt_ldt[i].code};
+        }
+        compat_ldt.ldt_entries = emulator_ldt_entries;
+        compat = &compat_ldt;
+    }
     /* A REP string instruction may count once per iteration: leave room for all of them. */
     x86_user_run_compat(maps, 2, compat, dt_seq_end(seq), 100000, &res->state, &r);
     switch (r.stop) {
@@ -856,6 +867,11 @@ int main(int argc, char **argv)
         printf("UNSUPPORTED: --mode %s: %s\n", mode_name(o.mode), why);
         return 77;
     }
+    /* (the same question: whether the native child gets its LDT) */
+    cfg.host.ldt = dt_native_mode_supported(DT_MODE_16, why, sizeof(why));
+#if HAVE_EMULATOR
+    emulator_ldt_entries = cfg.host.ldt ? DT_LDT_ENTRIES : 0;
+#endif
 
     if (o.show) {
         /* One sequence, its native run in full: for writing and debugging templates. */

@@ -1952,6 +1952,109 @@ static void t_sreg(struct gen *g)
     }
 }
 
+/* Loads of DS, ES or SS (MOV Sreg, r16 (8E), or POP DS/ES (1F 07) of a pushed immediate) with
+ * selectors of Linux's GDT (user.h) and of the LDT (dt_ldt): valid ones, RPLs that do or do not
+ * fit, kernel (DPL 0) and system descriptors, null selectors, selectors past the GDT's and the
+ * LDT's limits. Whether the load faults (#GP(selector), #GP(0) for a null SS) is the SDM's rule
+ * for MOV Sreg, worked out here; a load that succeeds is read back now and then (MOV r, Sreg)
+ * and undone at once with the selector the sequence runs with. */
+static void t_segload(struct gen *g)
+{
+    static const struct {
+        uint16_t sel;
+        bool data_ok, ss_ok, ldt; /* loads into DS/ES, into SS; an LDT selector */
+    } sels[] = {
+        {0x2b, true, true, false},
+        {0x28, true, false, false},
+        {0x2a, true, false, false},
+        {0x23, true, false, false},
+        {0x20, true, false, false},
+        {0x33, true, false, false},
+        {0x00, true, false, false},
+        {0x03, true, false, false},
+        {0x01, true, false, false},
+        {0x18, false, false, false},
+        {0x1b, false, false, false},
+        {0x10, false, false, false},
+        {0x0b, false, false, false},
+        {0x40, false, false, false},
+        {0x43, false, false, false},
+        {0x83, false, false, false},
+        {0xfffb, false, false, false},
+        {DT_SEL_CODE16, true, false, true},
+        {DT_SEL_TRAMP16, true, false, true},
+        {DT_SEL_DATA16, true, true, true},
+        {DT_SEL_DATA16 & ~3u, true, false, true},
+        {0x1f, false, false, true},
+        {0x1c, false, false, true},
+    };
+    unsigned k = rnd(g, ARRAY_SIZE(sels));
+    if (sels[k].ldt && !g->cfg->host.ldt) {
+        return;
+    }
+    static const int sregs[3] = {0, 2, 3}; /* ES, SS, DS */
+    int sreg = sregs[rnd(g, 3)];
+    bool pop = sreg != 2 && chance(g, 300);
+    uint16_t sel = sels[k].sel;
+    uint16_t home = g->mode == DT_MODE_16 ? DT_SEL_DATA16 : DT_SEL_USER_DS;
+    bool ok = sreg == 2 ? sels[k].ss_ok : sels[k].data_ok;
+    if (pop && g->rsp - 4 < g->stack_top - 1024) {
+        return;
+    }
+    int r = pick_reg(g, 2, true);
+    if (!ok) {
+        g->may_fault |= DT_MAY_GP;
+    }
+    if (pop) {
+        unsigned size = g->mode == DT_MODE_16 ? 2 : 4;
+        struct enc p = enc_new();
+        enc_op1(&p, 0x68);
+        p.immsz = (int)size;
+        p.imm = sel;
+        if (!emit(g, &p, 0, 0)) {
+            return;
+        }
+        g->rsp -= size;
+        struct enc e = enc_new();
+        enc_op1(&e, sreg == 3 ? 0x1f : 0x07);
+        if (!emit(g, &e, 0, 0)) {
+            return;
+        }
+        g->rsp += size;
+    } else {
+        if (!emit_mov_imm(g, r, sel)) {
+            return;
+        }
+        struct enc e = enc_new();
+        if (chance(g, 200)) {
+            enc_size(&e, 4); /* ignored: the selector is 16 bits */
+        }
+        enc_op1(&e, 0x8e);
+        enc_modrm_reg(&e, sreg, reg_operand(r));
+        if (!emit(g, &e, 0, 0)) {
+            return;
+        }
+    }
+    if (!ok) {
+        g->faulting = true;
+        return;
+    }
+    if (chance(g, 500)) {
+        struct enc m = enc_new();
+        enc_size(&m, pick_size(g, false));
+        enc_op1(&m, 0x8c);
+        enc_modrm_reg(&m, sreg, reg_operand(pick_reg(g, 2, true)));
+        emit(g, &m, 0, 0);
+    }
+    if (sel != home) {
+        emit_mov_imm(g, r, home);
+        struct enc e = enc_new();
+        enc_op1(&e, 0x8e);
+        enc_modrm_reg(&e, sreg, reg_operand(r));
+        emit(g, &e, 0, 0);
+    }
+}
+
 /* XLAT (D7): AL <- [EBX + AL] (BX with 16-bit addressing), AL loaded first so that the byte is
  * in the data; a segment override sometimes. 67 only in 16-bit code (BX in 32-bit code would
  * address the first 64 KiB). */
@@ -2794,6 +2897,7 @@ static const struct {
     {t_enter_leave, DT_GROUP_GP, 2, M32 | M16},
     {t_sreg, DT_GROUP_GP, 2, M32 | M16},
     {t_xlat, DT_GROUP_GP, 1, M32 | M16},
+    {t_segload, DT_GROUP_GP, 2, M32 | M16},
 };
 
 static bool template_in(unsigned i, const struct dt_gen_config *config)
@@ -2991,7 +3095,7 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
                                  templates[i].emit != t_flags && templates[i].emit != t_pusha &&
                                  templates[i].emit != t_call_ret &&
                                  templates[i].emit != t_enter_leave &&
-                                 templates[i].emit != t_sreg;
+                                 templates[i].emit != t_sreg && templates[i].emit != t_segload;
                 struct skip skip = {0};
                 if (skippable && (config->groups & DT_GROUP_GP) && chance(&g, 80)) {
                     skip_begin(&g, &skip);

@@ -264,24 +264,14 @@ static void check_unmapped(uint64_t addr)
  * refuses them (modify_ldt(2) is optional). */
 static bool install_ldt(void)
 {
-    static const struct {
-        unsigned entry;
-        uint64_t base;
-        unsigned limit;
-        unsigned contents;
-    } descs[3] = {
-        {DT_SEL_CODE16 >> 3, DT_CODE_BASE, DT_SEG16_LIMIT, MODIFY_LDT_CONTENTS_CODE},
-        {DT_SEL_TRAMP16 >> 3, DT_TRAMP_BASE, DT_PAGE - 1, MODIFY_LDT_CONTENTS_CODE},
-        {DT_SEL_DATA16 >> 3, DT_DATA16_BASE, DT_SEG16_LIMIT, MODIFY_LDT_CONTENTS_DATA},
-    };
-    for (unsigned i = 0; i < 3; i++) {
+    for (unsigned i = 0; i < DT_LDT_ENTRIES; i++) {
         struct user_desc d;
         memset(&d, 0, sizeof(d));
-        d.entry_number = descs[i].entry;
-        d.base_addr = (unsigned)descs[i].base;
-        d.limit = descs[i].limit;
+        d.entry_number = i;
+        d.base_addr = dt_ldt[i].base;
+        d.limit = dt_ldt[i].limit;
         d.seg_32bit = 0;
-        d.contents = descs[i].contents;
+        d.contents = dt_ldt[i].code ? MODIFY_LDT_CONTENTS_CODE : MODIFY_LDT_CONTENTS_DATA;
         d.read_exec_only = 0; /* code: execute/read (the exit's far pointer is read via CS) */
         d.useable = 1;
         if (syscall(SYS_modify_ldt, 1, &d, sizeof(d)) != 0) {
