@@ -2055,6 +2055,92 @@ static void t_segload(struct gen *g)
     }
 }
 
+/* Far transfers in the sequence's own code segment: JMP FAR ptr (EA) to the next instruction,
+ * or CALL FAR ptr (9A) over a short JMP to a RETF (RETF imm16 now and then), with the code
+ * selector's RPL 3 or 0 (a non-conforming segment takes RPL <= CPL, and CS's RPL becomes the
+ * CPL); or a JMP FAR to a selector it must refuse (#GP(selector): data, DPL 0, null, past the
+ * GDT's limit, the TSS). 16-bit code sometimes uses 66 (ptr16:32, EIP and CS pushed as 32 bits);
+ * 32-bit code never does (its offsets do not fit 16 bits). A 32-bit push of CS writes 2 or 4
+ * bytes as the CPU likes: its slot is zeroed first. */
+static void t_far(struct gen *g)
+{
+    struct dt_seq *s = g->seq;
+    uint16_t cs = g->mode == DT_MODE_16 ? DT_SEL_CODE16 : DT_SEL_USER32_CS;
+    bool wide = g->mode == DT_MODE_32 || chance(g, 300);
+    unsigned size = wide ? 4 : 2;
+    unsigned kind = rnd(g, 5);
+    if (g->full || s->len + 24 + 14 > DT_CODE_MAX || s->ninsns + 4 > DT_MAX_INSNS) {
+        return;
+    }
+    uint16_t sel = chance(g, 300) ? (uint16_t)(cs & ~3u) : cs;
+    if (kind == 0) {
+        static const uint16_t bad[6] = {0x2b, 0x10, 0x00, 0x83, 0x40, 0x18};
+        sel = bad[rnd(g, 6)];
+    }
+    struct enc e = enc_new();
+    if (wide && g->mode == DT_MODE_16) {
+        enc_prefix(&e, 0x66);
+    }
+    unsigned pfx = wide && g->mode == DT_MODE_16 ? 1 : 0;
+    e.immsz = (int)size + 2;
+    if (kind <= 2) {
+        /* JMP FAR to the next instruction */
+        enc_op1(&e, 0xea);
+        uint64_t next = dt_ip_of(s, s->code_off + s->len + pfx + 1 + (unsigned)e.immsz);
+        e.imm = (next & size_mask(size)) | (uint64_t)sel << (8 * size);
+        if (kind == 0) {
+            g->may_fault |= DT_MAY_GP;
+            g->faulting = true;
+        }
+        emit(g, &e, 0, 0);
+        return;
+    }
+    unsigned extra = chance(g, 300) ? 2 * rnd(g, 4) : 0;
+    if (g->rsp - 2 * size < g->stack_top - 1024 || g->rsp + extra > g->stack_top + 1024) {
+        return;
+    }
+    if (wide) {
+        uint64_t sp = g->mode == DT_MODE_16 ? g->rsp & 0xffff : g->rsp;
+        struct enc z = enc_new();
+        enc_size(&z, 4);
+        enc_op1(&z, 0xc7);
+        enc_modrm_reg(&z, 0, mem_at(g, g->seg_base + sp - 4, 0));
+        z.imm = 0;
+        z.immsz = 4;
+        if (!emit(g, &z, 0, 0)) {
+            return;
+        }
+    }
+    struct enc ret = enc_new();
+    if (pfx) {
+        enc_prefix(&ret, 0x66);
+    }
+    if (extra || chance(g, 200)) {
+        enc_op1(&ret, 0xca);
+        ret.imm = extra;
+        ret.immsz = 2;
+    } else {
+        enc_op1(&ret, 0xcb);
+    }
+    unsigned ret_len = pfx + 1 + (unsigned)ret.immsz;
+    enc_op1(&e, 0x9a);
+    uint64_t target = dt_ip_of(s, s->code_off + s->len + pfx + 1 + (unsigned)e.immsz + 2);
+    e.imm = (target & size_mask(size)) | (uint64_t)sel << (8 * size);
+    struct enc jmp = enc_new();
+    enc_op1(&jmp, 0xeb);
+    jmp.immsz = 1;
+    jmp.imm = ret_len;
+    if (!emit(g, &e, 0, 0)) {
+        return;
+    }
+    g->rsp -= 2 * size; /* (the RETF brings it back before anything else runs) */
+    emit(g, &jmp, 0, 0);
+    s->skippable[s->ninsns - 1] = 1;
+    emit(g, &ret, 0, 0);
+    s->skippable[s->ninsns - 1] = 1;
+    g->rsp += 2 * size + extra;
+}
+
 /* XLAT (D7): AL <- [EBX + AL] (BX with 16-bit addressing), AL loaded first so that the byte is
  * in the data; a segment override sometimes. 67 only in 16-bit code (BX in 32-bit code would
  * address the first 64 KiB). */
@@ -2680,7 +2766,9 @@ static void t_sse(struct gen *g)
         memsize = 8;
     }
     if (mmx && memsize > 8) {
-        memsize = 8;
+        /* the MMX forms read 8 bytes, PUNPCKLBW/WD/DQ mm, mm/m32 only 4 (the planned faults
+         * depend on it: an operand straddling the 16-bit limit by its last 4 bytes) */
+        memsize = x->map == 1 && x->op >= 0x60 && x->op <= 0x62 ? 4 : 8;
     }
     /* PCMPxSTRx need no alignment; the other 16-byte operands mostly do. */
     unsigned align = (x->flags & S_ALIGN) && !mmx ? 16 : 1;
@@ -2898,6 +2986,7 @@ static const struct {
     {t_sreg, DT_GROUP_GP, 2, M32 | M16},
     {t_xlat, DT_GROUP_GP, 1, M32 | M16},
     {t_segload, DT_GROUP_GP, 2, M32 | M16},
+    {t_far, DT_GROUP_GP, 2, M32 | M16},
 };
 
 static bool template_in(unsigned i, const struct dt_gen_config *config)
@@ -3095,7 +3184,8 @@ void dt_generate(const struct dt_gen_config *config, uint64_t index, struct dt_s
                                  templates[i].emit != t_flags && templates[i].emit != t_pusha &&
                                  templates[i].emit != t_call_ret &&
                                  templates[i].emit != t_enter_leave &&
-                                 templates[i].emit != t_sreg && templates[i].emit != t_segload;
+                                 templates[i].emit != t_sreg && templates[i].emit != t_segload &&
+                                 templates[i].emit != t_far;
                 struct skip skip = {0};
                 if (skippable && (config->groups & DT_GROUP_GP) && chance(&g, 80)) {
                     skip_begin(&g, &skip);
