@@ -103,11 +103,14 @@ static inline unsigned cpu_index(const struct x86_cpu *cpu)
 static const struct x86_uop *thr_end(struct x86_cpu *cpu, const struct x86_uop *op);
 
 /* The end of a block: next is the micro-op after the last one that executed, cpu->next_rip
- * where execution continues. Goes straight on to the successor when the engine allows it. */
+ * where execution continues. Goes straight on to the successor when the engine allows it. A
+ * HLT goes back to the loop, which sleeps until an interrupt: chained on, the core would run
+ * past the HLT with `halted` still set, and sleep at some later boundary, perhaps with IF
+ * clear, where no interrupt can wake it any more. */
 static inline __attribute__((always_inline)) const struct x86_uop *
 x86_block_exit(struct x86_cpu *cpu, const struct x86_uop *next)
 {
-    if (next->tfn != thr_end || cpu->user_mode_harness ||
+    if (next->tfn != thr_end || cpu->user_mode_harness || cpu->halted ||
         (coremu_tb_of(next, sizeof(*next))->ctx & X86_CTX_TF)) {
         return next;
     }
