@@ -38,10 +38,12 @@
 #define F1C_SSSE3 (1u << 9)
 #define F1C_CX16 (1u << 13)
 #define F1C_PCID (1u << 17)
+#define F1C_X2APIC (1u << 21)
 #define F1C_SSE41 (1u << 19)
 #define F1C_SSE42 (1u << 20)
 #define F1C_MOVBE (1u << 22)
 #define F1C_POPCNT (1u << 23)
+#define F1C_TSC_DEADLINE (1u << 24)
 #define F1C_XSAVE (1u << 26)
 #define F1C_OSXSAVE (1u << 27)
 /* CPUID.7.0:EBX */
@@ -115,8 +117,13 @@ void x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
                  F1D_PGE | F1D_CMOV | F1D_PAT | F1D_CLFSH | F1D_MMX | F1D_FXSR | F1D_SSE |
                  F1D_SSE2 | (logical > 1 ? F1D_HTT : 0);
         if (cpu->cpuid_apic) {
+            out[2] |= F1C_X2APIC | F1C_TSC_DEADLINE;
             out[3] |= F1D_APIC;
         }
+        return;
+    case 6:
+        /* ARAT: the local APIC timer runs in every idle state (there is only HLT's) */
+        out[0] = cpu->cpuid_apic ? 1u << 2 : 0;
         return;
     case 4: {
         /* deterministic cache parameters: L1d, L1i, L2 per core, L3 per package (sizes are

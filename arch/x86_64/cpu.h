@@ -258,6 +258,9 @@ struct x86_board_hooks {
     /* MSRs the CPU does not know itself (the local APIC's...): false = no such MSR (#GP). */
     bool (*msr_read)(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint64_t *value);
     bool (*msr_write)(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint64_t value);
+    /* CR8, the local APIC's task priority (TPR bits 7:4); NULL: CR8 is a plain register. */
+    uint64_t (*tpr_read)(void *opaque, struct x86_cpu *cpu);
+    void (*tpr_write)(void *opaque, struct x86_cpu *cpu, uint64_t cr8);
 };
 
 struct x86_cpu {
@@ -286,7 +289,7 @@ struct x86_cpu {
     /* Identity (immutable after creation): APIC ID, and the topology CPUID reports. */
     uint32_t apic_id;
     unsigned threads_per_core, cores_per_socket;
-    bool cpuid_apic; /* the board has a local APIC (CPUID.1:EDX.APIC) */
+    bool cpuid_apic; /* the board has a local APIC: CPUID's APIC, x2APIC, TSC-deadline, ARAT */
 
     /* x87, MMX, SSE */
     struct x86_f80 st[8]; /* physical registers R0-R7 (ST(i) is st[(top + i) & 7]) */

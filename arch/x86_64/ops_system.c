@@ -143,7 +143,11 @@ X86_OP(mov_cr)
             if (v > 15) {
                 x86_raise(cpu, X86_EXC_GP, 0);
             }
-            cpu->cr8 = v;
+            if (cpu->board.tpr_write) {
+                cpu->board.tpr_write(cpu->board.opaque, cpu, v);
+            } else {
+                cpu->cr8 = v;
+            }
             break;
         default:
             x86_raise_noerr(cpu, X86_EXC_UD);
@@ -165,7 +169,7 @@ X86_OP(mov_cr)
         v = cpu->cr4;
         break;
     case 8:
-        v = cpu->cr8;
+        v = cpu->board.tpr_read ? cpu->board.tpr_read(cpu->board.opaque, cpu) : cpu->cr8;
         break;
     default:
         x86_raise_noerr(cpu, X86_EXC_UD);
@@ -418,6 +422,7 @@ uint64_t x86_tsc(const struct x86_cpu *cpu)
 enum {
     MSR_TSC = 0x10,
     MSR_APIC_BASE = 0x1b,
+    MSR_PLATFORM_ID = 0x17, /* Intel's; reads 0 (no platform bits), writes #GP */
     MSR_UCODE_REV = 0x8b,
     MSR_SYSENTER_CS = 0x174,
     MSR_SYSENTER_ESP = 0x175,
@@ -447,8 +452,12 @@ bool x86_msr_read(struct x86_cpu *cpu, uint32_t msr, uint64_t *v)
         *v = x86_tsc(cpu);
         return true;
     case MSR_APIC_BASE:
+        if (cpu->board.msr_read) {
+            return cpu->board.msr_read(cpu->board.opaque, cpu, msr, v);
+        }
         *v = cpu->apic_base;
         return true;
+    case MSR_PLATFORM_ID:
     case MSR_UCODE_REV:
         *v = 0;
         return true;

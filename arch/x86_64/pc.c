@@ -1,13 +1,20 @@
 /*
- * coremu x86_64 — the PC board (pc.h): memory map, port-I/O devices, -kernel, the cores.
+ * coremu x86_64 — the PC board (pc.h): memory map, port-I/O devices, firmware tables, -kernel,
+ * the cores. The APICs and the interrupt wiring are pc_apic.c's.
  *
  * Ports. The board's port-I/O space is a struct coremu_as of its own, 64 KiB of ports, that the
  * cores' IN/OUT reach (cpu->io). A port no device claims reads as all ones and ignores writes,
  * as on a PC's ISA bus.
  *
- * Cores. Every core is a thread from the start (the runtime's), each with a struct x86_cpu; core
- * 0 is powered on at -kernel's entry state (boot.c) and the others stay off: their INIT/SIPI
- * start-up comes with the local APICs.
+ * Memory map (QEMU's pc machine is the model, so that kernels and command lines written for it
+ * work): RAM from 0 (the e820 map leaves out 640 KiB - 1 MiB), the ACPI tables in the last
+ * 128 KiB of RAM (e820 type 3) with the RSDP also at 0xF0000, the PCI host's 32-bit memory
+ * window from 3 GiB, its ECAM window (MCFG) at 0xE0000000, the I/O APIC at 0xFEC00000, the
+ * HPET at 0xFED00000, the local APICs at 0xFEE00000.
+ *
+ * Cores. Every core is a thread from the start (the runtime's), each with a struct x86_cpu;
+ * core 0 is powered on at -kernel's entry state (boot.c) and the others stay off until an INIT
+ * and a STARTUP IPI start them (pc_apic.c).
  */
 #include "config.h"
 
@@ -23,43 +30,36 @@
 #include <coremu/physmem.h>
 #include <coremu/tb.h>
 
+#include "acpi.h"
+#include "acpi_pm.h"
 #include "boot.h"
 #include "cpu.h"
+#include "hpet.h"
+#include "i8042.h"
 #include "i8254.h"
 #include "i8259.h"
 #include "mc146818.h"
 #include "pc.h"
+#include "pc_internal.h"
+#include "pci_host.h"
 #include "uart16550.h"
+#include "x86_lapic.h"
 
 /* The legacy hole: the EBDA's last KiB below 640 KiB, VGA memory, option ROMs and the BIOS. */
 #define PC_LOW_RAM_END 0x9fc00ull
 #define PC_HIGH_RAM_BASE 0x100000ull
+#define PC_BIOS_BASE 0xf0000ull
+/* The ACPI tables: the last PC_ACPI_SIZE bytes of RAM. */
+#define PC_ACPI_SIZE (128ull << 10)
+/* The PCI host's windows (see the header comment). */
+#define PC_PCI_MEM32_BASE 0xc0000000u
+#define PC_PCI_MEM32_SIZE 0x20000000u
+#define PC_ECAM_BASE 0xe0000000ull
 
 /* QEMU's isa-debug-exit: a write of v makes the emulator exit with status (v << 1) | 1. */
 #define PC_DEBUG_EXIT_PORT 0xf4u
 #define PC_POST_PORT 0x80u
 #define PC_SYSCTL_PORT 0x92u /* "port 92": bit 0 fast reset, bit 1 A20 */
-
-struct pc_board {
-    struct pc_config cfg;
-    struct coremu_board *board;
-    struct coremu_as *as; /* the board's memory space (immutable) */
-    struct coremu_as *io; /* ports (immutable) */
-    struct coremu_machine *machine;
-    struct coremu_tb_engine *engine;
-    struct x86_cpu **cpus;
-    unsigned ncpus;
-    struct uart16550 *com1;
-    /* The 8259 pair: its INTR output is core 0's interrupt input (there is no local APIC
-     * yet, so the PIC is the PC's interrupt controller, as on a PC before the APIC). */
-    struct i8259 *pic;
-    struct i8254 *pit;     /* IRQ0 */
-    struct mc146818 *rtc;  /* IRQ8, and the CMOS RAM */
-    struct x86_boot_info boot; /* written before the machine starts, then read-only */
-    /* Port 92's A20 bit as last written (the gate itself is always open: A20 masking is not
-     * modelled). Written by core threads under no lock: a byte the guest reads back. */
-    _Atomic uint8_t sysctl;
-};
 
 static int pc_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -81,9 +81,12 @@ static void pc_reset_machine(void *opaque)
     struct pc_board *pc = opaque;
     coremu_board_reset(pc->board);
     atomic_store(&pc->sysctl, 0);
+    for (unsigned i = 0; i < pc->ncpus; i++) {
+        atomic_store(&pc->wait_for_sipi[i], false);
+    }
 }
 
-static void pc_system_reset(struct pc_board *pc)
+void pc_system_reset(struct pc_board *pc)
 {
     if (pc->cfg.no_reboot) {
         coremu_machine_exit(pc->machine, 0);
@@ -93,9 +96,25 @@ static void pc_system_reset(struct pc_board *pc)
     coremu_machine_reset(pc->machine, 0, 0, 0, pc_reset_machine, pc);
 }
 
+void pc_power_off(struct pc_board *pc)
+{
+    COREMU_LOG(COREMU_LOG_INT, "machine power-off (ACPI S5)\n");
+    coremu_machine_exit(pc->machine, 0);
+}
+
 static void pc_cpu_shutdown(void *opaque, struct x86_cpu *cpu)
 {
     (void)cpu;
+    pc_system_reset(opaque);
+}
+
+static void pc_pm_power_off(void *opaque)
+{
+    pc_power_off(opaque);
+}
+
+static void pc_reset_line(void *opaque)
+{
     pc_system_reset(opaque);
 }
 
@@ -176,31 +195,14 @@ static const struct coremu_mmio_ops sysctl_ops = {
     .sizes = 1,
 };
 
-/* The PIC's INTR output: core 0's interrupt request, set and cleared with the PIC's lock held
- * (the runtime's pending word is the level; the core acknowledges through pc_intr_ack). */
+/* The PIC's INTR output: the boot core's LINT0 (ExtINT), as on a PC. Called with the PIC's
+ * lock held; the LAPIC takes the level without a lock. */
 static void pc_pic_intr(void *opaque, bool level)
 {
     struct pc_board *pc = opaque;
-    struct coremu_cpu *rt = pc->machine->cpus[0];
-    if (level) {
-        coremu_cpu_kick(rt, X86_PENDING_INTR);
-    } else {
-        coremu_cpu_clear_pending(rt, X86_PENDING_INTR);
+    if (pc->lapics && pc->lapics[0]) {
+        x86_lapic_set_extint(pc->lapics[0], level);
     }
-}
-
-/* INTA from core 0: the PIC's vector (a spurious IRQ 7 when the request went away). */
-static int pc_intr_ack(void *opaque, struct x86_cpu *cpu)
-{
-    struct pc_board *pc = opaque;
-    (void)cpu;
-    if (!i8259_intr_level(pc->pic)) {
-        coremu_cpu_clear_pending(pc->machine->cpus[0], X86_PENDING_INTR);
-        if (!i8259_intr_level(pc->pic)) {
-            return -1;
-        }
-    }
-    return i8259_ack(pc->pic);
 }
 
 static void pc_pic_reset(void *opaque)
@@ -264,6 +266,41 @@ static void pc_uart_free(void *opaque)
     uart16550_free(opaque);
 }
 
+static void pc_hpet_reset(void *opaque)
+{
+    hpet_reset(opaque);
+}
+
+static void pc_hpet_free(void *opaque)
+{
+    hpet_free(opaque);
+}
+
+static void pc_pm_reset(void *opaque)
+{
+    acpi_pm_reset(opaque);
+}
+
+static void pc_pm_free(void *opaque)
+{
+    acpi_pm_free(opaque);
+}
+
+static void pc_kbc_reset(void *opaque)
+{
+    i8042_reset(opaque);
+}
+
+static void pc_kbc_free(void *opaque)
+{
+    i8042_free(opaque);
+}
+
+static void pc_pci_free(void *opaque)
+{
+    pci_host_free(opaque);
+}
+
 /* ---- cores ---------------------------------------------------------------------------------- */
 
 /* Puts core 0 in the state the boot protocol promises the kernel. */
@@ -309,6 +346,7 @@ static void pc_cpu_run(struct coremu_cpu *rt)
     x86_cpu_reset(cpu);
     coremu_tb_power_on(&cpu->tb);
     cpu->leave = false;
+    pc_apic_power_on(pc, cpu);
     if (rt->index == 0) {
         apply_boot_state(cpu, &pc->boot.state);
     }
@@ -322,8 +360,15 @@ static void pc_cpu_tlb_flush(struct coremu_cpu *rt)
     x86_tlb_flush_all(rt->arch);
 }
 
+static void pc_cpu_timer_expired(struct coremu_cpu *rt)
+{
+    struct x86_cpu *cpu = rt->arch;
+    pc_apic_timer_expired(cpu->board.opaque, rt->index);
+}
+
 static const struct coremu_cpu_ops pc_cpu_ops = {
     .run = pc_cpu_run,
+    .timer_expired = pc_cpu_timer_expired,
     .tlb_flush_all = pc_cpu_tlb_flush,
 };
 
@@ -333,7 +378,8 @@ static int pc_create_cpus(struct pc_board *pc, char *err, size_t errlen)
     pc->machine = coremu_machine_new(n, &pc_cpu_ops);
     pc->engine = coremu_tb_engine_new(&x86_tb_ops, n);
     pc->cpus = calloc(n, sizeof(*pc->cpus));
-    if (!pc->machine || !pc->engine || !pc->cpus) {
+    pc->apic_ids = calloc(n, sizeof(*pc->apic_ids));
+    if (!pc->machine || !pc->engine || !pc->cpus || !pc->apic_ids) {
         return pc_error(err, errlen, "cannot create %u cores: out of memory", n);
     }
     pc->machine->pin_threads = pc->cfg.pin_threads;
@@ -345,9 +391,6 @@ static int pc_create_cpus(struct pc_board *pc, char *err, size_t errlen)
         pc->cpus[i] = cpu;
         cpu->board.opaque = pc;
         cpu->board.shutdown = pc_cpu_shutdown;
-        if (i == 0) {
-            cpu->board.intr_ack = pc_intr_ack;
-        }
         if (x86_cpu_init(cpu, pc->engine, pc->machine->cpus[i], pc->as, pc->io, i) != 0) {
             free(cpu);
             pc->cpus[i] = NULL;
@@ -368,6 +411,7 @@ static int pc_create_cpus(struct pc_board *pc, char *err, size_t errlen)
         cpu->cores_per_socket = cores;
         cpu->apic_id = ((i / (threads * cores)) << (smt_bits + core_bits)) |
                        (((i / threads) % cores) << smt_bits) | (i % threads);
+        pc->apic_ids[i] = cpu->apic_id;
         pc->ncpus = i + 1;
         pc->machine->cpus[i]->arch = cpu;
     }
@@ -375,6 +419,104 @@ static int pc_create_cpus(struct pc_board *pc, char *err, size_t errlen)
 }
 
 /* ---- the board ------------------------------------------------------------------------------ */
+
+/* The ISA devices on the port-I/O space, each on its ISA interrupt line. */
+static int pc_create_isa(struct pc_board *pc, char *err, size_t errlen)
+{
+    /* the PIC first: the devices' interrupt lines lead to it */
+    struct coremu_irq_line intr = {pc_pic_intr, pc};
+    pc->pic = i8259_new("pic", &intr);
+    if (!pc->pic || coremu_board_add_device(pc->board, "pic", pc->pic, pc_pic_reset,
+                                            pc_pic_free) != 0 ||
+        i8259_map(pc->pic, pc->io) != 0) {
+        return pc_error(err, errlen, "cannot create the interrupt controllers");
+    }
+    struct coremu_irq_line irq0 = pc_isa_irq(pc, 0, PC_ISA_DEVICE);
+    struct coremu_irq_line irq8 = pc_isa_irq(pc, 8, PC_ISA_DEVICE);
+    pc->pit = i8254_new("pit", NULL, &irq0);
+    if (!pc->pit || coremu_board_add_device(pc->board, "pit", pc->pit, pc_pit_reset,
+                                            pc_pit_free) != 0 ||
+        i8254_map(pc->pit, pc->io) != 0) {
+        return pc_error(err, errlen, "cannot create the PIT");
+    }
+    pc->rtc = mc146818_new("rtc", NULL, &irq8);
+    if (!pc->rtc || coremu_board_add_device(pc->board, "rtc", pc->rtc, pc_rtc_reset,
+                                            pc_rtc_free) != 0 ||
+        mc146818_map(pc->rtc, pc->io) != 0) {
+        return pc_error(err, errlen, "cannot create the RTC");
+    }
+    mc146818_set_offset(pc->rtc, pc->cfg.rtc_offset);
+    pc_cmos_memory(pc->rtc, pc->cfg.ram_size);
+    struct coremu_irq_line com1_irq = pc_isa_irq(pc, UART16550_COM1_IRQ, PC_ISA_DEVICE);
+    pc->com[0] = uart16550_new("com1", NULL, &com1_irq);
+    if (!pc->com[0] || coremu_board_add_device(pc->board, "com1", pc->com[0], pc_uart_reset,
+                                               pc_uart_free) != 0 ||
+        uart16550_map(pc->com[0], pc->io, UART16550_COM1_BASE) != 0) {
+        return pc_error(err, errlen, "cannot create COM1");
+    }
+    struct i8042_board kbc_board = {
+        .reset = pc_reset_line,
+        .opaque = pc,
+        .irq1 = pc_isa_irq(pc, 1, PC_ISA_DEVICE),
+        .irq12 = pc_isa_irq(pc, 12, PC_ISA_DEVICE),
+    };
+    pc->kbc = i8042_new(&kbc_board);
+    if (!pc->kbc || coremu_board_add_device(pc->board, "i8042", pc->kbc, pc_kbc_reset,
+                                            pc_kbc_free) != 0 ||
+        i8042_map(pc->kbc, pc->io) != 0) {
+        return pc_error(err, errlen, "cannot create the keyboard controller");
+    }
+    if (coremu_as_add_mmio(pc->io, "isa-debug-exit", PC_DEBUG_EXIT_PORT, 4, &debug_exit_ops, pc,
+                           COREMU_MMIO_LOCKLESS) != 0 ||
+        coremu_as_add_mmio(pc->io, "post", PC_POST_PORT, 1, &post_ops, pc,
+                           COREMU_MMIO_LOCKLESS) != 0 ||
+        coremu_as_add_mmio(pc->io, "sysctl", PC_SYSCTL_PORT, 1, &sysctl_ops, pc,
+                           COREMU_MMIO_LOCKLESS) != 0) {
+        return pc_error(err, errlen, "cannot map the port devices");
+    }
+    return 0;
+}
+
+/* The chipset's other devices: HPET, ACPI power management, PCI host bridge. */
+static int pc_create_chipset(struct pc_board *pc, const struct x86_acpi_config *acfg, char *err,
+                             size_t errlen)
+{
+    struct coremu_irq_line hpet_irqs[HPET_NUM_IRQS] = {0};
+    hpet_irqs[2] = pc_isa_irq(pc, 0, PC_ISA_HPET); /* legacy replacement: IRQ0 */
+    hpet_irqs[8] = pc_isa_irq(pc, 8, PC_ISA_HPET); /* and IRQ8 */
+    for (unsigned gsi = 20; gsi < 24; gsi++) {     /* the routes INT_ROUTE_CAP offers */
+        hpet_irqs[gsi] = pc_gsi_line(pc, gsi);
+    }
+    pc->hpet = hpet_new("hpet", NULL, hpet_irqs);
+    if (!pc->hpet || coremu_board_add_device(pc->board, "hpet", pc->hpet, pc_hpet_reset,
+                                             pc_hpet_free) != 0 ||
+        hpet_map(pc->hpet, pc->as, acfg->hpet_addr) != 0) {
+        return pc_error(err, errlen, "cannot create the HPET");
+    }
+    struct acpi_pm_board pm_board = {
+        .power_off = pc_pm_power_off,
+        .reset = pc_reset_line,
+        .opaque = pc,
+        .sci = pc_isa_irq(pc, acfg->sci_irq, PC_ISA_DEVICE),
+    };
+    pc->pm = acpi_pm_new(&pm_board);
+    if (!pc->pm || coremu_board_add_device(pc->board, "acpi-pm", pc->pm, pc_pm_reset,
+                                           pc_pm_free) != 0 ||
+        acpi_pm_map(pc->pm, pc->io, ACPI_PM_DEFAULT_BASE, 0) != 0) {
+        return pc_error(err, errlen, "cannot create the ACPI power management block");
+    }
+    pc->pci = pci_host_new(acfg->ecam_bus_start, acfg->ecam_bus_end);
+    if (!pc->pci ||
+        coremu_board_add_device(pc->board, "pci-host", pc->pci, NULL, pc_pci_free) != 0) {
+        return pc_error(err, errlen, "cannot create the PCI host bridge");
+    }
+    /* 0xCF9, inside the configuration ports, is the chipset's reset control register */
+    pci_host_set_cf9(pc->pci, &acpi_pm_reset_ops, pc->pm);
+    if (pci_host_map(pc->pci, pc->io, pc->as, acfg->ecam_base) != 0) {
+        return pc_error(err, errlen, "cannot map the PCI host bridge");
+    }
+    return 0;
+}
 
 struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
 {
@@ -401,71 +543,58 @@ struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
                              err, errlen) != 0) {
         goto fail;
     }
-    /* the PIC first: the devices' interrupt lines lead to it (machine is set later, before
-     * any line can change: the guest programs the devices) */
-    struct coremu_irq_line intr = {pc_pic_intr, pc};
-    pc->pic = i8259_new("pic", &intr);
-    if (!pc->pic || coremu_board_add_device(pc->board, "pic", pc->pic, pc_pic_reset,
-                                            pc_pic_free) != 0 ||
-        i8259_map(pc->pic, pc->io) != 0) {
-        pc_error(err, errlen, "cannot create the interrupt controllers");
+    /* the cores first: their APIC IDs go into the ACPI description the devices follow */
+    if (pc_create_cpus(pc, err, errlen) != 0) {
         goto fail;
     }
-    struct coremu_irq_line irq0 = i8259_irq_line(pc->pic, 0);
-    struct coremu_irq_line irq8 = i8259_irq_line(pc->pic, 8);
-    pc->pit = i8254_new("pit", NULL, &irq0);
-    if (!pc->pit || coremu_board_add_device(pc->board, "pit", pc->pit, pc_pit_reset,
-                                            pc_pit_free) != 0 ||
-        i8254_map(pc->pit, pc->io) != 0) {
-        pc_error(err, errlen, "cannot create the PIT");
-        goto fail;
-    }
-    pc->rtc = mc146818_new("rtc", NULL, &irq8);
-    if (!pc->rtc || coremu_board_add_device(pc->board, "rtc", pc->rtc, pc_rtc_reset,
-                                            pc_rtc_free) != 0 ||
-        mc146818_map(pc->rtc, pc->io) != 0) {
-        pc_error(err, errlen, "cannot create the RTC");
-        goto fail;
-    }
-    mc146818_set_offset(pc->rtc, cfg->rtc_offset);
-    pc_cmos_memory(pc->rtc, cfg->ram_size);
-    struct coremu_irq_line com1_irq = i8259_irq_line(pc->pic, UART16550_COM1_IRQ);
-    pc->com1 = uart16550_new("com1", NULL, &com1_irq);
-    if (!pc->com1 || coremu_board_add_device(pc->board, "com1", pc->com1, pc_uart_reset,
-                                             pc_uart_free) != 0) {
-        pc_error(err, errlen, "out of memory");
-        goto fail;
-    }
-    if (uart16550_map(pc->com1, pc->io, UART16550_COM1_BASE) != 0 ||
-        coremu_as_add_mmio(pc->io, "isa-debug-exit", PC_DEBUG_EXIT_PORT, 4, &debug_exit_ops, pc,
-                           COREMU_MMIO_LOCKLESS) != 0 ||
-        coremu_as_add_mmio(pc->io, "post", PC_POST_PORT, 1, &post_ops, pc,
-                           COREMU_MMIO_LOCKLESS) != 0 ||
-        coremu_as_add_mmio(pc->io, "sysctl", PC_SYSCTL_PORT, 1, &sysctl_ops, pc,
-                           COREMU_MMIO_LOCKLESS) != 0) {
-        pc_error(err, errlen, "cannot map the port devices");
+    struct x86_acpi_config acfg;
+    x86_acpi_config_default(&acfg, pc->ncpus, pc->apic_ids);
+    acfg.ecam_base = PC_ECAM_BASE;
+    acfg.ecam_bus_start = 0;
+    acfg.ecam_bus_end = 255;
+    acfg.pci_mem32_base = PC_PCI_MEM32_BASE;
+    acfg.pci_mem32_size = PC_PCI_MEM32_SIZE;
+    /* Devices are freed in the reverse order: the timers' devices go before the APICs their
+     * interrupts reach. */
+    if (pc_apic_create_ioapic(pc, acfg.ioapic_id & 0x0f, err, errlen) != 0 ||
+        pc_apic_create_lapics(pc, err, errlen) != 0 || pc_create_isa(pc, err, errlen) != 0 ||
+        pc_create_chipset(pc, &acfg, err, errlen) != 0) {
         goto fail;
     }
 
-    struct x86_e820_range map[4] = {
+    /* the ACPI tables at the top of RAM, the RSDP also where a BIOS leaves it */
+    uint64_t acpi_base = cfg->ram_size - PC_ACPI_SIZE;
+    if (x86_acpi_build(&acfg, acpi_base, &pc->acpi, err, errlen) != 0) {
+        goto fail;
+    }
+    if (pc->acpi.size > PC_ACPI_SIZE) {
+        pc_error(err, errlen, "the ACPI tables (%zu bytes) do not fit in %llu KiB",
+                 pc->acpi.size, (unsigned long long)(PC_ACPI_SIZE >> 10));
+        goto fail;
+    }
+    if (x86_acpi_install(pc->as, &pc->acpi, PC_BIOS_BASE, err, errlen) != 0 ||
+        coremu_board_keep_image(pc->board, acpi_base, pc->acpi.size, err, errlen) != 0 ||
+        coremu_board_keep_image(pc->board, PC_BIOS_BASE, X86_ACPI_RSDP_SIZE, err, errlen) != 0) {
+        goto fail;
+    }
+
+    struct x86_e820_range map[5] = {
         {0, PC_LOW_RAM_END, X86_E820_RAM},
         {PC_LOW_RAM_END, 0xa0000 - PC_LOW_RAM_END, X86_E820_RESERVED},
-        {0xf0000, 0x10000, X86_E820_RESERVED},
-        {PC_HIGH_RAM_BASE, cfg->ram_size - PC_HIGH_RAM_BASE, X86_E820_RAM},
+        {PC_BIOS_BASE, 0x10000, X86_E820_RESERVED},
+        {PC_HIGH_RAM_BASE, acpi_base - PC_HIGH_RAM_BASE, X86_E820_RAM},
+        {acpi_base, PC_ACPI_SIZE, X86_E820_ACPI},
     };
     struct x86_boot_config bc = {
         .kernel = cfg->kernel,
         .initrd = cfg->initrd,
         .append = cfg->append,
         .mem_map = map,
-        .mem_map_len = 4,
-        .acpi_rsdp_addr = 0,
+        .mem_map_len = 5,
+        .acpi_rsdp_addr = pc->acpi.rsdp_addr,
     };
     if (x86_boot_load(pc->as, &bc, &pc->boot, err, errlen) != 0 ||
         x86_boot_keep_images(pc->board, &pc->boot, err, errlen) != 0) {
-        goto fail;
-    }
-    if (pc_create_cpus(pc, err, errlen) != 0) {
         goto fail;
     }
     return pc;
@@ -477,8 +606,8 @@ fail:
 
 void pc_attach_serial(struct pc_board *pc, unsigned index, struct coremu_chardev *chr)
 {
-    if (index == 0) {
-        uart16550_attach(pc->com1, chr);
+    if (index < 4 && pc->com[index]) {
+        uart16550_attach(pc->com[index], chr);
     }
 }
 
@@ -515,6 +644,8 @@ void pc_free(struct pc_board *pc)
         }
     }
     free(pc->cpus);
+    free(pc->apic_ids);
+    x86_acpi_tables_free(&pc->acpi);
     if (pc->engine) {
         coremu_tb_engine_free(pc->engine);
     }
@@ -524,5 +655,6 @@ void pc_free(struct pc_board *pc)
     /* the ports first (their devices are the board's to free), then the board */
     coremu_as_free(pc->io);
     coremu_board_free(pc->board);
+    pc_apic_free(pc); /* after every device that could still raise a line */
     free(pc);
 }

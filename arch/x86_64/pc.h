@@ -1,12 +1,15 @@
 /*
  * coremu x86_64 — the PC board: what coremu-system-x86_64 builds around its cores.
  *
- * Today it is the part of a PC that a kernel needs to start and say so: RAM with the PC's
- * memory map (below 640 KiB, the legacy hole, then up from 1 MiB), the port-I/O space with
- * COM1 (a 16550 at 0x3f8), QEMU's isa-debug-exit at 0xf4 (which bare-metal tests use to end
- * with a status), POST code 0x80 and the fast A20 gate at 0x92, and -kernel loading through
- * boot.c (a bzImage by Linux's 64-bit boot protocol, or a multiboot kernel). Interrupt
- * controllers, timers, ACPI and the second and later cores' start-up are the next step.
+ * A PC as Linux drives it with its ordinary drivers, QEMU's pc machine being the model for
+ * addresses and interrupt routing: RAM with the PC's memory map, a local APIC per core, the
+ * I/O APIC and the 8259 pair, the 8254 PIT, the CMOS RTC, the HPET, the ACPI PM block (S5
+ * power-off, the 0xCF9 reset register), the 8042 keyboard controller (reset line), COM1 (a
+ * 16550 at 0x3f8), the PCI host bridge (mechanism #1 and ECAM), QEMU's isa-debug-exit at 0xf4
+ * (which bare-metal tests use to end with a status), POST code 0x80 and port 0x92; ACPI tables
+ * (RSDP, XSDT, FADT, DSDT, MADT, HPET, MCFG) and -kernel loading through boot.c (a bzImage by
+ * Linux's 64-bit boot protocol, or a multiboot kernel). The boot core starts at -kernel's
+ * entry; the others wait for INIT and STARTUP IPIs (pc_apic.c).
  */
 #ifndef COREMU_X86_64_PC_H
 #define COREMU_X86_64_PC_H

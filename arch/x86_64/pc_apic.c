@@ -1,0 +1,405 @@
+/*
+ * coremu x86_64 — the PC's interrupt wiring: a local APIC per core, the I/O APIC, the ISA
+ * interrupt lines, and the INIT / STARTUP start-up of the application processors.
+ *
+ * Interrupt paths (Intel SDM Vol. 3A ch. 10 and the MP/ACPI description of a PC):
+ *   ISA device --line--> isa_line_set --+--> 8259 pair --INTR--> core 0's LAPIC LINT0 (ExtINT)
+ *                                        +--> I/O APIC input --message--> matching LAPICs
+ * Every ISA line reaches both controllers, as on a PC: the guest decides which one it uses by
+ * masking the other (Linux masks the 8259 once it switches to the I/O APIC). IRQ0 is the I/O
+ * APIC's input 2 (the MADT's interrupt source override), every other IRQ its own number. IRQ0
+ * and IRQ8 have a second source, the HPET's legacy replacement route; while the HPET is in
+ * legacy mode the PIT and the RTC are disconnected from them, as the HPET specification says.
+ *
+ * A core takes interrupts through its LAPIC only: the core's intr_ack is x86_lapic_ack, which
+ * gives the LAPIC's vector or, for ExtINT, the 8259's (extint_ack). The LAPIC's registers are
+ * reached from the core's own thread (its MMIO page and MSRs), so the page at 0xFEE00000 is one
+ * region whose handlers find the LAPIC of the calling core (coremu_cpu_self).
+ *
+ * Start-up. Every core but 0 starts off. An INIT IPI marks its target as waiting for a STARTUP
+ * IPI and resets its LAPIC on the target's thread (an event; a running target then powers
+ * itself off at its next block boundary, so no guest instruction runs after the INIT). A
+ * STARTUP IPI to a waiting core powers it on: pc_cpu_run resets it (the state after INIT is the
+ * state after RESET but for the LAPIC) and pc_apic_power_on starts it in real mode at
+ * CS = vector << 8, IP = 0, as the SDM's MP initialisation protocol describes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <coremu/board.h>
+#include <coremu/cpu.h>
+#include <coremu/log.h>
+#include <coremu/physmem.h>
+
+#include "cpu.h"
+#include "hpet.h"
+#include "i8259.h"
+#include "ioapic.h"
+#include "pc_internal.h"
+#include "x86_lapic.h"
+
+#define PC_IOAPIC_BASE 0xfec00000u
+
+/* ---- ISA lines ------------------------------------------------------------------------------ */
+
+static unsigned isa_gsi(unsigned irq)
+{
+    return irq == 0 ? 2u : irq;
+}
+
+static void isa_line_set(void *opaque, bool level)
+{
+    struct pc_isa_input *in = opaque;
+    struct pc_board *pc = in->pc;
+    unsigned irq = in->irq;
+    uint8_t bit = (uint8_t)(1u << in->source);
+
+    /* Asked before isa_lock: the HPET drives its lines with its own lock held, so its lock
+     * comes before isa_lock and must not be taken inside it. */
+    if (level && in->source == PC_ISA_DEVICE && (irq == 0 || irq == 8) && pc->hpet &&
+        hpet_legacy_mode(pc->hpet)) {
+        level = false;
+    }
+    pthread_mutex_lock(&pc->isa_lock);
+    if (level) {
+        pc->isa_sources[irq] |= bit;
+    } else {
+        pc->isa_sources[irq] &= (uint8_t)~bit;
+    }
+    bool out = pc->isa_sources[irq] != 0;
+    if (out != pc->isa_level[irq]) {
+        pc->isa_level[irq] = out;
+        i8259_set_irq(pc->pic, irq, out);
+        ioapic_set_irq(pc->ioapic, isa_gsi(irq), out);
+    }
+    pthread_mutex_unlock(&pc->isa_lock);
+}
+
+struct coremu_irq_line pc_isa_irq(struct pc_board *pc, unsigned irq, enum pc_isa_source source)
+{
+    if (irq >= PC_ISA_IRQS || irq == I8259_CASCADE_IRQ || source >= PC_ISA_SOURCES) {
+        return (struct coremu_irq_line){NULL, NULL};
+    }
+    return (struct coremu_irq_line){isa_line_set, &pc->isa_inputs[irq][source]};
+}
+
+struct coremu_irq_line pc_gsi_line(struct pc_board *pc, unsigned gsi)
+{
+    return ioapic_irq_line(pc->ioapic, gsi);
+}
+
+/* ---- the I/O APIC --------------------------------------------------------------------------- */
+
+/* An I/O APIC message to every LAPIC it addresses (lowest priority: the first one, which the
+ * LAPIC model documents as its arbitration). Called after the I/O APIC dropped its lock. */
+static void ioapic_deliver(void *opaque, uint8_t dest, bool dest_logical, unsigned mode,
+                           uint8_t vector, bool level_triggered)
+{
+    struct pc_board *pc = opaque;
+    for (unsigned i = 0; i < pc->ncpus; i++) {
+        struct x86_lapic *lapic = pc->lapics ? pc->lapics[i] : NULL;
+        if (!lapic || !x86_lapic_match_dest(lapic, dest, dest_logical)) {
+            continue;
+        }
+        if (mode == X86_APIC_DM_FIXED || mode == X86_APIC_DM_LOWEST) {
+            x86_lapic_deliver(lapic, vector, level_triggered);
+            if (mode == X86_APIC_DM_LOWEST) {
+                return;
+            }
+        } else {
+            x86_lapic_deliver_mode(lapic, mode, vector, level_triggered);
+        }
+    }
+}
+
+static void ioapic_reset_hook(void *opaque)
+{
+    ioapic_reset(opaque);
+}
+
+static void ioapic_free_hook(void *opaque)
+{
+    ioapic_free(opaque);
+}
+
+int pc_apic_create_ioapic(struct pc_board *pc, uint8_t id, char *err, size_t errlen)
+{
+    if (pthread_mutex_init(&pc->isa_lock, NULL) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pc->isa_lock_ready = true;
+    for (unsigned irq = 0; irq < PC_ISA_IRQS; irq++) {
+        for (unsigned s = 0; s < PC_ISA_SOURCES; s++) {
+            pc->isa_inputs[irq][s] = (struct pc_isa_input){pc, (uint8_t)irq, (uint8_t)s};
+        }
+    }
+    pc->ioapic = ioapic_new("ioapic", id, ioapic_deliver, pc);
+    if (!pc->ioapic ||
+        coremu_board_add_device(pc->board, "ioapic", pc->ioapic, ioapic_reset_hook,
+                                ioapic_free_hook) != 0) {
+        if (pc->ioapic) {
+            ioapic_free(pc->ioapic);
+            pc->ioapic = NULL;
+        }
+        snprintf(err, errlen, "cannot create the I/O APIC: out of memory");
+        return -1;
+    }
+    if (ioapic_map(pc->ioapic, pc->as, PC_IOAPIC_BASE) != 0) {
+        snprintf(err, errlen, "cannot map the I/O APIC");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the local APICs' board ----------------------------------------------------------------- */
+
+static struct x86_cpu *cpu_of_lapic(struct pc_board *pc, struct x86_lapic *lapic)
+{
+    return pc->cpus[x86_lapic_cpu(lapic)->index];
+}
+
+static uint64_t lapic_tsc_now(void *opaque, struct x86_lapic *lapic)
+{
+    return x86_tsc(cpu_of_lapic(opaque, lapic));
+}
+
+static struct x86_lapic *lapic_of(void *opaque, unsigned cpu_index)
+{
+    struct pc_board *pc = opaque;
+    return cpu_index < pc->ncpus ? pc->lapics[cpu_index] : NULL;
+}
+
+static void lapic_eoi_broadcast(void *opaque, struct x86_lapic *lapic, uint8_t vector)
+{
+    struct pc_board *pc = opaque;
+    (void)lapic;
+    ioapic_eoi(pc->ioapic, vector);
+}
+
+/* INTA of ExtINT: the 8259's vector (its spurious IRQ 7 when the request went away). */
+static int lapic_extint_ack(void *opaque, struct x86_lapic *lapic)
+{
+    struct pc_board *pc = opaque;
+    (void)lapic;
+    return i8259_ack(pc->pic);
+}
+
+/* On the INIT's target thread: the LAPIC's INIT, and no further guest instruction. */
+static void init_on_target(struct coremu_cpu *rt, void *arg)
+{
+    struct pc_board *pc = arg;
+    x86_lapic_init(pc->lapics[rt->index]);
+    coremu_cpu_power_off_self(rt);
+}
+
+static void lapic_init(void *opaque, unsigned cpu_index)
+{
+    struct pc_board *pc = opaque;
+    if (cpu_index >= pc->ncpus) {
+        return;
+    }
+    COREMU_LOG(COREMU_LOG_INT, "cpu%u: INIT\n", cpu_index);
+    atomic_store(&pc->wait_for_sipi[cpu_index], true);
+    if (!coremu_cpu_run_async(pc->machine->cpus[cpu_index], init_on_target, pc)) {
+        COREMU_LOG(COREMU_LOG_GUEST_ERRORS, "cpu%u: INIT not delivered (machine exiting)\n",
+                   cpu_index);
+    }
+}
+
+static void lapic_startup(void *opaque, unsigned cpu_index, uint8_t vector)
+{
+    struct pc_board *pc = opaque;
+    if (cpu_index >= pc->ncpus || !atomic_exchange(&pc->wait_for_sipi[cpu_index], false)) {
+        return; /* a STARTUP without an INIT before it is ignored, as by a running core */
+    }
+    COREMU_LOG(COREMU_LOG_INT, "cpu%u: STARTUP at %05x\n", cpu_index, (unsigned)vector << 12);
+    int r = coremu_cpu_power_on(pc->machine->cpus[cpu_index], vector, PC_POWER_ON_SIPI);
+    if (r == -EALREADY || r == -EINPROGRESS) {
+        /* The INIT's event has not stopped the core yet: the guest's second STARTUP (the MP
+         * protocol sends two) finds it waiting again. */
+        atomic_store(&pc->wait_for_sipi[cpu_index], true);
+    }
+}
+
+/* ---- the core's hooks ----------------------------------------------------------------------- */
+
+static int core_intr_ack(void *opaque, struct x86_cpu *cpu)
+{
+    struct pc_board *pc = opaque;
+    return x86_lapic_ack(pc->lapics[cpu->rt->index]);
+}
+
+static bool core_msr_read(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint64_t *value)
+{
+    struct pc_board *pc = opaque;
+    return x86_lapic_msr_read(pc->lapics[cpu->rt->index], msr, value);
+}
+
+static bool core_msr_write(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint64_t value)
+{
+    struct pc_board *pc = opaque;
+    struct x86_lapic *lapic = pc->lapics[cpu->rt->index];
+    if (!x86_lapic_msr_write(lapic, msr, value)) {
+        return false;
+    }
+    if (msr == X86_MSR_APIC_BASE) {
+        uint64_t base = x86_lapic_base_msr(lapic);
+        cpu->apic_base = base;
+        if ((base & X86_APIC_BASE_EN) && (base & ~0xfffull & 0xffffffffffull) !=
+                                             X86_LAPIC_DEFAULT_BASE) {
+            COREMU_LOG(COREMU_LOG_UNIMP, "cpu%u: the xAPIC page moved to %#llx: it stays at "
+                       "%#x\n", cpu->rt->index, (unsigned long long)(base & ~0xfffull),
+                       X86_LAPIC_DEFAULT_BASE);
+        }
+    }
+    return true;
+}
+
+static void core_tpr_write(void *opaque, struct x86_cpu *cpu, uint64_t cr8)
+{
+    struct pc_board *pc = opaque;
+    x86_lapic_tpr_write(pc->lapics[cpu->rt->index], cr8);
+}
+
+static uint64_t core_tpr_read(void *opaque, struct x86_cpu *cpu)
+{
+    struct pc_board *pc = opaque;
+    return x86_lapic_tpr_read(pc->lapics[cpu->rt->index]);
+}
+
+/* ---- the xAPIC page ------------------------------------------------------------------------- */
+
+/* The LAPIC of the core making the access; NULL for any other thread (nothing but cores
+ * reaches the page: there is no DMA into it). */
+static struct x86_lapic *lapic_self(struct pc_board *pc)
+{
+    struct coremu_cpu *self = coremu_cpu_self();
+    if (!self || self->machine != pc->machine || self->index >= pc->ncpus) {
+        return NULL;
+    }
+    return pc->lapics[self->index];
+}
+
+static int xapic_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
+{
+    struct x86_lapic *lapic = lapic_self(opaque);
+    if (!lapic) {
+        *value = 0;
+        return COREMU_MEM_OK;
+    }
+    return x86_lapic_mmio_read(lapic, offset, size, value);
+}
+
+static int xapic_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct x86_lapic *lapic = lapic_self(opaque);
+    if (!lapic) {
+        return COREMU_MEM_OK;
+    }
+    return x86_lapic_mmio_write(lapic, offset, size, value);
+}
+
+static const struct coremu_mmio_ops xapic_ops = {
+    .read = xapic_read,
+    .write = xapic_write,
+    .sizes = 1 | 2 | 4 | 8,
+    .allow_unaligned = true,
+};
+
+static void lapic_reset_hook(void *opaque)
+{
+    x86_lapic_reset(opaque);
+}
+
+static void lapic_free_hook(void *opaque)
+{
+    x86_lapic_free(opaque);
+}
+
+int pc_apic_create_lapics(struct pc_board *pc, char *err, size_t errlen)
+{
+    unsigned n = pc->ncpus;
+    pc->lapics = calloc(n, sizeof(*pc->lapics));
+    pc->wait_for_sipi = calloc(n, sizeof(*pc->wait_for_sipi));
+    if (!pc->lapics || !pc->wait_for_sipi) {
+        snprintf(err, errlen, "cannot create the local APICs: out of memory");
+        return -1;
+    }
+    const struct x86_lapic_board board = {
+        .opaque = pc,
+        .tsc_now = lapic_tsc_now,
+        .lapic_of = lapic_of,
+        .eoi_broadcast = lapic_eoi_broadcast,
+        .extint_ack = lapic_extint_ack,
+        .init = lapic_init,
+        .startup = lapic_startup,
+        .phys_bits = 0,
+        .bsp_virtual_wire = true,
+    };
+    for (unsigned i = 0; i < n; i++) {
+        struct x86_cpu *cpu = pc->cpus[i];
+        struct x86_lapic *lapic =
+            x86_lapic_new(pc->machine->cpus[i], cpu->apic_id, i == 0, &board);
+        if (!lapic) {
+            snprintf(err, errlen, "cannot create the local APIC of core %u: out of memory", i);
+            return -1;
+        }
+        if (coremu_board_add_device(pc->board, "lapic", lapic, lapic_reset_hook,
+                                    lapic_free_hook) != 0) {
+            x86_lapic_free(lapic);
+            snprintf(err, errlen, "cannot create the local APIC of core %u: out of memory", i);
+            return -1;
+        }
+        pc->lapics[i] = lapic;
+        cpu->apic_base = x86_lapic_base_msr(lapic);
+        cpu->cpuid_apic = true;
+        cpu->board.intr_ack = core_intr_ack;
+        cpu->board.msr_read = core_msr_read;
+        cpu->board.msr_write = core_msr_write;
+        cpu->board.tpr_read = core_tpr_read;
+        cpu->board.tpr_write = core_tpr_write;
+    }
+    if (coremu_as_add_mmio(pc->as, "lapic", X86_LAPIC_DEFAULT_BASE, X86_LAPIC_MMIO_SIZE,
+                           &xapic_ops, pc, COREMU_MMIO_LOCKLESS) != 0) {
+        snprintf(err, errlen, "cannot map the local APICs");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- power-on and the timer ----------------------------------------------------------------- */
+
+void pc_apic_power_on(struct pc_board *pc, struct x86_cpu *cpu)
+{
+    struct coremu_cpu *rt = cpu->rt;
+    cpu->apic_base = x86_lapic_base_msr(pc->lapics[rt->index]);
+    if (rt->power_on_arg[1] == PC_POWER_ON_SIPI) {
+        uint8_t vector = (uint8_t)rt->power_on_arg[0];
+        cpu->seg[X86_CS].selector = (uint16_t)(vector << 8);
+        cpu->seg[X86_CS].base = (uint64_t)vector << 12;
+        cpu->rip = 0;
+    }
+}
+
+void pc_apic_timer_expired(struct pc_board *pc, unsigned index)
+{
+    x86_lapic_timer_expired(pc->lapics[index]);
+}
+
+void pc_apic_free(struct pc_board *pc)
+{
+    /* The LAPICs and the I/O APIC are the board's devices (freed with it). */
+    free(pc->lapics);
+    pc->lapics = NULL;
+    free((void *)pc->wait_for_sipi);
+    pc->wait_for_sipi = NULL;
+    if (pc->isa_lock_ready) {
+        pthread_mutex_destroy(&pc->isa_lock);
+        pc->isa_lock_ready = false;
+    }
+}
