@@ -65,6 +65,11 @@ static uint32_t cs_base_id(struct x86_cpu *cpu)
     return cpu->cs_bases_used++;
 }
 
+/* The block that starts where an STI or MOV SS shadow ends: one instruction, so that an interrupt
+ * the shadow held is taken right after it (a longer block could reach a CLI first). Beside
+ * cpu.h's X86_CTX_* bits (the CS base number ends at bit 15). */
+#define X86_CTX_SHADOW (1u << 16)
+
 uint32_t x86_context(struct x86_cpu *cpu)
 {
     uint32_t ctx;
@@ -86,6 +91,9 @@ uint32_t x86_context(struct x86_cpu *cpu)
     }
     if (cpu->rflags & X86_TF) {
         ctx |= X86_CTX_TF;
+    }
+    if (cpu->intr_shadow && cpu->rip == cpu->intr_shadow_rip) {
+        ctx |= X86_CTX_SHADOW;
     }
     if ((ctx & X86_CTX_CODE_MASK) != X86_CTX_CODE64) {
         ctx |= cs_base_id(cpu) << X86_CTX_CS_BASE_SHIFT;
@@ -110,7 +118,7 @@ static const struct x86_uop *thr_end(struct x86_cpu *cpu, const struct x86_uop *
 static inline __attribute__((always_inline)) const struct x86_uop *
 x86_block_exit(struct x86_cpu *cpu, const struct x86_uop *next)
 {
-    if (next->tfn != thr_end || cpu->user_mode_harness || cpu->halted ||
+    if (next->tfn != thr_end || cpu->user_mode_harness || cpu->halted || cpu->intr_shadow ||
         (coremu_tb_of(next, sizeof(*next))->ctx & X86_CTX_TF)) {
         return next;
     }
@@ -272,7 +280,7 @@ static enum coremu_tb_decoded x86_tb_decode(void *opaque, struct coremu_tb_decod
         coremu_log(COREMU_LOG_IN_ASM, "cpu%u: %016llx: %-30s %s\n", cpu_index(cpu),
                    (unsigned long long)d->pc, hex, in.mnemonic ? in.mnemonic : "(bad)");
     }
-    if (!e || (e->flags & X86_EXEC_END) || (d->ctx & X86_CTX_TF)) {
+    if (!e || (e->flags & X86_EXEC_END) || (d->ctx & (X86_CTX_TF | X86_CTX_SHADOW))) {
         return COREMU_TB_END;
     }
     return COREMU_TB_NEXT;
@@ -451,6 +459,10 @@ static void exec_loop(struct x86_cpu *cpu)
         uint64_t next = cpu->next_rip;
 
         cpu->rip = next;
+        if (cpu->intr_shadow && next != cpu->intr_shadow_rip) {
+            /* past the instruction the shadow covered: blocks chain again */
+            cpu->intr_shadow = false;
+        }
         if (__builtin_expect(tb->ctx & X86_CTX_TF, 0) && !cpu->user_mode_harness) {
             /* single-step trap after an instruction that began with TF set (DR6.BS) */
             cpu->dr[6] |= 1u << 14;
