@@ -306,7 +306,8 @@ static void test_irq0(void)
      * A control word alone stops the counter until a count is written and leaves OUT high in
      * mode 2: the input stays high, as the 8259 needs for a latched edge (coremu follows the
      * data sheet: a request whose input falls is gone; QEMU keeps it latched). QEMU's timer
-     * runs on with the old count, but its next edge is a period (5 ms) away. */
+     * runs on with the old count, but its next edge is a period (5 ms) away; how many come
+     * before the CLI depends on the host, so they are not counted. */
     outb(PIT_CTRL, 0x34);
     pic_masks(0xfe, 0xff);
     came = false;
@@ -315,7 +316,6 @@ static void test_irq0(void)
     }
     cli();
     test_check("imr: the request latched while masked is taken after unmasking", came);
-    test_check_eq("imr: ...once", irq_count[0], 1);
 }
 
 /* Channel 0's latch and read-back commands, and mode 0's OUT. */
