@@ -4,8 +4,7 @@
  * aligned operands, on operands split across a cache line and across a page boundary (two
  * physical pages that are not adjacent), and CMPXCHG16B's #GP on a misaligned operand.
  *
- * Contention between cores needs a second core, which needs INIT/SIPI (not there yet): see the
- * placeholder in baremetal.exp.
+ * Contention between cores: lock_smp.c.
  */
 #include "test.h"
 
