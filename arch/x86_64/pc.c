@@ -46,20 +46,20 @@
 #include "x86_lapic.h"
 
 /* The legacy hole: the EBDA's last KiB below 640 KiB, VGA memory, option ROMs and the BIOS. */
-#define PC_LOW_RAM_END 0x9fc00ull
+#define PC_LOW_RAM_END   0x9fc00ull
 #define PC_HIGH_RAM_BASE 0x100000ull
-#define PC_BIOS_BASE 0xf0000ull
+#define PC_BIOS_BASE     0xf0000ull
 /* The ACPI tables: the last PC_ACPI_SIZE bytes of RAM. */
 #define PC_ACPI_SIZE (128ull << 10)
 /* The PCI host's windows (see the header comment). */
 #define PC_PCI_MEM32_BASE 0xc0000000u
 #define PC_PCI_MEM32_SIZE 0x20000000u
-#define PC_ECAM_BASE 0xe0000000ull
+#define PC_ECAM_BASE      0xe0000000ull
 
 /* QEMU's isa-debug-exit: a write of v makes the emulator exit with status (v << 1) | 1. */
 #define PC_DEBUG_EXIT_PORT 0xf4u
-#define PC_POST_PORT 0x80u
-#define PC_SYSCTL_PORT 0x92u /* "port 92": bit 0 fast reset, bit 1 A20 */
+#define PC_POST_PORT       0x80u
+#define PC_SYSCTL_PORT     0x92u /* "port 92": bit 0 fast reset, bit 1 A20 */
 
 static int pc_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -307,8 +307,8 @@ static void pc_pci_free(void *opaque)
 static void apply_boot_state(struct x86_cpu *cpu, const struct x86_boot_state *s)
 {
     uint64_t code[2] = {s->cs_descriptor, 0}, data[2] = {s->data_descriptor, 0};
-    const uint16_t data_sel[] = {[X86_ES] = s->es, [X86_SS] = s->ss, [X86_DS] = s->ds,
-                                 [X86_FS] = s->fs, [X86_GS] = s->gs};
+    const uint16_t data_sel[] = {
+        [X86_ES] = s->es, [X86_SS] = s->ss, [X86_DS] = s->ds, [X86_FS] = s->fs, [X86_GS] = s->gs};
 
     cpu->gpr[X86_RAX] = s->rax;
     cpu->gpr[X86_RBX] = s->rbx;
@@ -426,22 +426,22 @@ static int pc_create_isa(struct pc_board *pc, char *err, size_t errlen)
     /* the PIC first: the devices' interrupt lines lead to it */
     struct coremu_irq_line intr = {pc_pic_intr, pc};
     pc->pic = i8259_new("pic", &intr);
-    if (!pc->pic || coremu_board_add_device(pc->board, "pic", pc->pic, pc_pic_reset,
-                                            pc_pic_free) != 0 ||
+    if (!pc->pic ||
+        coremu_board_add_device(pc->board, "pic", pc->pic, pc_pic_reset, pc_pic_free) != 0 ||
         i8259_map(pc->pic, pc->io) != 0) {
         return pc_error(err, errlen, "cannot create the interrupt controllers");
     }
     struct coremu_irq_line irq0 = pc_isa_irq(pc, 0, PC_ISA_DEVICE);
     struct coremu_irq_line irq8 = pc_isa_irq(pc, 8, PC_ISA_DEVICE);
     pc->pit = i8254_new("pit", NULL, &irq0);
-    if (!pc->pit || coremu_board_add_device(pc->board, "pit", pc->pit, pc_pit_reset,
-                                            pc_pit_free) != 0 ||
+    if (!pc->pit ||
+        coremu_board_add_device(pc->board, "pit", pc->pit, pc_pit_reset, pc_pit_free) != 0 ||
         i8254_map(pc->pit, pc->io) != 0) {
         return pc_error(err, errlen, "cannot create the PIT");
     }
     pc->rtc = mc146818_new("rtc", NULL, &irq8);
-    if (!pc->rtc || coremu_board_add_device(pc->board, "rtc", pc->rtc, pc_rtc_reset,
-                                            pc_rtc_free) != 0 ||
+    if (!pc->rtc ||
+        coremu_board_add_device(pc->board, "rtc", pc->rtc, pc_rtc_reset, pc_rtc_free) != 0 ||
         mc146818_map(pc->rtc, pc->io) != 0) {
         return pc_error(err, errlen, "cannot create the RTC");
     }
@@ -449,8 +449,8 @@ static int pc_create_isa(struct pc_board *pc, char *err, size_t errlen)
     pc_cmos_memory(pc->rtc, pc->cfg.ram_size);
     struct coremu_irq_line com1_irq = pc_isa_irq(pc, UART16550_COM1_IRQ, PC_ISA_DEVICE);
     pc->com[0] = uart16550_new("com1", NULL, &com1_irq);
-    if (!pc->com[0] || coremu_board_add_device(pc->board, "com1", pc->com[0], pc_uart_reset,
-                                               pc_uart_free) != 0 ||
+    if (!pc->com[0] ||
+        coremu_board_add_device(pc->board, "com1", pc->com[0], pc_uart_reset, pc_uart_free) != 0 ||
         uart16550_map(pc->com[0], pc->io, UART16550_COM1_BASE) != 0) {
         return pc_error(err, errlen, "cannot create COM1");
     }
@@ -461,15 +461,15 @@ static int pc_create_isa(struct pc_board *pc, char *err, size_t errlen)
         .irq12 = pc_isa_irq(pc, 12, PC_ISA_DEVICE),
     };
     pc->kbc = i8042_new(&kbc_board);
-    if (!pc->kbc || coremu_board_add_device(pc->board, "i8042", pc->kbc, pc_kbc_reset,
-                                            pc_kbc_free) != 0 ||
+    if (!pc->kbc ||
+        coremu_board_add_device(pc->board, "i8042", pc->kbc, pc_kbc_reset, pc_kbc_free) != 0 ||
         i8042_map(pc->kbc, pc->io) != 0) {
         return pc_error(err, errlen, "cannot create the keyboard controller");
     }
     if (coremu_as_add_mmio(pc->io, "isa-debug-exit", PC_DEBUG_EXIT_PORT, 4, &debug_exit_ops, pc,
                            COREMU_MMIO_LOCKLESS) != 0 ||
-        coremu_as_add_mmio(pc->io, "post", PC_POST_PORT, 1, &post_ops, pc,
-                           COREMU_MMIO_LOCKLESS) != 0 ||
+        coremu_as_add_mmio(pc->io, "post", PC_POST_PORT, 1, &post_ops, pc, COREMU_MMIO_LOCKLESS) !=
+            0 ||
         coremu_as_add_mmio(pc->io, "sysctl", PC_SYSCTL_PORT, 1, &sysctl_ops, pc,
                            COREMU_MMIO_LOCKLESS) != 0) {
         return pc_error(err, errlen, "cannot map the port devices");
@@ -488,8 +488,8 @@ static int pc_create_chipset(struct pc_board *pc, const struct x86_acpi_config *
         hpet_irqs[gsi] = pc_gsi_line(pc, gsi);
     }
     pc->hpet = hpet_new("hpet", NULL, hpet_irqs);
-    if (!pc->hpet || coremu_board_add_device(pc->board, "hpet", pc->hpet, pc_hpet_reset,
-                                             pc_hpet_free) != 0 ||
+    if (!pc->hpet ||
+        coremu_board_add_device(pc->board, "hpet", pc->hpet, pc_hpet_reset, pc_hpet_free) != 0 ||
         hpet_map(pc->hpet, pc->as, acfg->hpet_addr) != 0) {
         return pc_error(err, errlen, "cannot create the HPET");
     }
@@ -500,8 +500,8 @@ static int pc_create_chipset(struct pc_board *pc, const struct x86_acpi_config *
         .sci = pc_isa_irq(pc, acfg->sci_irq, PC_ISA_DEVICE),
     };
     pc->pm = acpi_pm_new(&pm_board);
-    if (!pc->pm || coremu_board_add_device(pc->board, "acpi-pm", pc->pm, pc_pm_reset,
-                                           pc_pm_free) != 0 ||
+    if (!pc->pm ||
+        coremu_board_add_device(pc->board, "acpi-pm", pc->pm, pc_pm_reset, pc_pm_free) != 0 ||
         acpi_pm_map(pc->pm, pc->io, ACPI_PM_DEFAULT_BASE, 0) != 0) {
         return pc_error(err, errlen, "cannot create the ACPI power management block");
     }
@@ -539,8 +539,8 @@ struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
     }
     pc->as = coremu_board_as(pc->board);
     /* x86 has no load-exclusive: the monitor only covers RAM as the board API wants */
-    if (coremu_board_add_ram(pc->board, "ram", 0, cfg->ram_size, COREMU_XMON_VALUE, NULL, NULL,
-                             err, errlen) != 0) {
+    if (coremu_board_add_ram(pc->board, "ram", 0, cfg->ram_size, COREMU_XMON_VALUE, NULL, NULL, err,
+                             errlen) != 0) {
         goto fail;
     }
     /* the cores first: their APIC IDs go into the ACPI description the devices follow */
@@ -568,8 +568,8 @@ struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
         goto fail;
     }
     if (pc->acpi.size > PC_ACPI_SIZE) {
-        pc_error(err, errlen, "the ACPI tables (%zu bytes) do not fit in %llu KiB",
-                 pc->acpi.size, (unsigned long long)(PC_ACPI_SIZE >> 10));
+        pc_error(err, errlen, "the ACPI tables (%zu bytes) do not fit in %llu KiB", pc->acpi.size,
+                 (unsigned long long)(PC_ACPI_SIZE >> 10));
         goto fail;
     }
     if (x86_acpi_install(pc->as, &pc->acpi, PC_BIOS_BASE, err, errlen) != 0 ||

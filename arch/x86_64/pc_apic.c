@@ -16,12 +16,13 @@
  * reached from the core's own thread (its MMIO page and MSRs), so the page at 0xFEE00000 is one
  * region whose handlers find the LAPIC of the calling core (coremu_cpu_self).
  *
- * Start-up. Every core but 0 starts off. An INIT IPI marks its target as waiting for a STARTUP
- * IPI and resets its LAPIC on the target's thread (an event; a running target then powers
- * itself off at its next block boundary, so no guest instruction runs after the INIT). A
- * STARTUP IPI to a waiting core powers it on: pc_cpu_run resets it (the state after INIT is the
- * state after RESET but for the LAPIC) and pc_apic_power_on starts it in real mode at
- * CS = vector << 8, IP = 0, as the SDM's MP initialisation protocol describes.
+ * Start-up. Every core but 0 starts off. An INIT IPI resets its target's LAPIC and marks the
+ * target as waiting for a STARTUP IPI: at once when the target is off; through an event on
+ * the target's thread when it runs (the target then powers itself off at that block boundary,
+ * so no guest instruction runs after the INIT). A STARTUP IPI to a waiting core powers it on:
+ * pc_cpu_run resets it (the state after INIT is the state after RESET but for the LAPIC) and
+ * pc_apic_power_on starts it in real mode at CS = vector << 8, IP = 0, as the SDM's MP
+ * initialisation protocol describes.
  */
 #include "config.h"
 
@@ -139,9 +140,8 @@ int pc_apic_create_ioapic(struct pc_board *pc, uint8_t id, char *err, size_t err
         }
     }
     pc->ioapic = ioapic_new("ioapic", id, ioapic_deliver, pc);
-    if (!pc->ioapic ||
-        coremu_board_add_device(pc->board, "ioapic", pc->ioapic, ioapic_reset_hook,
-                                ioapic_free_hook) != 0) {
+    if (!pc->ioapic || coremu_board_add_device(pc->board, "ioapic", pc->ioapic, ioapic_reset_hook,
+                                               ioapic_free_hook) != 0) {
         if (pc->ioapic) {
             ioapic_free(pc->ioapic);
             pc->ioapic = NULL;
@@ -189,12 +189,15 @@ static int lapic_extint_ack(void *opaque, struct x86_lapic *lapic)
     return i8259_ack(pc->pic);
 }
 
-/* On the INIT's target thread: the LAPIC's INIT, and no further guest instruction. */
+/* On the INIT's target thread, when it was running: the LAPIC's INIT, no further guest
+ * instruction, and only then the wait for a STARTUP (one that came earlier finds the core on
+ * and is refused; the MP protocol's second STARTUP comes after this). */
 static void init_on_target(struct coremu_cpu *rt, void *arg)
 {
     struct pc_board *pc = arg;
     x86_lapic_init(pc->lapics[rt->index]);
     coremu_cpu_power_off_self(rt);
+    atomic_store(&pc->wait_for_sipi[rt->index], true);
 }
 
 static void lapic_init(void *opaque, unsigned cpu_index)
@@ -203,9 +206,16 @@ static void lapic_init(void *opaque, unsigned cpu_index)
     if (cpu_index >= pc->ncpus) {
         return;
     }
+    struct coremu_cpu *target = pc->machine->cpus[cpu_index];
     COREMU_LOG(COREMU_LOG_INT, "cpu%u: INIT\n", cpu_index);
-    atomic_store(&pc->wait_for_sipi[cpu_index], true);
-    if (!coremu_cpu_run_async(pc->machine->cpus[cpu_index], init_on_target, pc)) {
+    if (atomic_load_explicit(&target->power, memory_order_acquire) == COREMU_CPU_OFF) {
+        /* An application processor that never ran, or was stopped by an earlier INIT: it runs
+         * no guest code, and only a STARTUP, which needs wait_for_sipi, could start it. */
+        x86_lapic_init(pc->lapics[cpu_index]);
+        atomic_store(&pc->wait_for_sipi[cpu_index], true);
+        return;
+    }
+    if (!coremu_cpu_run_async(target, init_on_target, pc)) {
         COREMU_LOG(COREMU_LOG_GUEST_ERRORS, "cpu%u: INIT not delivered (machine exiting)\n",
                    cpu_index);
     }
@@ -250,10 +260,12 @@ static bool core_msr_write(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint
     if (msr == X86_MSR_APIC_BASE) {
         uint64_t base = x86_lapic_base_msr(lapic);
         cpu->apic_base = base;
-        if ((base & X86_APIC_BASE_EN) && (base & ~0xfffull & 0xffffffffffull) !=
-                                             X86_LAPIC_DEFAULT_BASE) {
-            COREMU_LOG(COREMU_LOG_UNIMP, "cpu%u: the xAPIC page moved to %#llx: it stays at "
-                       "%#x\n", cpu->rt->index, (unsigned long long)(base & ~0xfffull),
+        if ((base & X86_APIC_BASE_EN) &&
+            (base & ~0xfffull & 0xffffffffffull) != X86_LAPIC_DEFAULT_BASE) {
+            COREMU_LOG(COREMU_LOG_UNIMP,
+                       "cpu%u: the xAPIC page moved to %#llx: it stays at "
+                       "%#x\n",
+                       cpu->rt->index, (unsigned long long)(base & ~0xfffull),
                        X86_LAPIC_DEFAULT_BASE);
         }
     }
@@ -343,14 +355,13 @@ int pc_apic_create_lapics(struct pc_board *pc, char *err, size_t errlen)
     };
     for (unsigned i = 0; i < n; i++) {
         struct x86_cpu *cpu = pc->cpus[i];
-        struct x86_lapic *lapic =
-            x86_lapic_new(pc->machine->cpus[i], cpu->apic_id, i == 0, &board);
+        struct x86_lapic *lapic = x86_lapic_new(pc->machine->cpus[i], cpu->apic_id, i == 0, &board);
         if (!lapic) {
             snprintf(err, errlen, "cannot create the local APIC of core %u: out of memory", i);
             return -1;
         }
-        if (coremu_board_add_device(pc->board, "lapic", lapic, lapic_reset_hook,
-                                    lapic_free_hook) != 0) {
+        if (coremu_board_add_device(pc->board, "lapic", lapic, lapic_reset_hook, lapic_free_hook) !=
+            0) {
             x86_lapic_free(lapic);
             snprintf(err, errlen, "cannot create the local APIC of core %u: out of memory", i);
             return -1;
@@ -364,8 +375,8 @@ int pc_apic_create_lapics(struct pc_board *pc, char *err, size_t errlen)
         cpu->board.tpr_read = core_tpr_read;
         cpu->board.tpr_write = core_tpr_write;
     }
-    if (coremu_as_add_mmio(pc->as, "lapic", X86_LAPIC_DEFAULT_BASE, X86_LAPIC_MMIO_SIZE,
-                           &xapic_ops, pc, COREMU_MMIO_LOCKLESS) != 0) {
+    if (coremu_as_add_mmio(pc->as, "lapic", X86_LAPIC_DEFAULT_BASE, X86_LAPIC_MMIO_SIZE, &xapic_ops,
+                           pc, COREMU_MMIO_LOCKLESS) != 0) {
         snprintf(err, errlen, "cannot map the local APICs");
         return -1;
     }
