@@ -729,6 +729,18 @@ struct coremu_tb *coremu_tb_exit_lookup(struct coremu_tb_cpu *t, struct coremu_t
     return j->tb;
 }
 
+/* Marks the RAM pages a kept block was built from as this core's code pages again. False when
+ * the table cannot grow: the block is then dropped (and rebuilt without RAM). */
+static bool tb_rewatch(struct coremu_tb_cpu *t, const struct coremu_tb *tb)
+{
+    for (unsigned k = 0; k < 2; k++) {
+        if (tb->host[k] && tb->code_len[k] != 0 && !mark_code_page(t, tb->phys[k])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 struct coremu_tb *coremu_tb_find(struct coremu_tb_cpu *t, uint64_t pc, uint32_t ctx,
                                  struct coremu_tb *prev, unsigned slot, uint32_t prev_epoch)
 {
@@ -770,7 +782,12 @@ struct coremu_tb *coremu_tb_find(struct coremu_tb_cpu *t, uint64_t pc, uint32_t 
             }
         }
         if (tb->gen != c->gen) {
-            if (!tb_code_current(tb)) {
+            /* The store that made this core re-validate cleared the page's code bits: a block
+             * kept must be watched again, or the next store to its page takes the fast path
+             * and this copy goes stale for good (a kernel's int3-then-bytes patching left a
+             * core looping on an int3 long gone). Marked before the compare, as tb_build marks
+             * before it reads. */
+            if (!tb_rewatch(t, tb) || !tb_code_current(tb)) {
                 tb_invalidate(t, tb);
                 tb = NULL;
                 break;
