@@ -33,7 +33,7 @@
 #define MAX_CPUS       16
 #define ITERATIONS     20000
 #define AP_STACK_SIZE  16384
-#define WAIT_LIMIT     5000000ul   /* PAUSE iterations before a wait gives up */
+#define WAIT_LIMIT     3000000ul   /* PAUSE iterations before a wait gives up */
 #define IPI_DELAY      20000ul     /* PAUSE iterations standing for the SDM's 10 ms after INIT */
 
 #define LAPIC_BASE     0xfee00000ul
@@ -231,14 +231,17 @@ static inline void lapic_write(unsigned reg, uint32_t v)
     *(volatile uint32_t *)(LAPIC_BASE + reg) = v;
 }
 
-/* Waits until *p >= want, at most WAIT_LIMIT PAUSEs: true if it got there. */
-static bool wait_at_least(volatile uint32_t *p, uint32_t want)
+/* Waits until *p >= want, at most WAIT_LIMIT PAUSEs: true if it got there. The PAUSEs it took
+ * go to *paused (when not NULL), to show how far from the limit a passing run stays. */
+static bool wait_at_least(volatile uint32_t *p, uint32_t want, uint64_t *paused)
 {
-    for (uint64_t i = 0; i < WAIT_LIMIT; i++) {
-        if (*p >= want) {
-            return true;
-        }
+    uint64_t i = 0;
+    while (i < WAIT_LIMIT && *p < want) {
         cpu_pause();
+        i++;
+    }
+    if (paused != NULL) {
+        *paused = i;
     }
     return *p >= want;
 }
@@ -407,7 +410,7 @@ void ap_main(uint64_t slot)
         __asm__ volatile("lock incl %0" : "+m"(registered_twice) : : "cc", "memory");
     }
     ap_stage[cpus[slot].apic_id] = 4;
-    if (!wait_at_least(&go, 1)) {
+    if (!wait_at_least(&go, 1, NULL)) {
         __asm__ volatile("lock incq %0" : "+m"(c.go_timeouts) : : "cc", "memory");
         park();
     }
@@ -641,7 +644,8 @@ static void run_phase(const char *phase, uint64_t trampoline, bool broadcast)
             }
         }
     }
-    bool all = wait_at_least(&registered, naps);
+    uint64_t paused_start, paused_end;
+    bool all = wait_at_least(&registered, naps, &paused_start);
     if (!all) {
         tprintf("%s: %u of %u application processors registered (%u with an APIC ID not in the "
                 "MADT) after %lu PAUSEs\n",
@@ -659,7 +663,7 @@ static void run_phase(const char *phase, uint64_t trampoline, bool broadcast)
     __asm__ volatile("" ::: "memory");
     go = 1;
     work(bsp_slot);
-    all = wait_at_least(&done, naps);
+    all = wait_at_least(&done, naps, &paused_end);
     if (!all) {
         tprintf("%s: %u of %u application processors done (%lu gave up waiting for the start) "
                 "after %lu PAUSEs\n",
@@ -670,6 +674,9 @@ static void run_phase(const char *phase, uint64_t trampoline, bool broadcast)
     if (!all) {
         return;
     }
+    tprintf("%s: the bootstrap processor waited %lu PAUSEs for the others to register, %lu for "
+            "them to finish (the limit: %lu)\n",
+            phase, paused_start, paused_end, WAIT_LIMIT);
     check_totals(phase, ncpus);
 }
 
