@@ -82,7 +82,7 @@ static void pc_reset_machine(void *opaque)
     coremu_board_reset(pc->board);
     atomic_store(&pc->sysctl, 0);
     for (unsigned i = 0; i < pc->ncpus; i++) {
-        atomic_store(&pc->wait_for_sipi[i], false);
+        pc->sipi[i] = (struct pc_sipi){PC_SIPI_IDLE, -1};
     }
 }
 

@@ -16,10 +16,12 @@
  * reached from the core's own thread (its MMIO page and MSRs), so the page at 0xFEE00000 is one
  * region whose handlers find the LAPIC of the calling core (coremu_cpu_self).
  *
- * Start-up. Every core but 0 starts off. An INIT IPI resets its target's LAPIC and marks the
- * target as waiting for a STARTUP IPI: at once when the target is off; through an event on
- * the target's thread when it runs (the target then powers itself off at that block boundary,
- * so no guest instruction runs after the INIT). A STARTUP IPI to a waiting core powers it on:
+ * Start-up. Every core but 0 starts off. An INIT IPI resets its target's LAPIC and makes the
+ * target wait for a STARTUP IPI: at once when the target is off; through an event on the
+ * target's thread when it runs (the target then powers itself off at that block boundary, so
+ * no guest instruction runs after the INIT). A STARTUP that overtakes that event is kept and
+ * starts the core as soon as the event has stopped it (Linux sends STARTUP without the SDM's
+ * 10 ms wait after INIT on current processors). A STARTUP IPI to a waiting core powers it on:
  * pc_cpu_run resets it (the state after INIT is the state after RESET but for the LAPIC) and
  * pc_apic_power_on starts it in real mode at CS = vector << 8, IP = 0, as the SDM's MP
  * initialisation protocol describes.
@@ -133,6 +135,11 @@ int pc_apic_create_ioapic(struct pc_board *pc, uint8_t id, char *err, size_t err
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (pthread_mutex_init(&pc->sipi_lock, NULL) != 0) {
+        pthread_mutex_destroy(&pc->isa_lock);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     pc->isa_lock_ready = true;
     for (unsigned irq = 0; irq < PC_ISA_IRQS; irq++) {
         for (unsigned s = 0; s < PC_ISA_SOURCES; s++) {
@@ -189,15 +196,49 @@ static int lapic_extint_ack(void *opaque, struct x86_lapic *lapic)
     return i8259_ack(pc->pic);
 }
 
+/* Takes a STARTUP that the core's start-up state accepts (under sipi_lock). -1: none. */
+static int take_startup_locked(struct pc_board *pc, unsigned index, int vector)
+{
+    struct pc_sipi *st = &pc->sipi[index];
+    switch (st->state) {
+    case PC_SIPI_WAIT:
+        st->state = PC_SIPI_IDLE;
+        return vector;
+    case PC_SIPI_INIT_PENDING:
+        /* The INIT has not stopped the core yet: its event starts the core when it has. */
+        if (st->latched < 0) {
+            st->latched = vector;
+        }
+        return -1;
+    default:
+        return -1; /* a STARTUP without an INIT before it is ignored, as by a running core */
+    }
+}
+
+static void start_core(struct pc_board *pc, unsigned index, int vector)
+{
+    COREMU_LOG(COREMU_LOG_INT, "cpu%u: STARTUP at %05x\n", index, (unsigned)vector << 12);
+    coremu_cpu_power_on(pc->machine->cpus[index], (uint64_t)vector, PC_POWER_ON_SIPI);
+}
+
 /* On the INIT's target thread, when it was running: the LAPIC's INIT, no further guest
- * instruction, and only then the wait for a STARTUP (one that came earlier finds the core on
- * and is refused; the MP protocol's second STARTUP comes after this). */
+ * instruction, then the wait for a STARTUP, or the start-up by one that came meanwhile. */
 static void init_on_target(struct coremu_cpu *rt, void *arg)
 {
     struct pc_board *pc = arg;
-    x86_lapic_init(pc->lapics[rt->index]);
+    unsigned index = rt->index;
+    x86_lapic_init(pc->lapics[index]);
     coremu_cpu_power_off_self(rt);
-    atomic_store(&pc->wait_for_sipi[rt->index], true);
+    pthread_mutex_lock(&pc->sipi_lock);
+    struct pc_sipi *st = &pc->sipi[index];
+    int vector = st->latched;
+    st->latched = -1;
+    st->state = vector >= 0 ? PC_SIPI_IDLE : PC_SIPI_WAIT;
+    pthread_mutex_unlock(&pc->sipi_lock);
+    if (vector >= 0) {
+        /* The core is off now (the loop leaves at this boundary): the power-on restarts it. */
+        start_core(pc, index, vector);
+    }
 }
 
 static void lapic_init(void *opaque, unsigned cpu_index)
@@ -208,13 +249,23 @@ static void lapic_init(void *opaque, unsigned cpu_index)
     }
     struct coremu_cpu *target = pc->machine->cpus[cpu_index];
     COREMU_LOG(COREMU_LOG_INT, "cpu%u: INIT\n", cpu_index);
-    if (atomic_load_explicit(&target->power, memory_order_acquire) == COREMU_CPU_OFF) {
-        /* An application processor that never ran, or was stopped by an earlier INIT: it runs
-         * no guest code, and only a STARTUP, which needs wait_for_sipi, could start it. */
-        x86_lapic_init(pc->lapics[cpu_index]);
-        atomic_store(&pc->wait_for_sipi[cpu_index], true);
+    pthread_mutex_lock(&pc->sipi_lock);
+    struct pc_sipi *st = &pc->sipi[cpu_index];
+    if (st->state == PC_SIPI_INIT_PENDING) {
+        pthread_mutex_unlock(&pc->sipi_lock); /* the event on its way does it */
         return;
     }
+    if (atomic_load_explicit(&target->power, memory_order_acquire) == COREMU_CPU_OFF) {
+        /* An application processor that never ran, or was stopped by an earlier INIT: it runs
+         * no guest code, and only a STARTUP, which finds it waiting here, could start it. */
+        x86_lapic_init(pc->lapics[cpu_index]);
+        st->state = PC_SIPI_WAIT;
+        pthread_mutex_unlock(&pc->sipi_lock);
+        return;
+    }
+    st->state = PC_SIPI_INIT_PENDING;
+    st->latched = -1;
+    pthread_mutex_unlock(&pc->sipi_lock);
     if (!coremu_cpu_run_async(target, init_on_target, pc)) {
         COREMU_LOG(COREMU_LOG_GUEST_ERRORS, "cpu%u: INIT not delivered (machine exiting)\n",
                    cpu_index);
@@ -224,15 +275,14 @@ static void lapic_init(void *opaque, unsigned cpu_index)
 static void lapic_startup(void *opaque, unsigned cpu_index, uint8_t vector)
 {
     struct pc_board *pc = opaque;
-    if (cpu_index >= pc->ncpus || !atomic_exchange(&pc->wait_for_sipi[cpu_index], false)) {
-        return; /* a STARTUP without an INIT before it is ignored, as by a running core */
+    if (cpu_index >= pc->ncpus) {
+        return;
     }
-    COREMU_LOG(COREMU_LOG_INT, "cpu%u: STARTUP at %05x\n", cpu_index, (unsigned)vector << 12);
-    int r = coremu_cpu_power_on(pc->machine->cpus[cpu_index], vector, PC_POWER_ON_SIPI);
-    if (r == -EALREADY || r == -EINPROGRESS) {
-        /* The INIT's event has not stopped the core yet: the guest's second STARTUP (the MP
-         * protocol sends two) finds it waiting again. */
-        atomic_store(&pc->wait_for_sipi[cpu_index], true);
+    pthread_mutex_lock(&pc->sipi_lock);
+    int start = take_startup_locked(pc, cpu_index, vector);
+    pthread_mutex_unlock(&pc->sipi_lock);
+    if (start >= 0) {
+        start_core(pc, cpu_index, start);
     }
 }
 
@@ -337,8 +387,8 @@ int pc_apic_create_lapics(struct pc_board *pc, char *err, size_t errlen)
 {
     unsigned n = pc->ncpus;
     pc->lapics = calloc(n, sizeof(*pc->lapics));
-    pc->wait_for_sipi = calloc(n, sizeof(*pc->wait_for_sipi));
-    if (!pc->lapics || !pc->wait_for_sipi) {
+    pc->sipi = calloc(n, sizeof(*pc->sipi));
+    if (!pc->lapics || !pc->sipi) {
         snprintf(err, errlen, "cannot create the local APICs: out of memory");
         return -1;
     }
@@ -353,6 +403,9 @@ int pc_apic_create_lapics(struct pc_board *pc, char *err, size_t errlen)
         .phys_bits = 0,
         .bsp_virtual_wire = true,
     };
+    for (unsigned i = 0; i < n; i++) {
+        pc->sipi[i] = (struct pc_sipi){PC_SIPI_IDLE, -1};
+    }
     for (unsigned i = 0; i < n; i++) {
         struct x86_cpu *cpu = pc->cpus[i];
         struct x86_lapic *lapic = x86_lapic_new(pc->machine->cpus[i], cpu->apic_id, i == 0, &board);
@@ -407,10 +460,11 @@ void pc_apic_free(struct pc_board *pc)
     /* The LAPICs and the I/O APIC are the board's devices (freed with it). */
     free(pc->lapics);
     pc->lapics = NULL;
-    free((void *)pc->wait_for_sipi);
-    pc->wait_for_sipi = NULL;
+    free(pc->sipi);
+    pc->sipi = NULL;
     if (pc->isa_lock_ready) {
         pthread_mutex_destroy(&pc->isa_lock);
+        pthread_mutex_destroy(&pc->sipi_lock);
         pc->isa_lock_ready = false;
     }
 }

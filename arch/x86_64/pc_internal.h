@@ -47,6 +47,17 @@ struct pc_isa_input {
     uint8_t source;
 };
 
+enum pc_sipi_state {
+    PC_SIPI_IDLE = 0,         /* running, or never INITed: a STARTUP is ignored */
+    PC_SIPI_INIT_PENDING = 1, /* INIT sent to a running core; its event has not stopped it */
+    PC_SIPI_WAIT = 2,         /* stopped by INIT: the next STARTUP starts it */
+};
+
+struct pc_sipi {
+    enum pc_sipi_state state;
+    int latched; /* a STARTUP's vector that came while INIT_PENDING, or -1 */
+};
+
 struct pc_board {
     /* Everything here is written by pc_new before the machine starts and immutable after,
      * except where a field says otherwise. */
@@ -81,9 +92,10 @@ struct pc_board {
     bool isa_level[PC_ISA_IRQS];
     struct pc_isa_input isa_inputs[PC_ISA_IRQS][PC_ISA_SOURCES]; /* immutable */
 
-    /* Per core: an INIT left it waiting for a STARTUP IPI. Set by the INIT's sender, taken
-     * (exchanged to false) by the STARTUP's sender; seq_cst, any thread. */
-    _Atomic bool *wait_for_sipi;
+    /* Per core: where its INIT / STARTUP sequence is (pc_apic.c). Under sipi_lock, taken by
+     * the IPIs' senders and by the INIT's event on the target; never with world_lock held. */
+    pthread_mutex_t sipi_lock;
+    struct pc_sipi *sipi;
 
     /* Port 92's A20 bit as last written (the gate itself is always open: A20 masking is not
      * modelled). Written by core threads under no lock: a byte the guest reads back. */
