@@ -1836,6 +1836,24 @@ static void t_bound(struct gen *g)
     emit(g, &e, 0, 0);
 }
 
+/* A return: opcode imm16 (C2 near, CA far) releasing extra bytes, sometimes with extra 0, or
+ * the plain form (opcode + 1) when extra is 0; with 66 when opsize. */
+static struct enc enc_return(struct gen *g, bool opsize, unsigned extra, uint8_t opcode)
+{
+    struct enc ret = enc_new();
+    if (opsize) {
+        enc_prefix(&ret, 0x66);
+    }
+    if (extra || chance(g, 200)) {
+        enc_op1(&ret, opcode);
+        ret.imm = extra;
+        ret.immsz = 2;
+    } else {
+        enc_op1(&ret, (uint8_t)(opcode + 1));
+    }
+    return ret;
+}
+
 /* CALL over a short JMP to a RET (or RET imm16) right after it: CALL, RET, JMP, on. In 16-bit
  * code sometimes all with 66 (EIP pushed and popped as 32 bits); never in 32-bit code, where
  * 66 would truncate EIP to 16 bits. The JMP and the RET are marked skippable: a run that stops
@@ -1850,17 +1868,7 @@ static void t_call_ret(struct gen *g)
         g->rsp - size < g->stack_top - 1024 || g->rsp + extra > g->stack_top + 1024) {
         return;
     }
-    struct enc ret = enc_new();
-    if (wide) {
-        enc_prefix(&ret, 0x66);
-    }
-    if (extra || chance(g, 200)) {
-        enc_op1(&ret, 0xc2);
-        ret.imm = extra;
-        ret.immsz = 2;
-    } else {
-        enc_op1(&ret, 0xc3);
-    }
+    struct enc ret = enc_return(g, wide, extra, 0xc2);
     unsigned ret_len = (wide ? 1u : 0u) + 1 + (unsigned)ret.immsz;
     struct enc call = enc_new();
     if (wide) {
@@ -2111,17 +2119,7 @@ static void t_far(struct gen *g)
             return;
         }
     }
-    struct enc ret = enc_new();
-    if (pfx) {
-        enc_prefix(&ret, 0x66);
-    }
-    if (extra || chance(g, 200)) {
-        enc_op1(&ret, 0xca);
-        ret.imm = extra;
-        ret.immsz = 2;
-    } else {
-        enc_op1(&ret, 0xcb);
-    }
+    struct enc ret = enc_return(g, pfx, extra, 0xca);
     unsigned ret_len = pfx + 1 + (unsigned)ret.immsz;
     enc_op1(&e, 0x9a);
     uint64_t target = dt_ip_of(s, s->code_off + s->len + pfx + 1 + (unsigned)e.immsz + 2);

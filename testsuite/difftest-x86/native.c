@@ -68,6 +68,24 @@ int dt_native_enter(void);
 void dt_native_exit(void);
 void dt_native_fault_resume(void);
 
+/* Every general register but RSP from dt_in (struct dt_regs order), for both entries below. */
+#define DT_LOAD_GPRS                  \
+    "    mov dt_in+0(%rip), %rax\n"   \
+    "    mov dt_in+8(%rip), %rcx\n"   \
+    "    mov dt_in+16(%rip), %rdx\n"  \
+    "    mov dt_in+24(%rip), %rbx\n"  \
+    "    mov dt_in+40(%rip), %rbp\n"  \
+    "    mov dt_in+48(%rip), %rsi\n"  \
+    "    mov dt_in+56(%rip), %rdi\n"  \
+    "    mov dt_in+64(%rip), %r8\n"   \
+    "    mov dt_in+72(%rip), %r9\n"   \
+    "    mov dt_in+80(%rip), %r10\n"  \
+    "    mov dt_in+88(%rip), %r11\n"  \
+    "    mov dt_in+96(%rip), %r12\n"  \
+    "    mov dt_in+104(%rip), %r13\n" \
+    "    mov dt_in+112(%rip), %r14\n" \
+    "    mov dt_in+120(%rip), %r15\n"
+
 __asm__(".text\n"
         ".globl dt_native_enter\n"
         ".type dt_native_enter, @function\n"
@@ -93,23 +111,7 @@ __asm__(".text\n"
         "    cmpb $0, dt_compat(%rip)\n"
         "    jne 3f\n"
         "    pushq dt_in+136(%rip)\n"
-        "    popfq\n"
-        "    mov dt_in+0(%rip), %rax\n"
-        "    mov dt_in+8(%rip), %rcx\n"
-        "    mov dt_in+16(%rip), %rdx\n"
-        "    mov dt_in+24(%rip), %rbx\n"
-        "    mov dt_in+40(%rip), %rbp\n"
-        "    mov dt_in+48(%rip), %rsi\n"
-        "    mov dt_in+56(%rip), %rdi\n"
-        "    mov dt_in+64(%rip), %r8\n"
-        "    mov dt_in+72(%rip), %r9\n"
-        "    mov dt_in+80(%rip), %r10\n"
-        "    mov dt_in+88(%rip), %r11\n"
-        "    mov dt_in+96(%rip), %r12\n"
-        "    mov dt_in+104(%rip), %r13\n"
-        "    mov dt_in+112(%rip), %r14\n"
-        "    mov dt_in+120(%rip), %r15\n"
-        "    mov dt_in+32(%rip), %rsp\n"
+        "    popfq\n" DT_LOAD_GPRS "    mov dt_in+32(%rip), %rsp\n"
         "    jmp *dt_in+128(%rip)\n"
         /* compatibility mode: IRETQ to CS:RIP with SS:RSP and RFLAGS, DS and ES loaded */
         "3:  mov dt_compat_ds(%rip), %rax\n"
@@ -119,23 +121,7 @@ __asm__(".text\n"
         "    pushq dt_in+32(%rip)\n"
         "    pushq dt_in+136(%rip)\n"
         "    pushq dt_compat_cs(%rip)\n"
-        "    pushq dt_compat_rip(%rip)\n"
-        "    mov dt_in+0(%rip), %rax\n"
-        "    mov dt_in+8(%rip), %rcx\n"
-        "    mov dt_in+16(%rip), %rdx\n"
-        "    mov dt_in+24(%rip), %rbx\n"
-        "    mov dt_in+40(%rip), %rbp\n"
-        "    mov dt_in+48(%rip), %rsi\n"
-        "    mov dt_in+56(%rip), %rdi\n"
-        "    mov dt_in+64(%rip), %r8\n"
-        "    mov dt_in+72(%rip), %r9\n"
-        "    mov dt_in+80(%rip), %r10\n"
-        "    mov dt_in+88(%rip), %r11\n"
-        "    mov dt_in+96(%rip), %r12\n"
-        "    mov dt_in+104(%rip), %r13\n"
-        "    mov dt_in+112(%rip), %r14\n"
-        "    mov dt_in+120(%rip), %r15\n"
-        "    iretq\n"
+        "    pushq dt_compat_rip(%rip)\n" DT_LOAD_GPRS "    iretq\n"
         ".size dt_native_enter, .-dt_native_enter\n"
         ".globl dt_native_exit\n"
         ".type dt_native_exit, @function\n"
