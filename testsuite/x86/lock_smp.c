@@ -3,35 +3,62 @@
  * more; baremetal.exp runs it with -smp 4 (and 8 under coremu).
  *
  * The bootstrap processor (core 0, this program's main) finds the other cores in the ACPI MADT,
- * then starts them twice, as an operating system does (Intel SDM Vol. 3A 8.4.4, "MP
+ * then starts them three times, as an operating system does (Intel SDM Vol. 3A 8.4.4, "MP
  * initialization example"), each time with a real-mode trampoline on its own page below 1 MiB:
  *   - broadcast: INIT (level assert, then the level de-assert) and two STARTUP IPIs to "all
  *     excluding self" (ICR shorthand 3), trampoline at 0x8000 (vector 0x08);
  *   - physical: the same messages to each application processor by its APIC ID (physical
  *     destination mode, ICR high bits 31:24), trampoline at 0x6000 (vector 0x06), the page at
  *     0x8000 filled with HLT first so that a core that ignored the vector does not get far. The
- *     cores are then halted with interrupts off, from the first phase: the INIT resets them.
+ *     cores are then halted with interrupts off, from the first phase: the INIT resets them;
+ *   - back to back: the same messages by APIC ID with no delay at all between them (only the
+ *     wait for the ICR's delivery status), as Linux sends them to processors that do not need
+ *     the SDM's 10 ms after INIT; trampoline at 0x7000 (vector 0x07), the page at 0x6000 filled
+ *     with HLT first. A STARTUP that arrives while the INIT is still stopping the core must
+ *     still start it.
  * The trampoline goes from real mode to protected mode (this program's GDT) to long mode on the
  * bootstrap processor's page tables and IDT; each core takes the stack of its slot (its place in
  * the MADT, looked up by the APIC ID its local APIC reports) and registers itself (LOCK XADD on a
  * counter, LOCK BTS on a bit mask: twice is a failure).
  *
- * Then every core, the bootstrap processor too, does ITERATIONS rounds of: LOCK ADD, LOCK XADD,
- * LOCK INC on neighbouring counters of one cache line; a LOCK CMPXCHG loop; a LOCK CMPXCHG16B loop
- * on a 16-byte aligned pair whose halves keep hi == 2 * lo (every value a failed CMPXCHG16B loads
- * must keep it: a torn read is a failure); an XCHG spin lock (XCHG with memory is locked without
- * a prefix) around a plain, non-atomic read-modify-write with an owner check; LOCK BTS / LOCK BTR
- * bit locks (two in one word) around plain increments; LOCK ADD on a counter split across a cache
- * line, and LOCK XADD on one split across two pages on frames that are not adjacent. The bootstrap
- * processor waits for the others and checks the exact totals: any lost update is a failure.
+ * Then every core, the bootstrap processor too, runs in each phase:
+ *   - INCREMENTS (10^6) LOCKed increments of one shared counter, a quarter each by LOCK INC,
+ *     LOCK ADD, LOCK XADD and a LOCK CMPXCHG loop: with -smp 8, 8 x 10^6 increments, and the
+ *     total must be exact;
+ *   - ITERATIONS rounds of: LOCK ADD, LOCK XADD, LOCK INC on neighbouring counters of one cache
+ *     line; a LOCK CMPXCHG loop; a LOCK CMPXCHG16B loop on a 16-byte aligned pair whose halves
+ *     keep hi == 2 * lo (every value a failed CMPXCHG16B loads must keep it: a torn read is a
+ *     failure), and a LOCK CMPXCHG8B loop on a pair of 32-bit halves that keep hi == 3 * lo;
+ *     an XCHG spin lock (XCHG with memory is locked without a prefix) around a plain,
+ *     non-atomic read-modify-write with an owner check; LOCK BTS / LOCK BTR bit locks (two in
+ *     one word) around plain increments; LOCK ADD on a counter split across a cache line, and
+ *     LOCK XADD on one split across two pages on frames that are not adjacent;
+ *   - ABA_ROUNDS rounds of an ABA litmus test: a lock-free stack (a Treiber stack) of ABA_NODES
+ *     nodes whose head is a 16-byte {top, tag} pair changed only by LOCK CMPXCHG16B, the tag
+ *     counting every change. Each round pops two nodes and pushes them back in the same order,
+ *     which is the ABA pattern: another core that read {A, tag} and A's next before this core
+ *     popped A and B and pushed A back would, comparing the pointer alone, install B as the top
+ *     while this core holds it. The tag makes that CMPXCHG16B fail. A popped node is claimed
+ *     with XCHG on its owner word (someone else's claim there is a failure) and its use count
+ *     is bumped by a plain increment. At the end the stack must hold every node exactly once,
+ *     the tag must count every push and pop, and the use counts must add up to the pops.
+ * The bootstrap processor waits for the others and checks the exact totals: any lost update is
+ * a failure.
  *
  * No wall-clock time: every wait is a bounded number of PAUSE iterations and ends in a FAIL line
- * rather than a hang; the delays the SDM asks for after INIT and STARTUP are such loops too.
+ * rather than a hang; the delays the SDM asks for after INIT and STARTUP are such loops too. The
+ * wait for the end of the work gives up only after WAIT_LIMIT PAUSEs without progress (the
+ * cores bump a progress counter as they go), so the work's length does not depend on how fast
+ * an emulator runs it.
  */
 #include "test.h"
 
 #define MAX_CPUS       16
 #define ITERATIONS     20000
+#define INCREMENTS     1000000u    /* LOCKed increments of the shared counter per core */
+#define PROGRESS_EVERY 16384u      /* increments between two bumps of the progress counter */
+#define ABA_ROUNDS     20000
+#define ABA_NODES      (2 * MAX_CPUS + 8) /* each core holds two at most: never empty */
 #define AP_STACK_SIZE  16384
 #define WAIT_LIMIT     3000000ul   /* PAUSE iterations before a wait gives up */
 #define IPI_DELAY      20000ul     /* PAUSE iterations standing for the SDM's 10 ms after INIT */
@@ -49,8 +76,9 @@
 #define ICR_LEVEL_TRIGGER 0x08000u
 #define ICR_ALL_BUT_SELF  0xc0000u
 
-#define TRAMPOLINE_BROADCAST 0x8000ul
-#define TRAMPOLINE_PHYSICAL  0x6000ul
+#define TRAMPOLINE_BROADCAST    0x8000ul
+#define TRAMPOLINE_PHYSICAL     0x6000ul
+#define TRAMPOLINE_BACK_TO_BACK 0x7000ul
 
 /* ---- the trampoline and the way to long mode ------------------------------------------------ */
 
@@ -200,14 +228,36 @@ struct counters {
     unsigned __int128 pair;  /* CMPXCHG16B: {lo + 1, hi + 2} (16-byte aligned) */
     uint64_t bit_locks;    /* LOCK BTS / BTR: bits 3 and 40 */
     uint64_t bit_count[2]; /* plain, under bit 3 and bit 40 */
+    uint64_t pair8;        /* CMPXCHG8B: 32-bit halves {lo + 1, hi + 3} */
     /* contention seen (reported, not checked: one host thread may well run the cores in turn) */
-    uint64_t cas_retries, pair_retries, xchg_spins, bit_spins;
+    uint64_t cas_retries, pair_retries, pair8_retries, xchg_spins, bit_spins, hit_retries;
+    uint64_t aba_retries;
     /* failures seen by the cores themselves */
-    uint64_t torn_pairs;       /* a CMPXCHG16B loaded hi != 2 * lo */
+    uint64_t torn_pairs;       /* a CMPXCHG16B loaded hi != 2 * lo, a CMPXCHG8B hi != 3 * lo */
     uint64_t owner_violations; /* someone else's owner mark inside the XCHG lock */
     uint64_t go_timeouts;      /* an application processor gave up waiting for go */
+    uint64_t aba_claimed;      /* a popped node another core still claimed */
+    uint64_t aba_empty;        /* a pop found the stack empty (it never is when correct) */
+    /* LOCK INC / ADD / XADD / CMPXCHG: + 1 each, INCREMENTS per core (a line of its own, so
+     * that the rest of the work does not slow it down) */
+    uint64_t hits __attribute__((aligned(64)));
+    /* bumped by every core as it goes, watched by the bootstrap processor's wait */
+    uint64_t progress __attribute__((aligned(64)));
 };
 static struct counters c __attribute__((aligned(64)));
+
+/* The ABA litmus test's stack: nodes on lines of their own, the head {top, tag} changed only by
+ * LOCK CMPXCHG16B. */
+struct aba_node {
+    uint64_t next;  /* address of the node below, 0 at the bottom; written by the pusher */
+    uint64_t owner; /* slot + 1 while popped (XCHG), 0 on the stack */
+    uint64_t uses;  /* plain increments by the core that popped it */
+} __attribute__((aligned(64)));
+static struct aba_node aba_nodes[ABA_NODES];
+static struct {
+    uint64_t top; /* address of the top node, 0 when empty */
+    uint64_t tag; /* + 1 on every push and pop */
+} aba_head __attribute__((aligned(16)));
 /* a 32-bit counter at bytes 62..65 of a 128-byte aligned buffer: across a cache line */
 static uint8_t line_split[128] __attribute__((aligned(128)));
 #define LINE_SPLIT ((volatile uint32_t *)(line_split + 62))
@@ -243,6 +293,27 @@ static bool wait_at_least(volatile uint32_t *p, uint32_t want, uint64_t *paused)
     if (paused != NULL) {
         *paused = i;
     }
+    return *p >= want;
+}
+
+/* Waits until *p >= want while the cores make progress: gives up after WAIT_LIMIT PAUSEs in
+ * which c.progress did not move. The longest such stretch goes to *longest_idle. */
+static bool wait_while_progress(volatile uint32_t *p, uint32_t want, uint64_t *longest_idle)
+{
+    volatile uint64_t *progress = &c.progress;
+    uint64_t idle = 0, longest = 0, seen = *progress;
+    while (idle < WAIT_LIMIT && *p < want) {
+        cpu_pause();
+        uint64_t now = *progress;
+        if (now != seen) {
+            seen = now;
+            idle = 0;
+        } else {
+            idle++;
+            longest = idle > longest ? idle : longest;
+        }
+    }
+    *longest_idle = longest;
     return *p >= want;
 }
 
@@ -299,6 +370,131 @@ static void bit_lock_release(volatile uint64_t *word, uint64_t bit)
     __asm__ volatile("lock btrq %1, %0" : "+m"(*word) : "r"(bit) : "cc", "memory");
 }
 
+/* LOCK CMPXCHG16B of the 16 bytes at p: {*lo, *hi} -> {new_lo, new_hi}. On failure *lo and
+ * *hi get what the instruction loaded. */
+static bool cmpxchg16b(volatile void *p, uint64_t *lo, uint64_t *hi, uint64_t new_lo,
+                       uint64_t new_hi)
+{
+    uint8_t ok;
+    __asm__ volatile("lock cmpxchg16b %0\n\tsetz %1"
+                     : "+m"(*(volatile unsigned __int128 *)p), "=q"(ok), "+a"(*lo), "+d"(*hi)
+                     : "b"(new_lo), "c"(new_hi)
+                     : "cc", "memory");
+    return ok;
+}
+
+static void progress_bump(void)
+{
+    __asm__ volatile("lock incq %0" : "+m"(c.progress) : : "cc", "memory");
+}
+
+/* 10^6 LOCKed increments of one counter, by four instructions in turn. */
+static void increments(void)
+{
+    volatile uint64_t *hits = &c.hits;
+    uint64_t retries = 0;
+    for (unsigned i = 0; i < INCREMENTS / 4; i++) {
+        __asm__ volatile("lock incq %0" : "+m"(*hits) : : "cc", "memory");
+        __asm__ volatile("lock addq $1, %0" : "+m"(*hits) : : "cc", "memory");
+        uint64_t one = 1;
+        __asm__ volatile("lock xaddq %0, %1" : "+r"(one), "+m"(*hits) : : "cc", "memory");
+        uint64_t old = *hits;
+        for (;;) {
+            uint8_t ok;
+            __asm__ volatile("lock cmpxchgq %3, %1\n\tsetz %2"
+                             : "+a"(old), "+m"(*hits), "=q"(ok)
+                             : "r"(old + 1)
+                             : "cc", "memory");
+            if (ok) {
+                break;
+            }
+            retries++;
+        }
+        if (i % (PROGRESS_EVERY / 4) == 0) {
+            progress_bump();
+        }
+    }
+    __asm__ volatile("lock addq %1, %0" : "+m"(c.hit_retries) : "r"(retries) : "cc", "memory");
+}
+
+static uint64_t aba_pop(uint64_t *retries, uint64_t *empty)
+{
+    volatile uint64_t *head = &aba_head.top;
+    /* plain loads: they may be stale or from two different moments, the CMPXCHG16B checks */
+    uint64_t top = head[0], tag = head[1];
+    for (;;) {
+        if (top == 0) {
+            (*empty)++;
+            top = head[0];
+            tag = head[1];
+            cpu_pause();
+            continue;
+        }
+        /* top may have been popped by another core meanwhile: its next is then stale, and the
+         * tag, which moved, makes the CMPXCHG16B fail */
+        uint64_t next = ((volatile struct aba_node *)top)->next;
+        if (cmpxchg16b(head, &top, &tag, next, tag + 1)) {
+            return top;
+        }
+        (*retries)++;
+    }
+}
+
+static void aba_push(uint64_t node, uint64_t *retries)
+{
+    volatile uint64_t *head = &aba_head.top;
+    uint64_t top = head[0], tag = head[1];
+    for (;;) {
+        ((volatile struct aba_node *)node)->next = top;
+        if (cmpxchg16b(head, &top, &tag, node, tag + 1)) {
+            return;
+        }
+        (*retries)++;
+    }
+}
+
+/* Claims a popped node for slot: its owner word must have been 0. */
+static void aba_claim(uint64_t node, uint64_t slot, uint64_t *claimed)
+{
+    volatile struct aba_node *n = (volatile struct aba_node *)node;
+    uint64_t mark = slot + 1;
+    __asm__ volatile("xchgq %0, %1" : "+r"(mark), "+m"(n->owner) : : "memory");
+    if (mark != 0) {
+        (*claimed)++;
+    }
+    n->uses = n->uses + 1;
+}
+
+static void aba_release(uint64_t node)
+{
+    ((volatile struct aba_node *)node)->owner = 0;
+}
+
+static void aba_rounds(uint64_t slot)
+{
+    uint64_t retries = 0, empty = 0, claimed = 0;
+    for (unsigned i = 0; i < ABA_ROUNDS; i++) {
+        uint64_t a = aba_pop(&retries, &empty);
+        aba_claim(a, slot, &claimed);
+        uint64_t b = aba_pop(&retries, &empty);
+        aba_claim(b, slot, &claimed);
+        aba_release(a);
+        aba_push(a, &retries);
+        aba_release(b);
+        aba_push(b, &retries);
+        if (i % 1024 == 0) {
+            progress_bump();
+        }
+    }
+    __asm__ volatile("lock addq %1, %0" : "+m"(c.aba_retries) : "r"(retries) : "cc", "memory");
+    if (empty != 0) {
+        __asm__ volatile("lock addq %1, %0" : "+m"(c.aba_empty) : "r"(empty) : "cc", "memory");
+    }
+    if (claimed != 0) {
+        __asm__ volatile("lock addq %1, %0" : "+m"(c.aba_claimed) : "r"(claimed) : "cc", "memory");
+    }
+}
+
 /* Each kind of operation in a loop of its own, so that the cores run the same kind at the same
  * time (one loop of everything convoys them behind the slowest lock). */
 static void work(uint64_t slot)
@@ -306,6 +502,11 @@ static void work(uint64_t slot)
     const uint64_t weight = slot + 1;
     volatile struct counters *v = &c;
     uint64_t torn = 0, owner_bad = 0;
+
+    increments();
+    progress_bump();
+    aba_rounds(slot);
+    progress_bump();
 
     for (unsigned i = 0; i < ITERATIONS; i++) {
         __asm__ volatile("lock addq $1, %0" : "+m"(v->add) : : "cc", "memory");
@@ -348,8 +549,32 @@ static void work(uint64_t slot)
             v->pair_retries++;
         }
     }
+    progress_bump();
 
     for (unsigned i = 0; i < ITERATIONS; i++) {
+        uint64_t seen = v->pair8;
+        uint32_t lo = (uint32_t)seen, hi = (uint32_t)(seen >> 32);
+        for (;;) {
+            uint8_t ok;
+            __asm__ volatile("lock cmpxchg8b %0\n\tsetz %1"
+                             : "+m"(v->pair8), "=q"(ok), "+a"(lo), "+d"(hi)
+                             : "b"(lo + 1), "c"(hi + 3)
+                             : "cc", "memory");
+            if (ok) {
+                break;
+            }
+            if (hi != 3 * lo) {
+                torn++;
+            }
+            v->pair8_retries++;
+        }
+    }
+    progress_bump();
+
+    for (unsigned i = 0; i < ITERATIONS; i++) {
+        if (i % 1024 == 0) {
+            progress_bump();
+        }
         xchg_lock_acquire(&v->xchg_lock);
         v->xchg_owner = weight;
         uint64_t n = v->xchg_count;
@@ -364,6 +589,9 @@ static void work(uint64_t slot)
     }
 
     for (unsigned i = 0; i < ITERATIONS; i++) {
+        if (i % 1024 == 0) {
+            progress_bump();
+        }
         const uint64_t bit = (i & 1) ? 40 : 3;
         bit_lock_acquire(&v->bit_locks, bit);
         uint64_t b = v->bit_count[i & 1];
@@ -519,17 +747,19 @@ static void send_ipi(uint8_t dest, uint32_t lo)
     }
 }
 
-/* INIT assert, INIT de-assert, STARTUP, STARTUP with the SDM's delays (as PAUSE loops). */
-static void start_cores(uint8_t dest, uint32_t shorthand, uint64_t trampoline)
+/* INIT assert, INIT de-assert, STARTUP, STARTUP with the SDM's delays (as PAUSE loops), or
+ * with none at all (back_to_back). */
+static void start_cores(uint8_t dest, uint32_t shorthand, uint64_t trampoline, bool back_to_back)
 {
     uint32_t vector = (uint32_t)(trampoline >> 12);
+    const uint64_t wait = back_to_back ? 0 : IPI_DELAY;
     send_ipi(dest, shorthand | ICR_INIT | ICR_ASSERT | ICR_LEVEL_TRIGGER);
-    delay(IPI_DELAY);
+    delay(wait);
     send_ipi(dest, shorthand | ICR_INIT | ICR_LEVEL_TRIGGER);
-    delay(IPI_DELAY);
+    delay(wait);
     for (int i = 0; i < 2; i++) {
         send_ipi(dest, shorthand | ICR_STARTUP | ICR_ASSERT | vector);
-        delay(IPI_DELAY / 50); /* and its 200 us after STARTUP */
+        delay(wait / 50); /* and its 200 us after STARTUP */
     }
 }
 
@@ -574,6 +804,14 @@ static void reset_shared(void)
     done = 0;
     memset((void *)ap_stage, 0, sizeof(ap_stage));
     ap_unknown = 0;
+    /* the ABA stack: every node once, in order */
+    for (unsigned i = 0; i < ABA_NODES; i++) {
+        aba_nodes[i].next = i + 1 < ABA_NODES ? (uint64_t)&aba_nodes[i + 1] : 0;
+        aba_nodes[i].owner = 0;
+        aba_nodes[i].uses = 0;
+    }
+    aba_head.top = (uint64_t)&aba_nodes[0];
+    aba_head.tag = 0;
     __asm__ volatile("mfence" ::: "memory");
 }
 
@@ -601,16 +839,58 @@ static void phase_check(const char *phase, const char *what, uint64_t got, uint6
     test_check_eq(phase_name(phase, what), got, want);
 }
 
+/* The ABA stack after n cores ran ABA_ROUNDS rounds each. */
+static void check_aba(const char *phase, unsigned n)
+{
+    uint64_t seen_mask = 0, seen_twice = 0, foreign = 0, length = 0, uses = 0, owned = 0;
+    _Static_assert(ABA_NODES <= 64, "one bit per node");
+    for (uint64_t p = aba_head.top; p != 0 && length <= ABA_NODES; length++) {
+        uint64_t off = p - (uint64_t)&aba_nodes[0];
+        if (p < (uint64_t)&aba_nodes[0] || off % sizeof(struct aba_node) != 0 ||
+            off / sizeof(struct aba_node) >= ABA_NODES) {
+            foreign++;
+            break;
+        }
+        uint64_t bit = 1ull << (off / sizeof(struct aba_node));
+        if (seen_mask & bit) {
+            seen_twice++;
+            break;
+        }
+        seen_mask |= bit;
+        p = aba_nodes[off / sizeof(struct aba_node)].next;
+    }
+    for (unsigned i = 0; i < ABA_NODES; i++) {
+        uses += aba_nodes[i].uses;
+        owned += aba_nodes[i].owner != 0;
+    }
+    const uint64_t all = ABA_NODES == 64 ? ~0ull : (1ull << ABA_NODES) - 1;
+    phase_check(phase, "CMPXCHG16B ABA stack: no pop found it empty", c.aba_empty, 0);
+    phase_check(phase, "CMPXCHG16B ABA stack: no node popped by two cores at once",
+                c.aba_claimed, 0);
+    phase_check(phase, "CMPXCHG16B ABA stack: only its own nodes, none twice",
+                foreign + seen_twice, 0);
+    phase_check(phase, "CMPXCHG16B ABA stack: every node back on it", seen_mask, all);
+    phase_check(phase, "CMPXCHG16B ABA stack: tag counts every push and pop", aba_head.tag,
+                4ull * ABA_ROUNDS * n);
+    phase_check(phase, "CMPXCHG16B ABA stack: use counts add up to the pops", uses,
+                2ull * ABA_ROUNDS * n);
+    phase_check(phase, "CMPXCHG16B ABA stack: no node left claimed", owned, 0);
+}
+
 static void check_totals(const char *phase, unsigned n)
 {
     const uint64_t it = ITERATIONS, weights = (uint64_t)n * (n + 1) / 2;
+    phase_check(phase, "LOCK INC/ADD/XADD/CMPXCHG increments of one counter total", c.hits,
+                (uint64_t)n * INCREMENTS);
     phase_check(phase, "LOCK ADD total", c.add, n * it);
     phase_check(phase, "LOCK XADD total", c.xadd, weights * it);
     phase_check(phase, "LOCK INC total (32-bit neighbour)", c.inc, n * it);
     phase_check(phase, "LOCK CMPXCHG loop total", c.cas, weights * it);
     phase_check(phase, "LOCK CMPXCHG16B pair: low half", (uint64_t)c.pair, n * it);
     phase_check(phase, "LOCK CMPXCHG16B pair: high half", (uint64_t)(c.pair >> 64), 2 * n * it);
-    phase_check(phase, "LOCK CMPXCHG16B never loads a torn pair", c.torn_pairs, 0);
+    phase_check(phase, "LOCK CMPXCHG8B pair: low half", (uint32_t)c.pair8, n * it);
+    phase_check(phase, "LOCK CMPXCHG8B pair: high half", (uint32_t)(c.pair8 >> 32), 3 * n * it);
+    phase_check(phase, "LOCK CMPXCHG16B/8B never load a torn pair", c.torn_pairs, 0);
     phase_check(phase, "XCHG lock: plain increments", c.xchg_count, n * it);
     phase_check(phase, "XCHG lock: plain weighted sums", c.xchg_weight, weights * it);
     phase_check(phase, "XCHG lock: one owner at a time", c.owner_violations, 0);
@@ -620,14 +900,17 @@ static void check_totals(const char *phase, unsigned n)
     phase_check(phase, "LOCK BTS/BTR: both bits released", c.bit_locks, 0);
     phase_check(phase, "LOCK ADD across a cache line total", *LINE_SPLIT, n * it);
     phase_check(phase, "LOCK XADD across pages total", *PAGE_SPLIT, weights * it);
-    tprintf("%s: contention: %lu CMPXCHG retries, %lu CMPXCHG16B retries, %lu XCHG lock spins, "
-            "%lu bit lock spins\n",
-            phase, c.cas_retries, c.pair_retries, c.xchg_spins, c.bit_spins);
+    check_aba(phase, n);
+    tprintf("%s: contention: %lu CMPXCHG retries (%lu in the increments), %lu CMPXCHG16B "
+            "retries (%lu in the ABA stack), %lu CMPXCHG8B retries, %lu XCHG lock spins, %lu bit "
+            "lock spins\n",
+            phase, c.cas_retries, c.hit_retries, c.pair_retries, c.aba_retries, c.pair8_retries,
+            c.xchg_spins, c.bit_spins);
 }
 
 /* One phase: start the application processors (start(), which sends the IPIs), check that each
  * registered once, run the work on every core, check the totals. */
-static void run_phase(const char *phase, uint64_t trampoline, bool broadcast)
+static void run_phase(const char *phase, uint64_t trampoline, bool broadcast, bool back_to_back)
 {
     const unsigned naps = ncpus - 1;
     reset_shared();
@@ -636,11 +919,11 @@ static void run_phase(const char *phase, uint64_t trampoline, bool broadcast)
     __asm__ volatile("mfence" ::: "memory");
 
     if (broadcast) {
-        start_cores(0, ICR_ALL_BUT_SELF, trampoline);
+        start_cores(0, ICR_ALL_BUT_SELF, trampoline, back_to_back);
     } else {
         for (unsigned i = 0; i < ncpus; i++) {
             if (i != bsp_slot) {
-                start_cores(cpus[i].apic_id, 0, trampoline);
+                start_cores(cpus[i].apic_id, 0, trampoline, back_to_back);
             }
         }
     }
@@ -663,10 +946,10 @@ static void run_phase(const char *phase, uint64_t trampoline, bool broadcast)
     __asm__ volatile("" ::: "memory");
     go = 1;
     work(bsp_slot);
-    all = wait_at_least(&done, naps, &paused_end);
+    all = wait_while_progress(&done, naps, &paused_end);
     if (!all) {
         tprintf("%s: %u of %u application processors done (%lu gave up waiting for the start) "
-                "after %lu PAUSEs\n",
+                "after %lu PAUSEs without progress\n",
                 phase, done, naps, c.go_timeouts, WAIT_LIMIT);
         report_stages(phase, trampoline);
     }
@@ -674,8 +957,8 @@ static void run_phase(const char *phase, uint64_t trampoline, bool broadcast)
     if (!all) {
         return;
     }
-    tprintf("%s: the bootstrap processor waited %lu PAUSEs for the others to register, %lu for "
-            "them to finish (the limit: %lu)\n",
+    tprintf("%s: the bootstrap processor waited %lu PAUSEs for the others to register, at most "
+            "%lu without progress for them to finish (the limit: %lu)\n",
             phase, paused_start, paused_end, WAIT_LIMIT);
     check_totals(phase, ncpus);
 }
@@ -731,9 +1014,11 @@ int main(void)
     ap_idtr.base = idtr.base;
     ap_cr3 = (uint32_t)read_cr3();
 
-    run_phase("all-but-self", TRAMPOLINE_BROADCAST, true);
+    run_phase("all-but-self", TRAMPOLINE_BROADCAST, true, false);
     /* the first trampoline's page becomes HLTs: only the new vector leads anywhere */
     memset((void *)TRAMPOLINE_BROADCAST, 0xf4, 4096);
-    run_phase("physical", TRAMPOLINE_PHYSICAL, false);
+    run_phase("physical", TRAMPOLINE_PHYSICAL, false, false);
+    memset((void *)TRAMPOLINE_PHYSICAL, 0xf4, 4096);
+    run_phase("back-to-back", TRAMPOLINE_BACK_TO_BACK, false, true);
     return 0;
 }
