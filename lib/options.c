@@ -915,12 +915,16 @@ static const struct opt_def opt_table[] = {
      .usage = "-bios FILE", .help = "firmware image", .not_yet = "no firmware loading yet"},
     {.name = "drive", .has_arg = true, .fn = opt_kvlist, .off = OFF(drives),
      .count_off = OFF(ndrives),
-     .usage = "-drive file=FILE[,if=virtio][,...]", .help = "disk image",
-     .not_yet = "no block devices yet"},
+     .usage = "-drive file=FILE[,if=virtio|none][,id=ID][,...]", .help = "disk image",
+     .not_yet = "this machine has no disk interface yet"},
     {.name = "device", .has_arg = true, .fn = opt_kvlist, .off = OFF(devices),
      .count_off = OFF(ndevices), .implied = "driver",
      .usage = "-device DRIVER[,prop=value...]", .help = "add a device to the machine",
-     .not_yet = "no pluggable devices yet"},
+     .not_yet = "this machine has no pluggable devices yet (virtio-pci is not there yet)"},
+    {.name = "object", .has_arg = true, .fn = opt_kvlist, .off = OFF(objects),
+     .count_off = OFF(nobjects), .implied = "qom-type", .required = "id",
+     .usage = "-object rng-random,id=ID,filename=FILE", .help = "a back end for a device",
+     .not_yet = "this machine has no device that uses one yet"},
     {.name = "netdev", .has_arg = true, .fn = opt_kvlist, .off = OFF(netdevs),
      .count_off = OFF(nnetdevs), .implied = "type", .required = "id",
      .usage = "-netdev TYPE,id=ID[,...]", .help = "host network back end",
@@ -988,7 +992,7 @@ static const struct opt_def opt_table[] = {
 static const char *const unsupported[] = {
     "enable-kvm", "hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb", "sd", "pflash",
     "mtdblock", "boot", "snapshot", "blockdev", "usb", "usbdevice", "vnc", "full-screen", "k",
-    "audiodev", "soundhw", "icount", "object", "global", "uuid", "qmp", "mon",
+    "audiodev", "soundhw", "icount", "global", "uuid", "qmp", "mon",
     "readconfig", "writeconfig", "numa", "mem-path", "mem-prealloc", "sandbox", "incoming",
     "loadvm", "L", "semihosting", "semihosting-config", "trace", "plugin", "overcommit",
     "fsdev", "virtfs", "watchdog-action", "action", "fw_cfg", "smbios", "add-fd", "msg",
@@ -1000,6 +1004,25 @@ static const char *const unsupported_flags[] = {
     "enable-kvm", "snapshot", "usb", "full-screen", "mem-prealloc", "semihosting",
 };
 
+/* The not-yet options the binary implements after all (coremu_options_implement). Written
+ * once by main() before any parse and before any other thread exists. */
+static const char *const *implemented_options;
+
+void coremu_options_implement(const char *const *names)
+{
+    implemented_options = names;
+}
+
+static bool is_implemented(const char *name)
+{
+    for (const char *const *p = implemented_options; p != NULL && *p != NULL; p++) {
+        if (strcmp(*p, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void coremu_options_print_help(const struct coremu_binary_info *bin, FILE *out)
 {
     fprintf(out, "Usage: %s [options]\n\n", bin->name);
@@ -1009,7 +1032,9 @@ void coremu_options_print_help(const struct coremu_binary_info *bin, FILE *out)
     for (size_t i = 0; i < COREMU_ARRAY_SIZE(opt_table); i++) {
         if (opt_table[i].usage != NULL) {
             fprintf(out, "  %-40s %s%s\n", opt_table[i].usage, opt_table[i].help,
-                    opt_table[i].not_yet != NULL ? " (not yet)" : "");
+                    opt_table[i].not_yet != NULL && !is_implemented(opt_table[i].name)
+                        ? " (not yet)"
+                        : "");
         }
     }
     fprintf(out, "\nOptions marked \"not yet\" are understood but refused with an error, each\n"
@@ -1040,6 +1065,9 @@ void coremu_options_free(struct coremu_options *o)
     }
     for (unsigned i = 0; i < o->nnetdevs; i++) {
         coremu_kv_free(&o->netdevs[i]);
+    }
+    for (unsigned i = 0; i < o->nobjects; i++) {
+        coremu_kv_free(&o->objects[i]);
     }
     for (unsigned i = 0; i < o->nchardevs; i++) {
         coremu_kv_free(&o->chardevs[i]);
@@ -1086,6 +1114,9 @@ static bool is_unsupported_flag(const char *name, size_t len)
 /* Records that the not-yet option d was given (once, however often it was). */
 static void record_not_yet(struct coremu_options *o, const struct opt_def *d)
 {
+    if (is_implemented(d->name)) {
+        return;
+    }
     for (unsigned i = 0; i < o->nnot_yet; i++) {
         if (strcmp(o->not_yet[i].option, d->name) == 0) {
             return;

@@ -70,6 +70,7 @@ extern const struct coremu_cpu_ops arm_cpu_ops;
 /* ---- The board side: the virt machine (virt.c, psci.c, boot.c), driven by main.c ---------- */
 
 struct coremu_chardev;
+struct virtio_cmdline;
 
 /* What the command line asks of the virt board (main.c fills it from the options). */
 struct virt_config {
@@ -84,6 +85,7 @@ struct virt_config {
     const char *append;             /* -append, or NULL */
     const char *dumpdtb;            /* -machine virt,dumpdtb=FILE, or NULL */
     int64_t rtc_offset;             /* -rtc base: seconds added to the host's UTC time */
+    const struct virtio_cmdline *virtio; /* -drive/-device/-object devices, or NULL */
 };
 
 /* What boot.c put where in guest memory (the device tree code reads it). Addresses are guest

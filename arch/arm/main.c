@@ -16,6 +16,7 @@
 
 #include "board.h"
 #include "cpu.h"
+#include "virtio_cmdline.h"
 
 /* There is one model; "max" (QEMU's "every feature the emulator has") names it too. */
 static const struct coremu_cpu_model_info arm_cpu_models[] = {
@@ -63,9 +64,13 @@ static unsigned virt_check_prop(const char *key, const char *value)
     return 1;
 }
 
+/* The virtio devices of the command line: built by virt_check, read by virt_class_init (both on
+ * the main thread, before the machine runs). */
+static struct virtio_cmdline virt_virtio;
+
 static unsigned virt_check(const struct coremu_options *o)
 {
-    unsigned errors = 0;
+    unsigned errors = virtio_cmdline_check(o, "virt", "device", &virt_virtio);
     for (unsigned i = 0; i < o->machine_props.n; i++) {
         errors += virt_check_prop(o->machine_props.key[i], o->machine_props.value[i]);
     }
@@ -98,6 +103,7 @@ static enum coremu_machine_init_result virt_class_init(const struct coremu_machi
         .append = o->append,
         .dumpdtb = coremu_kv_get(&o->machine_props, "dumpdtb"),
         .rtc_offset = mcfg->rtc_offset,
+        .virtio = &virt_virtio,
     };
     struct arm_board *board = virt_new(&cfg, err, errlen);
     if (board == NULL) {
@@ -144,7 +150,7 @@ static void virt_class_free(void *board)
 
 static const struct coremu_machine_class virt_class = {
     .name = "virt",
-    .description = "ARM virtual machine (GICv2, PL011, PL031, PSCI; no virtio yet)",
+    .description = "ARM virtual machine (GICv2, PL011, PL031, PSCI, virtio-mmio)",
     .max_cpus = 8, /* GICv2 */
     .default_ram_size = 128ull << 20,
     /* RAM starts at 1 GiB and must end below 4 GiB (no LPAE); the board maps whole pages. */
@@ -170,7 +176,11 @@ static const struct coremu_binary arm_binary = {
     .classes = arm_classes,
 };
 
+/* The board reads these itself (virtio_cmdline.c). */
+static const char *const arm_implemented_options[] = {"drive", "device", "object", NULL};
+
 int main(int argc, char **argv)
 {
+    coremu_options_implement(arm_implemented_options);
     return coremu_main(argc, argv, &arm_binary);
 }

@@ -2,8 +2,8 @@
  * coremu ARM — the virt board: the memory map that Linux, U-Boot and bare-metal programs know
  * as the ARM "virt" machine, with the devices placed in it, the cores, and PSCI as firmware.
  *
- * This version has RAM, the GICv2, the PL011 UART, the PL031 RTC and PSCI (with a machine
- * reset that restores the devices and the boot images). The map below is
+ * This version has RAM, the GICv2, the PL011 UART, the PL031 RTC, PSCI (with a machine
+ * reset that restores the devices and the boot images) and virtio-mmio devices. The map below is
  * complete so that each device that comes later (GPIO, virtio-mmio, flash) only fills in its
  * row's create function; a row without one is left unmapped, and a guest access there is a bus
  * error that -d guest_errors reports.
@@ -30,6 +30,8 @@
 #include "gic.h"
 #include "pl011.h"
 #include "pl031.h"
+#include "virtio_cmdline.h"
+#include "virtio_mmio.h"
 
 #define VIRT_RAM_DEFAULT (128ull << 20)
 #define VIRT_RAM_TOP (4ull << 30) /* a 32-bit physical address space without LPAE */
@@ -121,6 +123,7 @@ struct virt_board {
     struct gic *gic;                /* created by the gic-dist row, before every device */
     struct pl031 *rtc;
     struct virt_spi rtc_spi;
+    struct virt_spi virtio_spi[VIRT_VIRTIO_SLOTS];
 };
 
 static int virt_error(char *err, size_t errlen, const char *fmt, ...)
@@ -296,10 +299,79 @@ static const struct coremu_mmio_ops virt_virtio_empty_ops = {
     .sizes = 4, /* the transport's registers are 32-bit */
 };
 
+/* How many virtio devices the command line asked for. */
+static unsigned virt_virtio_count(const struct virt_board *vb)
+{
+    return vb->cfg.virtio != NULL ? vb->cfg.virtio->n : 0;
+}
+
+/* The device in slot i, as QEMU places them: from the highest address down, so the first device
+ * of the command line is in the last slot. -1: the slot stays empty. */
+static int virt_virtio_device_of_slot(const struct virt_board *vb, const struct virt_region *r,
+                                      unsigned i)
+{
+    unsigned d = r->count - 1 - i;
+    return d < virt_virtio_count(vb) ? (int)d : -1;
+}
+
+static void virt_virtio_reset(void *opaque)
+{
+    virtio_mmio_reset(opaque);
+}
+
+static void virt_virtio_free(void *opaque)
+{
+    virtio_mmio_free(opaque);
+}
+
+/* The slots with a device: after the RAM row, since devices break its exclusive reservations
+ * when they write guest memory. */
+static int virt_create_virtio_devices(struct virt_board *vb, char *err, size_t errlen)
+{
+    const struct virt_region *r = &virt_memmap[VIRT_VIRTIO];
+    for (unsigned i = 0; i < r->count; i++) {
+        int d = virt_virtio_device_of_slot(vb, r, i);
+        if (d < 0) {
+            continue;
+        }
+        struct coremu_virtio_device *dev =
+            virtio_cmdline_create(vb->cfg.virtio, &vb->cfg.virtio->dev[d], vb->arm.as,
+                                  vb->arm.xmon, err, errlen);
+        if (dev == NULL) {
+            return -1;
+        }
+        struct virt_spi *spi = &vb->virtio_spi[i];
+        *spi = (struct virt_spi){vb, (unsigned)r->spi + i};
+        const struct coremu_irq_line irq = {virt_set_spi, spi};
+        struct virtio_mmio *m = virtio_mmio_new(dev->ops->name, dev, &irq);
+        if (m == NULL) {
+            dev->ops->free(dev);
+            return virt_error(err, errlen, "cannot create virtio-mmio: out of memory");
+        }
+        if (coremu_board_add_device(vb->board, dev->ops->name, m, virt_virtio_reset,
+                                    virt_virtio_free) != 0) {
+            return virt_error(err, errlen, "cannot create virtio-mmio: out of memory");
+        }
+        int r2 = virtio_mmio_map(m, vb->arm.as, r->base + (uint64_t)i * r->size, r->size);
+        if (r2 != 0) {
+            return virt_error(err, errlen, "cannot map virtio-mmio slot %u: %s", i,
+                              strerror(-r2));
+        }
+    }
+    return 0;
+}
+
 static int virt_create_virtio_slots(struct virt_board *vb, const struct virt_region *r, char *err,
                                    size_t errlen)
 {
+    if (virt_virtio_count(vb) > r->count) {
+        return virt_error(err, errlen, "%u virtio devices: virt has %u virtio-mmio slots",
+                          virt_virtio_count(vb), r->count);
+    }
     for (unsigned i = 0; i < r->count; i++) {
+        if (virt_virtio_device_of_slot(vb, r, i) >= 0) {
+            continue; /* virt_create_virtio_devices */
+        }
         int r2 = coremu_as_add_mmio(vb->arm.as, r->name, r->base + (uint64_t)i * r->size, r->size,
                                     &virt_virtio_empty_ops, NULL, COREMU_MMIO_LOCKLESS);
         if (r2 != 0) {
@@ -413,6 +485,9 @@ struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errl
             virt_memmap[i].create(vb, &virt_memmap[i], err, errlen) != 0) {
             goto fail;
         }
+    }
+    if (virt_create_virtio_devices(vb, err, errlen) != 0) {
+        goto fail;
     }
     /* Images go in before any core exists, so a bad file costs nothing but this board. */
     if (arm_boot_load(&vb->arm, cfg, vb->map, VIRT_NREGIONS, &vb->boot_info, err, errlen) !=

@@ -49,12 +49,13 @@ struct coremu_options {
     uint64_t ram_size;    /* -m, bytes; 0: the board's default */
     char *ram_arg;        /* -m as typed ("1G"), for messages; NULL without -m */
     char *kernel, *initrd, *append, *dtb, *bios; /* NULL when not given */
-    unsigned ndrives, ndevices, nnetdevs, nserials, nchardevs;
+    unsigned ndrives, ndevices, nnetdevs, nserials, nchardevs, nobjects;
     struct coremu_kv drives[COREMU_MAX_LIST];   /* no implied key */
     struct coremu_kv devices[COREMU_MAX_LIST];  /* implied key "driver" */
     struct coremu_kv netdevs[COREMU_MAX_LIST];  /* implied "type"; "id" present and unique */
     char *serials[COREMU_MAX_LIST];             /* as given, in order */
     struct coremu_kv chardevs[COREMU_MAX_LIST]; /* implied "backend"; "id" present, unique */
+    struct coremu_kv objects[COREMU_MAX_LIST];  /* implied "qom-type"; "id" present, unique */
     char *monitor;        /* -monitor */
     bool nographic;       /* -nographic */
     char *display;        /* -display, as given; its type is none or sdl */
@@ -115,6 +116,11 @@ enum coremu_parse_result coremu_options_parse(struct coremu_options *o,
 void coremu_options_free(struct coremu_options *o);
 /* The text of -help. Options that are syntax only so far are marked "(not yet)". */
 void coremu_options_print_help(const struct coremu_binary_info *bin, FILE *out);
+/* Options the parser knows as not yet implemented that this binary's boards implement and
+ * check themselves (coremu-system-arm: "drive", "device", "object"): they are not recorded in
+ * not_yet nor marked so in -help. names is NULL-terminated and must outlive every parse; main()
+ * calls this once, before coremu_options_parse and before any other thread exists. */
+void coremu_options_implement(const char *const *names);
 /* Prints "OPTION is not supported yet: WHY" for each of o->not_yet (coremu_error); returns how
  * many lines it printed. */
 unsigned coremu_options_report_not_yet(const struct coremu_options *o);

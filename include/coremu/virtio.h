@@ -146,6 +146,9 @@ struct coremu_virtio_device_ops {
     /* The device is being reset (driver wrote status 0, or machine reset): the generic state
      * (status, features, queues) is reset by the core afterwards. May be NULL. */
     void (*reset)(struct coremu_virtio_device *dev);
+    /* Frees the device model, which owns dev (the transport is gone, nothing runs). Called
+     * without the lock. May be NULL. */
+    void (*free)(struct coremu_virtio_device *dev);
 };
 
 /* How the device reaches its driver: set by the transport before the machine runs. */

@@ -1,0 +1,242 @@
+/*
+ * coremu — the virtio devices of the command line. See virtio_cmdline.h.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <coremu/block.h>
+
+#include "virtio_blk.h"
+#include "virtio_cmdline.h"
+#include "virtio_rng.h"
+
+/* The -drive's interface: QEMU's default on this board is virtio. */
+static const char *drive_if(const struct coremu_kv *d)
+{
+    const char *v = coremu_kv_get(d, "if");
+    return v != NULL ? v : "virtio";
+}
+
+/* Checks the board's keys of one -drive. */
+static unsigned check_drive(const struct coremu_kv *d, const char *machine)
+{
+    unsigned errors = 0;
+    const char *iface = drive_if(d);
+    const char *media = coremu_kv_get(d, "media");
+    if (strcmp(iface, "virtio") != 0 && strcmp(iface, "none") != 0) {
+        coremu_error("-drive if=%s: the %s machine has only if=virtio and if=none", iface,
+                     machine);
+        errors++;
+    }
+    if (strcmp(iface, "none") == 0 && coremu_kv_get(d, "id") == NULL) {
+        coremu_error("-drive if=none needs an id= for -device ...,drive=ID");
+        errors++;
+    }
+    if (coremu_kv_get(d, "file") == NULL) {
+        coremu_error("-drive: file= is required (coremu has no empty drives)");
+        errors++;
+    }
+    if (media != NULL && strcmp(media, "disk") != 0) {
+        coremu_error("-drive media=%s: only media=disk is supported", media);
+        errors++;
+    }
+    for (unsigned i = 0; i < d->n; i++) {
+        const char *k = d->key[i];
+        if (strcmp(k, "index") == 0 || strcmp(k, "bus") == 0 || strcmp(k, "unit") == 0) {
+            coremu_error("-drive %s= is not supported yet: devices are placed in command-line "
+                         "order",
+                         k);
+            errors++;
+        } else if (strcmp(k, "serial") == 0) {
+            coremu_error("-drive serial= is not supported (QEMU removed it): use -device "
+                         "virtio-blk-device,drive=ID,serial=S");
+            errors++;
+        }
+    }
+    return errors;
+}
+
+static const struct coremu_kv *find_by_id(const struct coremu_kv *list, unsigned n,
+                                          const char *id, unsigned *index)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const char *v = coremu_kv_get(&list[i], "id");
+        if (v != NULL && strcmp(v, id) == 0) {
+            *index = i;
+            return &list[i];
+        }
+    }
+    return NULL;
+}
+
+/* Every key of kv is in allowed (NULL-terminated); else one line naming the first stranger. */
+static unsigned check_keys(const struct coremu_kv *kv, const char *what,
+                           const char *const *allowed)
+{
+    char err[256];
+    if (coremu_kv_check(kv, allowed, err, sizeof(err)) != 0) {
+        coremu_error("%s: %s", what, err);
+        return 1;
+    }
+    return 0;
+}
+
+/* -object: the entropy back ends. */
+static unsigned check_objects(const struct coremu_options *o)
+{
+    static const char *const random_keys[] = {"qom-type", "id", "filename", NULL};
+    static const char *const builtin_keys[] = {"qom-type", "id", NULL};
+    unsigned errors = 0;
+    for (unsigned i = 0; i < o->nobjects; i++) {
+        const struct coremu_kv *ob = &o->objects[i];
+        const char *type = coremu_kv_get(ob, "qom-type");
+        if (strcmp(type, "rng-random") == 0) {
+            errors += check_keys(ob, "-object rng-random", random_keys);
+        } else if (strcmp(type, "rng-builtin") == 0) {
+            errors += check_keys(ob, "-object rng-builtin", builtin_keys);
+        } else {
+            coremu_error("-object %s is not supported (rng-random and rng-builtin are)", type);
+            errors++;
+        }
+    }
+    return errors;
+}
+
+/* The entropy file of the -object named id, or NULL (an error line) when there is none. */
+static const char *rng_object_file(const struct coremu_options *o, const char *device,
+                                   const char *id)
+{
+    unsigned index;
+    const struct coremu_kv *ob = find_by_id(o->objects, o->nobjects, id, &index);
+    if (ob == NULL) {
+        coremu_error("-device %s: rng=%s: no -object with that id", device, id);
+        return NULL;
+    }
+    const char *file = coremu_kv_get(ob, "filename");
+    return file != NULL && strcmp(coremu_kv_get(ob, "qom-type"), "rng-random") == 0
+               ? file
+               : VIRTIO_RNG_DEFAULT_FILE;
+}
+
+static unsigned add_dev(struct virtio_cmdline *plan, struct virtio_cmdline_dev d)
+{
+    if (plan->n == VIRTIO_CMDLINE_MAX) {
+        coremu_error("too many virtio devices (at most %u)", VIRTIO_CMDLINE_MAX);
+        return 1;
+    }
+    plan->dev[plan->n++] = d;
+    return 0;
+}
+
+unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machine,
+                              const char *suffix, struct virtio_cmdline *plan)
+{
+    static const char *const blk_keys[] = {"driver", "drive", "serial", "id", NULL};
+    static const char *const rng_keys[] = {"driver", "rng", "id", NULL};
+    char blk_name[32], rng_name[32];
+    bool used[COREMU_MAX_LIST] = {false};
+    unsigned errors = 0;
+
+    memset(plan, 0, sizeof(*plan));
+    snprintf(blk_name, sizeof(blk_name), "virtio-blk-%s", suffix);
+    snprintf(rng_name, sizeof(rng_name), "virtio-rng-%s", suffix);
+    for (unsigned i = 0; i < o->ndrives; i++) {
+        errors += check_drive(&o->drives[i], machine);
+    }
+    errors += check_objects(o);
+    for (unsigned i = 0; i < o->ndevices; i++) {
+        const struct coremu_kv *dv = &o->devices[i];
+        const char *driver = coremu_kv_get(dv, "driver");
+        if (strcmp(driver, blk_name) == 0) {
+            char what[64];
+            snprintf(what, sizeof(what), "-device %s", blk_name);
+            errors += check_keys(dv, what, blk_keys);
+            const char *id = coremu_kv_get(dv, "drive");
+            unsigned index;
+            const struct coremu_kv *drive =
+                id != NULL ? find_by_id(o->drives, o->ndrives, id, &index) : NULL;
+            if (id == NULL) {
+                coremu_error("-device %s: drive= is required", blk_name);
+                errors++;
+            } else if (drive == NULL) {
+                coremu_error("-device %s: drive=%s: no -drive with that id", blk_name, id);
+                errors++;
+            } else if (used[index] || strcmp(drive_if(drive), "none") != 0) {
+                coremu_error("-device %s: drive=%s is already in use%s", blk_name, id,
+                             used[index] ? "" : " (give it if=none)");
+                errors++;
+            } else {
+                used[index] = true;
+                errors += add_dev(plan, (struct virtio_cmdline_dev){
+                                            .kind = VIRTIO_CMDLINE_BLK,
+                                            .drive = drive,
+                                            .serial = coremu_kv_get(dv, "serial"),
+                                        });
+            }
+        } else if (strcmp(driver, rng_name) == 0) {
+            char what[64];
+            snprintf(what, sizeof(what), "-device %s", rng_name);
+            errors += check_keys(dv, what, rng_keys);
+            const char *id = coremu_kv_get(dv, "rng");
+            const char *file = id != NULL ? rng_object_file(o, rng_name, id) : VIRTIO_RNG_DEFAULT_FILE;
+            if (file == NULL) {
+                errors++;
+            } else {
+                errors += add_dev(plan, (struct virtio_cmdline_dev){
+                                            .kind = VIRTIO_CMDLINE_RNG,
+                                            .rng_file = file,
+                                        });
+            }
+        } else if (strncmp(driver, "virtio-", 7) == 0 &&
+                   (strstr(driver, "-pci") != NULL || strstr(driver, "-device") != NULL)) {
+            coremu_error("-device %s is not supported yet on the %s machine (it has %s and %s)",
+                         driver, machine, blk_name, rng_name);
+            errors++;
+        } else {
+            coremu_error("-device %s: unknown device ('%s' and '%s' are supported)", driver,
+                         blk_name, rng_name);
+            errors++;
+        }
+    }
+    for (unsigned i = 0; i < o->ndrives; i++) {
+        if (strcmp(drive_if(&o->drives[i]), "virtio") == 0) {
+            errors += add_dev(plan, (struct virtio_cmdline_dev){
+                                        .kind = VIRTIO_CMDLINE_BLK,
+                                        .drive = &o->drives[i],
+                                    });
+        }
+    }
+    return errors;
+}
+
+struct coremu_virtio_device *virtio_cmdline_create(const struct virtio_cmdline *plan,
+                                                   const struct virtio_cmdline_dev *d,
+                                                   struct coremu_as *as, struct coremu_xmon *xmon,
+                                                   char *err, size_t errlen)
+{
+    if (d->kind == VIRTIO_CMDLINE_RNG) {
+        return virtio_rng_new(as, xmon, d->rng_file, err, errlen);
+    }
+    /* The block layer reads its keys of the -drive, leaves the board's (if, id...) alone and
+     * names the first key that is neither. */
+    struct coremu_block_options bo;
+    char why[256];
+    const char *file = coremu_kv_get(d->drive, "file");
+    if (coremu_block_options_from_drive(d->drive, plan->global_snapshot, &bo, why,
+                                        sizeof(why)) != 0) {
+        snprintf(err, errlen, "%s", why); /* it names the -drive key itself */
+        return NULL;
+    }
+    struct coremu_block *blk = coremu_block_open(&bo, why, sizeof(why));
+    if (blk == NULL) {
+        snprintf(err, errlen, "-drive %s: %s", file, why);
+        return NULL;
+    }
+    struct coremu_virtio_device *dev = virtio_blk_new(as, xmon, blk, d->serial);
+    if (dev == NULL) {
+        snprintf(err, errlen, "-drive %s: cannot create virtio-blk: out of memory", file);
+    }
+    return dev;
+}

@@ -1,0 +1,57 @@
+/*
+ * coremu — the virtio devices the command line asks for, in QEMU's syntax, checked before the
+ * board is built and created while it is:
+ *
+ *   -drive file=F[,format=raw|qcow2][,if=virtio|none][,id=ID][,media=disk][,cache=...]...
+ *       if=virtio (the virt board's default interface) makes a virtio-blk device of its own;
+ *       if=none only defines the drive, for -device virtio-blk-*,drive=ID.
+ *   -device virtio-blk-SUFFIX,drive=ID[,serial=S][,id=X]
+ *   -device virtio-rng-SUFFIX[,rng=ID][,id=X]      (no rng=: a built-in /dev/urandom source)
+ *   -object rng-random,id=ID[,filename=FILE]       (default /dev/urandom)
+ *   -object rng-builtin,id=ID
+ *
+ * SUFFIX is the board's transport ("device" for virtio-mmio). Devices come in QEMU's order:
+ * every -device in command-line order, then every if=virtio drive in command-line order.
+ * Anything else (an unknown device or property, a drive used twice or not defined, another
+ * transport's name) is one error line.
+ */
+#ifndef COREMU_HW_VIRTIO_CMDLINE_H
+#define COREMU_HW_VIRTIO_CMDLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <coremu/options.h>
+#include <coremu/virtio.h>
+
+#define VIRTIO_CMDLINE_MAX (2 * COREMU_MAX_LIST) /* -device plus -drive if=virtio */
+
+enum virtio_cmdline_kind { VIRTIO_CMDLINE_BLK, VIRTIO_CMDLINE_RNG };
+
+/* One device to create. Strings point into the options, which outlive the board. */
+struct virtio_cmdline_dev {
+    enum virtio_cmdline_kind kind;
+    const struct coremu_kv *drive; /* blk: the -drive list */
+    const char *serial;            /* blk: serial= or NULL */
+    const char *rng_file;          /* rng: the entropy file */
+};
+
+struct virtio_cmdline {
+    unsigned n;
+    struct virtio_cmdline_dev dev[VIRTIO_CMDLINE_MAX];
+    bool global_snapshot; /* -snapshot (always false until the option exists) */
+};
+
+/* Reads -drive, -device and -object of o into plan, for a board whose virtio transport names
+ * its devices virtio-*-SUFFIX. Prints one line per problem (coremu_error) and returns how many. */
+unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machine,
+                              const char *suffix, struct virtio_cmdline *plan);
+
+/* Creates the device d (opening its image or entropy file) on guest memory as and xmon. NULL
+ * with a one-line message in err. The device is freed through dev->ops->free. */
+struct coremu_virtio_device *virtio_cmdline_create(const struct virtio_cmdline *plan,
+                                                   const struct virtio_cmdline_dev *d,
+                                                   struct coremu_as *as, struct coremu_xmon *xmon,
+                                                   char *err, size_t errlen);
+
+#endif /* COREMU_HW_VIRTIO_CMDLINE_H */
