@@ -558,6 +558,21 @@ bool x86_lapic_match_dest(const struct x86_lapic *cl, uint32_t dest, bool logica
     return ((dest >> 4) == 0xfu || (dest >> 4) == (ldr >> 4)) && (dest & ldr & 0xfu) != 0;
 }
 
+bool x86_lapic_wins_arbitration(const struct x86_lapic *ca, const struct x86_lapic *cb)
+{
+    struct x86_lapic *a = (struct x86_lapic *)ca, *b = (struct x86_lapic *)cb;
+    if (b == NULL) {
+        return true;
+    }
+    /* The priority each owner last published: a sender cannot stop the other cores to read
+     * their PPRs, and a message already on the bus sees them as they were too. */
+    uint32_t pa = atomic_load(&a->ppr_pub), pb = atomic_load(&b->ppr_pub);
+    if (pa != pb) {
+        return pa < pb;
+    }
+    return atomic_load(&a->id) < atomic_load(&b->id);
+}
+
 /* A message with delivery mode dm for target t, on the sender's thread (board: the sender's,
  * which every APIC of the machine shares). */
 static void deliver_one(const struct x86_lapic_board *board, struct x86_lapic *t, unsigned dm,
@@ -641,6 +656,7 @@ static void send_ipi(struct x86_lapic *l, uint32_t lo, uint32_t dest)
         return;
     }
     unsigned ncpus = l->rt->machine->ncpus;
+    struct x86_lapic *lowest = NULL;
     for (unsigned i = 0; i < ncpus; i++) {
         struct x86_lapic *t = l->board.lapic_of(l->board.opaque, i);
         if (t == NULL) {
@@ -651,10 +667,16 @@ static void send_ipi(struct x86_lapic *l, uint32_t lo, uint32_t dest)
         if (!target) {
             continue;
         }
-        deliver_one(&l->board, t, dm, vector, false);
         if (dm == X86_APIC_DM_LOWEST) {
-            break; /* lowest priority: the lowest-numbered destination */
+            if (mode_of(t) != MODE_DISABLED && x86_lapic_wins_arbitration(t, lowest)) {
+                lowest = t;
+            }
+            continue;
         }
+        deliver_one(&l->board, t, dm, vector, false);
+    }
+    if (lowest != NULL) {
+        deliver_one(&l->board, lowest, dm, vector, false);
     }
     update_output(l);
 }

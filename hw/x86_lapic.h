@@ -29,8 +29,10 @@
  *     value keeps the current count and goes on at the new rate. Switching the LVT timer mode
  *     into or out of TSC-deadline disarms the timer (initial count and deadline 0). Timer mode
  *     3 (reserved) counts as one-shot;
- *   - IPIs through the ICR with every delivery mode: fixed; lowest priority, which is delivered
- *     as fixed to the lowest-numbered core among the destinations (no arbitration by priority);
+ *   - IPIs through the ICR with every delivery mode: fixed; lowest priority, delivered as fixed
+ *     to the one destination that wins the arbitration (x86_lapic_wins_arbitration: the lowest
+ *     processor priority, ties to the lowest APIC ID; no focus processor, which the SDM drops
+ *     from the Pentium 4 on);
  *     SMI, which is ignored (there is no SMM); NMI (X86_PENDING_NMI); INIT (the board's init
  *     callback); INIT level de-assert (no effect: no arbitration IDs); STARTUP (the board's
  *     startup callback); remote read (obsolete, ignored). Physical and logical destinations
@@ -46,8 +48,8 @@
  *     extint_ack for the PIC's vector. ExtINT goes ahead of the IRR and touches neither the IRR
  *     nor the ISR.
  * Not modelled: SMM, the thermal and performance-counter sources (their LVT entries are plain
- * registers), LINT pins other than the ExtINT input, arbitration by priority, EOI-broadcast
- * suppression, directed EOI.
+ * registers), LINT pins other than the ExtINT input, the focus processor of lowest-priority
+ * delivery, EOI-broadcast suppression, directed EOI.
  *
  * Software-disabled (SVR bit 8 clear, the state after RESET and INIT): every LVT entry is
  * masked and stays masked; INIT, NMI and STARTUP are taken; fixed interrupts are accepted into
@@ -193,6 +195,13 @@ void x86_lapic_set_extint(struct x86_lapic *lapic, bool level);
  * logical: matched against its LDR/DFR), with broadcast: 0xff for an xAPIC, 0xffffffff for an
  * x2APIC. False when the APIC is disabled. Any thread (for the I/O APIC and MSIs). */
 bool x86_lapic_match_dest(const struct x86_lapic *lapic, uint32_t dest, bool logical);
+
+/* Lowest-priority arbitration (SDM 10.6.2.4) between two destinations of one message: true
+ * when a wins over b (or b is NULL). The winner has the lower processor priority (the PPR its
+ * owner last published; a software-disabled APIC counts as 0xff, the highest); on a tie, the
+ * lower APIC ID (the SDM leaves the choice among equals to the platform). The IPI path and the
+ * board's I/O APIC path both pick their one target with it. Any thread. */
+bool x86_lapic_wins_arbitration(const struct x86_lapic *a, const struct x86_lapic *b);
 
 /* Identity, for the board. Any thread. */
 struct coremu_cpu *x86_lapic_cpu(const struct x86_lapic *lapic);

@@ -97,25 +97,31 @@ struct coremu_irq_line pc_gsi_line(struct pc_board *pc, unsigned gsi)
 
 /* ---- the I/O APIC --------------------------------------------------------------------------- */
 
-/* An I/O APIC message to every LAPIC it addresses (lowest priority: the first one, which the
- * LAPIC model documents as its arbitration). Called after the I/O APIC dropped its lock. */
+/* An I/O APIC message to every LAPIC it addresses (lowest priority: to the one that wins the
+ * arbitration among them, x86_lapic_wins_arbitration). Called after the I/O APIC dropped its
+ * lock. */
 static void ioapic_deliver(void *opaque, uint8_t dest, bool dest_logical, unsigned mode,
                            uint8_t vector, bool level_triggered)
 {
     struct pc_board *pc = opaque;
+    struct x86_lapic *lowest = NULL;
     for (unsigned i = 0; i < pc->ncpus; i++) {
         struct x86_lapic *lapic = pc->lapics ? pc->lapics[i] : NULL;
         if (!lapic || !x86_lapic_match_dest(lapic, dest, dest_logical)) {
             continue;
         }
-        if (mode == X86_APIC_DM_FIXED || mode == X86_APIC_DM_LOWEST) {
-            x86_lapic_deliver(lapic, vector, level_triggered);
-            if (mode == X86_APIC_DM_LOWEST) {
-                return;
+        if (mode == X86_APIC_DM_LOWEST) {
+            if (x86_lapic_wins_arbitration(lapic, lowest)) {
+                lowest = lapic;
             }
+        } else if (mode == X86_APIC_DM_FIXED) {
+            x86_lapic_deliver(lapic, vector, level_triggered);
         } else {
             x86_lapic_deliver_mode(lapic, mode, vector, level_triggered);
         }
+    }
+    if (lowest != NULL) {
+        x86_lapic_deliver(lowest, vector, level_triggered);
     }
 }
 

@@ -855,7 +855,40 @@ static void test_ipis(void)
     UNIT_CHECK(ipi_reaches(0, FIXED | ASSERT | LOGICAL, 0x0a, 0xa, 0x42), "lapic IPI: logical flat",
                "wrong cores");
     UNIT_CHECK(ipi_reaches(0, LOWEST | ASSERT | LOGICAL, 0x0c, 0x4, 0x43),
-               "lapic IPI: lowest priority goes to the lowest-numbered destination", "wrong cores");
+               "lapic IPI: lowest priority, equal priorities: the lowest APIC ID", "wrong cores");
+    /* lowest priority goes to the destination whose processor priority is lowest */
+    on_core(2, R_TPR, 0x20, false);
+    UNIT_CHECK(ipi_reaches(0, LOWEST | ASSERT | LOGICAL, 0x0c, 0x8, 0x49),
+               "lapic IPI: lowest priority passes over a destination with a higher TPR",
+               "wrong cores");
+    on_core(3, R_TPR, 0x30, false);
+    UNIT_CHECK(ipi_reaches(0, LOWEST | ASSERT | LOGICAL, 0x0e, 0x2, 0x4a),
+               "lapic IPI: lowest priority among three destinations (TPR 0, 0x20, 0x30)",
+               "wrong cores");
+    on_core(1, R_TPR, 0x38, false);
+    UNIT_CHECK(ipi_reaches(1, LOWEST | ASSERT | LOGICAL, 0x0e, 0x4, 0x4b),
+               "lapic IPI: lowest priority compares the whole PPR (0x38, 0x20, 0x30)",
+               "wrong cores");
+    for (unsigned i = 1; i < NCPUS; i++) {
+        on_core(i, R_TPR, 0, false);
+    }
+    /* a tie goes to the lower APIC ID, not to the lower core number */
+    on_core(3, R_ID, 1u << 24, false);
+    UNIT_CHECK(ipi_reaches(0, LOWEST | ASSERT | LOGICAL, 0x0c, 0x8, 0x4c),
+               "lapic IPI: lowest priority tie: APIC ID 1 (core 3) over APIC ID 4 (core 2)",
+               "wrong cores");
+    on_core(3, R_ID, apic_ids[3] << 24, false);
+    /* a software-disabled APIC counts as the highest priority */
+    on_core(2, R_SVR, 0xff, false);
+    on_core(3, R_TPR, 0xe0, false);
+    bool held = ipi_reaches(0, LOWEST | ASSERT | LOGICAL, 0x0c, 0x0, 0x4d);
+    on_core(3, R_TPR, 0, false);
+    UNIT_CHECK(held && WAIT_FOR(atomic_load(&taken[3][0x4d]) == 1) &&
+                   atomic_load(&taken[2][0x4d]) == 0,
+               "lapic IPI: lowest priority passes over a software-disabled APIC",
+               "core 2 took %u, core 3 %u", atomic_load(&taken[2][0x4d]),
+               atomic_load(&taken[3][0x4d]));
+    on_core(2, R_SVR, 0x1ff, false);
     for (unsigned i = 0; i < NCPUS; i++) {
         on_core(i, R_DFR, 0x0fffffffu, false);
         on_core(i, R_LDR, ((i / 2 + 1) << 28) | (1u << (24 + i % 2)), false);
