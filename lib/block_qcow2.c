@@ -608,24 +608,28 @@ static int qcow2_discard(struct coremu_block *b, uint64_t off, uint64_t len)
     uint64_t last = cluster_start(q, off + len);
     int r = 0;
     pthread_mutex_lock(&q->lock);
+    /* Over a backing file only v3 can say "zeros"; v2 keeps those clusters. */
+    bool zero = q->backing != NULL;
+    if (zero && q->version < 3) {
+        last = first;
+    }
     for (uint64_t c = first; c < last && r == 0; c += q->cluster_size) {
-        uint64_t entry, pos;
+        uint64_t entry = 0, pos = 0, start, clen;
         r = q->broken ? -EIO : l2_lookup(q, &b->file, c, &entry, &pos);
-        uint64_t start, clen;
         entry_clusters(q, entry, &start, &clen);
-        if (r != 0 || pos == 0 || clen == 0) {
+        bool reads_zero = clen == 0 && (!zero || (entry & ENTRY_ZERO));
+        if (r != 0 || reads_zero) {
             continue;
         }
-        uint64_t l1 = q->l1[c >> (q->cluster_bits + q->l2_bits)];
-        if (!(l1 & ENTRY_COPIED) || (q->backing != NULL && q->version < 3)) {
-            continue;
-        }
+        r = l2_for_write(q, &b->file, c, &entry, &pos);
         /* The entry lets go of the cluster before its reference is dropped. */
-        r = write_entry(&b->file, pos, q->backing != NULL ? ENTRY_ZERO : 0);
         if (r == 0) {
+            r = write_entry(&b->file, pos, zero ? ENTRY_ZERO : 0);
+        }
+        if (r == 0 && clen != 0) {
             r = refcount_drop(q, &b->file, start, clen);
         }
-        if (r != 0) {
+        if (r != 0 && r != -ENOMEM) {
             q->broken = true;
         }
     }

@@ -1,0 +1,449 @@
+/*
+ * The block layer (include/coremu/block.h) on its own: -drive parsing, raw images with every
+ * cache mode, bounds checks, read-only and .gz images, snapshot overlays, image locks between
+ * two opens, hostile qcow2 headers, and several threads writing one qcow2 image at once.
+ * block.exp checks the qcow2 side against Debian's qemu-img.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <coremu/block.h>
+#include <coremu/options.h>
+
+#include "unit.h"
+
+static char tmpdir[] = "/tmp/coremu-test-block-XXXXXX";
+
+static char *tmp_path(const char *name)
+{
+    static char buf[8][512];
+    static unsigned next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
+    return p;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    UNIT_REQUIRE(f != NULL && fwrite(data, 1, len, f) == len && fclose(f) == 0, "write file",
+                 "%s: %s", path, strerror(errno));
+}
+
+static void pattern(uint8_t *buf, size_t len, unsigned seed)
+{
+    for (size_t i = 0; i < len; i++) {
+        buf[i] = (uint8_t)((i * 2654435761u + seed * 40503u) >> 9);
+    }
+}
+
+static struct coremu_block *open_drive(const char *drive, char *err, size_t errlen)
+{
+    struct coremu_kv kv;
+    struct coremu_block_options o;
+    struct coremu_block *b = NULL;
+    if (coremu_kv_parse(&kv, drive, NULL, err, errlen) == 0) {
+        if (coremu_block_options_from_drive(&kv, false, &o, err, errlen) == 0) {
+            b = coremu_block_open(&o, err, errlen);
+        }
+        coremu_kv_free(&kv);
+    }
+    return b;
+}
+
+static void test_options(void)
+{
+    struct coremu_kv kv;
+    struct coremu_block_options o;
+    char err[256] = "";
+    coremu_kv_parse(&kv, "file=a.img,if=virtio,id=d0,format=qcow2,cache=none,readonly=on,"
+                    "discard=unmap,aio=threads,serial=x", NULL, err, sizeof(err));
+    int r = coremu_block_options_from_drive(&kv, false, &o, err, sizeof(err));
+    UNIT_CHECK(r == 0 && strcmp(o.file, "a.img") == 0 && strcmp(o.format, "qcow2") == 0 &&
+               o.cache == COREMU_BLOCK_CACHE_NONE && o.readonly && o.discard && !o.snapshot,
+               "options: a full -drive", "r=%d err=%s", r, err);
+    coremu_kv_free(&kv);
+
+    coremu_kv_parse(&kv, "file=a.img", NULL, err, sizeof(err));
+    r = coremu_block_options_from_drive(&kv, true, &o, err, sizeof(err));
+    UNIT_CHECK(r == 0 && o.snapshot && o.format == NULL &&
+               o.cache == COREMU_BLOCK_CACHE_WRITEBACK && !o.readonly && !o.discard,
+               "options: defaults and -snapshot", "r=%d", r);
+    coremu_kv_free(&kv);
+
+    static const struct {
+        const char *drive, *message;
+    } bad[] = {
+        {"file=a.img,cache=foo", "-drive cache=foo"},
+        {"file=a.img,format=vmdk", "-drive format=vmdk"},
+        {"file=a.img,readonly=maybe", "-drive readonly=maybe"},
+        {"file=a.img,discard=sometimes", "-drive discard=sometimes"},
+        {"file=a.img,aio=native", "-drive aio=native"},
+        {"file=a.img,werror=stop", "'werror'"},
+        {"if=virtio", "file= is required"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        coremu_kv_parse(&kv, bad[i].drive, NULL, err, sizeof(err));
+        r = coremu_block_options_from_drive(&kv, false, &o, err, sizeof(err));
+        char name[128];
+        snprintf(name, sizeof(name), "options: %s refused", bad[i].drive);
+        UNIT_CHECK(r == -1 && strstr(err, bad[i].message) != NULL && strchr(err, '\n') == NULL,
+                   name, "r=%d err=%s", r, err);
+        coremu_kv_free(&kv);
+    }
+}
+
+static void test_raw(const char *cache)
+{
+    char name[128], drive[600], err[256] = "";
+    enum { SIZE = 1 << 20 };
+    static uint8_t data[SIZE], back[SIZE + 8192];
+    pattern(data, SIZE, 1);
+    write_file(tmp_path("raw.img"), data, SIZE);
+    snprintf(drive, sizeof(drive), "file=%s,format=raw,cache=%s", tmp_path("raw.img"), cache);
+    struct coremu_block *b = open_drive(drive, err, sizeof(err));
+    if (b == NULL && strstr(err, "O_DIRECT") != NULL) {
+        snprintf(name, sizeof(name), "raw cache=%s: no O_DIRECT on %s", cache, tmpdir);
+        printf("UNSUPPORTED: %s\n", name);
+        return;
+    }
+    snprintf(name, sizeof(name), "raw cache=%s: open", cache);
+    UNIT_CHECK(b != NULL && coremu_block_length(b) == SIZE && !coremu_block_is_readonly(b), name,
+               "%s", err);
+    if (b == NULL) {
+        return;
+    }
+    /* Unaligned offsets, lengths and buffers take the bounce path with O_DIRECT. */
+    uint8_t *odd = back + 3;
+    pattern(odd, 5000, 2);
+    memcpy(data + 777, odd, 5000);
+    int rw = coremu_block_pwrite(b, 777, odd, 5000);
+    pattern(back, 8192, 3);
+    memcpy(data + 65536, back, 8192);
+    rw |= coremu_block_pwrite(b, 65536, back, 8192);
+    rw |= coremu_block_flush(b);
+    memset(back, 0, sizeof(back));
+    rw |= coremu_block_pread(b, 0, back + 1, SIZE);
+    snprintf(name, sizeof(name), "raw cache=%s: unaligned writes read back", cache);
+    UNIT_CHECK(rw == 0 && memcmp(back + 1, data, SIZE) == 0, name, "status %d", rw);
+    snprintf(name, sizeof(name), "raw cache=%s: ranges past the end are -EINVAL", cache);
+    UNIT_CHECK(coremu_block_pread(b, SIZE - 1, back, 2) == -EINVAL &&
+               coremu_block_pwrite(b, SIZE + 1, back, 0) == -EINVAL &&
+               coremu_block_pread(b, UINT64_MAX - 1, back, 4) == -EINVAL &&
+               coremu_block_discard(b, 1, SIZE) == -EINVAL &&
+               coremu_block_pread(b, SIZE, back, 0) == 0, name, "a bad range was accepted");
+    coremu_block_close(b);
+}
+
+static void test_readonly_and_locks(void)
+{
+    char err[256] = "", err2[256] = "", drive[600];
+    static uint8_t data[65536], back[65536];
+    pattern(data, sizeof(data), 4);
+    write_file(tmp_path("lock.img"), data, sizeof(data));
+    snprintf(drive, sizeof(drive), "file=%s,format=raw,readonly=on", tmp_path("lock.img"));
+    struct coremu_block *ro = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(ro != NULL && coremu_block_is_readonly(ro) &&
+               coremu_block_pwrite(ro, 0, data, 512) == -EROFS &&
+               coremu_block_discard(ro, 0, 512) == -EROFS &&
+               coremu_block_pread(ro, 0, back, sizeof(back)) == 0 &&
+               memcmp(back, data, sizeof(back)) == 0, "readonly: reads, writes -EROFS", "%s",
+               err);
+    /* Two readers share the image; a writer is refused while a reader has it, and a reader
+     * while a writer has it. */
+    struct coremu_block *ro2 = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(ro2 != NULL, "locks: two readers", "%s", err);
+    snprintf(drive, sizeof(drive), "file=%s,format=raw", tmp_path("lock.img"));
+    struct coremu_block *rw = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(rw == NULL && strstr(err, "in use by another process") != NULL,
+               "locks: no writer beside a reader", "%s", rw ? "opened" : err);
+    coremu_block_close(rw);
+    coremu_block_close(ro);
+    coremu_block_close(ro2);
+    rw = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(rw != NULL, "locks: a writer once the readers are gone", "%s", err);
+    struct coremu_block *rw2 = open_drive(drive, err2, sizeof(err2));
+    snprintf(drive, sizeof(drive), "file=%s,format=raw,readonly=on", tmp_path("lock.img"));
+    ro = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(rw2 == NULL && ro == NULL && strstr(err2, "cannot lock") != NULL &&
+               strstr(err, "cannot lock") != NULL, "locks: one writer only, no reader beside it",
+               "%s / %s", err2, err);
+    coremu_block_close(rw2);
+    coremu_block_close(ro);
+    coremu_block_close(rw);
+}
+
+static void test_snapshot_and_gz(void)
+{
+    char err[256] = "", drive[600];
+    enum { SIZE = 3 << 20 };
+    static uint8_t data[SIZE], back[SIZE], want[SIZE];
+    pattern(data, SIZE, 5);
+    write_file(tmp_path("snap.img"), data, SIZE);
+    snprintf(drive, sizeof(drive), "file=%s,format=raw,snapshot=on", tmp_path("snap.img"));
+    struct coremu_block *b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b != NULL && coremu_block_length(b) == SIZE && !coremu_block_is_readonly(b),
+               "snapshot: opens writable", "%s", err);
+    if (b != NULL) {
+        memcpy(want, data, SIZE);
+        pattern(want + 100, 200000, 6);
+        pattern(want + SIZE - 70000, 70000, 7);
+        int r = coremu_block_pwrite(b, 100, want + 100, 200000);
+        r |= coremu_block_pwrite(b, SIZE - 70000, want + SIZE - 70000, 70000);
+        r |= coremu_block_flush(b);
+        r |= coremu_block_pread(b, 0, back, SIZE);
+        UNIT_CHECK(r == 0 && memcmp(back, want, SIZE) == 0, "snapshot: reads its writes",
+                   "status %d", r);
+        coremu_block_close(b);
+    }
+    FILE *f = fopen(tmp_path("snap.img"), "rb");
+    size_t got = f ? fread(back, 1, SIZE, f) : 0;
+    if (f) {
+        fclose(f);
+    }
+    UNIT_CHECK(got == SIZE && memcmp(back, data, SIZE) == 0, "snapshot: base untouched",
+               "the base image changed");
+
+    gzFile gz = gzopen(tmp_path("disk.img.gz"), "wb");
+    UNIT_REQUIRE(gz != NULL && gzwrite(gz, data, SIZE) == SIZE && gzclose(gz) == Z_OK,
+                 "gz: make image", "gzwrite failed");
+    snprintf(drive, sizeof(drive), "file=%s,format=raw", tmp_path("disk.img.gz"));
+    b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b == NULL && strstr(err, "read-only") != NULL, "gz: a writable open is refused",
+               "%s", b ? "opened" : err);
+    coremu_block_close(b);
+    snprintf(drive, sizeof(drive), "file=%s,readonly=on", tmp_path("disk.img.gz"));
+    b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b != NULL && coremu_block_length(b) == SIZE &&
+               coremu_block_pread(b, 0, back, SIZE) == 0 && memcmp(back, data, SIZE) == 0,
+               "gz: reads the decompressed image", "%s", err);
+    coremu_block_close(b);
+    snprintf(drive, sizeof(drive), "file=%s,format=raw,snapshot=on", tmp_path("disk.img.gz"));
+    b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b != NULL && coremu_block_pwrite(b, 5, "hello", 5) == 0 &&
+               coremu_block_pread(b, 0, back, 16) == 0 && memcmp(back + 5, "hello", 5) == 0 &&
+               memcmp(back, data, 5) == 0, "gz: snapshot=on writes to the overlay", "%s", err);
+    coremu_block_close(b);
+}
+
+/* ---- hostile qcow2 headers ----------------------------------------------------------------- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        p[i] = (uint8_t)(v >> (24 - 8 * i));
+    }
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+/* A valid empty v3 image with 64 KiB clusters: header, refcount table, refcount block, L1. */
+static uint8_t *make_qcow2(uint64_t size, size_t *len)
+{
+    const uint64_t cs = 65536;
+    uint8_t *img = calloc(4, cs);
+    memcpy(img, "QFI\xfb", 4);
+    put32(img + 4, 3);
+    put32(img + 20, 16);
+    put64(img + 24, size);
+    put32(img + 36, 1);
+    put64(img + 40, 3 * cs);
+    put64(img + 48, cs);
+    put32(img + 56, 1);
+    put32(img + 96, 4);
+    put32(img + 100, 104);
+    put64(img + cs, 2 * cs);
+    for (int i = 0; i < 4; i++) {
+        img[2 * cs + 2 * i + 1] = 1;
+    }
+    *len = 4 * cs;
+    return img;
+}
+
+static void test_bad_qcow2(void)
+{
+    char err[256], drive[600], name[160];
+    size_t len;
+    uint8_t *good = make_qcow2(1 << 20, &len);
+    uint8_t *img = malloc(len);
+    static const struct {
+        const char *what;
+        unsigned at;      /* byte to change (len: truncate there) */
+        uint64_t value;
+        unsigned width;   /* 4 or 8; 0: truncate the file to `at` bytes */
+        const char *message;
+    } cases[] = {
+        {"truncated header", 40, 0, 0, "not a qcow2"},
+        {"version 4", 4, 4, 4, "version 4"},
+        {"unknown incompatible feature", 72, 1ULL << 40, 8, "incompatible feature"},
+        {"L1 past the end of the file", 40, 1ULL << 40, 8, "L1"},
+        {"L1 too small for the disk", 24, 1ULL << 40, 8, "L1"},
+        {"huge virtual size", 24, UINT64_MAX, 8, "too large"},
+        {"huge L1", 36, 0xffffffffu, 4, "L1"},
+        {"refcount block past the end", 65536, 1ULL << 40, 8, "refcount block"},
+        {"refcount block over the refcount table", 65536, 65536, 8, "refcount block"},
+        {"refcount table past the end", 48, 1ULL << 50, 8, "refcount table"},
+        {"cluster size 2^30", 20, 30, 4, "cluster size"},
+        {"encrypted", 32, 1, 4, "encrypted"},
+        {"backing name out of the cluster", 8, 65530, 8, "backing"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memcpy(img, good, len);
+        size_t n = len;
+        if (cases[i].width == 8) {
+            put64(img + cases[i].at, cases[i].value);
+        } else if (cases[i].width == 4) {
+            put32(img + cases[i].at, (uint32_t)cases[i].value);
+        } else {
+            n = cases[i].at;
+        }
+        if (strcmp(cases[i].what, "backing name out of the cluster") == 0) {
+            put32(img + 16, 100);
+        }
+        write_file(tmp_path("bad.qcow2"), img, n);
+        snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("bad.qcow2"));
+        err[0] = '\0';
+        struct coremu_block *b = open_drive(drive, err, sizeof(err));
+        snprintf(name, sizeof(name), "bad qcow2: %s refused", cases[i].what);
+        UNIT_CHECK(b == NULL && strstr(err, cases[i].message) != NULL, name, "%s",
+                   b ? "opened" : err);
+        coremu_block_close(b);
+    }
+    /* An L2 table and data cluster pointing past the end of the file read as an error. */
+    memcpy(img, good, len);
+    put64(img + 3 * 65536, (1ULL << 63) | (64ULL << 20));
+    write_file(tmp_path("bad.qcow2"), img, len);
+    snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("bad.qcow2"));
+    struct coremu_block *b = open_drive(drive, err, sizeof(err));
+    uint8_t buf[512];
+    UNIT_CHECK(b != NULL && coremu_block_pread(b, 0, buf, sizeof(buf)) == -EIO &&
+               coremu_block_pwrite(b, 0, buf, sizeof(buf)) == -EIO,
+               "bad qcow2: L2 past the end is -EIO", "%s", b ? "no error" : err);
+    coremu_block_close(b);
+    /* A dirty image (lazy refcounts not written back) is readable but not writable. */
+    memcpy(img, good, len);
+    put64(img + 72, 1);
+    write_file(tmp_path("bad.qcow2"), img, len);
+    b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b == NULL && strstr(err, "dirty") != NULL, "bad qcow2: dirty image not written",
+               "%s", b ? "opened" : err);
+    coremu_block_close(b);
+    snprintf(drive, sizeof(drive), "file=%s,format=qcow2,readonly=on", tmp_path("bad.qcow2"));
+    b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b != NULL, "bad qcow2: dirty image readable", "%s", err);
+    coremu_block_close(b);
+    free(img);
+    free(good);
+}
+
+/* ---- several writers on one qcow2 ---------------------------------------------------------- */
+
+enum { STRESS_THREADS = 4, STRESS_SLICE = 3 << 20, STRESS_IO = 7000 };
+
+struct stress {
+    struct coremu_block *b;
+    unsigned id;
+    int status;
+};
+
+static void *stress_writer(void *arg)
+{
+    struct stress *s = arg;
+    static uint8_t bufs[STRESS_THREADS][STRESS_IO];
+    uint8_t *buf = bufs[s->id];
+    uint64_t base = (uint64_t)s->id * STRESS_SLICE;
+    /* Interleaved, unaligned requests, so that threads allocate clusters side by side. */
+    for (uint64_t off = 0; off + STRESS_IO <= STRESS_SLICE && s->status == 0; off += STRESS_IO) {
+        pattern(buf, STRESS_IO, (unsigned)(base + off));
+        s->status = coremu_block_pwrite(s->b, base + off, buf, STRESS_IO);
+    }
+    return NULL;
+}
+
+static void stress(const char *drive, const char *what)
+{
+    char err[256], name[160];
+    struct coremu_block *b = open_drive(drive, err, sizeof(err));
+    snprintf(name, sizeof(name), "stress %s: open", what);
+    UNIT_CHECK(b != NULL, name, "%s", err);
+    if (b == NULL) {
+        return;
+    }
+    pthread_t t[STRESS_THREADS];
+    struct stress s[STRESS_THREADS];
+    for (unsigned i = 0; i < STRESS_THREADS; i++) {
+        s[i] = (struct stress){.b = b, .id = i};
+        pthread_create(&t[i], NULL, stress_writer, &s[i]);
+    }
+    int status = 0;
+    for (unsigned i = 0; i < STRESS_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        status |= s[i].status;
+    }
+    static uint8_t got[STRESS_IO], want[STRESS_IO];
+    bool same = status == 0;
+    for (uint64_t base = 0; base < (uint64_t)STRESS_THREADS * STRESS_SLICE; base += STRESS_SLICE) {
+        for (uint64_t off = 0; same && off + STRESS_IO <= STRESS_SLICE; off += STRESS_IO) {
+            pattern(want, STRESS_IO, (unsigned)(base + off));
+            same = coremu_block_pread(b, base + off, got, STRESS_IO) == 0 &&
+                   memcmp(got, want, STRESS_IO) == 0;
+        }
+    }
+    snprintf(name, sizeof(name), "stress %s: %d threads write disjoint ranges", what,
+             STRESS_THREADS);
+    UNIT_CHECK(same, name, "status %d, data differs", status);
+    coremu_block_close(b);
+}
+
+static void test_stress(void)
+{
+    char drive[600];
+    size_t len;
+    /* A qcow2 made here (the same layout qemu-img makes) and, through snapshot=on, the
+     * temporary overlay. */
+    uint8_t *img = make_qcow2((uint64_t)STRESS_THREADS * STRESS_SLICE, &len);
+    write_file(tmp_path("stress.qcow2"), img, len);
+    free(img);
+    snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("stress.qcow2"));
+    stress(drive, "qcow2");
+    static uint8_t zero[STRESS_THREADS * STRESS_SLICE];
+    write_file(tmp_path("stress.raw"), zero, sizeof(zero));
+    snprintf(drive, sizeof(drive), "file=%s,format=raw,snapshot=on", tmp_path("stress.raw"));
+    stress(drive, "snapshot overlay");
+}
+
+int main(void)
+{
+    UNIT_REQUIRE(mkdtemp(tmpdir) != NULL, "temporary directory", "%s", strerror(errno));
+    coremu_set_progname("test-block");
+    test_options();
+    test_raw("writeback");
+    test_raw("writethrough");
+    test_raw("none");
+    test_raw("directsync");
+    test_raw("unsafe");
+    test_readonly_and_locks();
+    test_snapshot_and_gz();
+    test_bad_qcow2();
+    test_stress();
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) {
+        printf("could not remove %s\n", tmpdir);
+    }
+    return unit_done();
+}
