@@ -439,20 +439,15 @@ static int read_mapped(struct coremu_block *b, uint64_t entry, uint64_t off, uin
     return blk_file_pread(&b->file, host + in_cluster, buf, len);
 }
 
-static int qcow2_pread(struct coremu_block *b, uint64_t off, void *buf, size_t len)
+/* Runs fn on each piece of [off, off + len) that lies in one cluster, in order. */
+static int for_each_cluster(struct coremu_block *b, uint64_t off, uint8_t *p, size_t len,
+                            int (*fn)(struct coremu_block *b, uint64_t off, uint8_t *p, size_t n))
 {
     struct qcow2 *q = b->fmt;
-    uint8_t *p = buf;
     while (len > 0) {
         size_t n = q->cluster_size - (off & (q->cluster_size - 1));
         n = n < len ? n : len;
-        uint64_t entry, pos;
-        pthread_mutex_lock(&q->lock);
-        int r = l2_lookup(q, &b->file, off, &entry, &pos);
-        pthread_mutex_unlock(&q->lock);
-        if (r == 0) {
-            r = read_mapped(b, entry, off, p, n);
-        }
+        int r = fn(b, off, p, n);
         if (r != 0) {
             return r;
         }
@@ -461,6 +456,21 @@ static int qcow2_pread(struct coremu_block *b, uint64_t off, void *buf, size_t l
         len -= n;
     }
     return 0;
+}
+
+static int pread_in_cluster(struct coremu_block *b, uint64_t off, uint8_t *p, size_t n)
+{
+    struct qcow2 *q = b->fmt;
+    uint64_t entry, pos;
+    pthread_mutex_lock(&q->lock);
+    int r = l2_lookup(q, &b->file, off, &entry, &pos);
+    pthread_mutex_unlock(&q->lock);
+    return r != 0 ? r : read_mapped(b, entry, off, p, n);
+}
+
+static int qcow2_pread(struct coremu_block *b, uint64_t off, void *buf, size_t len)
+{
+    return for_each_cluster(b, off, buf, len, pread_in_cluster);
 }
 
 static int write_entry(struct blk_file *f, uint64_t pos, uint64_t entry)
@@ -557,41 +567,36 @@ static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos,
     return r;
 }
 
-static int qcow2_pwrite(struct coremu_block *b, uint64_t off, const void *buf, size_t len)
+static int pwrite_in_cluster(struct coremu_block *b, uint64_t off, uint8_t *p, size_t n)
 {
     struct qcow2 *q = b->fmt;
-    const uint8_t *p = buf;
-    while (len > 0) {
-        size_t n = q->cluster_size - (off & (q->cluster_size - 1));
-        n = n < len ? n : len;
-        uint64_t entry = 0, pos = 0;
-        pthread_mutex_lock(&q->lock);
-        int r = q->broken ? -EIO : l2_for_write(q, &b->file, off, &entry, &pos);
-        uint64_t host = entry & ENTRY_OFFSET_MASK;
-        bool in_place = r == 0 && (entry & ENTRY_COPIED) && !(entry & ENTRY_COMPRESSED) &&
-                        !(q->version >= 3 && (entry & ENTRY_ZERO)) && host != 0;
-        if (in_place && !cluster_ok(q, host, true)) {
-            r = -EIO;
-        }
-        if (r == 0 && !in_place) {
-            r = write_cow(b, entry, pos, off, p, n);
-            if (r != 0 && r != -ENOMEM) {
-                q->broken = true;
-            }
-        }
-        pthread_mutex_unlock(&q->lock);
-        if (r == 0 && in_place) {
-            /* An allocated cluster of our own: its data needs no metadata lock. */
-            r = blk_file_pwrite(&b->file, host + (off & (q->cluster_size - 1)), p, n);
-        }
-        if (r != 0) {
-            return r;
-        }
-        off += n;
-        p += n;
-        len -= n;
+    uint64_t entry = 0, pos = 0;
+    pthread_mutex_lock(&q->lock);
+    int r = q->broken ? -EIO : l2_for_write(q, &b->file, off, &entry, &pos);
+    uint64_t host = entry & ENTRY_OFFSET_MASK;
+    bool in_place = r == 0 && (entry & ENTRY_COPIED) && !(entry & ENTRY_COMPRESSED) &&
+                    !(q->version >= 3 && (entry & ENTRY_ZERO)) && host != 0;
+    if (in_place && !cluster_ok(q, host, true)) {
+        r = -EIO;
     }
-    return 0;
+    if (r == 0 && !in_place) {
+        r = write_cow(b, entry, pos, off, p, n);
+        if (r != 0 && r != -ENOMEM) {
+            q->broken = true;
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
+    if (r == 0 && in_place) {
+        /* An allocated cluster of our own: its data needs no metadata lock. */
+        r = blk_file_pwrite(&b->file, host + (off & (q->cluster_size - 1)), p, n);
+    }
+    return r;
+}
+
+static int qcow2_pwrite(struct coremu_block *b, uint64_t off, const void *buf, size_t len)
+{
+    /* for_each_cluster passes the buffer through untouched; pwrite_in_cluster only reads it. */
+    return for_each_cluster(b, off, (uint8_t *)buf, len, pwrite_in_cluster);
 }
 
 static int qcow2_flush(struct coremu_block *b)

@@ -123,9 +123,13 @@ int main(int argc, char **argv)
     char err[512];
     struct coremu_kv kv;
     struct coremu_block_options o;
-    if (coremu_kv_parse(&kv, argv[1], NULL, err, sizeof(err)) != 0 ||
-        coremu_block_options_from_drive(&kv, false, &o, err, sizeof(err)) != 0) {
+    if (coremu_kv_parse(&kv, argv[1], NULL, err, sizeof(err)) != 0) {
         printf("%s\n", err);
+        return 1;
+    }
+    if (coremu_block_options_from_drive(&kv, false, &o, err, sizeof(err)) != 0) {
+        printf("%s\n", err);
+        coremu_kv_free(&kv);
         return 1;
     }
     struct coremu_block *b = coremu_block_open(&o, err, sizeof(err));
