@@ -118,8 +118,9 @@ static uint8_t blk_discard(struct virtio_blk *b, const struct coremu_virtio_req 
 }
 
 /* Serves one request; returns the bytes written to the driver (data and status). */
-static uint32_t blk_request(struct virtio_blk *b, const struct coremu_virtio_req *req)
+static uint32_t blk_request(struct coremu_virtio_device *dev, const struct coremu_virtio_req *req)
 {
+    struct virtio_blk *b = (struct virtio_blk *)dev;
     uint8_t header[HEADER_BYTES];
     if (req->out_len < HEADER_BYTES || req->in_len < 1) {
         coremu_virtio_set_broken(&b->dev, "request without header or status byte");
@@ -174,16 +175,7 @@ static uint32_t blk_request(struct virtio_blk *b, const struct coremu_virtio_req
 
 static void blk_notify(struct coremu_virtio_device *dev, unsigned index)
 {
-    struct virtio_blk *b = (struct virtio_blk *)dev;
-    struct coremu_virtqueue *vq = &dev->vq[index];
-    while (coremu_virtqueue_pop(dev, vq, &b->req) == 1) {
-        uint32_t written = blk_request(b, &b->req);
-        if (dev->broken) {
-            break;
-        }
-        coremu_virtqueue_push(dev, vq, &b->req, written);
-    }
-    coremu_virtqueue_interrupt(dev, vq);
+    coremu_virtqueue_serve(dev, index, &((struct virtio_blk *)dev)->req, blk_request);
 }
 
 static void blk_free(struct coremu_virtio_device *dev)

@@ -120,6 +120,19 @@ static void set_half(uint64_t *addr, bool high, uint32_t value)
     *addr = (*addr & ~(0xffffffffull << shift)) | ((uint64_t)value << shift);
 }
 
+/* The queue address that a QueueDesc/Driver/Device register (either half) sets. */
+static uint64_t *queue_addr(struct coremu_virtqueue *vq, uint64_t offset)
+{
+    switch (offset & ~4ull) {
+    case REG_QUEUE_DESC_LOW:
+        return &vq->desc_gpa;
+    case REG_QUEUE_DRIVER_LOW:
+        return &vq->avail_gpa;
+    default:
+        return &vq->used_gpa;
+    }
+}
+
 static void mmio_write_reg(struct virtio_mmio *m, uint64_t offset, uint32_t value)
 {
     struct coremu_virtio_device *dev = m->dev;
@@ -168,20 +181,12 @@ static void mmio_write_reg(struct virtio_mmio *m, uint64_t offset, uint32_t valu
         break;
     case REG_QUEUE_DESC_LOW:
     case REG_QUEUE_DESC_HIGH:
-        if (can_setup) {
-            set_half(&vq->desc_gpa, offset == REG_QUEUE_DESC_HIGH, value);
-        }
-        break;
     case REG_QUEUE_DRIVER_LOW:
     case REG_QUEUE_DRIVER_HIGH:
-        if (can_setup) {
-            set_half(&vq->avail_gpa, offset == REG_QUEUE_DRIVER_HIGH, value);
-        }
-        break;
     case REG_QUEUE_DEVICE_LOW:
     case REG_QUEUE_DEVICE_HIGH:
         if (can_setup) {
-            set_half(&vq->used_gpa, offset == REG_QUEUE_DEVICE_HIGH, value);
+            set_half(queue_addr(vq, offset), (offset & 4) != 0, value);
         }
         break;
     default:

@@ -41,27 +41,28 @@ static size_t rng_fill(int fd, uint8_t *p, size_t len)
     return done;
 }
 
-static void rng_notify(struct coremu_virtio_device *dev, unsigned index)
+/* Fills one request's writable segments in order; returns the bytes written. */
+static uint32_t rng_request(struct coremu_virtio_device *dev, const struct coremu_virtio_req *req)
 {
     struct virtio_rng *rng = (struct virtio_rng *)dev;
-    struct coremu_virtqueue *vq = &dev->vq[index];
-    while (coremu_virtqueue_pop(dev, vq, &rng->req) == 1) {
-        const struct coremu_virtio_req *req = &rng->req;
-        size_t total = 0;
-        for (unsigned i = req->nout; i < req->nout + req->nin && total < RNG_REQUEST_MAX; i++) {
-            size_t want = req->seg[i].len;
-            if (want > RNG_REQUEST_MAX - total) {
-                want = RNG_REQUEST_MAX - total;
-            }
-            size_t got = rng_fill(rng->fd, req->seg[i].host, want);
-            total += got;
-            if (got < want) {
-                break; /* the bytes written must be one contiguous run */
-            }
+    size_t total = 0;
+    for (unsigned i = req->nout; i < req->nout + req->nin && total < RNG_REQUEST_MAX; i++) {
+        size_t want = req->seg[i].len;
+        if (want > RNG_REQUEST_MAX - total) {
+            want = RNG_REQUEST_MAX - total;
         }
-        coremu_virtqueue_push(dev, vq, req, (uint32_t)total);
+        size_t got = rng_fill(rng->fd, req->seg[i].host, want);
+        total += got;
+        if (got < want) {
+            break; /* the bytes written must be one contiguous run */
+        }
     }
-    coremu_virtqueue_interrupt(dev, vq);
+    return (uint32_t)total;
+}
+
+static void rng_notify(struct coremu_virtio_device *dev, unsigned index)
+{
+    coremu_virtqueue_serve(dev, index, &((struct virtio_rng *)dev)->req, rng_request);
 }
 
 static void rng_free(struct coremu_virtio_device *dev)

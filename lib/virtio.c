@@ -514,6 +514,22 @@ void coremu_virtqueue_interrupt(struct coremu_virtio_device *dev, struct coremu_
     }
 }
 
+void coremu_virtqueue_serve(struct coremu_virtio_device *dev, unsigned index,
+                            struct coremu_virtio_req *req,
+                            uint32_t (*serve)(struct coremu_virtio_device *dev,
+                                              const struct coremu_virtio_req *req))
+{
+    struct coremu_virtqueue *vq = &dev->vq[index];
+    while (coremu_virtqueue_pop(dev, vq, req) == 1) {
+        uint32_t written = serve(dev, req);
+        if (dev->broken) {
+            return;
+        }
+        coremu_virtqueue_push(dev, vq, req, written);
+    }
+    coremu_virtqueue_interrupt(dev, vq);
+}
+
 /* Copies between buf and the segments [first, first + count) of req, starting offset bytes
  * into them. */
 static size_t req_copy(const struct coremu_virtio_req *req, unsigned first, unsigned count,

@@ -236,6 +236,15 @@ bool coremu_virtqueue_should_interrupt(struct coremu_virtio_device *dev,
 /* After one or more pushes: interrupts the driver if it wants to be. */
 void coremu_virtqueue_interrupt(struct coremu_virtio_device *dev, struct coremu_virtqueue *vq);
 
+/* What most queue_notify handlers do: pops every available chain of queue index into req, has
+ * serve handle it (returning the bytes it wrote to the writable segments), pushes it used, and
+ * then interrupts the driver if it asked to be. Stops early when serve broke the device (the
+ * chain is then not pushed). */
+void coremu_virtqueue_serve(struct coremu_virtio_device *dev, unsigned index,
+                            struct coremu_virtio_req *req,
+                            uint32_t (*serve)(struct coremu_virtio_device *dev,
+                                              const struct coremu_virtio_req *req));
+
 /* Copies up to len bytes of req's readable segments, starting offset bytes in, into buf;
  * returns how many it copied. */
 size_t coremu_virtio_req_read(const struct coremu_virtio_req *req, uint64_t offset, void *buf,

@@ -211,103 +211,77 @@ static void test_indirect(void)
                "r %d nout %u nin %u", r, req.nout, req.nin);
 }
 
+/* One malformed chain: the descriptors the driver writes (in the queue's table or in an
+ * indirect table), the head it publishes, or an available index it jumps to. */
+struct bad_desc {
+    uint64_t table;
+    unsigned index;
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags, next;
+};
+struct bad_case {
+    const char *name;
+    uint64_t features;
+    uint16_t head;
+    uint16_t avail_idx; /* not 0: written as the available index instead of publishing head */
+    struct bad_desc desc[QSIZE];
+};
+
+#define NXT COREMU_VIRTQ_DESC_F_NEXT
+#define WR COREMU_VIRTQ_DESC_F_WRITE
+#define IND COREMU_VIRTQ_DESC_F_INDIRECT
+static const struct bad_case bad_cases[] = {
+    {"buffer below RAM", F_ALL, 0, 0, {{DESC_GPA, 0, RAM_BASE - 0x1000, 16, 0, 0}}},
+    {"buffer across the end of RAM", F_ALL, 0, 0,
+     {{DESC_GPA, 0, RAM_BASE + RAM_SIZE - 10, 100, WR, 0}}},
+    {"wrapping length", F_ALL, 0, 0, {{DESC_GPA, 0, 0xffffffffffffff00ull, 0x200, 0, 0}}},
+    {"looping chain", F_ALL, 0, 0,
+     {{DESC_GPA, 0, DATA_GPA, 16, NXT, 1}, {DESC_GPA, 1, DATA_GPA, 16, NXT, 0}}},
+    {"descriptor naming itself", F_ALL, 2, 0, {{DESC_GPA, 2, DATA_GPA, 16, NXT, 2}}},
+    /* Every descriptor of the table once, then one more: longer than the queue. */
+    {"chain longer than the queue", F_ALL, 0, 0,
+     {{DESC_GPA, 0, DATA_GPA, 1, NXT, 1}, {DESC_GPA, 1, DATA_GPA, 1, NXT, 2},
+      {DESC_GPA, 2, DATA_GPA, 1, NXT, 3}, {DESC_GPA, 3, DATA_GPA, 1, NXT, 4},
+      {DESC_GPA, 4, DATA_GPA, 1, NXT, 5}, {DESC_GPA, 5, DATA_GPA, 1, NXT, 6},
+      {DESC_GPA, 6, DATA_GPA, 1, NXT, 7}, {DESC_GPA, 7, DATA_GPA, 1, NXT, 0}}},
+    {"next index past the table", F_ALL, 0, 0, {{DESC_GPA, 0, DATA_GPA, 16, NXT, QSIZE}}},
+    {"head index past the table", F_ALL, QSIZE, 0, {{0}}},
+    {"available index jumps by more than the queue size", F_ALL, 0, QSIZE + 1, {{0}}},
+    {"readable after writable", F_ALL, 0, 0,
+     {{DESC_GPA, 0, DATA_GPA, 16, WR | NXT, 1}, {DESC_GPA, 1, DATA_GPA, 16, 0, 0}}},
+    {"indirect inside indirect", F_ALL, 0, 0,
+     {{TABLE2_GPA, 0, DATA_GPA, 16, 0, 0}, {TABLE_GPA, 0, TABLE2_GPA, 16, IND, 0},
+      {DESC_GPA, 0, TABLE_GPA, 16, IND, 0}}},
+    {"looping indirect table", F_ALL, 0, 0,
+     {{TABLE_GPA, 0, DATA_GPA, 16, NXT, 1}, {TABLE_GPA, 1, DATA_GPA, 16, NXT, 0},
+      {DESC_GPA, 0, TABLE_GPA, 32, IND, 0}}},
+    {"next index past an indirect table", F_ALL, 0, 0,
+     {{TABLE_GPA, 0, DATA_GPA, 16, NXT, 2}, {DESC_GPA, 0, TABLE_GPA, 32, IND, 0}}},
+    {"indirect table outside RAM", F_ALL, 0, 0,
+     {{DESC_GPA, 0, RAM_BASE + RAM_SIZE - 16, 64, IND, 0}}},
+    {"indirect table of a partial descriptor", F_ALL, 0, 0, {{DESC_GPA, 0, TABLE_GPA, 24, IND, 0}}},
+    {"indirect with NEXT", F_ALL, 0, 0, {{DESC_GPA, 0, TABLE_GPA, 16, IND | NXT, 1}}},
+    {"indirect without the feature", F_V1 | F_EVENT, 0, 0,
+     {{TABLE_GPA, 0, DATA_GPA, 16, 0, 0}, {DESC_GPA, 0, TABLE_GPA, 16, IND, 0}}},
+};
+
 static void test_malformed(void)
 {
-    /* Buffer outside RAM, below and above it, and straddling its end. */
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, RAM_BASE - 0x1000, 16, 0, 0);
-    make_avail(0);
-    expect_broken("buffer below RAM");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, RAM_BASE + RAM_SIZE - 10, 100, COREMU_VIRTQ_DESC_F_WRITE, 0);
-    make_avail(0);
-    expect_broken("buffer across the end of RAM");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, 0xffffffffffffff00ull, 0x200, 0, 0);
-    make_avail(0);
-    expect_broken("wrapping length");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_NEXT, 1);
-    put_desc(DESC_GPA, 1, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_NEXT, 0);
-    make_avail(0);
-    expect_broken("looping chain");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 2, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_NEXT, 2);
-    make_avail(2);
-    expect_broken("descriptor naming itself");
-
-    /* Every descriptor of the table once, then one more: longer than the queue. */
-    bring_up(F_ALL);
-    for (unsigned i = 0; i < QSIZE; i++) {
-        put_desc(DESC_GPA, i, DATA_GPA, 1, COREMU_VIRTQ_DESC_F_NEXT, (uint16_t)((i + 1) % QSIZE));
+    for (size_t c = 0; c < sizeof(bad_cases) / sizeof(bad_cases[0]); c++) {
+        const struct bad_case *bc = &bad_cases[c];
+        bring_up(bc->features);
+        for (unsigned i = 0; i < QSIZE && bc->desc[i].table != 0; i++) {
+            const struct bad_desc *d = &bc->desc[i];
+            put_desc(d->table, d->index, d->addr, d->len, d->flags, d->next);
+        }
+        if (bc->avail_idx != 0) {
+            *avail16(1) = bc->avail_idx;
+        } else {
+            make_avail(bc->head);
+        }
+        expect_broken(bc->name);
     }
-    make_avail(0);
-    expect_broken("chain longer than the queue");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_NEXT, QSIZE);
-    make_avail(0);
-    expect_broken("next index past the table");
-
-    bring_up(F_ALL);
-    make_avail(QSIZE);
-    expect_broken("head index past the table");
-
-    bring_up(F_ALL);
-    *avail16(1) = QSIZE + 1;
-    expect_broken("available index jumps by more than the queue size");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_WRITE | COREMU_VIRTQ_DESC_F_NEXT, 1);
-    put_desc(DESC_GPA, 1, DATA_GPA, 16, 0, 0);
-    make_avail(0);
-    expect_broken("readable after writable");
-
-    bring_up(F_ALL);
-    put_desc(TABLE2_GPA, 0, DATA_GPA, 16, 0, 0);
-    put_desc(TABLE_GPA, 0, TABLE2_GPA, 16, COREMU_VIRTQ_DESC_F_INDIRECT, 0);
-    put_desc(DESC_GPA, 0, TABLE_GPA, 16, COREMU_VIRTQ_DESC_F_INDIRECT, 0);
-    make_avail(0);
-    expect_broken("indirect inside indirect");
-
-    bring_up(F_ALL);
-    put_desc(TABLE_GPA, 0, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_NEXT, 1);
-    put_desc(TABLE_GPA, 1, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_NEXT, 0);
-    put_desc(DESC_GPA, 0, TABLE_GPA, 32, COREMU_VIRTQ_DESC_F_INDIRECT, 0);
-    make_avail(0);
-    expect_broken("looping indirect table");
-
-    bring_up(F_ALL);
-    put_desc(TABLE_GPA, 0, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_NEXT, 2);
-    put_desc(DESC_GPA, 0, TABLE_GPA, 32, COREMU_VIRTQ_DESC_F_INDIRECT, 0);
-    make_avail(0);
-    expect_broken("next index past an indirect table");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, RAM_BASE + RAM_SIZE - 16, 64, COREMU_VIRTQ_DESC_F_INDIRECT, 0);
-    make_avail(0);
-    expect_broken("indirect table outside RAM");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, TABLE_GPA, 24, COREMU_VIRTQ_DESC_F_INDIRECT, 0);
-    make_avail(0);
-    expect_broken("indirect table of a partial descriptor");
-
-    bring_up(F_ALL);
-    put_desc(DESC_GPA, 0, TABLE_GPA, 16, COREMU_VIRTQ_DESC_F_INDIRECT | COREMU_VIRTQ_DESC_F_NEXT,
-             1);
-    make_avail(0);
-    expect_broken("indirect with NEXT");
-
-    bring_up(F_V1 | F_EVENT);
-    put_desc(TABLE_GPA, 0, DATA_GPA, 16, 0, 0);
-    put_desc(DESC_GPA, 0, TABLE_GPA, 16, COREMU_VIRTQ_DESC_F_INDIRECT, 0);
-    make_avail(0);
-    expect_broken("indirect without the feature");
 
     /* Rings outside RAM: the queue never becomes ready. */
     bring_up(F_ALL);
