@@ -10,6 +10,8 @@
  *   compare FILE              the whole disk must equal FILE (a raw image)
  *   write OFF LEN BYTE        write LEN bytes of value BYTE at OFF
  *   pattern OFF LEN SEED      write LEN bytes of a pseudo-random pattern at OFF
+ *   threads N OFF LEN         N threads write the patterns of [OFF, OFF + LEN) at once, each
+ *                             its own slice, in small unaligned pieces
  *   read OFF LEN              read (only the status matters: bad offsets must fail cleanly)
  *   discard OFF LEN
  *   flush
@@ -20,6 +22,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,52 @@ static void check(int r, const char *what)
 }
 
 enum { CHUNK = 1 << 20 };
+
+/* The bytes of pattern SEED at position j: the same function for every command, so that a
+ * pattern written by one thread or at once reads back the same. */
+static uint8_t pattern_byte(uint64_t j, uint64_t seed)
+{
+    return (uint8_t)((j * 2654435761u + seed) >> 7);
+}
+
+struct slice {
+    struct coremu_block *b;
+    uint64_t off, len;
+    int status;
+};
+
+static void *write_slice(void *arg)
+{
+    struct slice *s = arg;
+    enum { PIECE = 7000 };
+    uint8_t buf[PIECE];
+    for (uint64_t done = 0; done < s->len && s->status == 0; done += PIECE) {
+        size_t n = s->len - done < PIECE ? (size_t)(s->len - done) : PIECE;
+        for (size_t j = 0; j < n; j++) {
+            buf[j] = pattern_byte(s->off + done + j, 0);
+        }
+        s->status = coremu_block_pwrite(s->b, s->off + done, buf, n);
+    }
+    return NULL;
+}
+
+static void write_threads(struct coremu_block *b, unsigned n, uint64_t off, uint64_t len)
+{
+    pthread_t t[64];
+    struct slice s[64];
+    n = n < 1 ? 1 : n > 64 ? 64 : n;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t start = len * i / n, end = len * (i + 1) / n;
+        s[i] = (struct slice){.b = b, .off = off + start, .len = end - start};
+        pthread_create(&t[i], NULL, write_slice, &s[i]);
+    }
+    int status = 0;
+    for (unsigned i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        status = status ? status : s[i].status;
+    }
+    check(status, "write");
+}
 
 static void dump_or_compare(struct coremu_block *b, const char *path, bool compare)
 {
@@ -152,10 +201,13 @@ int main(int argc, char **argv)
             uint8_t *buf = xmalloc(len);
             for (uint64_t j = 0; j < len; j++) {
                 /* The pattern differs in every byte and from seed to seed. */
-                buf[j] = cmd[0] == 'w' ? (uint8_t)v : (uint8_t)((j * 2654435761u + v) >> 7);
+                buf[j] = cmd[0] == 'w' ? (uint8_t)v : pattern_byte(j, v);
             }
             check(coremu_block_pwrite(b, off, buf, len), "write");
             free(buf);
+        } else if (strcmp(cmd, "threads") == 0 && left >= 3) {
+            write_threads(b, (unsigned)num(argv[i + 1]), num(argv[i + 2]), num(argv[i + 3]));
+            i += 3;
         } else if (strcmp(cmd, "read") == 0 && left >= 2) {
             uint64_t off = num(argv[i + 1]), len = num(argv[i + 2]);
             i += 2;
