@@ -58,7 +58,7 @@
 /* Bounds that keep a hostile header from making us allocate or loop without end. */
 #define MAX_TABLE_BYTES (64ULL << 20)   /* L1 and refcount tables */
 #define MAX_VIRTUAL_SIZE (1ULL << 61)
-#define RESERVE_CLUSTERS 16             /* refcounts made durable per batch */
+#define RESERVE_CLUSTERS 64             /* refcounts made durable per batch */
 
 struct qcow2 {
     /* Set at open, read-only afterwards. */

@@ -183,6 +183,27 @@ static void test_readonly_and_locks(void)
     coremu_block_close(rw);
 }
 
+/* A raw image found by probing must not be turned into a qcow2 by its guest: the next probe
+ * would then follow a backing file name of the guest's choosing. */
+static void test_probed_raw(void)
+{
+    char err[256] = "", drive[600];
+    static uint8_t zero[65536];
+    write_file(tmp_path("probe.img"), zero, sizeof(zero));
+    snprintf(drive, sizeof(drive), "file=%s", tmp_path("probe.img"));
+    struct coremu_block *b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b != NULL && coremu_block_pwrite(b, 0, "QFI\xfb\0\0\0\3", 8) == -EPERM &&
+               coremu_block_pwrite(b, 0, "ext4", 4) == 0 &&
+               coremu_block_pwrite(b, 512, "QFI\xfb", 4) == 0,
+               "probed raw: block 0 cannot become a qcow2 header", "%s", err);
+    coremu_block_close(b);
+    snprintf(drive, sizeof(drive), "file=%s,format=raw", tmp_path("probe.img"));
+    b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b != NULL && coremu_block_pwrite(b, 0, "QFI\xfb\0\0\0\3", 8) == 0,
+               "format=raw: block 0 is the guest's", "%s", err);
+    coremu_block_close(b);
+}
+
 static void test_snapshot_and_gz(void)
 {
     char err[256] = "", drive[600];
@@ -437,6 +458,7 @@ int main(void)
     test_raw("directsync");
     test_raw("unsafe");
     test_readonly_and_locks();
+    test_probed_raw();
     test_snapshot_and_gz();
     test_bad_qcow2();
     test_stress();
