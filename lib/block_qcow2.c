@@ -10,7 +10,7 @@
  * growth included), so `qemu-img check` stays clean. Discard frees whole clusters.
  *
  * What is refused with a clear error: unknown incompatible features, encryption, external data
- * files, extended L2 entries, compression types other than zlib, refcount widths below 8 bits;
+ * files, extended L2 entries, compression types other than zlib;
  * and for writing: internal snapshots, and images marked dirty (lazy refcounts that were not
  * written back) or corrupt, which `qemu-img check -r all` repairs.
  *
@@ -68,7 +68,7 @@ struct qcow2 {
     unsigned l2_bits;            /* log2 of entries per L2 table */
     uint32_t l1_size;            /* entries */
     uint64_t l1_offset;
-    unsigned refcount_bytes;     /* 1, 2, 4 or 8 */
+    unsigned refcount_bits;      /* 1, 2, 4 ... 64 */
     uint64_t refblock_entries;   /* refcounts per refcount block */
     unsigned csize_shift;        /* compressed entries: sector count position */
     uint64_t csize_mask, coffset_mask;
@@ -141,6 +141,47 @@ static bool cluster_ok(const struct qcow2 *q, uint64_t off, bool for_write)
 
 /* ---- refcounts (under lock) ---------------------------------------------------------------- */
 
+/* Where refcount number idx of a refcount block lies: refcounts of 8 bits and more are
+ * big-endian byte groups; narrower ones are packed from the least significant bit of each
+ * byte up. */
+struct refcount_slot {
+    uint64_t byte;   /* offset in the block */
+    unsigned bytes;  /* how many bytes hold it */
+    unsigned shift;  /* bit position within the byte (narrow refcounts) */
+};
+
+static struct refcount_slot refcount_slot(const struct qcow2 *q, uint64_t idx)
+{
+    uint64_t bit = (idx % q->refblock_entries) * q->refcount_bits;
+    unsigned bytes = q->refcount_bits < 8 ? 1 : q->refcount_bits / 8;
+    return (struct refcount_slot){.byte = bit / 8, .bytes = bytes, .shift = bit % 8};
+}
+
+static uint64_t refcount_decode(const struct qcow2 *q, struct refcount_slot s, const uint8_t *p)
+{
+    if (q->refcount_bits < 8) {
+        return (p[0] >> s.shift) & ((1U << q->refcount_bits) - 1);
+    }
+    uint64_t val = 0;
+    for (unsigned i = 0; i < s.bytes; i++) {
+        val = val << 8 | p[i];
+    }
+    return val;
+}
+
+static void refcount_encode(const struct qcow2 *q, struct refcount_slot s, uint8_t *p,
+                            uint64_t val)
+{
+    if (q->refcount_bits < 8) {
+        unsigned mask = ((1U << q->refcount_bits) - 1) << s.shift;
+        p[0] = (uint8_t)((p[0] & ~mask) | ((val << s.shift) & mask));
+        return;
+    }
+    for (unsigned i = 0; i < s.bytes; i++) {
+        p[s.bytes - 1 - i] = (uint8_t)(val >> (8 * i));
+    }
+}
+
 static int refcount_get(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t *val)
 {
     uint64_t idx = off >> q->cluster_bits;
@@ -149,11 +190,11 @@ static int refcount_get(struct qcow2 *q, struct blk_file *f, uint64_t off, uint6
     if (rt_idx >= q->rt_entries || q->rt[rt_idx] == 0) {
         return 0;
     }
-    uint8_t raw[8] = {0};
-    uint64_t pos = q->rt[rt_idx] + (idx % q->refblock_entries) * q->refcount_bytes;
-    int r = blk_file_pread(f, pos, raw, q->refcount_bytes);
-    for (unsigned i = 0; i < q->refcount_bytes && r == 0; i++) {
-        *val = *val << 8 | raw[i];
+    uint8_t raw[8];
+    struct refcount_slot s = refcount_slot(q, idx);
+    int r = blk_file_pread(f, q->rt[rt_idx] + s.byte, raw, s.bytes);
+    if (r == 0) {
+        *val = refcount_decode(q, s, raw);
     }
     return r;
 }
@@ -173,7 +214,8 @@ static int refblock_new(struct qcow2 *q, struct blk_file *f, uint64_t rt_idx)
     uint64_t idx = off >> q->cluster_bits;
     bool self = idx / q->refblock_entries == rt_idx;
     if (self) {
-        blk[(idx % q->refblock_entries) * q->refcount_bytes + q->refcount_bytes - 1] = 1;
+        struct refcount_slot s = refcount_slot(q, idx);
+        refcount_encode(q, s, blk + s.byte, 1);
     }
     int r = blk_file_pwrite(f, off, blk, q->cluster_size);
     free(blk);
@@ -268,12 +310,18 @@ static int refcount_set(struct qcow2 *q, struct blk_file *f, uint64_t off, uint6
     if (r != 0) {
         return r;
     }
-    uint8_t raw[8];
-    for (unsigned i = 0; i < q->refcount_bytes; i++) {
-        raw[q->refcount_bytes - 1 - i] = (uint8_t)(val >> (8 * i));
+    uint8_t raw[8] = {0};
+    struct refcount_slot s = refcount_slot(q, idx);
+    uint64_t pos = q->rt[rt_idx] + s.byte;
+    /* A narrow refcount shares its byte with its neighbours. */
+    if (q->refcount_bits < 8) {
+        r = blk_file_pread(f, pos, raw, 1);
     }
-    uint64_t pos = q->rt[rt_idx] + (idx % q->refblock_entries) * q->refcount_bytes;
-    return blk_file_pwrite(f, pos, raw, q->refcount_bytes);
+    if (r == 0) {
+        refcount_encode(q, s, raw, val);
+        r = blk_file_pwrite(f, pos, raw, s.bytes);
+    }
+    return r;
 }
 
 /* Drops one reference from every cluster of [off, off + len). */
@@ -854,12 +902,11 @@ static int qcow2_open_file(struct coremu_block *b, const char *path, enum coremu
     if (!b->readonly && nb_snapshots != 0) {
         OPEN_FAIL("%s: writing to qcow2 images with internal snapshots is not supported", path);
     }
-    if (refcount_order < 3 || refcount_order > 6) {
-        OPEN_FAIL("%s: %u-bit refcounts are not supported (8, 16, 32 and 64 are)", path,
-                  1U << (refcount_order > 6 ? 6 : refcount_order));
+    if (refcount_order > 6) {
+        OPEN_FAIL("%s: bad qcow2 refcount order %u (at most 6: 64 bits)", path, refcount_order);
     }
-    q->refcount_bytes = 1U << (refcount_order - 3);
-    q->refblock_entries = q->cluster_size / q->refcount_bytes;
+    q->refcount_bits = 1U << refcount_order;
+    q->refblock_entries = q->cluster_size * 8 / q->refcount_bits;
     q->csize_shift = 62 - (q->cluster_bits - 8);
     q->csize_mask = (1ULL << (q->cluster_bits - 8)) - 1;
     q->coffset_mask = (1ULL << q->csize_shift) - 1;
