@@ -83,6 +83,15 @@ struct qcow2 {
     uint64_t rt_offset;
     uint64_t end;                /* cluster-aligned end of everything allocated */
     uint64_t rsv_next, rsv_end;  /* clusters whose refcount is already 1, not yet used */
+    /* Recently used L2 tables as they are on disk (big-endian), written through: a lookup
+     * costs no system call, which matters most with O_DIRECT. */
+    struct l2_cached {
+        uint64_t offset;         /* 0: free slot */
+        uint8_t *table;
+        uint64_t used;           /* l2_clock at the last use */
+    } *l2_cache;
+    unsigned l2_slots;
+    uint64_t l2_clock;
     bool broken;                 /* a metadata update failed half-way: no more writes */
 };
 
@@ -374,6 +383,54 @@ static int cluster_alloc(struct qcow2 *q, struct blk_file *f, uint64_t *off)
 
 /* ---- mapping ------------------------------------------------------------------------------- */
 
+/* The cached copy of the L2 table at l2, read from the file if it is not cached. */
+static int l2_table(struct qcow2 *q, struct blk_file *f, uint64_t l2, uint8_t **table)
+{
+    struct l2_cached *victim = &q->l2_cache[0];
+    for (unsigned i = 0; i < q->l2_slots; i++) {
+        struct l2_cached *c = &q->l2_cache[i];
+        if (c->offset == l2) {
+            c->used = ++q->l2_clock;
+            *table = c->table;
+            return 0;
+        }
+        if (c->used < victim->used) {
+            victim = c;
+        }
+    }
+    if (victim->table == NULL && (victim->table = malloc(q->cluster_size)) == NULL) {
+        return -ENOMEM;
+    }
+    victim->offset = 0;
+    int r = blk_file_pread(f, l2, victim->table, q->cluster_size);
+    if (r == 0) {
+        victim->offset = l2;
+        victim->used = ++q->l2_clock;
+        *table = victim->table;
+    }
+    return r;
+}
+
+static int write_entry(struct blk_file *f, uint64_t pos, uint64_t entry)
+{
+    uint8_t raw[8];
+    be64_store(raw, entry);
+    return blk_file_pwrite(f, pos, raw, 8);
+}
+
+/* Writes the L2 entry at file offset pos, in the file and in the cache. */
+static int l2_store(struct qcow2 *q, struct blk_file *f, uint64_t pos, uint64_t entry)
+{
+    int r = write_entry(f, pos, entry);
+    uint64_t l2 = cluster_start(q, pos);
+    for (unsigned i = 0; i < q->l2_slots && r == 0; i++) {
+        if (q->l2_cache[i].offset == l2) {
+            be64_store(q->l2_cache[i].table + (pos - l2), entry);
+        }
+    }
+    return r;
+}
+
 /* The L2 entry of guest offset off (0: not allocated), and where it is stored (0: no L2). */
 static int l2_lookup(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t *entry,
                      uint64_t *entry_pos)
@@ -392,10 +449,10 @@ static int l2_lookup(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t
     if (!cluster_ok(q, l2, false)) {
         return -EIO;
     }
-    uint8_t raw[8];
-    int r = blk_file_pread(f, l2 + l2_idx * 8, raw, 8);
+    uint8_t *table;
+    int r = l2_table(q, f, l2, &table);
     if (r == 0) {
-        *entry = be64_load(raw);
+        *entry = be64_load(table + l2_idx * 8);
         *entry_pos = l2 + l2_idx * 8;
     }
     return r;
@@ -521,13 +578,6 @@ static int qcow2_pread(struct coremu_block *b, uint64_t off, void *buf, size_t l
     return for_each_cluster(b, off, buf, len, pread_in_cluster);
 }
 
-static int write_entry(struct blk_file *f, uint64_t pos, uint64_t entry)
-{
-    uint8_t raw[8];
-    be64_store(raw, entry);
-    return blk_file_pwrite(f, pos, raw, 8);
-}
-
 /* Where the L2 entry of guest offset off is stored, allocating a zeroed L2 table if needed. */
 static int l2_for_write(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t *entry,
                         uint64_t *entry_pos)
@@ -555,6 +605,12 @@ static int l2_for_write(struct qcow2 *q, struct blk_file *f, uint64_t off, uint6
         r = blk_file_pwrite(f, l2, zero, q->cluster_size);
     }
     free(zero);
+    /* Only a damaged image reuses a cluster as a table, but then no stale copy may stay. */
+    for (unsigned i = 0; i < q->l2_slots; i++) {
+        if (q->l2_cache[i].offset == l2) {
+            q->l2_cache[i].offset = 0;
+        }
+    }
     if (r == 0) {
         r = write_entry(f, q->l1_offset + l1_idx * 8, l2 | ENTRY_COPIED);
     }
@@ -605,7 +661,7 @@ static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos,
     }
     free(cl);
     if (r == 0) {
-        r = write_entry(&b->file, entry_pos, host | ENTRY_COPIED);
+        r = l2_store(q, &b->file, entry_pos, host | ENTRY_COPIED);
     }
     uint64_t old_start, old_len;
     entry_clusters(q, entry, &old_start, &old_len);
@@ -677,7 +733,7 @@ static int qcow2_discard(struct coremu_block *b, uint64_t off, uint64_t len)
         r = l2_for_write(q, &b->file, c, &entry, &pos);
         /* The entry lets go of the cluster before its reference is dropped. */
         if (r == 0) {
-            r = write_entry(&b->file, pos, zero ? ENTRY_ZERO : 0);
+            r = l2_store(q, &b->file, pos, zero ? ENTRY_ZERO : 0);
         }
         if (r == 0 && clen != 0) {
             r = refcount_drop(q, &b->file, start, clen);
@@ -692,6 +748,10 @@ static int qcow2_discard(struct coremu_block *b, uint64_t off, uint64_t len)
 
 static void qcow2_free(struct qcow2 *q)
 {
+    for (unsigned i = 0; i < q->l2_slots; i++) {
+        free(q->l2_cache[i].table);
+    }
+    free(q->l2_cache);
     free(q->l1);
     free(q->rt);
     coremu_block_close(q->backing);
@@ -907,6 +967,14 @@ static int qcow2_open_file(struct coremu_block *b, const char *path, enum coremu
     }
     q->refcount_bits = 1U << refcount_order;
     q->refblock_entries = q->cluster_size * 8 / q->refcount_bits;
+    /* About 1 MiB of L2 tables, at least 4 and at most 32 of them. */
+    uint64_t slots = (1ULL << 20) >> q->cluster_bits;
+    slots = slots < 4 ? 4 : slots > 32 ? 32 : slots;
+    q->l2_cache = calloc(slots, sizeof(*q->l2_cache));
+    if (q->l2_cache == NULL) {
+        OPEN_FAIL("%s: out of memory", path);
+    }
+    q->l2_slots = (unsigned)slots;
     q->csize_shift = 62 - (q->cluster_bits - 8);
     q->csize_mask = (1ULL << (q->cluster_bits - 8)) - 1;
     q->coffset_mask = (1ULL << q->csize_shift) - 1;
