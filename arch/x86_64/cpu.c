@@ -118,7 +118,8 @@ void x86_cpuid(struct x86_cpu *cpu, uint32_t leaf, uint32_t subleaf, uint32_t ou
                  F1D_SSE2 | (logical > 1 ? F1D_HTT : 0);
         if (cpu->cpuid_apic) {
             out[2] |= F1C_X2APIC | F1C_TSC_DEADLINE;
-            out[3] |= F1D_APIC;
+            /* SDM 10.4.3: clear while IA32_APIC_BASE's global enable (bit 11) is */
+            out[3] |= (cpu->apic_base & (1u << 11)) ? F1D_APIC : 0;
         }
         return;
     case 6:

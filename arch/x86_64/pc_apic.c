@@ -16,15 +16,28 @@
  * reached from the core's own thread (its MMIO page and MSRs), so the page at 0xFEE00000 is one
  * region whose handlers find the LAPIC of the calling core (coremu_cpu_self).
  *
- * Start-up. Every core but 0 starts off. An INIT IPI resets its target's LAPIC and makes the
- * target wait for a STARTUP IPI: at once when the target is off; through an event on the
- * target's thread when it runs (the target then powers itself off at that block boundary, so
- * no guest instruction runs after the INIT). A STARTUP that overtakes that event is kept and
- * starts the core as soon as the event has stopped it (Linux sends STARTUP without the SDM's
- * 10 ms wait after INIT on current processors). A STARTUP IPI to a waiting core powers it on:
- * pc_cpu_run resets it (the state after INIT is the state after RESET but for the LAPIC) and
- * pc_apic_power_on starts it in real mode at CS = vector << 8, IP = 0, as the SDM's MP
- * initialisation protocol describes.
+ * The xAPIC page of each core is where its IA32_APIC_BASE puts it (SDM 10.4.5: each processor
+ * may map its APIC registers elsewhere). The address space is one for all cores, so a page
+ * that some core's APIC uses is a "window" region there, whose handlers answer for the calling
+ * core's APIC only when that APIC is in xAPIC mode at that very page, and otherwise answer as
+ * the unassigned memory that the page is for that core (reads all ones, writes dropped): a
+ * core reaches only its own APIC, at its own base, as on hardware. The window at 0xFEE00000
+ * always exists; others are added when a core moves its base to them and removed when the
+ * last core leaves. A base on RAM, ROM or another device cannot have a window (regions do not
+ * overlap): the move is logged as unimplemented, and that core's APIC is then reachable
+ * through its MSRs only. A globally disabled APIC (IA32_APIC_BASE.EN clear) or one in x2APIC
+ * mode has no MMIO at all, as the SDM says (10.4.3, 10.12.2).
+ *
+ * Start-up. Every core but 0 starts off. An INIT IPI to an application processor resets its
+ * LAPIC and makes it wait for a STARTUP IPI (an INIT to core 0, the bootstrap processor, is a
+ * machine reset instead: init_bsp says why): at once when the target is off; through an event on
+ * the target's thread when it runs (the target then powers itself off at that block boundary, so no
+ * guest instruction runs after the INIT). A STARTUP that overtakes that event is kept and starts
+ * the core as soon as the event has stopped it (Linux sends STARTUP without the SDM's 10 ms wait
+ * after INIT on current processors). A STARTUP IPI to a waiting core powers it on: pc_cpu_run
+ * resets it (the state after INIT is the state after RESET but for the LAPIC) and pc_apic_power_on
+ * starts it in real mode at CS = vector << 8, IP = 0, as the SDM's MP initialisation protocol
+ * describes.
  */
 #include "config.h"
 
@@ -247,10 +260,30 @@ static void init_on_target(struct coremu_cpu *rt, void *arg)
     }
 }
 
+/* An INIT to the bootstrap processor. The SDM (Vol. 3A 8.4.1, "BSP and AP Processors"): the MP
+ * initialisation protocol runs only after power-up or RESET; a later INIT makes each processor
+ * look at the BSP flag of its IA32_APIC_BASE, and the BSP then runs the firmware's bootstrap
+ * code from the reset vector while an AP enters wait-for-SIPI. So the BSP never waits for a
+ * STARTUP (it did here, like an AP, until another core's STARTUP restarted it). This PC has no
+ * firmware at the reset vector: its bootstrap is the board's reset, which loads and enters the
+ * -kernel image again. A PC BIOS entered at the reset vector on a warm machine with no
+ * shutdown code in the CMOS (register 0x0F) reboots it, which is what QEMU's SeaBIOS does too;
+ * so the INIT is a machine reset here, or the exit with -no-reboot. (The shutdown codes that
+ * make a BIOS resume at the real-mode vector at 40:67 are firmware, which this PC lacks.) */
+static void init_bsp(struct pc_board *pc)
+{
+    COREMU_LOG(COREMU_LOG_INT, "cpu0: INIT to the bootstrap processor: its firmware's reset\n");
+    pc_system_reset(pc);
+}
+
 static void lapic_init(void *opaque, unsigned cpu_index)
 {
     struct pc_board *pc = opaque;
     if (cpu_index >= pc->ncpus) {
+        return;
+    }
+    if (cpu_index == 0) {
+        init_bsp(pc); /* core 0 is the BSP: its LAPIC has the BSP flag (pc_apic_create_lapics) */
         return;
     }
     struct coremu_cpu *target = pc->machine->cpus[cpu_index];
@@ -292,6 +325,202 @@ static void lapic_startup(void *opaque, unsigned cpu_index, uint8_t vector)
     }
 }
 
+/* ---- the xAPIC pages ------------------------------------------------------------------------ */
+
+/* One page of the address space where some core's xAPIC is, or was (see the top of the file). */
+struct lapic_window {
+    struct lapic_windows *all;
+    uint64_t base; /* immutable */
+    /* The cores whose IA32_APIC_BASE points here, whether enabled or not (under all->lock).
+     * The default window is never removed, whatever its count. */
+    unsigned users;
+    bool mapped;               /* a region of the address space now (under all->lock) */
+    struct lapic_window *next; /* all->list, under all->lock */
+};
+
+/* Every window of the board, found through the default window's region. */
+struct lapic_windows {
+    struct pc_board *pc;
+    /* Taken by a core that writes IA32_APIC_BASE (its own thread) and by the machine reset
+     * (the world stopped); never on the access path, which reads only immutable fields and
+     * the calling core's own IA32_APIC_BASE. */
+    pthread_mutex_t lock;
+    struct lapic_window *list; /* the default window first; entries live until the board's
+                                  free, so an access that found a removed region is safe */
+    struct lapic_window **at;  /* per core: the window of its base, NULL when it has none
+                                  (under lock) */
+};
+
+static uint64_t xapic_page(uint64_t apic_base)
+{
+    return apic_base & ~0xfffull & ((1ull << 40) - 1);
+}
+
+/* The LAPIC of the core making the access when it answers at window w: that core's APIC in
+ * xAPIC mode with its base at w. NULL for any other core, and for any other thread (nothing
+ * but cores reaches the page: there is no DMA into it). */
+static struct x86_lapic *lapic_at(const struct lapic_window *w)
+{
+    struct pc_board *pc = w->all->pc;
+    struct coremu_cpu *self = coremu_cpu_self();
+    if (!self || self->machine != pc->machine || self->index >= pc->ncpus) {
+        return NULL;
+    }
+    struct x86_lapic *lapic = pc->lapics[self->index];
+    /* the owner's own IA32_APIC_BASE: the calling thread is the owner */
+    uint64_t base = x86_lapic_base_msr(lapic);
+    if ((base & (X86_APIC_BASE_EN | X86_APIC_BASE_EXTD)) != X86_APIC_BASE_EN ||
+        xapic_page(base) != w->base) {
+        return NULL;
+    }
+    return lapic;
+}
+
+static int xapic_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
+{
+    struct x86_lapic *lapic = lapic_at(opaque);
+    if (!lapic) {
+        *value = 0;
+        return COREMU_MEM_UNMAPPED; /* not this core's APIC: unassigned memory for it */
+    }
+    return x86_lapic_mmio_read(lapic, offset, size, value);
+}
+
+static int xapic_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct x86_lapic *lapic = lapic_at(opaque);
+    if (!lapic) {
+        return COREMU_MEM_UNMAPPED;
+    }
+    return x86_lapic_mmio_write(lapic, offset, size, value);
+}
+
+static const struct coremu_mmio_ops xapic_ops = {
+    .read = xapic_read,
+    .write = xapic_write,
+    .sizes = 1 | 2 | 4 | 8,
+    .allow_unaligned = true,
+};
+
+static void lapic_reset_hook(void *opaque)
+{
+    x86_lapic_reset(opaque);
+}
+
+/* Takes a core off window w (under all->lock): the last one out removes a window other than
+ * the default from the address space. */
+static void window_leave(struct lapic_windows *all, struct lapic_window *w)
+{
+    if (w == NULL || --w->users > 0 || w == all->list || !w->mapped) {
+        return;
+    }
+    (void)coremu_as_remove(all->pc->as, w->base);
+    w->mapped = false;
+}
+
+/* Core index's IA32_APIC_BASE now points at page base (its own thread, or the world stopped):
+ * the window there, made if needed. */
+static void window_move(struct lapic_windows *all, unsigned index, uint64_t base)
+{
+    pthread_mutex_lock(&all->lock);
+    struct lapic_window *old = all->at[index];
+    if (old != NULL && old->base == base) {
+        pthread_mutex_unlock(&all->lock);
+        return;
+    }
+    struct lapic_window *w = all->list;
+    while (w != NULL && w->base != base) {
+        w = w->next;
+    }
+    if (w == NULL) {
+        w = calloc(1, sizeof(*w));
+        if (w != NULL) {
+            w->all = all;
+            w->base = base;
+            w->next = all->list->next; /* the default window stays first */
+            all->list->next = w;
+        }
+    }
+    if (w != NULL && !w->mapped) {
+        w->mapped = coremu_as_add_mmio(all->pc->as, "lapic", base, X86_LAPIC_MMIO_SIZE, &xapic_ops,
+                                       w, COREMU_MMIO_LOCKLESS) == 0;
+    }
+    if (w == NULL || !w->mapped) {
+        COREMU_LOG(COREMU_LOG_UNIMP,
+                   "cpu%u: the xAPIC page at %#llx overlaps memory or a device: its registers "
+                   "are reachable through the MSRs only\n",
+                   index, (unsigned long long)base);
+        w = NULL;
+    } else {
+        w->users++;
+    }
+    window_leave(all, old);
+    all->at[index] = w;
+    pthread_mutex_unlock(&all->lock);
+}
+
+static struct lapic_windows *windows_of(struct pc_board *pc)
+{
+    const struct coremu_region *r = coremu_as_lookup(pc->as, X86_LAPIC_DEFAULT_BASE);
+    return ((const struct lapic_window *)r->opaque)->all;
+}
+
+/* Machine reset (nothing runs): every APIC is back at 0xFEE00000. */
+static void windows_reset_hook(void *opaque)
+{
+    struct lapic_windows *all = opaque;
+    for (unsigned i = 0; i < all->pc->ncpus; i++) {
+        window_move(all, i, X86_LAPIC_DEFAULT_BASE);
+    }
+}
+
+static void windows_free_hook(void *opaque)
+{
+    struct lapic_windows *all = opaque;
+    while (all->list != NULL) {
+        struct lapic_window *next = all->list->next;
+        free(all->list);
+        all->list = next;
+    }
+    free(all->at);
+    pthread_mutex_destroy(&all->lock);
+    free(all);
+}
+
+/* The default window, every core on it, as a board device (reset and free hooks). */
+static int windows_create(struct pc_board *pc, char *err, size_t errlen)
+{
+    struct lapic_windows *all = calloc(1, sizeof(*all));
+    struct lapic_window *w = calloc(1, sizeof(*w));
+    struct lapic_window **at = calloc(pc->ncpus, sizeof(*at));
+    if (!all || !w || !at || pthread_mutex_init(&all->lock, NULL) != 0) {
+        free(all);
+        free(w);
+        free(at);
+        snprintf(err, errlen, "cannot create the local APICs: out of memory");
+        return -1;
+    }
+    all->pc = pc;
+    all->list = w;
+    all->at = at;
+    *w = (struct lapic_window){.all = all, .base = X86_LAPIC_DEFAULT_BASE, .users = pc->ncpus};
+    for (unsigned i = 0; i < pc->ncpus; i++) {
+        at[i] = w;
+    }
+    if (coremu_board_add_device(pc->board, "lapic-windows", all, windows_reset_hook,
+                                windows_free_hook) != 0) {
+        snprintf(err, errlen, "cannot create the local APICs: out of memory");
+        return -1;
+    }
+    if (coremu_as_add_mmio(pc->as, "lapic", X86_LAPIC_DEFAULT_BASE, X86_LAPIC_MMIO_SIZE, &xapic_ops,
+                           w, COREMU_MMIO_LOCKLESS) != 0) {
+        snprintf(err, errlen, "cannot map the local APICs");
+        return -1;
+    }
+    w->mapped = true;
+    return 0;
+}
+
 /* ---- the core's hooks ----------------------------------------------------------------------- */
 
 static int core_intr_ack(void *opaque, struct x86_cpu *cpu)
@@ -316,14 +545,7 @@ static bool core_msr_write(void *opaque, struct x86_cpu *cpu, uint32_t msr, uint
     if (msr == X86_MSR_APIC_BASE) {
         uint64_t base = x86_lapic_base_msr(lapic);
         cpu->apic_base = base;
-        if ((base & X86_APIC_BASE_EN) &&
-            (base & ~0xfffull & 0xffffffffffull) != X86_LAPIC_DEFAULT_BASE) {
-            COREMU_LOG(COREMU_LOG_UNIMP,
-                       "cpu%u: the xAPIC page moved to %#llx: it stays at "
-                       "%#x\n",
-                       cpu->rt->index, (unsigned long long)(base & ~0xfffull),
-                       X86_LAPIC_DEFAULT_BASE);
-        }
+        window_move(windows_of(pc), cpu->rt->index, xapic_page(base));
     }
     return true;
 }
@@ -338,50 +560,6 @@ static uint64_t core_tpr_read(void *opaque, struct x86_cpu *cpu)
 {
     struct pc_board *pc = opaque;
     return x86_lapic_tpr_read(pc->lapics[cpu->rt->index]);
-}
-
-/* ---- the xAPIC page ------------------------------------------------------------------------- */
-
-/* The LAPIC of the core making the access; NULL for any other thread (nothing but cores
- * reaches the page: there is no DMA into it). */
-static struct x86_lapic *lapic_self(struct pc_board *pc)
-{
-    struct coremu_cpu *self = coremu_cpu_self();
-    if (!self || self->machine != pc->machine || self->index >= pc->ncpus) {
-        return NULL;
-    }
-    return pc->lapics[self->index];
-}
-
-static int xapic_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
-{
-    struct x86_lapic *lapic = lapic_self(opaque);
-    if (!lapic) {
-        *value = 0;
-        return COREMU_MEM_OK;
-    }
-    return x86_lapic_mmio_read(lapic, offset, size, value);
-}
-
-static int xapic_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
-{
-    struct x86_lapic *lapic = lapic_self(opaque);
-    if (!lapic) {
-        return COREMU_MEM_OK;
-    }
-    return x86_lapic_mmio_write(lapic, offset, size, value);
-}
-
-static const struct coremu_mmio_ops xapic_ops = {
-    .read = xapic_read,
-    .write = xapic_write,
-    .sizes = 1 | 2 | 4 | 8,
-    .allow_unaligned = true,
-};
-
-static void lapic_reset_hook(void *opaque)
-{
-    x86_lapic_reset(opaque);
 }
 
 static void lapic_free_hook(void *opaque)
@@ -421,7 +599,7 @@ int pc_apic_create_lapics(struct pc_board *pc, char *err, size_t errlen)
         }
         if (coremu_board_add_device(pc->board, "lapic", lapic, lapic_reset_hook, lapic_free_hook) !=
             0) {
-            x86_lapic_free(lapic);
+            /* the board has freed it already */
             snprintf(err, errlen, "cannot create the local APIC of core %u: out of memory", i);
             return -1;
         }
@@ -434,12 +612,9 @@ int pc_apic_create_lapics(struct pc_board *pc, char *err, size_t errlen)
         cpu->board.tpr_read = core_tpr_read;
         cpu->board.tpr_write = core_tpr_write;
     }
-    if (coremu_as_add_mmio(pc->as, "lapic", X86_LAPIC_DEFAULT_BASE, X86_LAPIC_MMIO_SIZE, &xapic_ops,
-                           pc, COREMU_MMIO_LOCKLESS) != 0) {
-        snprintf(err, errlen, "cannot map the local APICs");
-        return -1;
-    }
-    return 0;
+    /* after the LAPICs: the windows' reset hook then runs after theirs, which moved every
+     * base back to 0xFEE00000 */
+    return windows_create(pc, err, errlen);
 }
 
 /* ---- power-on and the timer ----------------------------------------------------------------- */

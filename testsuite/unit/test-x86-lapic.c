@@ -883,11 +883,10 @@ static void test_ipis(void)
     on_core(3, R_TPR, 0xe0, false);
     bool held = ipi_reaches(0, LOWEST | ASSERT | LOGICAL, 0x0c, 0x0, 0x4d);
     on_core(3, R_TPR, 0, false);
-    UNIT_CHECK(held && WAIT_FOR(atomic_load(&taken[3][0x4d]) == 1) &&
-                   atomic_load(&taken[2][0x4d]) == 0,
-               "lapic IPI: lowest priority passes over a software-disabled APIC",
-               "core 2 took %u, core 3 %u", atomic_load(&taken[2][0x4d]),
-               atomic_load(&taken[3][0x4d]));
+    UNIT_CHECK(
+        held && WAIT_FOR(atomic_load(&taken[3][0x4d]) == 1) && atomic_load(&taken[2][0x4d]) == 0,
+        "lapic IPI: lowest priority passes over a software-disabled APIC",
+        "core 2 took %u, core 3 %u", atomic_load(&taken[2][0x4d]), atomic_load(&taken[3][0x4d]));
     on_core(2, R_SVR, 0x1ff, false);
     for (unsigned i = 0; i < NCPUS; i++) {
         on_core(i, R_DFR, 0x0fffffffu, false);
