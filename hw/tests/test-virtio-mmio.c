@@ -235,6 +235,20 @@ static void test_blk(const uint8_t *disk, const char *path, struct irq_probe *ir
                used);
     st = blk_req(0, 0, 100, true, &used);
     UNIT_CHECK(st == 1, "blk: IN of a partial sector is IOERR", "status %d", st);
+    /* DISCARD of sectors 16-23 (the image was opened with discard=unmap): they read 0. */
+    uint8_t seg[16] = {16, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(gpa(DATA), seg, sizeof(seg));
+    st = blk_req(11, 0, 16, false, &used);
+    memset(gpa(DATA), 0xff, 4096);
+    st |= blk_req(0, 16, 4096, true, &used) << 8;
+    static const uint8_t zero[4096];
+    UNIT_CHECK(st == 0 && memcmp(gpa(DATA), zero, 4096) == 0,
+               "blk: DISCARD unmaps the sectors", "status 0x%x", st);
+    seg[0] = 0xff;
+    seg[1] = 0xff;
+    memcpy(gpa(DATA), seg, sizeof(seg));
+    st = blk_req(11, 0, 16, false, &used);
+    UNIT_CHECK(st == 1, "blk: DISCARD past the end is IOERR", "status %d", st);
     st = blk_req(99, 0, 0, false, &used);
     UNIT_CHECK(st == 2 && used == 1, "blk: unknown type is UNSUPP", "status %d", st);
     UNIT_CHECK(rd(SLOT_BLK, 0x070) == 0x0f, "blk: request errors do not break the device",
@@ -303,7 +317,7 @@ int main(void)
     close(fd);
 
     char err[256];
-    struct coremu_block_options bo = {.file = disk_path, .format = "raw"};
+    struct coremu_block_options bo = {.file = disk_path, .format = "raw", .discard = true};
     struct coremu_block *blk = coremu_block_open(&bo, err, sizeof(err));
     UNIT_REQUIRE(blk != NULL, "setup", "block open: %s", err);
     struct coremu_virtio_device *bdev = virtio_blk_new(as, NULL, blk, "serial-7");
