@@ -10,46 +10,46 @@
 #include "virtio_blk.h"
 
 #define VIRTIO_ID_BLOCK 2
-#define BLK_QUEUE_SIZE 256
-#define BLK_SECTOR 512u
+#define BLK_QUEUE_SIZE  256
+#define BLK_SECTOR      512u
 
 /* Feature bits (5.2.3). */
-#define VIRTIO_BLK_F_SEG_MAX 2
-#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_SEG_MAX  2
+#define VIRTIO_BLK_F_RO       5
 #define VIRTIO_BLK_F_BLK_SIZE 6
-#define VIRTIO_BLK_F_FLUSH 9
-#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_FLUSH    9
+#define VIRTIO_BLK_F_DISCARD  13
 
 /* Configuration layout (5.2.4): the offsets of the fields this device fills. */
-#define CFG_CAPACITY 0
-#define CFG_SEG_MAX 12
-#define CFG_BLK_SIZE 20
+#define CFG_CAPACITY            0
+#define CFG_SEG_MAX             12
+#define CFG_BLK_SIZE            20
 #define CFG_MAX_DISCARD_SECTORS 36
-#define CFG_MAX_DISCARD_SEG 40
-#define CFG_DISCARD_ALIGNMENT 44
-#define CFG_SIZE 60
+#define CFG_MAX_DISCARD_SEG     40
+#define CFG_DISCARD_ALIGNMENT   44
+#define CFG_SIZE                60
 
 /* Request types and status (5.2.6). */
-#define VIRTIO_BLK_T_IN 0
-#define VIRTIO_BLK_T_OUT 1
-#define VIRTIO_BLK_T_FLUSH 4
-#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_IN      0
+#define VIRTIO_BLK_T_OUT     1
+#define VIRTIO_BLK_T_FLUSH   4
+#define VIRTIO_BLK_T_GET_ID  8
 #define VIRTIO_BLK_T_DISCARD 11
-#define VIRTIO_BLK_S_OK 0
-#define VIRTIO_BLK_S_IOERR 1
-#define VIRTIO_BLK_S_UNSUPP 2
-#define VIRTIO_BLK_ID_BYTES 20
-#define HEADER_BYTES 16
-#define DISCARD_SEG_BYTES 16
-#define DISCARD_MAX_SECTORS 0x3fffffu
+#define VIRTIO_BLK_S_OK      0
+#define VIRTIO_BLK_S_IOERR   1
+#define VIRTIO_BLK_S_UNSUPP  2
+#define VIRTIO_BLK_ID_BYTES  20
+#define HEADER_BYTES         16
+#define DISCARD_SEG_BYTES    16
+#define DISCARD_MAX_SECTORS  0x3fffffu
 
 struct virtio_blk {
-    struct coremu_virtio_device dev; /* first: the ops get it */
-    struct coremu_block *blk;        /* immutable; thread-safe itself */
-    uint64_t sectors;                /* immutable: capacity in 512-byte sectors */
-    bool readonly;                   /* immutable */
+    struct coremu_virtio_device dev;  /* first: the ops get it */
+    struct coremu_block *blk;         /* immutable; thread-safe itself */
+    uint64_t sectors;                 /* immutable: capacity in 512-byte sectors */
+    bool readonly;                    /* immutable */
     char serial[VIRTIO_BLK_ID_BYTES]; /* immutable, zero-padded */
-    struct coremu_virtio_req req;    /* dev.lock: the request being served */
+    struct coremu_virtio_req req;     /* dev.lock: the request being served */
 };
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -157,9 +157,8 @@ static uint32_t blk_request(struct coremu_virtio_device *dev, const struct corem
         }
         break;
     case VIRTIO_BLK_T_GET_ID:
-        written = coremu_virtio_req_write(req, 0, b->serial,
-                                          data_in < sizeof(b->serial) ? (size_t)data_in
-                                                                      : sizeof(b->serial));
+        written = coremu_virtio_req_write(
+            req, 0, b->serial, data_in < sizeof(b->serial) ? (size_t)data_in : sizeof(b->serial));
         break;
     case VIRTIO_BLK_T_DISCARD:
         status = blk_discard(b, req, data_out);

@@ -26,8 +26,7 @@ static unsigned check_drive(const struct coremu_kv *d, const char *machine)
     const char *iface = drive_if(d);
     const char *media = coremu_kv_get(d, "media");
     if (strcmp(iface, "virtio") != 0 && strcmp(iface, "none") != 0) {
-        coremu_error("-drive if=%s: the %s machine has only if=virtio and if=none", iface,
-                     machine);
+        coremu_error("-drive if=%s: the %s machine has only if=virtio and if=none", iface, machine);
         errors++;
     }
     if (strcmp(iface, "none") == 0 && coremu_kv_get(d, "id") == NULL) {
@@ -58,8 +57,8 @@ static unsigned check_drive(const struct coremu_kv *d, const char *machine)
     return errors;
 }
 
-static const struct coremu_kv *find_by_id(const struct coremu_kv *list, unsigned n,
-                                          const char *id, unsigned *index)
+static const struct coremu_kv *find_by_id(const struct coremu_kv *list, unsigned n, const char *id,
+                                          unsigned *index)
 {
     for (unsigned i = 0; i < n; i++) {
         const char *v = coremu_kv_get(&list[i], "id");
@@ -72,8 +71,7 @@ static const struct coremu_kv *find_by_id(const struct coremu_kv *list, unsigned
 }
 
 /* Every key of kv is in allowed (NULL-terminated); else one line naming the first stranger. */
-static unsigned check_keys(const struct coremu_kv *kv, const char *what,
-                           const char *const *allowed)
+static unsigned check_keys(const struct coremu_kv *kv, const char *what, const char *const *allowed)
 {
     char err[256];
     if (coremu_kv_check(kv, allowed, err, sizeof(err)) != 0) {
@@ -180,7 +178,8 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
             snprintf(what, sizeof(what), "-device %s", rng_name);
             errors += check_keys(dv, what, rng_keys);
             const char *id = coremu_kv_get(dv, "rng");
-            const char *file = id != NULL ? rng_object_file(o, rng_name, id) : VIRTIO_RNG_DEFAULT_FILE;
+            const char *file =
+                id != NULL ? rng_object_file(o, rng_name, id) : VIRTIO_RNG_DEFAULT_FILE;
             if (file == NULL) {
                 errors++;
             } else {
@@ -224,8 +223,8 @@ struct coremu_virtio_device *virtio_cmdline_create(const struct virtio_cmdline *
     struct coremu_block_options bo;
     char why[256];
     const char *file = coremu_kv_get(d->drive, "file");
-    if (coremu_block_options_from_drive(d->drive, plan->global_snapshot, &bo, why,
-                                        sizeof(why)) != 0) {
+    if (coremu_block_options_from_drive(d->drive, plan->global_snapshot, &bo, why, sizeof(why)) !=
+        0) {
         snprintf(err, errlen, "%s", why); /* it names the -drive key itself */
         return NULL;
     }

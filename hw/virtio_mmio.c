@@ -50,7 +50,7 @@ struct virtio_mmio {
     uint32_t device_features_sel;
     uint32_t driver_features_sel;
     uint32_t queue_sel;
-    uint32_t isr;                     /* InterruptStatus; the line is high while it is not 0 */
+    uint32_t isr; /* InterruptStatus; the line is high while it is not 0 */
 };
 
 /* The device core's interrupt hook: called with dev->lock held. */
@@ -190,8 +190,9 @@ static void mmio_write_reg(struct virtio_mmio *m, uint64_t offset, uint32_t valu
         }
         break;
     default:
-        COREMU_LOG(COREMU_LOG_GUEST_ERRORS, "%s: write 0x%x to read-only or unknown register 0x%llx\n",
-                   m->name, value, (unsigned long long)offset);
+        COREMU_LOG(COREMU_LOG_GUEST_ERRORS,
+                   "%s: write 0x%x to read-only or unknown register 0x%llx\n", m->name, value,
+                   (unsigned long long)offset);
         break;
     }
 }
@@ -201,8 +202,9 @@ static int mmio_read(void *opaque, uint64_t offset, unsigned size, uint64_t *val
     struct virtio_mmio *m = opaque;
     if (offset == REG_MAGIC || offset == REG_VERSION || m->dev == NULL) {
         /* Constant: no lock (an empty slot has nothing else). */
-        *value = offset == REG_MAGIC ? VIRTIO_MMIO_MAGIC
-                 : offset == REG_VERSION ? VIRTIO_MMIO_VERSION : 0;
+        *value = offset == REG_MAGIC     ? VIRTIO_MMIO_MAGIC
+                 : offset == REG_VERSION ? VIRTIO_MMIO_VERSION
+                                         : 0;
         return size == 4 ? COREMU_MEM_OK : COREMU_MEM_BAD_SIZE;
     }
     if (offset < REG_CONFIG && size != 4) {

@@ -22,9 +22,9 @@
 #include <coremu/physmem.h>
 #include <coremu/virtio.h>
 
-#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MMIO_MAGIC   0x74726976u /* "virt" */
 #define VIRTIO_MMIO_VERSION 2u
-#define VIRTIO_MMIO_VENDOR 0x554d4f43u /* "COMU" */
+#define VIRTIO_MMIO_VENDOR  0x554d4f43u /* "COMU" */
 
 struct virtio_mmio;
 

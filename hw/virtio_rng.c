@@ -12,7 +12,7 @@
 
 #include "virtio_rng.h"
 
-#define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_RNG  4
 #define RNG_QUEUE_SIZE 64
 /* Bytes one request may take: a driver asking for more gets this much (and asks again). */
 #define RNG_REQUEST_MAX (64u * 1024u)

@@ -15,10 +15,10 @@
 #include <coremu/virtio.h>
 
 /* Byte offsets in the rings (2.7.6, 2.7.8): flags and idx lead both rings. */
-#define AVAIL_IDX 1u /* in uint16_t units */
-#define AVAIL_RING 2u
-#define USED_IDX_OFF 2u
-#define USED_RING_OFF 4u
+#define AVAIL_IDX      1u /* in uint16_t units */
+#define AVAIL_RING     2u
+#define USED_IDX_OFF   2u
+#define USED_RING_OFF  4u
 #define USED_ELEM_SIZE 8u
 
 static bool is_power_of_two(uint32_t v)
@@ -77,8 +77,8 @@ void coremu_virtio_set_driver_features(struct coremu_virtio_device *dev, uint32_
         return;
     }
     unsigned shift = 32 * sel;
-    dev->driver_features = (dev->driver_features & ~(0xffffffffull << shift)) |
-                           ((uint64_t)value << shift);
+    dev->driver_features =
+        (dev->driver_features & ~(0xffffffffull << shift)) | ((uint64_t)value << shift);
 }
 
 bool coremu_virtio_has_feature(const struct coremu_virtio_device *dev, unsigned bit)
@@ -206,8 +206,8 @@ void coremu_virtio_queue_set_ready(struct coremu_virtio_device *dev, unsigned in
     }
     uint32_t n = vq->size;
     if (!is_power_of_two(n) || n > vq->size_max) {
-        coremu_virtio_set_broken(dev, "queue %u: size %u is not a power of two up to %u", index,
-                                 n, vq->size_max);
+        coremu_virtio_set_broken(dev, "queue %u: size %u is not a power of two up to %u", index, n,
+                                 vq->size_max);
         return;
     }
     /* 2.7: the alignment and sizes of the three parts of a split virtqueue. */
@@ -255,8 +255,7 @@ void coremu_virtio_config_write(struct coremu_virtio_device *dev, uint32_t offse
 
 /* The device wrote [gpa, gpa + len) of guest RAM: other cores' exclusive reservations there must
  * fail. Only pages under watch can hold any, and checking is cheaper than breaking. */
-static void virtio_dma_written(const struct coremu_virtio_device *dev, uint64_t gpa,
-                               uint64_t len)
+static void virtio_dma_written(const struct coremu_virtio_device *dev, uint64_t gpa, uint64_t len)
 {
     if (dev->xmon == NULL || len == 0) {
         return;
@@ -332,8 +331,8 @@ static bool req_add(struct coremu_virtio_device *dev, struct coremu_virtio_req *
 
 /* Walks the chain at head into req (2.7.5, 2.7.5.3). Every step is bounded: a table of n
  * descriptors yields at most n of them, so a loop ends as "chain too long". */
-static bool walk_chain(struct coremu_virtio_device *dev, struct coremu_virtqueue *vq,
-                       uint16_t head, struct coremu_virtio_req *req)
+static bool walk_chain(struct coremu_virtio_device *dev, struct coremu_virtqueue *vq, uint16_t head,
+                       struct coremu_virtio_req *req)
 {
     const struct coremu_virtq_desc *table = vq->desc;
     uint32_t table_size = vq->size;
@@ -349,7 +348,8 @@ static bool walk_chain(struct coremu_virtio_device *dev, struct coremu_virtqueue
         /* One copy; every check below looks at it, whatever the guest writes meanwhile. */
         memcpy(&d, &table[idx], sizeof(d));
         if (++count > table_size) {
-            coremu_virtio_set_broken(dev, "descriptor chain at %u longer than its table (%u): "
+            coremu_virtio_set_broken(dev,
+                                     "descriptor chain at %u longer than its table (%u): "
                                      "a loop?",
                                      head, table_size);
             return false;
@@ -439,12 +439,10 @@ int coremu_virtqueue_pop(struct coremu_virtio_device *dev, struct coremu_virtque
             return pending;
         }
     }
-    uint16_t head = ring_load(&vq->avail[AVAIL_RING + vq->last_avail % vq->size],
-                              __ATOMIC_RELAXED);
+    uint16_t head = ring_load(&vq->avail[AVAIL_RING + vq->last_avail % vq->size], __ATOMIC_RELAXED);
     vq->last_avail++;
     if (head >= vq->size) {
-        coremu_virtio_set_broken(dev, "available ring names descriptor %u of %u", head,
-                                 vq->size);
+        coremu_virtio_set_broken(dev, "available ring names descriptor %u of %u", head, vq->size);
         return -1;
     }
     return walk_chain(dev, vq, head, req) ? 1 : -1;
@@ -470,8 +468,7 @@ void coremu_virtqueue_push(struct coremu_virtio_device *dev, struct coremu_virtq
     uint8_t *elem = vq->used + USED_RING_OFF + USED_ELEM_SIZE * slot;
     __atomic_store_n((uint32_t *)elem, (uint32_t)req->head, __ATOMIC_RELAXED);
     __atomic_store_n((uint32_t *)(elem + 4), written, __ATOMIC_RELAXED);
-    virtio_dma_written(dev, vq->used_gpa + USED_RING_OFF + USED_ELEM_SIZE * slot,
-                       USED_ELEM_SIZE);
+    virtio_dma_written(dev, vq->used_gpa + USED_RING_OFF + USED_ELEM_SIZE * slot, USED_ELEM_SIZE);
     vq->used_idx++;
     /* Release: the driver that sees the index sees the entry and the data (2.7.14). */
     __atomic_store_n((uint16_t *)(vq->used + USED_IDX_OFF), vq->used_idx, __ATOMIC_RELEASE);

@@ -23,19 +23,19 @@
 #include "virtio_rng.h"
 #include "../../testsuite/unit/unit.h"
 
-#define RAM_BASE 0x40000000ull
-#define RAM_SIZE (4ull << 20)
+#define RAM_BASE   0x40000000ull
+#define RAM_SIZE   (4ull << 20)
 #define SLOT_EMPTY 0x0a000000ull
-#define SLOT_BLK 0x0a000200ull
-#define SLOT_RNG 0x0a000400ull
-#define SLOT_SIZE 0x200u
-#define QSIZE 16u
-#define DESC (RAM_BASE + 0x0000)
-#define AVAIL (RAM_BASE + 0x1000)
-#define USED (RAM_BASE + 0x2000)
-#define HDR (RAM_BASE + 0x3000)
-#define DATA (RAM_BASE + 0x10000)
-#define STATUS (RAM_BASE + 0x4000)
+#define SLOT_BLK   0x0a000200ull
+#define SLOT_RNG   0x0a000400ull
+#define SLOT_SIZE  0x200u
+#define QSIZE      16u
+#define DESC       (RAM_BASE + 0x0000)
+#define AVAIL      (RAM_BASE + 0x1000)
+#define USED       (RAM_BASE + 0x2000)
+#define HDR        (RAM_BASE + 0x3000)
+#define DATA       (RAM_BASE + 0x10000)
+#define STATUS     (RAM_BASE + 0x4000)
 #define DISK_BYTES (64u * 1024u)
 
 static struct coremu_as *as;
@@ -207,8 +207,8 @@ static void test_blk(const uint8_t *disk, const char *path, struct irq_probe *ir
     UNIT_CHECK(st == 0 && used == 1025 && memcmp(gpa(DATA), disk + 3 * 512, 1024) == 0,
                "blk: IN reads the image", "status %d used %ld", st, used);
     UNIT_CHECK(atomic_load(&irq->level) == 1 && (rd(SLOT_BLK, 0x060) & 1) != 0,
-               "blk: completion raises the interrupt", "line %d isr %u",
-               atomic_load(&irq->level), rd(SLOT_BLK, 0x060));
+               "blk: completion raises the interrupt", "line %d isr %u", atomic_load(&irq->level),
+               rd(SLOT_BLK, 0x060));
     wr(SLOT_BLK, 0x064, 1);
     UNIT_CHECK(atomic_load(&irq->level) == 0 && rd(SLOT_BLK, 0x060) == 0,
                "blk: InterruptACK lowers it", "line %d", atomic_load(&irq->level));
@@ -242,8 +242,8 @@ static void test_blk(const uint8_t *disk, const char *path, struct irq_probe *ir
     memset(gpa(DATA), 0xff, 4096);
     st |= blk_req(0, 16, 4096, true, &used) << 8;
     static const uint8_t zero[4096];
-    UNIT_CHECK(st == 0 && memcmp(gpa(DATA), zero, 4096) == 0,
-               "blk: DISCARD unmaps the sectors", "status 0x%x", st);
+    UNIT_CHECK(st == 0 && memcmp(gpa(DATA), zero, 4096) == 0, "blk: DISCARD unmaps the sectors",
+               "status 0x%x", st);
     seg[0] = 0xff;
     seg[1] = 0xff;
     memcpy(gpa(DATA), seg, sizeof(seg));
@@ -265,8 +265,7 @@ static void test_blk(const uint8_t *disk, const char *path, struct irq_probe *ir
     wr(SLOT_BLK, 0x070, 0);
     UNIT_CHECK(rd(SLOT_BLK, 0x070) == 0 && rd(SLOT_BLK, 0x060) == 0 &&
                    atomic_load(&irq->level) == 0 && rd(SLOT_BLK, 0x044) == 0,
-               "blk: reset clears status, interrupt and queue", "status 0x%x",
-               rd(SLOT_BLK, 0x070));
+               "blk: reset clears status, interrupt and queue", "status 0x%x", rd(SLOT_BLK, 0x070));
     UNIT_CHECK(bring_up(SLOT_BLK, 1u << 9) && blk_req(0, 0, 512, true, &used) == 0 &&
                    memcmp(gpa(DATA), disk, 512) == 0,
                "blk: works again after the reset", "status 0x%x", rd(SLOT_BLK, 0x070));
@@ -312,8 +311,8 @@ int main(void)
     close(fd);
     char rng_path[] = "/tmp/test-virtio-mmio-rng.XXXXXX";
     fd = mkstemp(rng_path);
-    UNIT_REQUIRE(fd >= 0 && write(fd, "0123456789abcdefghijklmnopqrstuvwxyz!@#$", 40) == 40, "setup",
-                 "rng file");
+    UNIT_REQUIRE(fd >= 0 && write(fd, "0123456789abcdefghijklmnopqrstuvwxyz!@#$", 40) == 40,
+                 "setup", "rng file");
     close(fd);
 
     char err[256];

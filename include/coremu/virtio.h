@@ -54,27 +54,27 @@ struct coremu_xmon;
 
 /* Device status bits (2.1). */
 #define COREMU_VIRTIO_STATUS_ACKNOWLEDGE 1u
-#define COREMU_VIRTIO_STATUS_DRIVER 2u
-#define COREMU_VIRTIO_STATUS_DRIVER_OK 4u
+#define COREMU_VIRTIO_STATUS_DRIVER      2u
+#define COREMU_VIRTIO_STATUS_DRIVER_OK   4u
 #define COREMU_VIRTIO_STATUS_FEATURES_OK 8u
 #define COREMU_VIRTIO_STATUS_NEEDS_RESET 64u
-#define COREMU_VIRTIO_STATUS_FAILED 128u
+#define COREMU_VIRTIO_STATUS_FAILED      128u
 
 /* Reserved feature bits (6) that this core implements. */
 #define COREMU_VIRTIO_F_INDIRECT_DESC 28
-#define COREMU_VIRTIO_F_EVENT_IDX 29
-#define COREMU_VIRTIO_F_VERSION_1 32
+#define COREMU_VIRTIO_F_EVENT_IDX     29
+#define COREMU_VIRTIO_F_VERSION_1     32
 
 /* Interrupt status bits (4.2.2 InterruptStatus; the same meaning as PCI's ISR). */
-#define COREMU_VIRTIO_ISR_QUEUE 1u  /* used buffers were added to some queue */
+#define COREMU_VIRTIO_ISR_QUEUE  1u /* used buffers were added to some queue */
 #define COREMU_VIRTIO_ISR_CONFIG 2u /* the configuration changed (or the device broke) */
 
 /* Descriptor flags (2.7.5) and ring flags (2.7.6, 2.7.8). */
-#define COREMU_VIRTQ_DESC_F_NEXT 1u
-#define COREMU_VIRTQ_DESC_F_WRITE 2u
-#define COREMU_VIRTQ_DESC_F_INDIRECT 4u
+#define COREMU_VIRTQ_DESC_F_NEXT          1u
+#define COREMU_VIRTQ_DESC_F_WRITE         2u
+#define COREMU_VIRTQ_DESC_F_INDIRECT      4u
 #define COREMU_VIRTQ_AVAIL_F_NO_INTERRUPT 1u
-#define COREMU_VIRTQ_USED_F_NO_NOTIFY 1u
+#define COREMU_VIRTQ_USED_F_NO_NOTIFY     1u
 
 /* Largest queue a device may offer (split queues: a power of two up to 32768). */
 #define COREMU_VIRTIO_QUEUE_MAX 1024u
@@ -117,14 +117,14 @@ struct coremu_virtio_device;
 /* A split virtqueue. The ring addresses, size and ready are the driver's, written through the
  * transport (lock); the rest is the device's own state (lock). */
 struct coremu_virtqueue {
-    uint16_t size;          /* lock: QueueNum (a power of two, <= size_max) */
-    uint16_t size_max;      /* immutable: what the device offers (0: no such queue) */
-    bool ready;             /* lock: QueueReady, after the rings were checked */
+    uint16_t size;     /* lock: QueueNum (a power of two, <= size_max) */
+    uint16_t size_max; /* immutable: what the device offers (0: no such queue) */
+    bool ready;        /* lock: QueueReady, after the rings were checked */
     uint64_t desc_gpa, avail_gpa, used_gpa; /* lock: QueueDesc/Driver/Device */
     /* lock: host views of the rings, valid while ready (guest RAM never moves) */
     struct coremu_virtq_desc *desc;
-    uint16_t *avail; /* flags, idx, ring[size], used_event */
-    uint8_t *used;   /* flags, idx, {id, len}[size], avail_event */
+    uint16_t *avail;         /* flags, idx, ring[size], used_event */
+    uint8_t *used;           /* flags, idx, {id, len}[size], avail_event */
     uint16_t last_avail;     /* lock: the next available entry the device will take */
     uint16_t used_idx;       /* lock: the device's copy of used->idx */
     uint16_t signalled_used; /* lock: used_idx when the driver was last considered for an
@@ -134,8 +134,8 @@ struct coremu_virtqueue {
 
 /* What a device model provides. Every hook runs with the device's lock held. */
 struct coremu_virtio_device_ops {
-    const char *name;    /* "virtio-blk" (log messages) */
-    uint32_t device_id;  /* 2: block, 4: entropy... (5) */
+    const char *name;   /* "virtio-blk" (log messages) */
+    uint32_t device_id; /* 2: block, 4: entropy... (5) */
     /* The driver kicked queue index (< COREMU_VIRTIO_MAX_QUEUES, ready, device running and not
      * broken). Pops requests with coremu_virtqueue_pop until it returns 0. */
     void (*queue_notify)(struct coremu_virtio_device *dev, unsigned index);
@@ -162,20 +162,20 @@ struct coremu_virtio_transport {
 struct coremu_virtio_device {
     /* Immutable after coremu_virtio_device_init. */
     const struct coremu_virtio_device_ops *ops;
-    void *opaque;                  /* the device model's own state */
-    struct coremu_as *as;          /* guest memory for DMA */
-    struct coremu_xmon *xmon;      /* device writes break reservations (NULL: none) */
-    uint64_t host_features;        /* offered features (always with VERSION_1) */
+    void *opaque;             /* the device model's own state */
+    struct coremu_as *as;     /* guest memory for DMA */
+    struct coremu_xmon *xmon; /* device writes break reservations (NULL: none) */
+    uint64_t host_features;   /* offered features (always with VERSION_1) */
     unsigned nqueues;
     struct coremu_virtio_transport transport; /* set once by the transport, before running */
 
     pthread_mutex_t lock;
-    uint8_t status;                /* lock */
-    uint64_t driver_features;      /* lock: what the driver wrote */
-    uint32_t config_generation;    /* lock: bumped by coremu_virtio_config_changed */
-    uint32_t config_size;          /* immutable: bytes of config that the device model fills */
+    uint8_t status;             /* lock */
+    uint64_t driver_features;   /* lock: what the driver wrote */
+    uint32_t config_generation; /* lock: bumped by coremu_virtio_config_changed */
+    uint32_t config_size;       /* immutable: bytes of config that the device model fills */
     uint8_t config[COREMU_VIRTIO_CONFIG_MAX]; /* lock: little-endian, the device's layout */
-    bool broken;                   /* lock: a driver error was seen; cleared by reset */
+    bool broken;                              /* lock: a driver error was seen; cleared by reset */
     struct coremu_virtqueue vq[COREMU_VIRTIO_MAX_QUEUES];
 };
 

@@ -16,15 +16,15 @@
 
 #include "unit.h"
 
-#define RAM_BASE 0x40000000ull
-#define RAM_SIZE (1ull << 20)
-#define QSIZE 8u
-#define DESC_GPA (RAM_BASE + 0x0000)
-#define AVAIL_GPA (RAM_BASE + 0x1000)
-#define USED_GPA (RAM_BASE + 0x2000)
-#define TABLE_GPA (RAM_BASE + 0x3000) /* indirect tables */
+#define RAM_BASE   0x40000000ull
+#define RAM_SIZE   (1ull << 20)
+#define QSIZE      8u
+#define DESC_GPA   (RAM_BASE + 0x0000)
+#define AVAIL_GPA  (RAM_BASE + 0x1000)
+#define USED_GPA   (RAM_BASE + 0x2000)
+#define TABLE_GPA  (RAM_BASE + 0x3000) /* indirect tables */
 #define TABLE2_GPA (RAM_BASE + 0x3800)
-#define DATA_GPA (RAM_BASE + 0x10000)
+#define DATA_GPA   (RAM_BASE + 0x10000)
 
 static struct coremu_as *as;
 static uint8_t *ram;
@@ -118,10 +118,10 @@ static void bring_up(uint64_t features)
                                        COREMU_VIRTIO_STATUS_DRIVER_OK);
 }
 
-#define F_V1 (1ull << COREMU_VIRTIO_F_VERSION_1)
-#define F_EVENT (1ull << COREMU_VIRTIO_F_EVENT_IDX)
+#define F_V1       (1ull << COREMU_VIRTIO_F_VERSION_1)
+#define F_EVENT    (1ull << COREMU_VIRTIO_F_EVENT_IDX)
 #define F_INDIRECT (1ull << COREMU_VIRTIO_F_INDIRECT_DESC)
-#define F_ALL (F_V1 | F_EVENT | F_INDIRECT)
+#define F_ALL      (F_V1 | F_EVENT | F_INDIRECT)
 
 /* The chain published at head must break the device, with nothing pushed. */
 static void expect_broken(const char *name)
@@ -150,8 +150,8 @@ static void test_simple(void)
                dev.vq[0].ready, dev.status);
     memcpy(gpa(DATA_GPA), "request header!!", 16);
     put_desc(DESC_GPA, 3, DATA_GPA, 16, COREMU_VIRTQ_DESC_F_NEXT, 5);
-    put_desc(DESC_GPA, 5, DATA_GPA + 0x100, 100, COREMU_VIRTQ_DESC_F_WRITE | COREMU_VIRTQ_DESC_F_NEXT,
-             6);
+    put_desc(DESC_GPA, 5, DATA_GPA + 0x100, 100,
+             COREMU_VIRTQ_DESC_F_WRITE | COREMU_VIRTQ_DESC_F_NEXT, 6);
     put_desc(DESC_GPA, 6, DATA_GPA + 0x200, 1, COREMU_VIRTQ_DESC_F_WRITE, 0);
     make_avail(3);
     unsigned before = notifies;
@@ -162,12 +162,10 @@ static void test_simple(void)
                    req.in_len == 101 && req.seg[0].host == gpa(DATA_GPA) &&
                    req.seg[2].gpa == DATA_GPA + 0x200,
                "pop direct chain", "r %d head %u nout %u nin %u out %llu in %llu", r, req.head,
-               req.nout, req.nin, (unsigned long long)req.out_len,
-               (unsigned long long)req.in_len);
+               req.nout, req.nin, (unsigned long long)req.out_len, (unsigned long long)req.in_len);
     char hdr[8];
     size_t n = coremu_virtio_req_read(&req, 8, hdr, sizeof(hdr));
-    UNIT_CHECK(n == 8 && memcmp(hdr, "header!!", 8) == 0, "read readable segments",
-               "%zu bytes", n);
+    UNIT_CHECK(n == 8 && memcmp(hdr, "header!!", 8) == 0, "read readable segments", "%zu bytes", n);
     uint8_t buf[101];
     memset(buf, 0xab, sizeof(buf));
     n = coremu_virtio_req_write(&req, 0, buf, sizeof(buf) + 50);
@@ -229,40 +227,73 @@ struct bad_case {
 };
 
 #define NXT COREMU_VIRTQ_DESC_F_NEXT
-#define WR COREMU_VIRTQ_DESC_F_WRITE
+#define WR  COREMU_VIRTQ_DESC_F_WRITE
 #define IND COREMU_VIRTQ_DESC_F_INDIRECT
 static const struct bad_case bad_cases[] = {
     {"buffer below RAM", F_ALL, 0, 0, {{DESC_GPA, 0, RAM_BASE - 0x1000, 16, 0, 0}}},
-    {"buffer across the end of RAM", F_ALL, 0, 0,
+    {"buffer across the end of RAM",
+     F_ALL,
+     0,
+     0,
      {{DESC_GPA, 0, RAM_BASE + RAM_SIZE - 10, 100, WR, 0}}},
     {"wrapping length", F_ALL, 0, 0, {{DESC_GPA, 0, 0xffffffffffffff00ull, 0x200, 0, 0}}},
-    {"looping chain", F_ALL, 0, 0,
+    {"looping chain",
+     F_ALL,
+     0,
+     0,
      {{DESC_GPA, 0, DATA_GPA, 16, NXT, 1}, {DESC_GPA, 1, DATA_GPA, 16, NXT, 0}}},
     {"descriptor naming itself", F_ALL, 2, 0, {{DESC_GPA, 2, DATA_GPA, 16, NXT, 2}}},
     /* Every descriptor of the table once, then one more: longer than the queue. */
-    {"chain longer than the queue", F_ALL, 0, 0,
-     {{DESC_GPA, 0, DATA_GPA, 1, NXT, 1}, {DESC_GPA, 1, DATA_GPA, 1, NXT, 2},
-      {DESC_GPA, 2, DATA_GPA, 1, NXT, 3}, {DESC_GPA, 3, DATA_GPA, 1, NXT, 4},
-      {DESC_GPA, 4, DATA_GPA, 1, NXT, 5}, {DESC_GPA, 5, DATA_GPA, 1, NXT, 6},
-      {DESC_GPA, 6, DATA_GPA, 1, NXT, 7}, {DESC_GPA, 7, DATA_GPA, 1, NXT, 0}}},
+    {"chain longer than the queue",
+     F_ALL,
+     0,
+     0,
+     {{DESC_GPA, 0, DATA_GPA, 1, NXT, 1},
+      {DESC_GPA, 1, DATA_GPA, 1, NXT, 2},
+      {DESC_GPA, 2, DATA_GPA, 1, NXT, 3},
+      {DESC_GPA, 3, DATA_GPA, 1, NXT, 4},
+      {DESC_GPA, 4, DATA_GPA, 1, NXT, 5},
+      {DESC_GPA, 5, DATA_GPA, 1, NXT, 6},
+      {DESC_GPA, 6, DATA_GPA, 1, NXT, 7},
+      {DESC_GPA, 7, DATA_GPA, 1, NXT, 0}}},
     {"next index past the table", F_ALL, 0, 0, {{DESC_GPA, 0, DATA_GPA, 16, NXT, QSIZE}}},
     {"head index past the table", F_ALL, QSIZE, 0, {{0}}},
     {"available index jumps by more than the queue size", F_ALL, 0, QSIZE + 1, {{0}}},
-    {"readable after writable", F_ALL, 0, 0,
+    {"readable after writable",
+     F_ALL,
+     0,
+     0,
      {{DESC_GPA, 0, DATA_GPA, 16, WR | NXT, 1}, {DESC_GPA, 1, DATA_GPA, 16, 0, 0}}},
-    {"indirect inside indirect", F_ALL, 0, 0,
-     {{TABLE2_GPA, 0, DATA_GPA, 16, 0, 0}, {TABLE_GPA, 0, TABLE2_GPA, 16, IND, 0},
+    {"indirect inside indirect",
+     F_ALL,
+     0,
+     0,
+     {{TABLE2_GPA, 0, DATA_GPA, 16, 0, 0},
+      {TABLE_GPA, 0, TABLE2_GPA, 16, IND, 0},
       {DESC_GPA, 0, TABLE_GPA, 16, IND, 0}}},
-    {"looping indirect table", F_ALL, 0, 0,
-     {{TABLE_GPA, 0, DATA_GPA, 16, NXT, 1}, {TABLE_GPA, 1, DATA_GPA, 16, NXT, 0},
+    {"looping indirect table",
+     F_ALL,
+     0,
+     0,
+     {{TABLE_GPA, 0, DATA_GPA, 16, NXT, 1},
+      {TABLE_GPA, 1, DATA_GPA, 16, NXT, 0},
       {DESC_GPA, 0, TABLE_GPA, 32, IND, 0}}},
-    {"next index past an indirect table", F_ALL, 0, 0,
+    {"next index past an indirect table",
+     F_ALL,
+     0,
+     0,
      {{TABLE_GPA, 0, DATA_GPA, 16, NXT, 2}, {DESC_GPA, 0, TABLE_GPA, 32, IND, 0}}},
-    {"indirect table outside RAM", F_ALL, 0, 0,
+    {"indirect table outside RAM",
+     F_ALL,
+     0,
+     0,
      {{DESC_GPA, 0, RAM_BASE + RAM_SIZE - 16, 64, IND, 0}}},
     {"indirect table of a partial descriptor", F_ALL, 0, 0, {{DESC_GPA, 0, TABLE_GPA, 24, IND, 0}}},
     {"indirect with NEXT", F_ALL, 0, 0, {{DESC_GPA, 0, TABLE_GPA, 16, IND | NXT, 1}}},
-    {"indirect without the feature", F_V1 | F_EVENT, 0, 0,
+    {"indirect without the feature",
+     F_V1 | F_EVENT,
+     0,
+     0,
      {{TABLE_GPA, 0, DATA_GPA, 16, 0, 0}, {DESC_GPA, 0, TABLE_GPA, 16, IND, 0}}},
 };
 
@@ -288,10 +319,9 @@ static void test_malformed(void)
     coremu_virtio_queue_set_ready(&dev, 0, false);
     dev.vq[0].used_gpa = RAM_BASE + RAM_SIZE - 8;
     coremu_virtio_queue_set_ready(&dev, 0, true);
-    UNIT_CHECK(!dev.vq[0].ready && dev.broken &&
-                   (dev.status & COREMU_VIRTIO_STATUS_NEEDS_RESET) != 0,
-               "malformed: used ring outside RAM", "ready %d broken %d", dev.vq[0].ready,
-               dev.broken);
+    UNIT_CHECK(
+        !dev.vq[0].ready && dev.broken && (dev.status & COREMU_VIRTIO_STATUS_NEEDS_RESET) != 0,
+        "malformed: used ring outside RAM", "ready %d broken %d", dev.vq[0].ready, dev.broken);
     bring_up(F_ALL);
     coremu_virtio_queue_set_ready(&dev, 0, false);
     dev.vq[0].desc_gpa = DESC_GPA + 8;
@@ -333,8 +363,8 @@ static void test_event_idx(void)
     /* The first decision has no history and interrupts; then only the push that moves the
      * used index from 4 to 5 crosses used_event. */
     UNIT_CHECK(irq[0] && !irq[1] && !irq[2] && !irq[3] && irq[4] && !irq[5] && !irq[6],
-               "used_event suppresses interrupts", "%d%d%d%d%d%d%d", irq[0], irq[1], irq[2],
-               irq[3], irq[4], irq[5], irq[6]);
+               "used_event suppresses interrupts", "%d%d%d%d%d%d%d", irq[0], irq[1], irq[2], irq[3],
+               irq[4], irq[5], irq[6]);
     /* Several pushes, one decision: interrupt when used_event lies in the batch. */
     *avail16(2 + QSIZE) = 8;
     for (unsigned i = 0; i < 3; i++) {
@@ -344,8 +374,7 @@ static void test_event_idx(void)
     }
     bool batch = coremu_virtqueue_should_interrupt(&dev, &dev.vq[0]);
     bool again = coremu_virtqueue_should_interrupt(&dev, &dev.vq[0]);
-    UNIT_CHECK(batch && !again, "batch crossing used_event interrupts once", "%d %d", batch,
-               again);
+    UNIT_CHECK(batch && !again, "batch crossing used_event interrupts once", "%d %d", batch, again);
     int r = coremu_virtqueue_pop(&dev, &dev.vq[0], &req);
     UNIT_CHECK(r == 0 && avail_event() == 10, "avail_event is the next entry",
                "pop %d avail_event %u", r, avail_event());
@@ -395,8 +424,8 @@ static void test_status(void)
     coremu_virtio_set_driver_features(&dev, 0, 1u << 3);
     coremu_virtio_set_driver_features(&dev, 1, 1);
     coremu_virtio_set_status(&dev, 0x0b);
-    UNIT_CHECK(dev.status == 0x03, "FEATURES_OK refused for a feature not offered",
-               "status 0x%x", dev.status);
+    UNIT_CHECK(dev.status == 0x03, "FEATURES_OK refused for a feature not offered", "status 0x%x",
+               dev.status);
     UNIT_CHECK(coremu_virtio_host_features(&dev, 0) == ((1u << 5) | (3u << 28)) &&
                    coremu_virtio_host_features(&dev, 1) == 1 &&
                    coremu_virtio_host_features(&dev, 2) == 0,
