@@ -944,6 +944,12 @@ static int qcow2_open_file(struct coremu_block *b, const char *path, enum coremu
             OPEN_FAIL("%s: bad qcow2 header length %u", path, header_len);
         }
     }
+    if (incompat & INCOMPAT_EXTERNAL_DATA) {
+        OPEN_FAIL("%s: unsupported qcow2 feature: external data file", path);
+    }
+    if (incompat & INCOMPAT_EXTENDED_L2) {
+        OPEN_FAIL("%s: unsupported qcow2 feature: extended L2 entries (subclusters)", path);
+    }
     if (incompat & ~INCOMPAT_KNOWN) {
         OPEN_FAIL("%s: unsupported qcow2 feature(s) (incompatible feature bits %#" PRIx64 ")",
                   path, (uint64_t)(incompat & ~INCOMPAT_KNOWN));
