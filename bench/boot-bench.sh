@@ -1,23 +1,26 @@
 #!/bin/sh
-# Boot and workload benchmark: coremu-system-arm against Debian's qemu-system-arm, same kernel
-# (Debian 12's armmp), same busybox initramfs, same machine (-M virt, -m 512), -smp 1 2 4 8.
+# Boot and workload benchmark: coremu-system-ARCH against Debian's qemu-system-ARCH, same kernel
+# (Debian 12's armmp or amd64), same busybox initramfs, same machine (arm: -M virt -m 512;
+# x86_64: -M pc -m 1G), at several -smp counts.
 #
-#   bench/boot-bench.sh [-r RUNS] [-s "1 2 4 8"] [-e "coremu qemu"] [-o OUTDIR] [-t SECONDS]
+#   bench/boot-bench.sh [-a ARCH] [-r RUNS] [-s LIST] [-e "coremu qemu"] [-o OUTDIR] [-t SECONDS]
 #
+#   -a ARCH     arm or x86_64 (default arm)
 #   -r RUNS     runs of each configuration; the table shows the median (default 3)
-#   -s LIST     guest core counts (default "1 2 4 8")
+#   -s LIST     guest core counts (default "1 2 4 8" on arm, "1 2 4 8 16 64 255" on x86_64)
 #   -e LIST     emulators: coremu, qemu or both (default "coremu qemu")
 #   -o OUTDIR   where the results go (default ./boot-bench-YYYYmmdd-HHMMSS)
 #   -t SECONDS  boot timeout of one run (default 1200; the workload gets twice that)
 #
-# Environment: COREMU (the coremu-system-arm to measure; default BUILDDIR/coremu-system-arm,
+# Environment: COREMU (the coremu-system-ARCH to measure; default BUILDDIR/coremu-system-ARCH,
 # BUILDDIR defaulting to the source tree), COREMU_LABEL (how the report names that build; default
-# the git commit of this tree), QEMU (default qemu-system-arm), COREMU_GUEST_CACHE (where
-# scripts/prepare-guest-arm.sh cached vmlinuz and initrd.gz).
+# the git commit of this tree), QEMU (default qemu-system-ARCH), COREMU_GUEST_CACHE (where
+# scripts/prepare-guest-ARCH.sh cached vmlinuz and initrd.gz).
 #
 # Each run (bench/boot-bench-run.exp) measures on the host's clock: the time from spawning the
 # emulator to the shell prompt; the wall time of the workload, one sha256sum of 32 MiB from
-# /dev/zero per guest core, all in parallel; the host CPU time the emulator process uses while
+# /dev/zero per guest core, all in parallel (above 8 cores, 256 MiB in all shared out over the
+# cores, so that a 255-core run hashes as much as an 8-core one); the host CPU time the emulator process uses while
 # the guest sits idle for 10 s; and its peak RSS (VmHWM) just before `poweroff -f`.
 # The runs are interleaved (run 1 of every configuration, then run 2, ...) so that a change in
 # the host's load during the benchmark spreads over all configurations instead of biasing one.
@@ -34,8 +37,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 me=boot-bench
 
+arch=arm
 runs=3
-smps="1 2 4 8"
+smps=
 emus="coremu qemu"
 outdir=boot-bench-$(date +%Y%m%d-%H%M%S)
 boot_timeout=1200
@@ -46,8 +50,9 @@ usage() {
     exit "${1:-2}"
 }
 
-while getopts r:s:e:o:t:h opt; do
+while getopts a:r:s:e:o:t:h opt; do
     case $opt in
+    a) arch=$OPTARG ;;
     r) runs=$OPTARG ;;
     s) smps=$OPTARG ;;
     e) emus=$OPTARG ;;
@@ -59,6 +64,11 @@ while getopts r:s:e:o:t:h opt; do
 done
 shift $((OPTIND - 1))
 [ $# -eq 0 ] || usage
+case $arch in
+arm) [ -n "$smps" ] || smps="1 2 4 8" ;;
+x86_64) [ -n "$smps" ] || smps="1 2 4 8 16 64 255" ;;
+*) usage ;;
+esac
 case $runs in '' | *[!0-9]* | 0) usage ;; esac
 case $boot_timeout in '' | *[!0-9]* | 0) usage ;; esac
 for e in $emus; do
@@ -68,9 +78,20 @@ for n in $smps; do
     case $n in '' | *[!0-9]* | 0) usage ;; esac
 done
 
-coremu=${COREMU:-${BUILDDIR:-$top}/coremu-system-arm}
-qemu=${QEMU:-qemu-system-arm}
-guest=${COREMU_GUEST_CACHE:-${HOME:-/nonexistent}/.cache/coremu/guests/arm}
+coremu=${COREMU:-${BUILDDIR:-$top}/coremu-system-$arch}
+qemu=${QEMU:-qemu-system-$arch}
+guest=${COREMU_GUEST_CACHE:-${HOME:-/nonexistent}/.cache/coremu/guests/$arch}
+# The board, the serial console, and the CPU model qemu is given so that every qemu version
+# measures the same CPU whatever its default is (coremu has one model per architecture).
+if [ "$arch" = arm ]; then
+    machine="-M virt -m 512"
+    console=console=ttyAMA0
+    qemu_cpu=cortex-a15
+else
+    machine="-M pc -m 1G"
+    console=console=ttyS0
+    qemu_cpu=max
+fi
 kernel=$guest/vmlinuz
 initrd=$guest/initrd.gz
 
@@ -127,7 +148,7 @@ kabi=$(for f in "$guest"/config-*; do [ -f "$f" ] && basename "$f" | sed 's/^con
 have_guest=yes
 if [ ! -r "$kernel" ] || [ ! -r "$initrd" ]; then
     have_guest=no
-    say "no prepared guest in $guest (run scripts/prepare-guest-arm.sh); nothing to measure"
+    say "no prepared guest in $guest (run scripts/prepare-guest-$arch.sh); nothing to measure"
 fi
 command -v expect >/dev/null 2>&1 || {
     have_guest=no
@@ -139,22 +160,32 @@ command -v expect >/dev/null 2>&1 || {
 printf 'emulator\tsmp\trun\tstatus\tboot_s\twork_s\tguest_work_s\tidle_cpu_pct\tpeak_rss_mib\n' \
     >"$raw"
 
+# work_kib SMP: what each core hashes: 32 MiB, or above 8 cores 256 MiB shared out (in 64 KiB
+# blocks, at least one).
+work_kib() {
+    if [ "$1" -le 8 ]; then
+        echo 32768
+    else
+        kib=$((262144 / $1 / 64 * 64))
+        [ "$kib" -ge 64 ] || kib=64
+        echo "$kib"
+    fi
+}
+
 # run_one EMULATOR SMP RUN: appends one line to runs.tsv.
 run_one() {
     emu=$1 n=$2 i=$3
     log=$outdir/logs/$emu-smp$n-run$i.log
-    common="-M virt -smp $n -m 512 -nographic -kernel $kernel -initrd $initrd"
+    common="$machine -smp $n -nographic -kernel $kernel -initrd $initrd"
     if [ "$emu" = coremu ]; then
-        set -- "$coremu" $common -append console=ttyAMA0
+        set -- "$coremu" $common -append "$console"
     else
-        # The CPU model is named, as the ARM board issue does, so that every qemu version
-        # measures the same CPU whatever its virt board's default is; -nic none because coremu
-        # has no network card either (and qemu's default one needs a ROM file that a
-        # --no-install-recommends install lacks).
-        set -- "$qemu" $common -cpu cortex-a15 -nic none -append console=ttyAMA0
+        # -nic none because coremu has no network card either (and qemu's default one needs a
+        # ROM file that a --no-install-recommends install lacks).
+        set -- "$qemu" $common -cpu "$qemu_cpu" -nic none -append "$console"
     fi
-    line=$(expect -f "$here/boot-bench-run.exp" -- "$n" "$log" "$boot_timeout" "$@" \
-        2>"$log.stderr")
+    line=$(expect -f "$here/boot-bench-run.exp" -- "$n" "$(work_kib "$n")" "$log" \
+        "$boot_timeout" "$@" 2>"$log.stderr")
     [ -s "$log.stderr" ] || rm -f "$log.stderr"
     [ -n "$line" ] || line="expect-failed	NA	NA	NA	NA	NA"
     # ms -> s, ticks over the idle window -> percent of one host core, kB -> MiB.
@@ -213,13 +244,13 @@ awk -F '\t' -v OFS='\t' '
 
 # table.md: one row per -smp with both emulators side by side, then the boot scaling.
 {
-    echo "## coremu-system-arm vs qemu-system-arm: boot, workload, idle CPU, peak RSS"
+    echo "## coremu-system-$arch vs qemu-system-$arch: boot, workload, idle CPU, peak RSS"
     echo
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- host: $ncpu CPUs ($(echo "$cpumodel" | sed 's/  */ /g')), $memtotal RAM, $hostkernel"
     echo "- coremu: $coremu_version"
-    echo "- qemu: $qemu_version (-cpu cortex-a15)"
-    echo "- guest: Debian 12 kernel $kabi, busybox initramfs; -M virt -m 512 -nographic"
+    echo "- qemu: $qemu_version (-cpu $qemu_cpu)"
+    echo "- guest: Debian 12 kernel $kabi, busybox initramfs; $machine -nographic"
     echo "- median of $runs run(s) per configuration; times in seconds on the host's clock"
     echo
     echo "| -smp | boot coremu | boot qemu | workload coremu | workload qemu |" \
@@ -249,7 +280,7 @@ awk -F '\t' -v OFS='\t' '
     echo
     echo "Idle CPU: host CPU time of the emulator process (all threads) over 10 s of an idle"
     echo "guest, in percent of one host core. Workload: one sha256sum of 32 MiB from /dev/zero"
-    echo "per guest core, all in parallel."
+    echo "per guest core, all in parallel (above 8 cores: 256 MiB in all, shared out)."
     echo
     # The targets of the ARM board issue: faster than qemu at every -smp, and -smp 8 booting no
     # slower than 1.5x -smp 2 on a 2-core host.

@@ -75,11 +75,16 @@ struct uart16550;
 /* Size of the register window in the port-I/O address space. */
 #define UART16550_IO_SIZE 8u
 
-/* Where the PC puts its first two serial ports, and the ISA interrupts they use. */
+/* Where a PC BIOS puts the four serial ports, and the ISA interrupts they use (COM3 and COM4
+ * share COM1's and COM2's lines). */
 #define UART16550_COM1_BASE 0x3f8u
 #define UART16550_COM1_IRQ  4u
 #define UART16550_COM2_BASE 0x2f8u
 #define UART16550_COM2_IRQ  3u
+#define UART16550_COM3_BASE 0x3e8u
+#define UART16550_COM3_IRQ  4u
+#define UART16550_COM4_BASE 0x2e8u
+#define UART16550_COM4_IRQ  3u
 
 /* Creates a UART in its reset state. chr may be NULL (output is discarded, no input) and can be
  * given later with uart16550_attach. irq is the board-side interrupt line (gated by MCR.OUT2, see

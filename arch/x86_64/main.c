@@ -29,7 +29,8 @@ static unsigned pc_check(const struct coremu_options *o)
         if (strcmp(key, "accel") == 0 && value != NULL && strcmp(value, "tcg") == 0) {
             continue;
         }
-        coremu_error("-machine pc: property '%s' is not supported yet", key);
+        coremu_error("-machine %s: property '%s' is not supported yet",
+                     o->machine != NULL ? o->machine : "pc", key);
         errors++;
     }
     if (o->kernel == NULL) {
@@ -63,6 +64,7 @@ static enum coremu_machine_init_result pc_class_init(const struct coremu_machine
         .threads_per_core = o->smp_threads ? o->smp_threads : 1,
         .cores_per_socket = o->smp_cores ? o->smp_cores : mcfg->ncpus,
         .ram_size = mcfg->ram_size,
+        .nserial_ports = o->nserials,
         .pin_threads = o->accel_pin,
         .no_reboot = o->no_reboot,
         .rtc_offset = mcfg->rtc_offset,
@@ -98,26 +100,29 @@ static void pc_class_free(void *board)
     pc_free(board);
 }
 
+#define PC_CLASS_HOOKS                                                                           \
+    .max_cpus = 255, .default_ram_size = 128ull << 20, .min_ram_size = 2ull << 20,               \
+    .max_ram_size = PC_MAX_RAM, .ram_granule = 4096, .nserial = 4, .cpu_models = x86_cpu_models, \
+    .ncpu_models = COREMU_ARRAY_SIZE(x86_cpu_models), .check = pc_check, .init = pc_class_init,  \
+    .attach_serial = pc_class_attach_serial, .run = pc_class_run,                                \
+    .request_exit = pc_class_request_exit, .free = pc_class_free
+
 static const struct coremu_machine_class pc_class = {
     .name = "pc",
-    .description = "PC (8259 PICs, 8254 PIT, CMOS RTC, COM1, isa-debug-exit; no APIC or ACPI yet)",
-    .max_cpus = 255,
-    .default_ram_size = 128ull << 20,
-    .min_ram_size = 2ull << 20,
-    .max_ram_size = PC_MAX_RAM,
-    .ram_granule = 4096,
-    .nserial = 1,
-    .cpu_models = x86_cpu_models,
-    .ncpu_models = COREMU_ARRAY_SIZE(x86_cpu_models),
-    .check = pc_check,
-    .init = pc_class_init,
-    .attach_serial = pc_class_attach_serial,
-    .run = pc_class_run,
-    .request_exit = pc_class_request_exit,
-    .free = pc_class_free,
+    .description = "Standard PC (local APICs, I/O APIC, 8259, PIT, HPET, RTC, COM1-4, ACPI, PCI "
+                   "host)",
+    PC_CLASS_HOOKS,
 };
 
-static const struct coremu_machine_class *const x86_classes[] = {&pc_class, NULL};
+/* Command lines written for QEMU's q35 machine work unchanged: the same board until coremu
+ * models what q35 has and pc has not (PCI Express root ports, AHCI). */
+static const struct coremu_machine_class q35_class = {
+    .name = "q35",
+    .description = "Standard PC, as -M pc for now (an alias until q35's own devices exist)",
+    PC_CLASS_HOOKS,
+};
+
+static const struct coremu_machine_class *const x86_classes[] = {&pc_class, &q35_class, NULL};
 
 static const struct coremu_binary x86_binary = {
     .name = "coremu-system-x86_64",

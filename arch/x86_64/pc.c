@@ -49,7 +49,11 @@
 #define PC_LOW_RAM_END   0x9fc00ull
 #define PC_HIGH_RAM_BASE 0x100000ull
 #define PC_BIOS_BASE     0xf0000ull
-/* The ACPI tables: the last PC_ACPI_SIZE bytes of RAM. */
+/* RAM up to PC_LOW_RAM_MAX sits below the PCI hole; the rest goes on at 4 GiB, as on QEMU's pc
+ * machine with more than 3.5 GiB (its gigabyte-aligned split: the hole starts at 3 GiB). */
+#define PC_LOW_RAM_MAX (3ull << 30)
+#define PC_ABOVE_4G    (4ull << 30)
+/* The ACPI tables: the last PC_ACPI_SIZE bytes of the RAM below the hole. */
 #define PC_ACPI_SIZE (128ull << 10)
 /* The PCI host's windows (see the header comment). */
 #define PC_PCI_MEM32_BASE 0xc0000000u
@@ -235,13 +239,21 @@ static void pc_rtc_free(void *opaque)
     mc146818_free(opaque);
 }
 
-/* The CMOS RAM's memory sizes, as a PC BIOS leaves them: KiB from 1 MiB to 64 MiB (0x30/0x31,
- * and 0x17/0x18), 64 KiB units from 16 MiB (0x34/0x35). Linux reads the e820 map instead;
- * older loaders and DOS-era software read these. */
-static void pc_cmos_memory(struct mc146818 *rtc, uint64_t ram)
+/* The part of -m below the PCI hole (the rest is above 4 GiB). */
+static uint64_t pc_ram_low(uint64_t ram_size)
 {
-    uint64_t ext_kib = ram > (1u << 20) ? (ram - (1u << 20)) >> 10 : 0;
-    uint64_t above16 = ram > (16u << 20) ? (ram - (16u << 20)) >> 16 : 0;
+    return ram_size < PC_LOW_RAM_MAX ? ram_size : PC_LOW_RAM_MAX;
+}
+
+/* The CMOS RAM's memory sizes, as a PC BIOS leaves them: KiB from 1 MiB to 64 MiB (0x30/0x31,
+ * and 0x17/0x18), 64 KiB units from 16 MiB to the PCI hole (0x34/0x35) and above 4 GiB
+ * (0x5b-0x5d, the firmware convention QEMU's pc follows). Linux reads the e820 map instead;
+ * older loaders and DOS-era software read these. */
+static void pc_cmos_memory(struct mc146818 *rtc, uint64_t ram_low, uint64_t ram_high)
+{
+    uint64_t ext_kib = ram_low > (1u << 20) ? (ram_low - (1u << 20)) >> 10 : 0;
+    uint64_t above16 = ram_low > (16u << 20) ? (ram_low - (16u << 20)) >> 16 : 0;
+    uint64_t above4g = ram_high >> 16;
     if (ext_kib > 0xffff) {
         ext_kib = 0xffff;
     }
@@ -254,6 +266,9 @@ static void pc_cmos_memory(struct mc146818 *rtc, uint64_t ram)
     mc146818_nvram_write(rtc, 0x31, (uint8_t)(ext_kib >> 8));
     mc146818_nvram_write(rtc, 0x34, (uint8_t)above16);
     mc146818_nvram_write(rtc, 0x35, (uint8_t)(above16 >> 8));
+    mc146818_nvram_write(rtc, 0x5b, (uint8_t)above4g);
+    mc146818_nvram_write(rtc, 0x5c, (uint8_t)(above4g >> 8));
+    mc146818_nvram_write(rtc, 0x5d, (uint8_t)(above4g >> 16));
 }
 
 static void pc_uart_reset(void *opaque)
@@ -446,13 +461,31 @@ static int pc_create_isa(struct pc_board *pc, char *err, size_t errlen)
         return pc_error(err, errlen, "cannot create the RTC");
     }
     mc146818_set_offset(pc->rtc, pc->cfg.rtc_offset);
-    pc_cmos_memory(pc->rtc, pc->cfg.ram_size);
-    struct coremu_irq_line com1_irq = pc_isa_irq(pc, UART16550_COM1_IRQ, PC_ISA_DEVICE);
-    pc->com[0] = uart16550_new("com1", NULL, &com1_irq);
-    if (!pc->com[0] ||
-        coremu_board_add_device(pc->board, "com1", pc->com[0], pc_uart_reset, pc_uart_free) != 0 ||
-        uart16550_map(pc->com[0], pc->io, UART16550_COM1_BASE) != 0) {
-        return pc_error(err, errlen, "cannot create COM1");
+    uint64_t ram_low = pc_ram_low(pc->cfg.ram_size);
+    pc_cmos_memory(pc->rtc, ram_low, pc->cfg.ram_size - ram_low);
+    /* COM1 always (the console Linux is told about); COM2-COM4 for further -serial options,
+     * at the ports and ISA lines a PC BIOS gives them */
+    static const struct {
+        const char *name;
+        uint16_t base;
+        uint8_t irq;
+    } com_ports[4] = {
+        {"com1", UART16550_COM1_BASE, UART16550_COM1_IRQ},
+        {"com2", UART16550_COM2_BASE, UART16550_COM2_IRQ},
+        {"com3", UART16550_COM3_BASE, UART16550_COM3_IRQ},
+        {"com4", UART16550_COM4_BASE, UART16550_COM4_IRQ},
+    };
+    unsigned ncom = pc->cfg.nserial_ports < 1 ? 1 : pc->cfg.nserial_ports;
+    for (unsigned i = 0; i < ncom && i < 4; i++) {
+        struct coremu_irq_line irq =
+            pc_isa_irq(pc, com_ports[i].irq, i < 2 ? PC_ISA_DEVICE : PC_ISA_SHARED);
+        pc->com[i] = uart16550_new(com_ports[i].name, NULL, &irq);
+        if (!pc->com[i] ||
+            coremu_board_add_device(pc->board, com_ports[i].name, pc->com[i], pc_uart_reset,
+                                    pc_uart_free) != 0 ||
+            uart16550_map(pc->com[i], pc->io, com_ports[i].base) != 0) {
+            return pc_error(err, errlen, "cannot create %s", com_ports[i].name);
+        }
     }
     struct i8042_board kbc_board = {
         .reset = pc_reset_line,
@@ -521,10 +554,12 @@ static int pc_create_chipset(struct pc_board *pc, const struct x86_acpi_config *
 struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
 {
     if (cfg->ram_size < (2ull << 20) || cfg->ram_size > PC_MAX_RAM) {
-        pc_error(err, errlen, "-m: the PC takes 2 MiB to %llu MiB of RAM for now",
+        pc_error(err, errlen, "-m: the PC takes 2 MiB to %llu MiB of RAM",
                  (unsigned long long)(PC_MAX_RAM >> 20));
         return NULL;
     }
+    uint64_t ram_low = pc_ram_low(cfg->ram_size);
+    uint64_t ram_high = cfg->ram_size - ram_low;
     struct pc_board *pc = calloc(1, sizeof(*pc));
     if (!pc) {
         pc_error(err, errlen, "out of memory");
@@ -538,9 +573,15 @@ struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
         goto fail;
     }
     pc->as = coremu_board_as(pc->board);
-    /* x86 has no load-exclusive: the monitor only covers RAM as the board API wants */
-    if (coremu_board_add_ram(pc->board, "ram", 0, cfg->ram_size, COREMU_XMON_VALUE, NULL, NULL, err,
+    /* x86 has no load-exclusive: the monitor only covers RAM as the board API wants, and the
+     * RAM above 4 GiB needs none (it is a plain second RAM region of the address space) */
+    if (coremu_board_add_ram(pc->board, "ram", 0, ram_low, COREMU_XMON_VALUE, NULL, NULL, err,
                              errlen) != 0) {
+        goto fail;
+    }
+    if (ram_high != 0 && coremu_as_add_ram(pc->as, "ram-above-4g", PC_ABOVE_4G, ram_high) == NULL) {
+        pc_error(err, errlen, "cannot allocate %llu MiB of guest RAM above 4 GiB: %s",
+                 (unsigned long long)(ram_high >> 20), strerror(errno));
         goto fail;
     }
     /* the cores first: their APIC IDs go into the ACPI description the devices follow */
@@ -563,7 +604,7 @@ struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
     }
 
     /* the ACPI tables at the top of RAM, the RSDP also where a BIOS leaves it */
-    uint64_t acpi_base = cfg->ram_size - PC_ACPI_SIZE;
+    uint64_t acpi_base = ram_low - PC_ACPI_SIZE;
     if (x86_acpi_build(&acfg, acpi_base, &pc->acpi, err, errlen) != 0) {
         goto fail;
     }
@@ -578,19 +619,20 @@ struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
         goto fail;
     }
 
-    struct x86_e820_range map[5] = {
+    struct x86_e820_range map[6] = {
         {0, PC_LOW_RAM_END, X86_E820_RAM},
         {PC_LOW_RAM_END, 0xa0000 - PC_LOW_RAM_END, X86_E820_RESERVED},
         {PC_BIOS_BASE, 0x10000, X86_E820_RESERVED},
         {PC_HIGH_RAM_BASE, acpi_base - PC_HIGH_RAM_BASE, X86_E820_RAM},
         {acpi_base, PC_ACPI_SIZE, X86_E820_ACPI},
+        {PC_ABOVE_4G, ram_high, X86_E820_RAM},
     };
     struct x86_boot_config bc = {
         .kernel = cfg->kernel,
         .initrd = cfg->initrd,
         .append = cfg->append,
         .mem_map = map,
-        .mem_map_len = 5,
+        .mem_map_len = ram_high != 0 ? 6 : 5,
         .acpi_rsdp_addr = pc->acpi.rsdp_addr,
     };
     if (x86_boot_load(pc->as, &bc, &pc->boot, err, errlen) != 0 ||

@@ -25,6 +25,7 @@ struct pc_config {
     unsigned ncpus;
     unsigned threads_per_core, cores_per_socket; /* -smp's topology */
     uint64_t ram_size;
+    unsigned nserial_ports; /* COM1..COMn (1-4; 0 means 1) */
     bool pin_threads;
     bool no_reboot;
     int64_t rtc_offset; /* -rtc base: seconds added to the host's UTC time */
@@ -33,8 +34,10 @@ struct pc_config {
     const char *append;
 };
 
-/* The most RAM the board maps today: one range from 0, below the PCI hole. */
-#define PC_MAX_RAM (3ull << 30)
+/* The most RAM the board maps: 3 GiB below the PCI hole and the rest from 4 GiB up to the
+ * guest's 40 physical address bits (CPUID 0x80000008). Guest RAM is reserved lazily (mmap
+ * MAP_NORESERVE): what the host allows is what the guest touches. */
+#define PC_MAX_RAM ((1ull << 40) - (1ull << 30))
 
 struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen);
 void pc_attach_serial(struct pc_board *pc, unsigned index, struct coremu_chardev *chr);

@@ -33,12 +33,13 @@ struct i8042;
 struct pci_host;
 struct uart16550;
 
-/* ISA interrupt lines: 16, each driven by up to two sources (see pc_apic.c). */
+/* ISA interrupt lines: 16, each a wired-OR of up to three sources (see pc_apic.c). */
 #define PC_ISA_IRQS 16u
 enum pc_isa_source {
     PC_ISA_DEVICE = 0, /* the line's own device (PIT, RTC, UART, ...) */
     PC_ISA_HPET = 1,   /* the HPET's legacy replacement route (IRQ0 and IRQ8) */
-    PC_ISA_SOURCES = 2,
+    PC_ISA_SHARED = 2, /* a second device on the line: COM3 on COM1's, COM4 on COM2's */
+    PC_ISA_SOURCES = 3,
 };
 
 struct pc_isa_input {
