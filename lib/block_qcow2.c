@@ -5,14 +5,16 @@
  * What is done: reads and writes through the two-level L1/L2 map; clusters that are not
  * allocated read from the backing file (raw or qcow2, any depth) or as zeros; zlib-compressed
  * clusters and v3 zero clusters read; a write to anything but an allocated, unshared cluster
- * copies the old contents into a new cluster (copy on write). New clusters are appended at the
- * end of the file with their refcounts kept exact (new refcount blocks and refcount table
- * growth included), so `qemu-img check` stays clean. Discard frees whole clusters.
+ * copies the old contents into a new cluster (copy on write), and an L2 table shared with an
+ * internal snapshot is copied before it changes, so snapshots stay intact. New clusters are
+ * appended at the end of the file with their refcounts kept exact (new refcount blocks and
+ * refcount table growth included), so `qemu-img check` stays clean. Discard frees whole
+ * clusters. Refcounts may be 1 to 64 bits wide.
  *
  * What is refused with a clear error: unknown incompatible features, encryption, external data
- * files, extended L2 entries, compression types other than zlib;
- * and for writing: internal snapshots, and images marked dirty (lazy refcounts that were not
- * written back) or corrupt, which `qemu-img check -r all` repairs.
+ * files, extended L2 entries, compression types other than zlib; and for writing, images marked
+ * dirty (lazy refcounts that were not written back) or corrupt, which `qemu-img check -r all`
+ * repairs. Internal snapshots are kept but cannot be created, applied or deleted.
  *
  * Crash safety: new clusters get their refcount (and it is made durable, once per batch of
  * clusters) before any L2 or L1 entry points to them; a new cluster's data is written before
@@ -587,24 +589,27 @@ static int l2_for_write(struct qcow2 *q, struct blk_file *f, uint64_t off, uint6
     if (r != 0) {
         return r;
     }
-    if (*entry_pos != 0) {
-        uint64_t l2 = q->l1[l1_idx] & ENTRY_OFFSET_MASK;
-        /* An L2 table shared with a snapshot would need copying; we refuse such images. */
-        if (!(q->l1[l1_idx] & ENTRY_COPIED) || !cluster_ok(q, l2, true)) {
-            return -EIO;
-        }
-        return 0;
+    uint64_t old = q->l1[l1_idx] & ENTRY_OFFSET_MASK;
+    if (*entry_pos != 0 && (q->l1[l1_idx] & ENTRY_COPIED)) {
+        return cluster_ok(q, old, true) ? 0 : -EIO;
     }
+    /* A new table: zeros, or a copy of a table that an internal snapshot shares with us. The
+     * copy takes over our path to the data clusters, so their refcounts stay as they are;
+     * only the shared table loses our reference. */
     uint64_t l2;
     r = cluster_alloc(q, f, &l2);
-    uint8_t *zero = r == 0 ? calloc(1, q->cluster_size) : NULL;
-    if (r == 0 && zero == NULL) {
+    uint8_t *table = r == 0 ? calloc(1, q->cluster_size) : NULL;
+    if (r == 0 && table == NULL) {
         r = -ENOMEM;
     }
-    if (r == 0) {
-        r = blk_file_pwrite(f, l2, zero, q->cluster_size);
+    uint8_t *shared;
+    if (r == 0 && old != 0 && (r = l2_table(q, f, old, &shared)) == 0) {
+        memcpy(table, shared, q->cluster_size);
     }
-    free(zero);
+    if (r == 0) {
+        r = blk_file_pwrite(f, l2, table, q->cluster_size);
+    }
+    free(table);
     /* Only a damaged image reuses a cluster as a table, but then no stale copy may stay. */
     for (unsigned i = 0; i < q->l2_slots; i++) {
         if (q->l2_cache[i].offset == l2) {
@@ -617,6 +622,9 @@ static int l2_for_write(struct qcow2 *q, struct blk_file *f, uint64_t off, uint6
     if (r == 0) {
         q->l1[l1_idx] = l2 | ENTRY_COPIED;
         *entry_pos = l2 + ((off >> q->cluster_bits) & ((1ULL << q->l2_bits) - 1)) * 8;
+    }
+    if (r == 0 && old != 0) {
+        r = refcount_drop(q, f, old, q->cluster_size);
     }
     return r;
 }
@@ -929,7 +937,6 @@ static int qcow2_open_file(struct coremu_block *b, const char *path, enum coremu
     q->l1_offset = be64_load(hdr + 40);
     q->rt_offset = be64_load(hdr + 48);
     uint32_t rt_clusters = be32_load(hdr + 56);
-    uint32_t nb_snapshots = be32_load(hdr + 60);
     uint64_t incompat = 0, autoclear = 0;
     unsigned refcount_order = 4, header_len = HEADER_V2_LEN;
     if (q->version == 3) {
@@ -964,9 +971,6 @@ static int qcow2_open_file(struct coremu_block *b, const char *path, enum coremu
     if (!b->readonly && (incompat & (INCOMPAT_DIRTY | INCOMPAT_CORRUPT))) {
         OPEN_FAIL("%s: the image is marked %s; run 'qemu-img check -r all' on it first", path,
                   incompat & INCOMPAT_CORRUPT ? "corrupt" : "dirty (lazy refcounts)");
-    }
-    if (!b->readonly && nb_snapshots != 0) {
-        OPEN_FAIL("%s: writing to qcow2 images with internal snapshots is not supported", path);
     }
     if (refcount_order > 6) {
         OPEN_FAIL("%s: bad qcow2 refcount order %u (at most 6: 64 bits)", path, refcount_order);
