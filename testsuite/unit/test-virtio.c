@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <coremu/atomic.h>
 #include <coremu/physmem.h>
 #include <coremu/virtio.h>
 
@@ -441,6 +442,42 @@ static void test_status(void)
                (unsigned long long)coremu_virtio_config_read(&dev, 0, 4));
 }
 
+/* A device writing guest RAM breaks the exclusive reservations there, as a core's store does:
+ * a load-exclusive before the device's write, a store-exclusive after it, fails. */
+static void test_reservations(void)
+{
+    struct coremu_xmon *x = coremu_xmon_new(COREMU_XMON_EXACT, RAM_BASE, RAM_SIZE, NULL, NULL);
+    UNIT_REQUIRE(x != NULL, "xmon", "coremu_xmon_new failed");
+    struct coremu_virtio_device xdev;
+    const uint16_t sizes[] = {QSIZE};
+    UNIT_REQUIRE(coremu_virtio_device_init(&xdev, &fake_ops, NULL, as, x, 0, 1, sizes, 0) == 0,
+                 "xmon device", "init failed");
+    xdev.transport = dev.transport;
+    struct coremu_virtio_device saved = dev;
+    dev = xdev; /* bring_up drives the global device */
+    bring_up(F_ALL);
+    uint64_t lock_pa = DATA_GPA + 0x40;
+    uint64_t other_pa = DATA_GPA + 0x1000;
+    struct coremu_xmon_local mon = {0}, mon2 = {0};
+    coremu_xmon_load_exclusive(x, &mon, gpa(lock_pa), lock_pa, 4, NULL);
+    coremu_xmon_load_exclusive(x, &mon2, gpa(other_pa), other_pa, 4, NULL);
+    put_desc(DESC_GPA, 0, DATA_GPA, 0x80, COREMU_VIRTQ_DESC_F_WRITE, 0);
+    make_avail(0);
+    int r = coremu_virtqueue_pop(&dev, &dev.vq[0], &req);
+    uint8_t bytes[0x80];
+    memset(bytes, 0x11, sizeof(bytes));
+    coremu_virtio_req_write(&req, 0, bytes, sizeof(bytes));
+    coremu_virtqueue_push(&dev, &dev.vq[0], &req, sizeof(bytes));
+    bool hit = coremu_xmon_store_exclusive(x, &mon, gpa(lock_pa), lock_pa, 4, 7, 0);
+    bool missed = coremu_xmon_store_exclusive(x, &mon2, gpa(other_pa), other_pa, 4, 7, 0);
+    UNIT_CHECK(r == 1 && !hit && missed,
+               "a device write fails the store-exclusive of its bytes only",
+               "pop %d, written granule %d, other page %d", r, hit, missed);
+    dev = saved;
+    coremu_virtio_device_destroy(&xdev);
+    coremu_xmon_free(x);
+}
+
 int main(void)
 {
     as = coremu_as_new();
@@ -461,6 +498,7 @@ int main(void)
     test_malformed();
     test_event_idx();
     test_status();
+    test_reservations();
 
     coremu_virtio_device_destroy(&dev);
     coremu_as_free(as);
