@@ -7,6 +7,7 @@
 
 #include <coremu/atomic.h>
 #include <coremu/board.h>
+#include <coremu/block.h>
 #include <coremu/chardev.h>
 #include <coremu/clock.h>
 #include <coremu/cpu.h>
