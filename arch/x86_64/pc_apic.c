@@ -329,8 +329,8 @@ static void lapic_startup(void *opaque, unsigned cpu_index, uint8_t vector)
 
 /* One page of the address space where some core's xAPIC is, or was (see the top of the file). */
 struct lapic_window {
-    struct lapic_windows *all;
-    uint64_t base; /* immutable */
+    struct lapic_windows *all; /* immutable */
+    uint64_t base;             /* immutable */
     /* The cores whose IA32_APIC_BASE points here, whether enabled or not (under all->lock).
      * The default window is never removed, whatever its count. */
     unsigned users;
@@ -351,9 +351,11 @@ struct lapic_windows {
                                   (under lock) */
 };
 
+/* The page an IA32_APIC_BASE value names (the LAPIC refuses bits above the physical address
+ * width, so bits 12 up are the whole address). */
 static uint64_t xapic_page(uint64_t apic_base)
 {
-    return apic_base & ~0xfffull & ((1ull << 40) - 1);
+    return apic_base & ~0xfffull;
 }
 
 /* The LAPIC of the core making the access when it answers at window w: that core's APIC in
