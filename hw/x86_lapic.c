@@ -117,7 +117,9 @@ struct x86_lapic {
     _Atomic uint32_t dfr;
     /* The priority below which nothing is signalled: the PPR, or 0xff while software-disabled
      * (no class beats 0xf0). The owner stores it, then re-reads the IRR; a sender reads it
-     * after setting its IRR bit (see the top of this file). */
+     * after setting its IRR bit (see the top of this file). Lowest-priority arbitration reads
+     * it too, from any thread, before any IRR bit is set: a value the owner is about to
+     * replace only makes the choice that of a moment earlier. */
     _Atomic uint32_t ppr_pub;
 
     /* Any thread sets bits (fetch_or); only the owner clears them (INTA: fetch_and; reset). */
