@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <coremu/atomic.h>
+#include <coremu/log.h>
 #include <coremu/physmem.h>
 #include <coremu/virtio.h>
 
@@ -298,8 +300,31 @@ static const struct bad_case bad_cases[] = {
      {{TABLE_GPA, 0, DATA_GPA, 16, 0, 0}, {DESC_GPA, 0, TABLE_GPA, 16, IND, 0}}},
 };
 
+/* Lines of the log file that name the test device. */
+static unsigned log_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    unsigned n = 0;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        n += strstr(line, "virtio-test: driver error") != NULL;
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return n;
+}
+
 static void test_malformed(void)
 {
+    /* Under -d guest_errors each break is logged once, however often the driver insists. */
+    char log_path[] = "/tmp/test-virtio-log.XXXXXX";
+    int fd = mkstemp(log_path);
+    char err[128];
+    UNIT_REQUIRE(fd >= 0 && coremu_log_parse("guest_errors", err, sizeof(err)) == 0 &&
+                     coremu_log_set_file(log_path) == 0,
+                 "log setup", "cannot log to %s", log_path);
+    close(fd);
     for (size_t c = 0; c < sizeof(bad_cases) / sizeof(bad_cases[0]); c++) {
         const struct bad_case *bc = &bad_cases[c];
         bring_up(bc->features);
@@ -314,6 +339,13 @@ static void test_malformed(void)
         }
         expect_broken(bc->name);
     }
+    unsigned logged = log_lines(log_path);
+    size_t ncases = sizeof(bad_cases) / sizeof(bad_cases[0]);
+    UNIT_CHECK(logged == ncases, "each break logged once under -d guest_errors",
+               "%u lines for %zu breaks", logged, ncases);
+    coremu_log_set_file(NULL);
+    coremu_log_parse("", err, sizeof(err));
+    unlink(log_path);
 
     /* Rings outside RAM: the queue never becomes ready. */
     bring_up(F_ALL);
