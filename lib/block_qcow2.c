@@ -51,6 +51,7 @@
 
 #define EXT_END 0
 #define EXT_BACKING_FORMAT 0xe2792acaU
+#define EXT_BITMAPS 0x23852875U
 
 #define ENTRY_COPIED (1ULL << 63)     /* refcount is exactly 1: may be written in place */
 #define ENTRY_COMPRESSED (1ULL << 62) /* L2 only */
@@ -795,14 +796,14 @@ static const struct blk_driver qcow2_driver = {
 /* ---- opening ------------------------------------------------------------------------------- */
 
 /* The backing file's name and format from the header and its extensions. */
-static int read_backing_info(struct blk_file *f, const uint8_t *hdr, uint64_t ext_start,
-                             uint64_t cluster_size, char *name, size_t name_len, char *fmt,
-                             size_t fmt_len, const char *path, char *err, size_t errlen)
+/* The backing file's name from the header. */
+static int read_backing_name(struct blk_file *f, const uint8_t *hdr, uint64_t cluster_size,
+                             char *name, size_t name_len, const char *path, char *err,
+                             size_t errlen)
 {
     uint64_t name_off = be64_load(hdr + 8);
     uint32_t name_size = be32_load(hdr + 16);
     name[0] = '\0';
-    fmt[0] = '\0';
     if (name_off == 0) {
         return 0;
     }
@@ -816,8 +817,17 @@ static int read_backing_info(struct blk_file *f, const uint8_t *hdr, uint64_t ex
         return -1;
     }
     name[name_size] = '\0';
-    /* Header extensions run from the end of the header to the end of the first cluster. */
+    return 0;
+}
+
+/* Header extensions run from the end of the header to the end of the first cluster: the
+ * backing file's format, and whether persistent bitmaps exist. */
+static void scan_extensions(struct blk_file *f, uint64_t ext_start, uint64_t cluster_size,
+                            char *fmt, size_t fmt_len, bool *bitmaps)
+{
     uint64_t pos = ext_start;
+    fmt[0] = '\0';
+    *bitmaps = false;
     while (pos + 8 <= cluster_size) {
         uint8_t eh[8];
         if (blk_file_pread(f, pos, eh, 8) != 0) {
@@ -833,9 +843,9 @@ static int read_backing_info(struct blk_file *f, const uint8_t *hdr, uint64_t ex
             }
             fmt[len] = '\0';
         }
+        *bitmaps |= type == EXT_BITMAPS;
         pos += 8 + ((uint64_t)len + 7) / 8 * 8;
     }
-    return 0;
 }
 
 static int open_backing(struct qcow2 *q, const char *path, const char *name, const char *fmt,
@@ -890,6 +900,203 @@ static int load_table(struct blk_file *f, uint64_t off, uint64_t entries, uint64
         return r;
     }
     *out = t;
+    return 0;
+}
+
+/* ---- rebuilding the refcounts of a dirty image ------------------------------------------- */
+
+/* How often each cluster of the file is referenced, counted from the tables themselves. */
+struct ref_map {
+    uint64_t clusters;
+    uint32_t *count;
+};
+
+static int ref_add(const struct qcow2 *q, struct ref_map *m, uint64_t off, uint64_t len)
+{
+    if (len == 0) {
+        return 0;
+    }
+    uint64_t first = off >> q->cluster_bits, last = (off + len - 1) >> q->cluster_bits;
+    if (off + len < off || last >= m->clusters) {
+        return -EIO; /* a table points outside the file */
+    }
+    for (uint64_t c = first; c <= last; c++) {
+        if (m->count[c] == UINT32_MAX) {
+            return -EIO;
+        }
+        m->count[c]++;
+    }
+    return 0;
+}
+
+/* Counts an L1 table, its L2 tables and every cluster they map. */
+static int ref_walk_l1(struct qcow2 *q, struct blk_file *f, struct ref_map *m, uint64_t l1_off,
+                       uint64_t l1_size)
+{
+    uint64_t *l1;
+    if (l1_size * 8 > MAX_TABLE_BYTES || (l1_off % q->cluster_size) != 0 ||
+        ref_add(q, m, l1_off, l1_size * 8) != 0 || load_table(f, l1_off, l1_size, &l1) != 0) {
+        return -EIO;
+    }
+    uint64_t entries = q->cluster_size / 8;
+    uint64_t *l2 = NULL;
+    int r = 0;
+    for (uint64_t i = 0; i < l1_size && r == 0; i++) {
+        uint64_t t = l1[i] & ENTRY_OFFSET_MASK;
+        if (t == 0) {
+            continue;
+        }
+        free(l2);
+        l2 = NULL;
+        r = t % q->cluster_size != 0 ? -EIO : ref_add(q, m, t, q->cluster_size);
+        if (r == 0) {
+            r = load_table(f, t, entries, &l2);
+        }
+        for (uint64_t j = 0; j < entries && r == 0; j++) {
+            uint64_t start, len;
+            entry_clusters(q, l2[j], &start, &len);
+            if (!(l2[j] & ENTRY_COMPRESSED) && start % q->cluster_size != 0) {
+                r = -EIO;
+            } else {
+                r = ref_add(q, m, start, len);
+            }
+        }
+    }
+    free(l2);
+    free(l1);
+    return r;
+}
+
+/* Counts the internal snapshots: their table and each one's L1 tree. */
+static int ref_walk_snapshots(struct qcow2 *q, struct blk_file *f, struct ref_map *m,
+                              const uint8_t *hdr)
+{
+    uint32_t n = be32_load(hdr + 60);
+    uint64_t pos = be64_load(hdr + 64), start = pos;
+    if (n == 0) {
+        return 0;
+    }
+    if (n > 65536 || pos % q->cluster_size != 0) {
+        return -EIO;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t e[40];
+        if (pos - start > MAX_TABLE_BYTES || blk_file_pread(f, pos, e, sizeof(e)) != 0) {
+            return -EIO;
+        }
+        int r = ref_walk_l1(q, f, m, be64_load(e), be32_load(e + 8));
+        if (r != 0) {
+            return r;
+        }
+        /* Extra data, then the id and the name, padded to 8 bytes. */
+        uint64_t len = 40 + (uint64_t)be32_load(e + 36) + (uint64_t)(e[12] << 8 | e[13]) +
+                       (uint64_t)(e[14] << 8 | e[15]);
+        pos += (len + 7) / 8 * 8;
+    }
+    return ref_add(q, m, start, pos - start);
+}
+
+/* A dirty image (QEMU's lazy refcounts, not written back before it stopped) gets refcounts
+ * counted afresh from its tables, in a new refcount table and new blocks at the end of the
+ * file; then the header points to them and loses the dirty bit. */
+static int repair(struct qcow2 *q, struct blk_file *f, const uint8_t *hdr, bool bitmaps,
+                  const char *path, char *err, size_t errlen)
+{
+    if (bitmaps) {
+        snprintf(err, errlen, "%s: the image is dirty and has persistent bitmaps: run "
+                 "'qemu-img check -r all' on it first", path);
+        return -1;
+    }
+    uint64_t used = q->end >> q->cluster_bits;
+    /* The new table and blocks: enough to cover the file, themselves included. */
+    uint64_t blocks = 0, table = 0;
+    for (;;) {
+        uint64_t total = used + blocks + table;
+        uint64_t need_blocks = (total + q->refblock_entries - 1) / q->refblock_entries;
+        uint64_t need_table = (need_blocks * 8 + q->cluster_size - 1) / q->cluster_size;
+        if (need_blocks == blocks && need_table == table) {
+            break;
+        }
+        blocks = need_blocks;
+        table = need_table;
+    }
+    struct ref_map m = {.clusters = used + blocks + table};
+    m.count = m.clusters * 8 <= (1ULL << 32) ? calloc(m.clusters, 4) : NULL;
+    uint64_t *rt = calloc(table * q->cluster_size / 8, 8);
+    uint8_t *blk = malloc(q->cluster_size);
+    int r = m.count && rt && blk ? 0 : -ENOMEM;
+    if (r == 0) {
+        r = ref_add(q, &m, 0, q->cluster_size);
+    }
+    if (r == 0) {
+        r = ref_walk_l1(q, f, &m, q->l1_offset, q->l1_size);
+    }
+    if (r == 0) {
+        r = ref_walk_snapshots(q, f, &m, hdr);
+    }
+    uint64_t rt_offset = q->end;
+    if (r == 0) {
+        r = ref_add(q, &m, rt_offset, (table + blocks) * q->cluster_size);
+    }
+    uint64_t max = q->refcount_bits == 64 ? UINT64_MAX : (1ULL << q->refcount_bits) - 1;
+    for (uint64_t c = 0; c < m.clusters && r == 0; c++) {
+        r = m.count[c] > max ? -EIO : 0;
+    }
+    /* Blocks first, then the table, then the header switches to them. */
+    for (uint64_t i = 0; i < blocks && r == 0; i++) {
+        memset(blk, 0, q->cluster_size);
+        for (uint64_t j = 0; j < q->refblock_entries; j++) {
+            uint64_t c = i * q->refblock_entries + j;
+            if (c < m.clusters && m.count[c] != 0) {
+                struct refcount_slot slot = refcount_slot(q, c);
+                refcount_encode(q, slot, blk + slot.byte, m.count[c]);
+            }
+        }
+        rt[i] = rt_offset + (table + i) * q->cluster_size;
+        r = blk_file_pwrite(f, rt[i], blk, q->cluster_size);
+    }
+    uint64_t entries = table * q->cluster_size / 8;
+    uint8_t *disk = r == 0 ? malloc(entries * 8) : NULL;
+    if (r == 0 && disk == NULL) {
+        r = -ENOMEM;
+    }
+    for (uint64_t i = 0; r == 0 && i < entries; i++) {
+        be64_store(disk + i * 8, rt[i]);
+    }
+    if (r == 0) {
+        r = blk_file_pwrite(f, rt_offset, disk, entries * 8);
+    }
+    free(disk);
+    if (r == 0) {
+        r = blk_file_flush(f);
+    }
+    if (r == 0) {
+        uint8_t h[12];
+        be64_store(h, rt_offset);
+        be32_store(h + 8, (uint32_t)table);
+        r = blk_file_pwrite(f, 48, h, sizeof(h));
+    }
+    if (r == 0) {
+        r = blk_file_flush(f);
+    }
+    if (r == 0) {
+        uint8_t incompat[8];
+        be64_store(incompat, be64_load(hdr + 72) & ~INCOMPAT_DIRTY);
+        r = blk_file_pwrite(f, 72, incompat, 8);
+    }
+    free(m.count);
+    free(blk);
+    if (r != 0) {
+        free(rt);
+        snprintf(err, errlen, "%s: the image is dirty and its refcounts cannot be rebuilt "
+                 "(%s): run 'qemu-img check -r all' on it", path, strerror(-r));
+        return -1;
+    }
+    free(q->rt);
+    q->rt = rt;
+    q->rt_entries = entries;
+    q->rt_offset = rt_offset;
+    q->end = rt_offset + (table + blocks) * q->cluster_size;
     return 0;
 }
 
@@ -968,9 +1175,9 @@ static int qcow2_open_file(struct coremu_block *b, const char *path, enum coremu
             OPEN_FAIL("%s: unsupported qcow2 compression type (only zlib is)", path);
         }
     }
-    if (!b->readonly && (incompat & (INCOMPAT_DIRTY | INCOMPAT_CORRUPT))) {
-        OPEN_FAIL("%s: the image is marked %s; run 'qemu-img check -r all' on it first", path,
-                  incompat & INCOMPAT_CORRUPT ? "corrupt" : "dirty (lazy refcounts)");
+    if (!b->readonly && (incompat & INCOMPAT_CORRUPT)) {
+        OPEN_FAIL("%s: the image is marked corrupt; run 'qemu-img check -r all' on it first",
+                  path);
     }
     if (refcount_order > 6) {
         OPEN_FAIL("%s: bad qcow2 refcount order %u (at most 6: 64 bits)", path, refcount_order);
@@ -1019,8 +1226,13 @@ static int qcow2_open_file(struct coremu_block *b, const char *path, enum coremu
         }
     }
     char name[1024], fmt[32];
-    if (read_backing_info(f, hdr, header_len, q->cluster_size, name, sizeof(name), fmt,
-                          sizeof(fmt), path, err, errlen) != 0) {
+    bool bitmaps;
+    if (read_backing_name(f, hdr, q->cluster_size, name, sizeof(name), path, err, errlen) != 0) {
+        goto fail;
+    }
+    scan_extensions(f, header_len, q->cluster_size, fmt, sizeof(fmt), &bitmaps);
+    if (!b->readonly && (incompat & INCOMPAT_DIRTY) &&
+        repair(q, f, hdr, bitmaps, path, err, errlen) != 0) {
         goto fail;
     }
     if (name[0] != '\0' && open_backing(q, path, name, fmt, cache, depth, err, errlen) != 0) {

@@ -355,17 +355,49 @@ static void test_bad_qcow2(void)
                coremu_block_pwrite(b, 0, buf, sizeof(buf)) == -EIO,
                "bad qcow2: L2 past the end is -EIO", "%s", b ? "no error" : err);
     coremu_block_close(b);
-    /* A dirty image (lazy refcounts not written back) is readable but not writable. */
+    /* A dirty image (QEMU's lazy refcounts, never written back: all zero here) is read as it
+     * is, and gets its refcounts rebuilt when opened for writing. */
     memcpy(img, good, len);
     put64(img + 72, 1);
-    write_file(tmp_path("bad.qcow2"), img, len);
+    memset(img + 2 * 65536, 0, 65536);
+    write_file(tmp_path("dirty.qcow2"), img, len);
+    snprintf(drive, sizeof(drive), "file=%s,format=qcow2,readonly=on", tmp_path("dirty.qcow2"));
     b = open_drive(drive, err, sizeof(err));
-    UNIT_CHECK(b == NULL && strstr(err, "dirty") != NULL, "bad qcow2: dirty image not written",
-               "%s", b ? "opened" : err);
+    UNIT_CHECK(b != NULL && coremu_block_pread(b, 0, buf, sizeof(buf)) == 0,
+               "dirty qcow2: readable", "%s", err);
     coremu_block_close(b);
-    snprintf(drive, sizeof(drive), "file=%s,format=qcow2,readonly=on", tmp_path("bad.qcow2"));
+    snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("dirty.qcow2"));
     b = open_drive(drive, err, sizeof(err));
-    UNIT_CHECK(b != NULL, "bad qcow2: dirty image readable", "%s", err);
+    uint8_t back[512];
+    memset(buf, 0x5c, sizeof(buf));
+    UNIT_CHECK(b != NULL && coremu_block_pwrite(b, 4096, buf, sizeof(buf)) == 0 &&
+               coremu_block_pread(b, 4096, back, sizeof(back)) == 0 &&
+               memcmp(buf, back, sizeof(buf)) == 0, "dirty qcow2: rebuilt and written", "%s",
+               err);
+    coremu_block_close(b);
+    uint8_t hdr[80] = {0};
+    FILE *f = fopen(tmp_path("dirty.qcow2"), "rb");
+    UNIT_CHECK(f != NULL && fread(hdr, 1, sizeof(hdr), f) == sizeof(hdr) && hdr[79] == 0 &&
+               hdr[53] != 1, "dirty qcow2: new refcount table, dirty bit cleared",
+               "incompatible features %#x, refcount table at cluster %u", hdr[79], hdr[53]);
+    if (f != NULL) {
+        fclose(f);
+    }
+    /* Counting refcounts follows the tables: one that points outside the file ends it. */
+    put64(img + 3 * 65536, (1ULL << 63) | (64ULL << 20));
+    write_file(tmp_path("dirty.qcow2"), img, len);
+    b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b == NULL && strstr(err, "cannot be rebuilt") != NULL,
+               "dirty qcow2: a damaged one is refused", "%s", b ? "opened" : err);
+    coremu_block_close(b);
+    /* A corrupt image is QEMU's to repair. */
+    memcpy(img, good, len);
+    put64(img + 72, 2);
+    write_file(tmp_path("bad.qcow2"), img, len);
+    snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("bad.qcow2"));
+    b = open_drive(drive, err, sizeof(err));
+    UNIT_CHECK(b == NULL && strstr(err, "corrupt") != NULL, "corrupt qcow2: not written", "%s",
+               b ? "opened" : err);
     coremu_block_close(b);
     free(img);
     free(good);
