@@ -245,6 +245,32 @@ static int refblock_new(struct qcow2 *q, struct blk_file *f, uint64_t rt_idx)
     return self ? 0 : refcount_set(q, f, off, 1);
 }
 
+/* Writes a new refcount table (its blocks are already on disk) and switches the header to it. */
+static int rt_install(struct blk_file *f, const uint64_t *rt, uint64_t entries, uint64_t offset,
+                      uint64_t clusters)
+{
+    uint8_t *disk = malloc(entries * 8);
+    if (disk == NULL) {
+        return -ENOMEM;
+    }
+    for (uint64_t i = 0; i < entries; i++) {
+        be64_store(disk + i * 8, rt[i]);
+    }
+    int r = blk_file_pwrite(f, offset, disk, entries * 8);
+    free(disk);
+    if (r == 0) {
+        r = blk_file_flush(f);
+    }
+    if (r == 0) {
+        /* Offset and size of the table are adjacent header fields: one write switches. */
+        uint8_t hdr[12];
+        be64_store(hdr, offset);
+        be32_store(hdr + 8, (uint32_t)clusters);
+        r = blk_file_pwrite(f, 48, hdr, sizeof(hdr));
+    }
+    return r == 0 ? blk_file_flush(f) : r;
+}
+
 /* Moves the refcount table to a bigger place at the end of the file, covering at least
  * min_entries blocks and every cluster it and its new refcount blocks occupy. */
 static int rt_grow(struct qcow2 *q, struct blk_file *f, uint64_t min_entries)
@@ -280,26 +306,8 @@ static int rt_grow(struct qcow2 *q, struct blk_file *f, uint64_t min_entries)
     for (uint64_t i = 0; i < clusters && r == 0; i++) {
         r = refcount_set(q, f, q->rt_offset + i * q->cluster_size, 1);
     }
-    uint8_t *disk = r == 0 ? malloc(entries * 8) : NULL;
-    if (r == 0 && disk == NULL) {
-        r = -ENOMEM;
-    }
-    for (uint64_t i = 0; r == 0 && i < entries; i++) {
-        be64_store(disk + i * 8, q->rt[i]);
-    }
     if (r == 0) {
-        r = blk_file_pwrite(f, q->rt_offset, disk, entries * 8);
-    }
-    free(disk);
-    if (r == 0) {
-        r = blk_file_flush(f);
-    }
-    if (r == 0) {
-        /* Offset and size of the table are adjacent header fields: one write switches. */
-        uint8_t hdr[12];
-        be64_store(hdr, q->rt_offset);
-        be32_store(hdr + 8, (uint32_t)clusters);
-        r = blk_file_pwrite(f, 48, hdr, sizeof(hdr));
+        r = rt_install(f, q->rt, entries, q->rt_offset, clusters);
     }
     uint64_t old_clusters = old_entries * 8 / q->cluster_size;
     for (uint64_t i = 0; i < old_clusters && r == 0; i++) {
@@ -1056,28 +1064,8 @@ static int repair(struct qcow2 *q, struct blk_file *f, const uint8_t *hdr, bool 
         r = blk_file_pwrite(f, rt[i], blk, q->cluster_size);
     }
     uint64_t entries = table * q->cluster_size / 8;
-    uint8_t *disk = r == 0 ? malloc(entries * 8) : NULL;
-    if (r == 0 && disk == NULL) {
-        r = -ENOMEM;
-    }
-    for (uint64_t i = 0; r == 0 && i < entries; i++) {
-        be64_store(disk + i * 8, rt[i]);
-    }
     if (r == 0) {
-        r = blk_file_pwrite(f, rt_offset, disk, entries * 8);
-    }
-    free(disk);
-    if (r == 0) {
-        r = blk_file_flush(f);
-    }
-    if (r == 0) {
-        uint8_t h[12];
-        be64_store(h, rt_offset);
-        be32_store(h + 8, (uint32_t)table);
-        r = blk_file_pwrite(f, 48, h, sizeof(h));
-    }
-    if (r == 0) {
-        r = blk_file_flush(f);
+        r = rt_install(f, rt, entries, rt_offset, table);
     }
     if (r == 0) {
         uint8_t incompat[8];
