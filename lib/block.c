@@ -389,9 +389,9 @@ static int file_open(struct blk_file *f, const char *path, bool readonly,
         return -1;
     }
     struct stat st;
-    if (fstat(f->fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "could not open %s: %s", path,
-                 S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+    int stat_errno = fstat(f->fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (stat_errno != 0) {
+        snprintf(err, errlen, "could not open %s: %s", path, strerror(stat_errno));
         close(f->fd);
         return -1;
     }
