@@ -49,7 +49,6 @@ struct virtio_blk {
     uint64_t sectors;                 /* immutable: capacity in 512-byte sectors */
     bool readonly;                    /* immutable */
     char serial[VIRTIO_BLK_ID_BYTES]; /* immutable, zero-padded */
-    struct coremu_virtio_req req;     /* dev.lock: the request being served */
 };
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -172,11 +171,6 @@ static uint32_t blk_request(struct coremu_virtio_device *dev, const struct corem
     return (uint32_t)(written == data_in ? req->in_len : written + 1);
 }
 
-static void blk_notify(struct coremu_virtio_device *dev, unsigned index)
-{
-    coremu_virtqueue_serve(dev, index, &((struct virtio_blk *)dev)->req, blk_request);
-}
-
 static void blk_free(struct coremu_virtio_device *dev)
 {
     struct virtio_blk *b = (struct virtio_blk *)dev;
@@ -188,7 +182,7 @@ static void blk_free(struct coremu_virtio_device *dev)
 static const struct coremu_virtio_device_ops blk_ops = {
     .name = "virtio-blk",
     .device_id = VIRTIO_ID_BLOCK,
-    .queue_notify = blk_notify,
+    .serve = blk_request,
     .free = blk_free,
 };
 

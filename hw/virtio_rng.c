@@ -20,7 +20,6 @@
 struct virtio_rng {
     struct coremu_virtio_device dev; /* first: the ops get it */
     int fd;                          /* immutable; read under dev.lock */
-    struct coremu_virtio_req req;    /* dev.lock: the request being served */
 };
 
 /* Fills one segment from the file; returns the bytes read (short at EOF or when it would
@@ -60,11 +59,6 @@ static uint32_t rng_request(struct coremu_virtio_device *dev, const struct corem
     return (uint32_t)total;
 }
 
-static void rng_notify(struct coremu_virtio_device *dev, unsigned index)
-{
-    coremu_virtqueue_serve(dev, index, &((struct virtio_rng *)dev)->req, rng_request);
-}
-
 static void rng_free(struct coremu_virtio_device *dev)
 {
     struct virtio_rng *rng = (struct virtio_rng *)dev;
@@ -76,7 +70,7 @@ static void rng_free(struct coremu_virtio_device *dev)
 static const struct coremu_virtio_device_ops rng_ops = {
     .name = "virtio-rng",
     .device_id = VIRTIO_ID_RNG,
-    .queue_notify = rng_notify,
+    .serve = rng_request,
     .free = rng_free,
 };
 

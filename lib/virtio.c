@@ -145,10 +145,14 @@ void coremu_virtio_reset(struct coremu_virtio_device *dev)
 void coremu_virtio_queue_notify(struct coremu_virtio_device *dev, unsigned index)
 {
     if ((dev->status & COREMU_VIRTIO_STATUS_DRIVER_OK) == 0 || dev->broken ||
-        index >= dev->nqueues || !dev->vq[index].ready || dev->ops->queue_notify == NULL) {
+        index >= dev->nqueues || !dev->vq[index].ready) {
         return;
     }
-    dev->ops->queue_notify(dev, index);
+    if (dev->ops->queue_notify != NULL) {
+        dev->ops->queue_notify(dev, index);
+    } else if (dev->ops->serve != NULL) {
+        coremu_virtqueue_serve(dev, index, &dev->req, dev->ops->serve);
+    }
 }
 
 void coremu_virtio_set_status(struct coremu_virtio_device *dev, uint8_t status)

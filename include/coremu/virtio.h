@@ -137,8 +137,12 @@ struct coremu_virtio_device_ops {
     const char *name;   /* "virtio-blk" (log messages) */
     uint32_t device_id; /* 2: block, 4: entropy... (5) */
     /* The driver kicked queue index (< COREMU_VIRTIO_MAX_QUEUES, ready, device running and not
-     * broken). Pops requests with coremu_virtqueue_pop until it returns 0. */
+     * broken). Pops requests with coremu_virtqueue_pop until it returns 0. NULL: the core
+     * serves the queue itself, calling serve for each request (coremu_virtqueue_serve). */
     void (*queue_notify)(struct coremu_virtio_device *dev, unsigned index);
+    /* One request of a device whose queue_notify is NULL: returns the bytes it wrote into the
+     * request's writable segments (or breaks the device). */
+    uint32_t (*serve)(struct coremu_virtio_device *dev, const struct coremu_virtio_req *req);
     /* A configuration space write of size bytes at offset (inside config_size); the generic
      * code has not stored it. May be NULL: writes are ignored. */
     void (*config_write)(struct coremu_virtio_device *dev, uint32_t offset, unsigned size,
@@ -177,6 +181,7 @@ struct coremu_virtio_device {
     uint8_t config[COREMU_VIRTIO_CONFIG_MAX]; /* lock: little-endian, the device's layout */
     bool broken;                              /* lock: a driver error was seen; cleared by reset */
     struct coremu_virtqueue vq[COREMU_VIRTIO_MAX_QUEUES];
+    struct coremu_virtio_req req; /* lock: the request ops->serve is serving */
 };
 
 /* Initialises dev: nqueues queues of the given sizes (powers of two, <= COREMU_VIRTIO_QUEUE_MAX),
