@@ -668,11 +668,14 @@ static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos,
     if (len != q->cluster_size) {
         r = read_mapped(b, entry, base, cl, q->cluster_size);
     }
-    uint64_t host = 0;
-    if (r == 0) {
-        memcpy(cl + (off - base), buf, len);
-        r = cluster_alloc(q, &b->file, &host);
+    if (r != 0) {
+        /* Nothing changed yet: the image stays writable elsewhere. */
+        free(cl);
+        return r;
     }
+    uint64_t host = 0;
+    memcpy(cl + (off - base), buf, len);
+    r = cluster_alloc(q, &b->file, &host);
     if (r == 0) {
         r = blk_file_pwrite(&b->file, host, cl, q->cluster_size);
     }
@@ -684,6 +687,10 @@ static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos,
     entry_clusters(q, entry, &old_start, &old_len);
     if (r == 0 && old_len != 0) {
         r = refcount_drop(q, &b->file, old_start, old_len);
+    }
+    /* A metadata update that stopped half-way: no more writes rather than a worse image. */
+    if (r != 0 && r != -ENOMEM) {
+        q->broken = true;
     }
     return r;
 }
@@ -702,9 +709,6 @@ static int pwrite_in_cluster(struct coremu_block *b, uint64_t off, uint8_t *p, s
     }
     if (r == 0 && !in_place) {
         r = write_cow(b, entry, pos, off, p, n);
-        if (r != 0 && r != -ENOMEM) {
-            q->broken = true;
-        }
     }
     pthread_mutex_unlock(&q->lock);
     if (r == 0 && in_place) {

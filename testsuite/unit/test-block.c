@@ -355,6 +355,26 @@ static void test_bad_qcow2(void)
                coremu_block_pwrite(b, 0, buf, sizeof(buf)) == -EIO,
                "bad qcow2: L2 past the end is -EIO", "%s", b ? "no error" : err);
     coremu_block_close(b);
+    /* A compressed cluster that does not inflate: reading it or writing into it fails, and
+     * the rest of the image stays writable. */
+    uint8_t *cimg = calloc(6, 65536);
+    memcpy(cimg, good, len);
+    put64(cimg + 3 * 65536, (1ULL << 63) | (4ULL << 16));
+    put64(cimg + 4 * 65536, (1ULL << 62) | (5ULL << 16));
+    cimg[2 * 65536 + 9] = 1;
+    cimg[2 * 65536 + 11] = 1;
+    write_file(tmp_path("bad.qcow2"), cimg, 6 * 65536);
+    free(cimg);
+    b = open_drive(drive, err, sizeof(err));
+    memset(buf, 0x3c, sizeof(buf));
+    uint8_t again[512];
+    UNIT_CHECK(b != NULL && coremu_block_pread(b, 0, again, sizeof(again)) == -EIO &&
+               coremu_block_pwrite(b, 512, buf, sizeof(buf)) == -EIO &&
+               coremu_block_pwrite(b, 65536, buf, sizeof(buf)) == 0 &&
+               coremu_block_pread(b, 65536, again, sizeof(again)) == 0 &&
+               memcmp(again, buf, sizeof(buf)) == 0,
+               "bad qcow2: a broken compressed cluster fails alone", "%s", b ? "" : err);
+    coremu_block_close(b);
     /* A dirty image (QEMU's lazy refcounts, never written back: all zero here) is read as it
      * is, and gets its refcounts rebuilt when opened for writing. */
     memcpy(img, good, len);
