@@ -344,8 +344,12 @@ static int refcount_set(struct qcow2 *q, struct blk_file *f, uint64_t off, uint6
     return r;
 }
 
-/* Drops one reference from every cluster of [off, off + len). */
-static int refcount_drop(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t len)
+/* Drops one reference from every cluster of [off, off + len); punch: give the space of freed
+ * clusters back to the file system. Only a discard punches: a copy on write may race with a
+ * reader that looked the old cluster up before it (the two touch different sectors of it), and
+ * freed clusters are never reused, so their old contents stay readable for that reader. */
+static int refcount_drop(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t len,
+                         bool punch)
 {
     for (uint64_t c = cluster_start(q, off); c < off + len; c += q->cluster_size) {
         uint64_t val;
@@ -357,7 +361,7 @@ static int refcount_drop(struct qcow2 *q, struct blk_file *f, uint64_t off, uint
             return -EIO; /* a mapped cluster without a reference: the image was damaged */
         }
         r = refcount_set(q, f, c, val - 1);
-        if (r == 0 && val == 1) {
+        if (r == 0 && val == 1 && punch) {
             r = blk_file_punch(f, c, q->cluster_size);
         }
         if (r != 0) {
@@ -483,9 +487,6 @@ static int read_compressed(struct qcow2 *q, struct blk_file *f, uint64_t entry, 
 {
     uint64_t coff, start, len;
     compressed_range(q, entry, &coff, &start, &len);
-    if (coff >= q->end) {
-        return -EIO;
-    }
     len -= coff - start;
     uint8_t *in = malloc(len);
     if (in == NULL) {
@@ -523,7 +524,17 @@ static int read_backing(struct qcow2 *q, uint64_t off, uint8_t *buf, size_t len)
     return from_backing ? q->backing->drv->pread(q->backing, off, buf, from_backing) : 0;
 }
 
-/* Reads [off, off + len) of one cluster whose L2 entry is entry. */
+/* Whether the data an L2 entry points to lies inside the file. Under lock (q->end moves). */
+static bool entry_ok(const struct qcow2 *q, uint64_t entry)
+{
+    if (entry & ENTRY_COMPRESSED) {
+        return (entry & q->coffset_mask) < q->end;
+    }
+    uint64_t host = entry & ENTRY_OFFSET_MASK;
+    return host == 0 || (q->version >= 3 && (entry & ENTRY_ZERO)) || cluster_ok(q, host, false);
+}
+
+/* Reads [off, off + len) of one cluster whose L2 entry is entry, checked by entry_ok. */
 static int read_mapped(struct coremu_block *b, uint64_t entry, uint64_t off, uint8_t *buf,
                        size_t len)
 {
@@ -548,9 +559,6 @@ static int read_mapped(struct coremu_block *b, uint64_t entry, uint64_t off, uin
     uint64_t host = entry & ENTRY_OFFSET_MASK;
     if (host == 0) {
         return read_backing(q, off, buf, len);
-    }
-    if (!cluster_ok(q, host, false)) {
-        return -EIO;
     }
     return blk_file_pread(&b->file, host + in_cluster, buf, len);
 }
@@ -580,6 +588,9 @@ static int pread_in_cluster(struct coremu_block *b, uint64_t off, uint8_t *p, si
     uint64_t entry, pos;
     pthread_mutex_lock(&q->lock);
     int r = l2_lookup(q, &b->file, off, &entry, &pos);
+    if (r == 0 && !entry_ok(q, entry)) {
+        r = -EIO;
+    }
     pthread_mutex_unlock(&q->lock);
     return r != 0 ? r : read_mapped(b, entry, off, p, n);
 }
@@ -633,7 +644,7 @@ static int l2_for_write(struct qcow2 *q, struct blk_file *f, uint64_t off, uint6
         *entry_pos = l2 + ((off >> q->cluster_bits) & ((1ULL << q->l2_bits) - 1)) * 8;
     }
     if (r == 0 && old != 0) {
-        r = refcount_drop(q, f, old, q->cluster_size);
+        r = refcount_drop(q, f, old, q->cluster_size, false);
     }
     return r;
 }
@@ -664,8 +675,8 @@ static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos,
     if (cl == NULL) {
         return -ENOMEM;
     }
-    int r = 0;
-    if (len != q->cluster_size) {
+    int r = entry_ok(q, entry) ? 0 : -EIO;
+    if (r == 0 && len != q->cluster_size) {
         r = read_mapped(b, entry, base, cl, q->cluster_size);
     }
     if (r != 0) {
@@ -686,7 +697,7 @@ static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos,
     uint64_t old_start, old_len;
     entry_clusters(q, entry, &old_start, &old_len);
     if (r == 0 && old_len != 0) {
-        r = refcount_drop(q, &b->file, old_start, old_len);
+        r = refcount_drop(q, &b->file, old_start, old_len, false);
     }
     /* A metadata update that stopped half-way: no more writes rather than a worse image. */
     if (r != 0 && r != -ENOMEM) {
@@ -757,7 +768,7 @@ static int qcow2_discard(struct coremu_block *b, uint64_t off, uint64_t len)
             r = l2_store(q, &b->file, pos, zero ? ENTRY_ZERO : 0);
         }
         if (r == 0 && clen != 0) {
-            r = refcount_drop(q, &b->file, start, clen);
+            r = refcount_drop(q, &b->file, start, clen, true);
         }
         if (r != 0 && r != -ENOMEM) {
             q->broken = true;

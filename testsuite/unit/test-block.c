@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +267,15 @@ static void put32(uint8_t *p, uint32_t v)
     }
 }
 
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
 static void put64(uint8_t *p, uint64_t v)
 {
     put32(p, (uint32_t)(v >> 32));
@@ -482,6 +492,122 @@ static void stress(const char *drive, const char *what)
     coremu_block_close(b);
 }
 
+/* A qcow2 image of `clusters` 64 KiB clusters, each zlib-compressed pattern(cluster index). */
+static uint8_t *make_compressed_qcow2(unsigned clusters, size_t *len)
+{
+    const uint64_t cs = 65536;
+    size_t meta;
+    uint8_t *good = make_qcow2((uint64_t)clusters * cs, &meta);
+    size_t cap = meta + cs + (size_t)clusters * (cs + 1024);
+    uint8_t *img = calloc(1, cap);
+    memcpy(img, good, meta);
+    free(good);
+    uint64_t l2 = meta, pos = meta + cs;
+    put64(img + 3 * cs, (1ULL << 63) | l2);
+    static uint8_t plain[65536];
+    for (unsigned i = 0; i < clusters; i++) {
+        pattern(plain, cs, 100 + i);
+        z_stream zs;
+        memset(&zs, 0, sizeof(zs));
+        deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY);
+        zs.next_in = plain;
+        zs.avail_in = (uInt)cs;
+        zs.next_out = img + pos;
+        zs.avail_out = (uInt)(cs + 1024);
+        deflate(&zs, Z_FINISH);
+        uint64_t size = zs.total_out;
+        deflateEnd(&zs);
+        /* Sectors beyond the first that the data touches; 54: where 64 KiB clusters keep it. */
+        uint64_t extra = (pos % 512 + size - 1) / 512;
+        put64(img + l2 + 8 * i, (1ULL << 62) | (extra << 54) | pos);
+        pos += size;
+    }
+    /* Refcounts: the L2 table and every cluster the compressed data touches, once per entry
+     * that reaches into it. */
+    uint64_t last = (pos - 1) / cs;
+    for (uint64_t c = 4; c <= last; c++) {
+        uint64_t refs = c == 4;
+        for (unsigned i = 0; i < clusters && c > 4; i++) {
+            uint64_t entry = get64(img + l2 + 8 * i);
+            uint64_t start = (entry & ((1ULL << 54) - 1)) & ~511ULL;
+            uint64_t sectors = ((entry >> 54) & 0xff) + 1;
+            refs += c >= start / cs && c <= (start + sectors * 512 - 1) / cs;
+        }
+        img[2 * cs + 2 * c] = (uint8_t)(refs >> 8);
+        img[2 * cs + 2 * c + 1] = (uint8_t)refs;
+    }
+    *len = (last + 1) * cs;
+    return img;
+}
+
+struct cow_race {
+    struct coremu_block *b;
+    _Atomic unsigned writer_at; /* clusters the writer has finished */
+    unsigned clusters;
+    int status;
+};
+
+static void *cow_race_reader(void *arg)
+{
+    struct cow_race *s = arg;
+    uint8_t got[512], want[65536];
+    for (unsigned i = 0; i < s->clusters && s->status == 0; i++) {
+        pattern(want, sizeof(want), 100 + i);
+        /* Sector 0 is never written: it must read the same before, during and after the copy
+         * on write of its cluster. */
+        do {
+            int r = coremu_block_pread(s->b, (uint64_t)i * 65536, got, sizeof(got));
+            if (r != 0 || memcmp(got, want, sizeof(got)) != 0) {
+                s->status = r != 0 ? r : -EILSEQ;
+            }
+        } while (atomic_load(&s->writer_at) <= i && s->status == 0);
+    }
+    return NULL;
+}
+
+/* Readers of one sector of a compressed cluster while another sector of it is written: the
+ * copy on write must not take the old data away from under them. */
+static void test_cow_race(void)
+{
+    enum { CLUSTERS = 128, READERS = 2 };
+    char drive[600], err[256] = "";
+    size_t len;
+    uint8_t *img = make_compressed_qcow2(CLUSTERS, &len);
+    write_file(tmp_path("race.qcow2"), img, len);
+    free(img);
+    snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("race.qcow2"));
+    struct coremu_block *b = open_drive(drive, err, sizeof(err));
+    uint8_t want[65536], got[65536];
+    pattern(want, sizeof(want), 100 + CLUSTERS - 1);
+    bool readable = b != NULL &&
+                    coremu_block_pread(b, (uint64_t)(CLUSTERS - 1) * 65536, got, 65536) == 0 &&
+                    memcmp(got, want, sizeof(got)) == 0;
+    UNIT_CHECK(readable, "compressed qcow2 made here reads back", "%s", err);
+    if (!readable) {
+        coremu_block_close(b);
+        return;
+    }
+    struct cow_race s = {.b = b, .clusters = CLUSTERS};
+    pthread_t t[READERS];
+    for (unsigned i = 0; i < READERS; i++) {
+        pthread_create(&t[i], NULL, cow_race_reader, &s);
+    }
+    uint8_t sector[512];
+    memset(sector, 0xee, sizeof(sector));
+    int w = 0;
+    for (unsigned i = 0; i < CLUSTERS && w == 0; i++) {
+        w = coremu_block_pwrite(b, (uint64_t)i * 65536 + 100 * 512, sector, sizeof(sector));
+        atomic_store(&s.writer_at, i + 1);
+    }
+    atomic_store(&s.writer_at, CLUSTERS);
+    for (unsigned i = 0; i < READERS; i++) {
+        pthread_join(t[i], NULL);
+    }
+    UNIT_CHECK(w == 0 && s.status == 0, "copy on write of compressed clusters beside readers",
+               "write %d, read %d", w, s.status);
+    coremu_block_close(b);
+}
+
 static void test_stress(void)
 {
     char drive[600];
@@ -514,6 +640,7 @@ int main(void)
     test_snapshot_and_gz();
     test_bad_qcow2();
     test_stress();
+    test_cow_race();
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) {
