@@ -48,8 +48,10 @@ static int parse_cache(const char *v, enum coremu_block_cache *out)
         const char *name;
         enum coremu_block_cache mode;
     } modes[] = {
-        {"writeback", COREMU_BLOCK_CACHE_WRITEBACK}, {"writethrough", COREMU_BLOCK_CACHE_WRITETHROUGH},
-        {"none", COREMU_BLOCK_CACHE_NONE},           {"directsync", COREMU_BLOCK_CACHE_DIRECTSYNC},
+        {"writeback", COREMU_BLOCK_CACHE_WRITEBACK},
+        {"writethrough", COREMU_BLOCK_CACHE_WRITETHROUGH},
+        {"none", COREMU_BLOCK_CACHE_NONE},
+        {"directsync", COREMU_BLOCK_CACHE_DIRECTSYNC},
         {"unsafe", COREMU_BLOCK_CACHE_UNSAFE},
     };
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -146,21 +148,21 @@ static bool is_aligned(const struct blk_file *f, uint64_t off, const void *buf, 
 
 /* Whole-buffer positional I/O through short transfers and EINTR; a read past EOF fills with
  * zeros (sparse ends of images, metadata of a growing qcow2). */
-static int full_pread(int fd, uint64_t off, void *buf, size_t len, bool zero_past_eof)
+static int full_io(int fd, uint64_t off, void *buf, size_t len, bool write)
 {
     uint8_t *p = buf;
     while (len > 0) {
-        ssize_t n = pread(fd, p, len, (off_t)off);
+        ssize_t n = write ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
         if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
             return -errno;
         }
+        if (n == 0 && write) {
+            return -EIO;
+        }
         if (n == 0) {
-            if (!zero_past_eof) {
-                return -EIO;
-            }
             memset(p, 0, len);
             return 0;
         }
@@ -171,25 +173,15 @@ static int full_pread(int fd, uint64_t off, void *buf, size_t len, bool zero_pas
     return 0;
 }
 
+static int full_pread(int fd, uint64_t off, void *buf, size_t len)
+{
+    return full_io(fd, off, buf, len, false);
+}
+
 static int full_pwrite(int fd, uint64_t off, const void *buf, size_t len)
 {
-    const uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pwrite(fd, p, len, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        if (n == 0) {
-            return -EIO;
-        }
-        p += n;
-        off += (uint64_t)n;
-        len -= (size_t)n;
-    }
-    return 0;
+    /* full_io only reads from buf when it writes. */
+    return full_io(fd, off, (void *)buf, len, true);
 }
 
 /* The aligned window around [off, off + len) in a fresh aligned buffer. */
@@ -210,14 +202,14 @@ static int bounce_window(const struct blk_file *f, uint64_t off, size_t len, uin
 int blk_file_pread(struct blk_file *f, uint64_t off, void *buf, size_t len)
 {
     if (is_aligned(f, off, buf, len)) {
-        return full_pread(f->fd, off, buf, len, true);
+        return full_pread(f->fd, off, buf, len);
     }
     uint64_t start;
     size_t size;
     uint8_t *bounce;
     int r = bounce_window(f, off, len, &start, &size, &bounce);
     if (r == 0) {
-        r = full_pread(f->fd, start, bounce, size, true);
+        r = full_pread(f->fd, start, bounce, size);
         if (r == 0) {
             memcpy(buf, bounce + (off - start), len);
         }
@@ -245,10 +237,9 @@ int blk_file_pwrite(struct blk_file *f, uint64_t off, const void *buf, size_t le
     if (edges) {
         pthread_mutex_lock(&f->rmw_lock);
         /* Only the two edge blocks hold bytes that are not ours. */
-        r = full_pread(f->fd, start, bounce, f->align, true);
+        r = full_pread(f->fd, start, bounce, f->align);
         if (r == 0 && size > f->align) {
-            r = full_pread(f->fd, start + size - f->align, bounce + size - f->align, f->align,
-                           true);
+            r = full_pread(f->fd, start + size - f->align, bounce + size - f->align, f->align);
         }
     }
     if (r == 0) {
