@@ -10,9 +10,9 @@
  */
 #include "test.h"
 
-#define SLOT(n) (0x0a000000u + 0x200u * (n))
-#define RNG SLOT(31)
-#define RNG_SPI 47u
+#define SLOT(n)         (0x0a000000u + 0x200u * (n))
+#define RNG             SLOT(31)
+#define RNG_SPI         47u
 #define GICD_ISPENDR(n) ((volatile uint32_t *)(0x08000200u + 4u * (n)))
 
 #define QSIZE 8u
@@ -170,8 +170,7 @@ int main(void)
                "used %u status 0x%x isr %u", used_idx(), rd(RNG, 0x070), rd(RNG, 0x060));
 
     /* After a reset, a looping chain does the same, and the emulator does not hang on it. */
-    test_check(bring_up(), "virtio: initialisation after reset", "status 0x%x",
-               rd(RNG, 0x070));
+    test_check(bring_up(), "virtio: initialisation after reset", "status 0x%x", rd(RNG, 0x070));
     table[2] = (struct desc){(uint32_t)(uintptr_t)buffer, 8, 1 | 2 /* NEXT, WRITE */, 3};
     table[3] = (struct desc){(uint32_t)(uintptr_t)buffer, 8, 1 | 2, 2};
     kick(2);
