@@ -9,10 +9,11 @@
  * internal snapshot is copied before it changes, so snapshots stay intact. New clusters are
  * appended at the end of the file with their refcounts kept exact (new refcount blocks and
  * refcount table growth included), so `qemu-img check` stays clean. Discard frees whole
- * clusters. Refcounts may be 1 to 64 bits wide.
+ * clusters. Refcounts may be 1 to 64 bits wide. With extended L2 entries (32 subclusters per
+ * cluster) a write fills and marks only the subclusters it touches.
  *
  * What is refused with a clear error: unknown incompatible features, encryption, external data
- * files, extended L2 entries, compression types other than zlib; and for writing, images marked
+ * files, compression types other than zlib; and for writing, images marked
  * dirty (lazy refcounts that were not written back) or corrupt, which `qemu-img check -r all`
  * repairs. Internal snapshots are kept but cannot be created, applied or deleted.
  *
@@ -47,7 +48,8 @@
 #define INCOMPAT_EXTERNAL_DATA (1ULL << 2)
 #define INCOMPAT_COMPRESSION_TYPE (1ULL << 3)
 #define INCOMPAT_EXTENDED_L2 (1ULL << 4)
-#define INCOMPAT_KNOWN (INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_COMPRESSION_TYPE)
+#define INCOMPAT_KNOWN                                                                            \
+    (INCOMPAT_DIRTY | INCOMPAT_CORRUPT | INCOMPAT_COMPRESSION_TYPE | INCOMPAT_EXTENDED_L2)
 
 #define EXT_END 0
 #define EXT_BACKING_FORMAT 0xe2792acaU
@@ -57,6 +59,10 @@
 #define ENTRY_COMPRESSED (1ULL << 62) /* L2 only */
 #define ENTRY_ZERO 1ULL               /* L2, v3: reads as zeros */
 #define ENTRY_OFFSET_MASK 0x00fffffffffffe00ULL
+/* Extended L2 bitmap: bit x, subcluster x is allocated; bit 32 + x, it reads as zeros. */
+#define SUBCLUSTERS 32
+#define BITMAP_ALL_ALLOCATED 0x00000000ffffffffULL
+#define BITMAP_ALL_ZERO 0xffffffff00000000ULL
 
 /* Bounds that keep a hostile header from making us allocate or loop without end. */
 #define MAX_TABLE_BYTES (64ULL << 20)   /* L1 and refcount tables */
@@ -69,6 +75,9 @@ struct qcow2 {
     unsigned cluster_bits;
     uint64_t cluster_size;
     unsigned l2_bits;            /* log2 of entries per L2 table */
+    bool extended;               /* extended L2 entries: 32 subclusters per cluster */
+    unsigned entry_size;         /* bytes per L2 entry: 8, or 16 with extended L2 */
+    unsigned subcluster_bits;
     uint32_t l1_size;            /* entries */
     uint64_t l1_offset;
     unsigned refcount_bits;      /* 1, 2, 4 ... 64 */
@@ -433,27 +442,36 @@ static int write_entry(struct blk_file *f, uint64_t pos, uint64_t entry)
     return blk_file_pwrite(f, pos, raw, 8);
 }
 
-/* Writes the L2 entry at file offset pos, in the file and in the cache. */
-static int l2_store(struct qcow2 *q, struct blk_file *f, uint64_t pos, uint64_t entry)
+/* Writes the L2 entry at file offset pos (with its bitmap for extended L2), in the file and in
+ * the cache. */
+static int l2_store(struct qcow2 *q, struct blk_file *f, uint64_t pos, uint64_t entry,
+                    uint64_t bitmap)
 {
-    int r = write_entry(f, pos, entry);
+    uint8_t raw[16];
+    be64_store(raw, entry);
+    be64_store(raw + 8, bitmap);
+    int r = blk_file_pwrite(f, pos, raw, q->entry_size);
     uint64_t l2 = cluster_start(q, pos);
     for (unsigned i = 0; i < q->l2_slots && r == 0; i++) {
         if (q->l2_cache[i].offset == l2) {
-            be64_store(q->l2_cache[i].table + (pos - l2), entry);
+            memcpy(q->l2_cache[i].table + (pos - l2), raw, q->entry_size);
         }
     }
     return r;
 }
 
-/* The L2 entry of guest offset off (0: not allocated), and where it is stored (0: no L2). */
-static int l2_lookup(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t *entry,
-                     uint64_t *entry_pos)
+/* One L2 entry: the descriptor, the subcluster bitmap (extended L2 only) and where the entry is
+ * stored in the file (0: no L2 table yet). */
+struct l2_ref {
+    uint64_t entry, bitmap, pos;
+};
+
+/* The L2 entry of guest offset off (all zero: not allocated). */
+static int l2_lookup(struct qcow2 *q, struct blk_file *f, uint64_t off, struct l2_ref *ref)
 {
     uint64_t l1_idx = off >> (q->cluster_bits + q->l2_bits);
     uint64_t l2_idx = (off >> q->cluster_bits) & ((1ULL << q->l2_bits) - 1);
-    *entry = 0;
-    *entry_pos = 0;
+    *ref = (struct l2_ref){0};
     if (l1_idx >= q->l1_size) {
         return -EIO;
     }
@@ -467,8 +485,9 @@ static int l2_lookup(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t
     uint8_t *table;
     int r = l2_table(q, f, l2, &table);
     if (r == 0) {
-        *entry = be64_load(table + l2_idx * 8);
-        *entry_pos = l2 + l2_idx * 8;
+        ref->pos = l2 + l2_idx * q->entry_size;
+        ref->entry = be64_load(table + l2_idx * q->entry_size);
+        ref->bitmap = q->extended ? be64_load(table + l2_idx * q->entry_size + 8) : 0;
     }
     return r;
 }
@@ -535,10 +554,11 @@ static bool entry_ok(const struct qcow2 *q, uint64_t entry)
 }
 
 /* Reads [off, off + len) of one cluster whose L2 entry is entry, checked by entry_ok. */
-static int read_mapped(struct coremu_block *b, uint64_t entry, uint64_t off, uint8_t *buf,
-                       size_t len)
+static int read_mapped(struct coremu_block *b, const struct l2_ref *ref, uint64_t off,
+                       uint8_t *buf, size_t len)
 {
     struct qcow2 *q = b->fmt;
+    uint64_t entry = ref->entry;
     uint64_t in_cluster = off & (q->cluster_size - 1);
     if (entry & ENTRY_COMPRESSED) {
         uint8_t *cl = malloc(q->cluster_size);
@@ -552,11 +572,35 @@ static int read_mapped(struct coremu_block *b, uint64_t entry, uint64_t off, uin
         free(cl);
         return r;
     }
+    uint64_t host = entry & ENTRY_OFFSET_MASK;
+    if (q->extended) {
+        /* Subcluster by subcluster: allocated, zeros, or whatever lies below. */
+        while (len > 0) {
+            unsigned sc = (unsigned)(in_cluster >> q->subcluster_bits);
+            uint64_t sc_end = (uint64_t)(sc + 1) << q->subcluster_bits;
+            size_t n = sc_end - in_cluster < len ? (size_t)(sc_end - in_cluster) : len;
+            int r = 0;
+            if (ref->bitmap & (1ULL << sc)) {
+                r = host == 0 ? -EIO : blk_file_pread(&b->file, host + in_cluster, buf, n);
+            } else if (ref->bitmap & (1ULL << (SUBCLUSTERS + sc))) {
+                memset(buf, 0, n);
+            } else {
+                r = read_backing(q, off, buf, n);
+            }
+            if (r != 0) {
+                return r;
+            }
+            buf += n;
+            off += n;
+            in_cluster += n;
+            len -= n;
+        }
+        return 0;
+    }
     if (q->version >= 3 && (entry & ENTRY_ZERO)) {
         memset(buf, 0, len);
         return 0;
     }
-    uint64_t host = entry & ENTRY_OFFSET_MASK;
     if (host == 0) {
         return read_backing(q, off, buf, len);
     }
@@ -585,14 +629,14 @@ static int for_each_cluster(struct coremu_block *b, uint64_t off, uint8_t *p, si
 static int pread_in_cluster(struct coremu_block *b, uint64_t off, uint8_t *p, size_t n)
 {
     struct qcow2 *q = b->fmt;
-    uint64_t entry, pos;
+    struct l2_ref ref;
     pthread_mutex_lock(&q->lock);
-    int r = l2_lookup(q, &b->file, off, &entry, &pos);
-    if (r == 0 && !entry_ok(q, entry)) {
+    int r = l2_lookup(q, &b->file, off, &ref);
+    if (r == 0 && !entry_ok(q, ref.entry)) {
         r = -EIO;
     }
     pthread_mutex_unlock(&q->lock);
-    return r != 0 ? r : read_mapped(b, entry, off, p, n);
+    return r != 0 ? r : read_mapped(b, &ref, off, p, n);
 }
 
 static int qcow2_pread(struct coremu_block *b, uint64_t off, void *buf, size_t len)
@@ -600,21 +644,20 @@ static int qcow2_pread(struct coremu_block *b, uint64_t off, void *buf, size_t l
     return for_each_cluster(b, off, buf, len, pread_in_cluster);
 }
 
-/* Where the L2 entry of guest offset off is stored, allocating a zeroed L2 table if needed. */
-static int l2_for_write(struct qcow2 *q, struct blk_file *f, uint64_t off, uint64_t *entry,
-                        uint64_t *entry_pos)
+/* The L2 entry of guest offset off in a table of our own: a zeroed table is allocated when
+ * there is none, a table shared with an internal snapshot is copied. */
+static int l2_for_write(struct qcow2 *q, struct blk_file *f, uint64_t off, struct l2_ref *ref)
 {
     uint64_t l1_idx = off >> (q->cluster_bits + q->l2_bits);
-    int r = l2_lookup(q, f, off, entry, entry_pos);
+    int r = l2_lookup(q, f, off, ref);
     if (r != 0) {
         return r;
     }
     uint64_t old = q->l1[l1_idx] & ENTRY_OFFSET_MASK;
-    if (*entry_pos != 0 && (q->l1[l1_idx] & ENTRY_COPIED)) {
+    if (ref->pos != 0 && (q->l1[l1_idx] & ENTRY_COPIED)) {
         return cluster_ok(q, old, true) ? 0 : -EIO;
     }
-    /* A new table: zeros, or a copy of a table that an internal snapshot shares with us. The
-     * copy takes over our path to the data clusters, so their refcounts stay as they are;
+    /* The copy takes over our path to the data clusters, so their refcounts stay as they are;
      * only the shared table loses our reference. */
     uint64_t l2;
     r = cluster_alloc(q, f, &l2);
@@ -641,7 +684,7 @@ static int l2_for_write(struct qcow2 *q, struct blk_file *f, uint64_t off, uint6
     }
     if (r == 0) {
         q->l1[l1_idx] = l2 | ENTRY_COPIED;
-        *entry_pos = l2 + ((off >> q->cluster_bits) & ((1ULL << q->l2_bits) - 1)) * 8;
+        ref->pos = l2 + ((off >> q->cluster_bits) & ((1ULL << q->l2_bits) - 1)) * q->entry_size;
     }
     if (r == 0 && old != 0) {
         r = refcount_drop(q, f, old, q->cluster_size, false);
@@ -664,20 +707,79 @@ static void entry_clusters(const struct qcow2 *q, uint64_t entry, uint64_t *star
     }
 }
 
+/* The subclusters [off, off + len) touches, as a mask of bitmap bits 0..31. */
+static uint64_t touched_subclusters(const struct qcow2 *q, uint64_t off, size_t len)
+{
+    unsigned first = (unsigned)((off & (q->cluster_size - 1)) >> q->subcluster_bits);
+    unsigned last = (unsigned)(((off & (q->cluster_size - 1)) + len - 1) >> q->subcluster_bits);
+    return ((2ULL << last) - 1) & ~((1ULL << first) - 1);
+}
+
+/* Extended L2, a cluster of our own or none yet: only the subclusters the write touches are
+ * filled (their old contents merged with the new bytes) and marked allocated; the others keep
+ * reading from below, and allocated ones may be written by other threads meanwhile. */
+static int write_subclusters(struct coremu_block *b, const struct l2_ref *ref, uint64_t off,
+                             const uint8_t *buf, size_t len)
+{
+    struct qcow2 *q = b->fmt;
+    uint64_t host = ref->entry & ENTRY_OFFSET_MASK;
+    int r = host == 0 ? cluster_alloc(q, &b->file, &host) : 0;
+    uint64_t sc_size = 1ULL << q->subcluster_bits, base = cluster_start(q, off);
+    uint8_t *sub = r == 0 ? malloc(sc_size) : NULL;
+    if (r == 0 && sub == NULL) {
+        r = -ENOMEM;
+    }
+    uint64_t touched = touched_subclusters(q, off, len);
+    for (unsigned sc = 0; sc < SUBCLUSTERS && r == 0; sc++) {
+        if (!(touched & (1ULL << sc))) {
+            continue;
+        }
+        uint64_t sc_off = base + sc * sc_size;
+        uint64_t from = off > sc_off ? off : sc_off;
+        uint64_t to = off + len < sc_off + sc_size ? off + len : sc_off + sc_size;
+        if (ref->bitmap & (1ULL << sc)) {
+            r = blk_file_pwrite(&b->file, host + (from - base), buf + (from - off), to - from);
+            continue;
+        }
+        r = read_mapped(b, ref, sc_off, sub, sc_size);
+        if (r == 0) {
+            memcpy(sub + (from - sc_off), buf + (from - off), to - from);
+            r = blk_file_pwrite(&b->file, host + (sc_off - base), sub, sc_size);
+        }
+    }
+    free(sub);
+    if (r == 0) {
+        r = l2_store(q, &b->file, ref->pos, host | ENTRY_COPIED,
+                     (ref->bitmap | touched) & ~(touched << SUBCLUSTERS));
+    }
+    if (r != 0 && r != -ENOMEM) {
+        q->broken = true;
+    }
+    return r;
+}
+
 /* Writes into one cluster that is not allocated, compressed, zero, or shared: its old contents
  * and the new bytes go to a new cluster, then the L2 entry moves there. Under lock. */
-static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos, uint64_t off,
+static int write_cow(struct coremu_block *b, const struct l2_ref *ref, uint64_t off,
                      const uint8_t *buf, size_t len)
 {
     struct qcow2 *q = b->fmt;
+    uint64_t entry = ref->entry;
+    if (!entry_ok(q, entry)) {
+        return -EIO;
+    }
+    if (q->extended && !(entry & ENTRY_COMPRESSED) &&
+        ((entry & ENTRY_OFFSET_MASK) == 0 || (entry & ENTRY_COPIED))) {
+        return write_subclusters(b, ref, off, buf, len);
+    }
     uint64_t base = cluster_start(q, off);
     uint8_t *cl = malloc(q->cluster_size);
     if (cl == NULL) {
         return -ENOMEM;
     }
-    int r = entry_ok(q, entry) ? 0 : -EIO;
-    if (r == 0 && len != q->cluster_size) {
-        r = read_mapped(b, entry, base, cl, q->cluster_size);
+    int r = 0;
+    if (len != q->cluster_size) {
+        r = read_mapped(b, ref, base, cl, q->cluster_size);
     }
     if (r != 0) {
         /* Nothing changed yet: the image stays writable elsewhere. */
@@ -692,7 +794,8 @@ static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos,
     }
     free(cl);
     if (r == 0) {
-        r = l2_store(q, &b->file, entry_pos, host | ENTRY_COPIED);
+        r = l2_store(q, &b->file, ref->pos, host | ENTRY_COPIED,
+                     q->extended ? BITMAP_ALL_ALLOCATED : 0);
     }
     uint64_t old_start, old_len;
     entry_clusters(q, entry, &old_start, &old_len);
@@ -709,17 +812,19 @@ static int write_cow(struct coremu_block *b, uint64_t entry, uint64_t entry_pos,
 static int pwrite_in_cluster(struct coremu_block *b, uint64_t off, uint8_t *p, size_t n)
 {
     struct qcow2 *q = b->fmt;
-    uint64_t entry = 0, pos = 0;
+    struct l2_ref ref = {0};
     pthread_mutex_lock(&q->lock);
-    int r = q->broken ? -EIO : l2_for_write(q, &b->file, off, &entry, &pos);
-    uint64_t host = entry & ENTRY_OFFSET_MASK;
-    bool in_place = r == 0 && (entry & ENTRY_COPIED) && !(entry & ENTRY_COMPRESSED) &&
-                    !(q->version >= 3 && (entry & ENTRY_ZERO)) && host != 0;
+    int r = q->broken ? -EIO : l2_for_write(q, &b->file, off, &ref);
+    uint64_t entry = ref.entry, host = entry & ENTRY_OFFSET_MASK;
+    bool mine = (entry & ENTRY_COPIED) && !(entry & ENTRY_COMPRESSED) && host != 0;
+    bool in_place = r == 0 && mine &&
+                    (q->extended ? (~ref.bitmap & touched_subclusters(q, off, n)) == 0
+                                 : !(q->version >= 3 && (entry & ENTRY_ZERO)));
     if (in_place && !cluster_ok(q, host, true)) {
         r = -EIO;
     }
     if (r == 0 && !in_place) {
-        r = write_cow(b, entry, pos, off, p, n);
+        r = write_cow(b, &ref, off, p, n);
     }
     pthread_mutex_unlock(&q->lock);
     if (r == 0 && in_place) {
@@ -754,18 +859,22 @@ static int qcow2_discard(struct coremu_block *b, uint64_t off, uint64_t len)
     if (zero && q->version < 3) {
         last = first;
     }
+    uint64_t zero_entry = zero && !q->extended ? ENTRY_ZERO : 0;
+    uint64_t zero_bitmap = zero && q->extended ? BITMAP_ALL_ZERO : 0;
     for (uint64_t c = first; c < last && r == 0; c += q->cluster_size) {
-        uint64_t entry = 0, pos = 0, start, clen;
-        r = q->broken ? -EIO : l2_lookup(q, &b->file, c, &entry, &pos);
-        entry_clusters(q, entry, &start, &clen);
-        bool reads_zero = clen == 0 && (!zero || (entry & ENTRY_ZERO));
+        struct l2_ref ref;
+        uint64_t start, clen;
+        r = q->broken ? -EIO : l2_lookup(q, &b->file, c, &ref);
+        entry_clusters(q, ref.entry, &start, &clen);
+        bool reads_zero = clen == 0 && (!zero || (ref.entry & ENTRY_ZERO) ||
+                                        (q->extended && ref.bitmap == BITMAP_ALL_ZERO));
         if (r != 0 || reads_zero) {
             continue;
         }
-        r = l2_for_write(q, &b->file, c, &entry, &pos);
+        r = l2_for_write(q, &b->file, c, &ref);
         /* The entry lets go of the cluster before its reference is dropped. */
         if (r == 0) {
-            r = l2_store(q, &b->file, pos, zero ? ENTRY_ZERO : 0);
+            r = l2_store(q, &b->file, ref.pos, zero_entry, zero_bitmap);
         }
         if (r == 0 && clen != 0) {
             r = refcount_drop(q, &b->file, start, clen, true);
@@ -975,7 +1084,8 @@ static int ref_walk_l1(struct qcow2 *q, struct blk_file *f, struct ref_map *m, u
         if (r == 0) {
             r = load_table(f, t, entries, &l2);
         }
-        for (uint64_t j = 0; j < entries && r == 0; j++) {
+        /* Extended L2 entries are two words: the descriptor, then the subcluster bitmap. */
+        for (uint64_t j = 0; j < entries && r == 0; j += q->entry_size / 8) {
             uint64_t start, len;
             entry_clusters(q, l2[j], &start, &len);
             if (!(l2[j] & ENTRY_COMPRESSED) && start % q->cluster_size != 0) {
@@ -1164,9 +1274,13 @@ static int qcow2_open_file(struct coremu_block *b, const char *path, enum coremu
     if (incompat & INCOMPAT_EXTERNAL_DATA) {
         OPEN_FAIL("%s: unsupported qcow2 feature: external data file", path);
     }
-    if (incompat & INCOMPAT_EXTENDED_L2) {
-        OPEN_FAIL("%s: unsupported qcow2 feature: extended L2 entries (subclusters)", path);
+    q->extended = (incompat & INCOMPAT_EXTENDED_L2) != 0;
+    if (q->extended && q->cluster_bits < 14) {
+        OPEN_FAIL("%s: extended L2 entries need clusters of 16 KiB or more", path);
     }
+    q->entry_size = q->extended ? 16 : 8;
+    q->l2_bits = q->cluster_bits - (q->extended ? 4 : 3);
+    q->subcluster_bits = q->cluster_bits - 5;
     if (incompat & ~INCOMPAT_KNOWN) {
         OPEN_FAIL("%s: unsupported qcow2 feature(s) (incompatible feature bits %#" PRIx64 ")",
                   path, (uint64_t)(incompat & ~INCOMPAT_KNOWN));
