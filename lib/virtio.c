@@ -232,6 +232,7 @@ void coremu_virtio_queue_set_ready(struct coremu_virtio_device *dev, unsigned in
     }
     vq->last_avail = 0;
     vq->used_idx = 0;
+    vq->signalled_used = 0;
     vq->signalled_valid = false;
     vq->ready = true;
 }
@@ -493,12 +494,12 @@ bool coremu_virtqueue_should_interrupt(struct coremu_virtio_device *dev,
     bool valid = vq->signalled_valid;
     vq->signalled_used = new_idx;
     vq->signalled_valid = true;
+    if (new_idx == old_idx) {
+        return false; /* nothing used since the last decision (a kick that found no work) */
+    }
     if (!coremu_virtio_has_feature(dev, COREMU_VIRTIO_F_EVENT_IDX)) {
         uint16_t flags = ring_load(&vq->avail[0], __ATOMIC_RELAXED);
         return (flags & COREMU_VIRTQ_AVAIL_F_NO_INTERRUPT) == 0;
-    }
-    if (valid && new_idx == old_idx) {
-        return false;
     }
     if (!valid) {
         return true;

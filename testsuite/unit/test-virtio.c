@@ -383,6 +383,12 @@ static void test_event_idx(void)
     for (unsigned i = 0; i < QSIZE; i++) {
         put_desc(DESC_GPA, i, DATA_GPA + 0x100 * i, 16, COREMU_VIRTQ_DESC_F_WRITE, 0);
     }
+    UNIT_CHECK(!coremu_virtqueue_should_interrupt(&dev, &dev.vq[0]),
+               "a kick that finds no work does not interrupt", "interrupts");
+    bring_up(F_ALL); /* no decision history again */
+    for (unsigned i = 0; i < QSIZE; i++) {
+        put_desc(DESC_GPA, i, DATA_GPA + 0x100 * i, 16, COREMU_VIRTQ_DESC_F_WRITE, 0);
+    }
     /* The driver wants an interrupt once the used index passes 4 (used_event = 4). */
     *avail16(2 + QSIZE) = 4;
     bool irq[7];
@@ -425,7 +431,9 @@ static void test_event_idx(void)
     coremu_virtqueue_pop(&dev, &dev.vq[0], &req);
     coremu_virtqueue_push(&dev, &dev.vq[0], &req, 16);
     bool wanted = coremu_virtqueue_should_interrupt(&dev, &dev.vq[0]);
+    bool idle = coremu_virtqueue_should_interrupt(&dev, &dev.vq[0]);
     r = coremu_virtqueue_pop(&dev, &dev.vq[0], &req);
+    UNIT_CHECK(!idle, "no interrupt without new used buffers", "interrupts");
     UNIT_CHECK(suppressed && wanted && r == 0 && avail_event() == 0,
                "NO_INTERRUPT without event index", "suppressed %d wanted %d pop %d ae %u",
                suppressed, wanted, r, avail_event());
