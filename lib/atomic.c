@@ -117,6 +117,16 @@ uint64_t coremu_atomic_fetch_op(void *p, unsigned size, enum coremu_atomic_op op
     }
 }
 
+void coremu_atomic_fence(void)
+{
+#if defined(__SANITIZE_THREAD__)
+    static _Atomic unsigned fence_word;
+    atomic_fetch_add_explicit(&fence_word, 0, memory_order_seq_cst);
+#else
+    atomic_thread_fence(memory_order_seq_cst);
+#endif
+}
+
 /* The exported form of the softmmu's helper, for callers outside an architecture's fast path. */
 uint64_t coremu_atomic_load(const void *p, unsigned size)
 {

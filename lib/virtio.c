@@ -438,7 +438,7 @@ int coremu_virtqueue_pop(struct coremu_virtio_device *dev, struct coremu_virtque
          * the avail_event store before the index load, pairing with the driver's. */
         __atomic_store_n(used_avail_event(vq), vq->last_avail, __ATOMIC_RELAXED);
         virtio_dma_written(dev, vq->used_gpa + USED_RING_OFF + USED_ELEM_SIZE * vq->size, 2);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        coremu_atomic_fence();
         pending = avail_pending(dev, vq);
         if (pending <= 0) {
             return pending;
@@ -488,7 +488,7 @@ bool coremu_virtqueue_should_interrupt(struct coremu_virtio_device *dev,
     }
     /* The used index store before the driver's flags/used_event load; pairs with the driver's
      * full barrier between writing used_event and reading the used index. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    coremu_atomic_fence();
     uint16_t new_idx = vq->used_idx;
     uint16_t old_idx = vq->signalled_used;
     bool valid = vq->signalled_valid;

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include <coremu/atomic.h>
 #include <coremu/clock.h>
 #include <coremu/log.h>
 
@@ -754,14 +755,14 @@ X86_OP(pause)
 }
 
 /* MFENCE (sub 0), LFENCE (1), SFENCE (2). Guest memory is TSO: on a TSO host only MFENCE needs
- * a host fence, which a sequentially consistent read-modify-write provides. */
+ * a host fence; elsewhere LFENCE and SFENCE need acquire and release ordering. */
 X86_OP(fence)
 {
-    static _Atomic unsigned fence_word;
     if (op->sub == 0) {
-        atomic_fetch_add_explicit(&fence_word, 0, memory_order_seq_cst);
+        coremu_atomic_fence();
     } else {
 #if !defined(__x86_64__) && !defined(__i386__)
+        static _Atomic unsigned fence_word;
         atomic_fetch_add_explicit(&fence_word, 0, memory_order_acq_rel);
 #endif
     }

@@ -46,6 +46,11 @@ enum coremu_atomic_op {
 /* Applies op with operand to the size-byte value at p; returns the old value. */
 uint64_t coremu_atomic_fetch_op(void *p, unsigned size, enum coremu_atomic_op op,
                                 uint64_t operand);
+/* A full barrier between the caller's earlier and later memory accesses, plain ones included
+ * (a guest's barrier, a device pairing with a guest driver's barrier). Under ThreadSanitizer,
+ * which does not model fences, a sequentially consistent read-modify-write of one shared word
+ * stands in for it. */
+void coremu_atomic_fence(void);
 /* Single-copy-atomic load and store of size 1/2/4/8 (relaxed: the guest's barriers order). */
 uint64_t coremu_atomic_load(const void *p, unsigned size);
 void coremu_atomic_store(void *p, unsigned size, uint64_t value);
