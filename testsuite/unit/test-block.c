@@ -26,18 +26,7 @@ static char tmpdir[] = "/tmp/coremu-test-block-XXXXXX";
 
 static char *tmp_path(const char *name)
 {
-    static char buf[8][512];
-    static unsigned next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    UNIT_REQUIRE(f != NULL && fwrite(data, 1, len, f) == len && fclose(f) == 0, "write file",
-                 "%s: %s", path, strerror(errno));
+    return unit_path_in(tmpdir, name);
 }
 
 static void pattern(uint8_t *buf, size_t len, unsigned seed)
@@ -110,7 +99,7 @@ static void test_raw(const char *cache)
     enum { SIZE = 1 << 20 };
     static uint8_t data[SIZE], back[SIZE + 8192];
     pattern(data, SIZE, 1);
-    write_file(tmp_path("raw.img"), data, SIZE);
+    unit_write_file(tmp_path("raw.img"), data, SIZE);
     snprintf(drive, sizeof(drive), "file=%s,format=raw,cache=%s", tmp_path("raw.img"), cache);
     struct coremu_block *b = open_drive(drive, err, sizeof(err));
     if (b == NULL && strstr(err, "O_DIRECT") != NULL) {
@@ -151,7 +140,7 @@ static void test_readonly_and_locks(void)
     char err[256] = "", err2[256] = "", drive[600];
     static uint8_t data[65536], back[65536];
     pattern(data, sizeof(data), 4);
-    write_file(tmp_path("lock.img"), data, sizeof(data));
+    unit_write_file(tmp_path("lock.img"), data, sizeof(data));
     snprintf(drive, sizeof(drive), "file=%s,format=raw,readonly=on", tmp_path("lock.img"));
     struct coremu_block *ro = open_drive(drive, err, sizeof(err));
     UNIT_CHECK(ro != NULL && coremu_block_is_readonly(ro) &&
@@ -190,7 +179,7 @@ static void test_probed_raw(void)
 {
     char err[256] = "", drive[600];
     static uint8_t zero[65536];
-    write_file(tmp_path("probe.img"), zero, sizeof(zero));
+    unit_write_file(tmp_path("probe.img"), zero, sizeof(zero));
     snprintf(drive, sizeof(drive), "file=%s", tmp_path("probe.img"));
     struct coremu_block *b = open_drive(drive, err, sizeof(err));
     UNIT_CHECK(b != NULL && coremu_block_pwrite(b, 0, "QFI\xfb\0\0\0\3", 8) == -EPERM &&
@@ -211,7 +200,7 @@ static void test_snapshot_and_gz(void)
     enum { SIZE = 3 << 20 };
     static uint8_t data[SIZE], back[SIZE], want[SIZE];
     pattern(data, SIZE, 5);
-    write_file(tmp_path("snap.img"), data, SIZE);
+    unit_write_file(tmp_path("snap.img"), data, SIZE);
     snprintf(drive, sizeof(drive), "file=%s,format=raw,snapshot=on", tmp_path("snap.img"));
     struct coremu_block *b = open_drive(drive, err, sizeof(err));
     UNIT_CHECK(b != NULL && coremu_block_length(b) == SIZE && !coremu_block_is_readonly(b),
@@ -345,7 +334,7 @@ static void test_bad_qcow2(void)
         if (strcmp(cases[i].what, "backing name out of the cluster") == 0) {
             put32(img + 16, 100);
         }
-        write_file(tmp_path("bad.qcow2"), img, n);
+        unit_write_file(tmp_path("bad.qcow2"), img, n);
         snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("bad.qcow2"));
         err[0] = '\0';
         struct coremu_block *b = open_drive(drive, err, sizeof(err));
@@ -357,7 +346,7 @@ static void test_bad_qcow2(void)
     /* An L2 table and data cluster pointing past the end of the file read as an error. */
     memcpy(img, good, len);
     put64(img + 3 * 65536, (1ULL << 63) | (64ULL << 20));
-    write_file(tmp_path("bad.qcow2"), img, len);
+    unit_write_file(tmp_path("bad.qcow2"), img, len);
     snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("bad.qcow2"));
     struct coremu_block *b = open_drive(drive, err, sizeof(err));
     uint8_t buf[512];
@@ -373,7 +362,7 @@ static void test_bad_qcow2(void)
     put64(cimg + 4 * 65536, (1ULL << 62) | (5ULL << 16));
     cimg[2 * 65536 + 9] = 1;
     cimg[2 * 65536 + 11] = 1;
-    write_file(tmp_path("bad.qcow2"), cimg, 6 * 65536);
+    unit_write_file(tmp_path("bad.qcow2"), cimg, 6 * 65536);
     free(cimg);
     b = open_drive(drive, err, sizeof(err));
     memset(buf, 0x3c, sizeof(buf));
@@ -390,7 +379,7 @@ static void test_bad_qcow2(void)
     memcpy(img, good, len);
     put64(img + 72, 1);
     memset(img + 2 * 65536, 0, 65536);
-    write_file(tmp_path("dirty.qcow2"), img, len);
+    unit_write_file(tmp_path("dirty.qcow2"), img, len);
     snprintf(drive, sizeof(drive), "file=%s,format=qcow2,readonly=on", tmp_path("dirty.qcow2"));
     b = open_drive(drive, err, sizeof(err));
     UNIT_CHECK(b != NULL && coremu_block_pread(b, 0, buf, sizeof(buf)) == 0,
@@ -415,7 +404,7 @@ static void test_bad_qcow2(void)
     }
     /* Counting refcounts follows the tables: one that points outside the file ends it. */
     put64(img + 3 * 65536, (1ULL << 63) | (64ULL << 20));
-    write_file(tmp_path("dirty.qcow2"), img, len);
+    unit_write_file(tmp_path("dirty.qcow2"), img, len);
     b = open_drive(drive, err, sizeof(err));
     UNIT_CHECK(b == NULL && strstr(err, "cannot be rebuilt") != NULL,
                "dirty qcow2: a damaged one is refused", "%s", b ? "opened" : err);
@@ -423,7 +412,7 @@ static void test_bad_qcow2(void)
     /* A corrupt image is QEMU's to repair. */
     memcpy(img, good, len);
     put64(img + 72, 2);
-    write_file(tmp_path("bad.qcow2"), img, len);
+    unit_write_file(tmp_path("bad.qcow2"), img, len);
     snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("bad.qcow2"));
     b = open_drive(drive, err, sizeof(err));
     UNIT_CHECK(b == NULL && strstr(err, "corrupt") != NULL, "corrupt qcow2: not written", "%s",
@@ -573,7 +562,7 @@ static void test_cow_race(void)
     char drive[600], err[256] = "";
     size_t len;
     uint8_t *img = make_compressed_qcow2(CLUSTERS, &len);
-    write_file(tmp_path("race.qcow2"), img, len);
+    unit_write_file(tmp_path("race.qcow2"), img, len);
     free(img);
     snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("race.qcow2"));
     struct coremu_block *b = open_drive(drive, err, sizeof(err));
@@ -615,12 +604,12 @@ static void test_stress(void)
     /* A qcow2 made here (the same layout qemu-img makes) and, through snapshot=on, the
      * temporary overlay. */
     uint8_t *img = make_qcow2((uint64_t)STRESS_THREADS * STRESS_SLICE, &len);
-    write_file(tmp_path("stress.qcow2"), img, len);
+    unit_write_file(tmp_path("stress.qcow2"), img, len);
     free(img);
     snprintf(drive, sizeof(drive), "file=%s,format=qcow2", tmp_path("stress.qcow2"));
     stress(drive, "qcow2");
     static uint8_t zero[STRESS_THREADS * STRESS_SLICE];
-    write_file(tmp_path("stress.raw"), zero, sizeof(zero));
+    unit_write_file(tmp_path("stress.raw"), zero, sizeof(zero));
     snprintf(drive, sizeof(drive), "file=%s,format=raw,snapshot=on", tmp_path("stress.raw"));
     stress(drive, "snapshot overlay");
 }

@@ -88,19 +88,7 @@ static size_t build_elf(uint8_t *out, size_t cap, unsigned cls, uint16_t machine
 
 static char *path_in_tmp(const char *name)
 {
-    static char buf[4][256];
-    static unsigned next;
-    char *p = buf[next++ % 4];
-    snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    UNIT_REQUIRE(f != NULL, "setup: write file", "%s: %s", path, strerror(errno));
-    UNIT_REQUIRE(len == 0 || fwrite(data, 1, len, f) == len, "setup: write file", "short write");
-    fclose(f);
+    return unit_path_in(tmpdir, name);
 }
 
 static void write_gzip(const char *path, const void *data, size_t len)
@@ -169,7 +157,7 @@ static void test_elf32(void)
 
     /* The same image from a file, plain and gzip'd. */
     const char *p = path_in_tmp("a.elf"), *pz = path_in_tmp("a.elf.gz");
-    write_file(p, img, len);
+    unit_write_file(p, img, len);
     write_gzip(pz, img, len);
     memset(ram + 0x1000, 0, 16);
     r = coremu_load_elf(as, p, 0, &info, err, sizeof(err));
@@ -345,7 +333,7 @@ static void test_raw(void)
         blob[i] = (uint8_t)((i * 31) ^ (i >> 9));
     }
     const char *p = path_in_tmp("blob.bin");
-    write_file(p, blob, 1000);
+    unit_write_file(p, blob, 1000);
     char err[256] = "";
     uint64_t size = 0;
     int r = coremu_load_raw(as, p, 0x8000, 0, false, &size, err, sizeof(err));
@@ -367,7 +355,7 @@ static void test_raw(void)
     r = coremu_load_raw(as, tmpdir, 0, 0, false, &size, err, sizeof(err));
     UNIT_CHECK(r < 0 && one_line(err), "raw: a directory is an error", "err=%s", err);
     const char *pe = path_in_tmp("empty.bin");
-    write_file(pe, NULL, 0);
+    unit_write_file(pe, NULL, 0);
     r = coremu_load_raw(as, pe, 0x8000, 0, true, &size, err, sizeof(err));
     UNIT_CHECK(r == 0 && size == 0, "raw: empty file", "r=%d %s", r, err);
 
@@ -396,21 +384,21 @@ static void test_raw(void)
     const char *pt = path_in_tmp("trunc.gz");
     bool all_truncs = true;
     for (size_t cut = 1; cut < zsize; cut += zsize / 7 + 1) {
-        write_file(pt, zbuf, cut);
+        unit_write_file(pt, zbuf, cut);
         r = coremu_load_raw(as, pt, 0x40000, 0, true, &size, err, sizeof(err));
         if (cut >= 2 && (r == 0 || !one_line(err))) {
             all_truncs = false;
             printf("# cut %zu: r=%d err=%s\n", cut, r, err);
         }
     }
-    write_file(pt, zbuf, zsize - 1);
+    unit_write_file(pt, zbuf, zsize - 1);
     r = coremu_load_raw(as, pt, 0x40000, 0, true, &size, err, sizeof(err));
     UNIT_CHECK(all_truncs && r < 0 && one_line(err), "gzip: truncated files are errors",
                "last: r=%d err=%s", r, err);
 
     zbuf[zsize / 2] ^= 0xff;
     zbuf[zsize / 2 + 1] ^= 0x55;
-    write_file(pt, zbuf, zsize);
+    unit_write_file(pt, zbuf, zsize);
     r = coremu_load_raw(as, pt, 0x40000, 0, true, &size, err, sizeof(err));
     UNIT_CHECK(r < 0 && one_line(err), "gzip: corrupt data is an error", "r=%d err=%s", r, err);
     free(zbuf);
@@ -426,7 +414,7 @@ static void test_raw(void)
     cat = malloc(l1 + l2);
     memcpy(cat, b1, l1);
     memcpy(cat + l1, b2, l2);
-    write_file(pt, cat, l1 + l2);
+    unit_write_file(pt, cat, l1 + l2);
     r = coremu_load_file(pt, true, 0, &out, &olen, err, sizeof(err));
     UNIT_CHECK(r == 0 && olen == 12 && memcmp(out, "hello, world", 12) == 0,
                "gzip: concatenated members are joined", "r=%d len=%zu %s", r, olen, err);
@@ -617,7 +605,7 @@ static void test_costly_input(void)
     size_t bomb_len;
     uint8_t *bomb = gzip_zeros(COST_LIMIT * 64, &bomb_len);
     const char *pb = path_in_tmp("bomb.gz");
-    write_file(pb, bomb, bomb_len);
+    unit_write_file(pb, bomb, bomb_len);
     struct cost_case bc = {"gzip bomb: refused once the output passes the limit", pb, true,
                            "decompressed size exceeds the limit"};
     check_cost(&bc);
@@ -632,7 +620,7 @@ static void test_costly_input(void)
 
     /* A huge sparse file: its size alone refuses it, however it would be read. */
     const char *ps = path_in_tmp("sparse.bin");
-    write_file(ps, NULL, 0);
+    unit_write_file(ps, NULL, 0);
     if (truncate(ps, (off_t)1 << 40) == 0 || truncate(ps, (off_t)1 << 34) == 0) {
         struct cost_case sc = {"huge sparse file: refused by its size", ps, false, "limit"};
         check_cost(&sc);

@@ -6,9 +6,11 @@
 #ifndef COREMU_TEST_UNIT_H
 #define COREMU_TEST_UNIT_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int unit_failures;
 static int unit_passes;
@@ -51,6 +53,26 @@ static inline void __attribute__((format(printf, 2, 3))) unit_fail(const char *n
             exit(2);                                                                              \
         }                                                                                         \
     } while (0)
+
+/* dir/name in one of eight rotating buffers: a call may take a few paths at once. */
+static inline char *unit_path_in(const char *dir, const char *name)
+{
+    static char buf[8][512];
+    static unsigned next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
+    return p;
+}
+
+/* Writes len bytes of data to path (created or truncated); the test stops if it cannot. */
+static inline void unit_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    UNIT_REQUIRE(f != NULL, "setup: write file", "%s: %s", path, strerror(errno));
+    UNIT_REQUIRE(len == 0 || fwrite(data, 1, len, f) == len, "setup: write file", "%s: short write",
+                 path);
+    UNIT_REQUIRE(fclose(f) == 0, "setup: write file", "%s: %s", path, strerror(errno));
+}
 
 static inline int unit_done(void)
 {
