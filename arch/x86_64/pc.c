@@ -249,8 +249,9 @@ static uint64_t pc_ram_low(uint64_t ram_size)
  * and 0x17/0x18), 64 KiB units from 16 MiB to the PCI hole (0x34/0x35) and above 4 GiB
  * (0x5b-0x5d, the firmware convention QEMU's pc follows). Linux reads the e820 map instead;
  * older loaders and DOS-era software read these. */
-static void pc_cmos_memory(struct mc146818 *rtc, uint64_t ram_low, uint64_t ram_high)
+static void pc_cmos_memory(struct mc146818 *rtc, uint64_t ram_size)
 {
+    uint64_t ram_low = pc_ram_low(ram_size), ram_high = ram_size - ram_low;
     uint64_t ext_kib = ram_low > (1u << 20) ? (ram_low - (1u << 20)) >> 10 : 0;
     uint64_t above16 = ram_low > (16u << 20) ? (ram_low - (16u << 20)) >> 16 : 0;
     uint64_t above4g = ram_high >> 16;
@@ -461,8 +462,7 @@ static int pc_create_isa(struct pc_board *pc, char *err, size_t errlen)
         return pc_error(err, errlen, "cannot create the RTC");
     }
     mc146818_set_offset(pc->rtc, pc->cfg.rtc_offset);
-    uint64_t ram_low = pc_ram_low(pc->cfg.ram_size);
-    pc_cmos_memory(pc->rtc, ram_low, pc->cfg.ram_size - ram_low);
+    pc_cmos_memory(pc->rtc, pc->cfg.ram_size);
     /* COM1 always (the console Linux is told about); COM2-COM4 for further -serial options,
      * at the ports and ISA lines a PC BIOS gives them */
     static const struct {
