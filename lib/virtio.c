@@ -511,7 +511,12 @@ bool coremu_virtqueue_should_interrupt(struct coremu_virtio_device *dev,
 
 void coremu_virtqueue_interrupt(struct coremu_virtio_device *dev, struct coremu_virtqueue *vq)
 {
-    if (coremu_virtqueue_should_interrupt(dev, vq) && dev->transport.interrupt != NULL) {
+    if (!coremu_virtqueue_should_interrupt(dev, vq)) {
+        return;
+    }
+    if (dev->transport.queue_interrupt != NULL) {
+        dev->transport.queue_interrupt(dev->transport.opaque, (unsigned)(vq - dev->vq));
+    } else if (dev->transport.interrupt != NULL) {
         dev->transport.interrupt(dev->transport.opaque, COREMU_VIRTIO_ISR_QUEUE);
     }
 }

@@ -161,6 +161,10 @@ struct coremu_virtio_transport {
      * lock held, on whichever thread completed the work. */
     void (*interrupt)(void *opaque, uint32_t isr_bits);
     void *opaque;
+    /* May be NULL. A transport with an interrupt per queue (virtio-pci's MSI-X vectors) sets
+     * it: used buffers for queue index then call it instead of interrupt(ISR_QUEUE). Called as
+     * interrupt is. */
+    void (*queue_interrupt)(void *opaque, unsigned index);
 };
 
 struct coremu_virtio_device {
