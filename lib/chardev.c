@@ -31,6 +31,7 @@
 #include <coremu/chardev.h>
 #include <coremu/clock.h>
 #include <coremu/iothread.h>
+#include <coremu/options.h>
 #include <coremu/util.h>
 
 #include "chardev_internal.h"
@@ -193,6 +194,7 @@ static const struct {
     {"tcp", "tcp", &rt_chardev_tcp, K_ID | K_HOST | K_PORT | K_SERVER | K_WAIT | K_NODELAY | K_MUX},
     {"socket", "tcp", &rt_chardev_tcp,
      K_ID | K_PATH | K_HOST | K_PORT | K_SERVER | K_WAIT | K_NODELAY | K_MUX},
+    {"unix", "tcp", &rt_chardev_tcp, K_ID | K_PATH | K_SERVER | K_WAIT | K_MUX},
 };
 
 static void opts_free(struct rt_chardev_opts *o)
@@ -381,7 +383,7 @@ static const struct rt_chardev_backend *parse_spec(const char *spec, struct rt_c
         goto out;
     }
     if (arg) {
-        if (!strcmp(copy, "file")) {
+        if (!strcmp(copy, "file") || !strcmp(copy, "unix")) {
             o->path = strdup(arg);
         } else if (!strcmp(copy, "tcp")) {
             if (parse_hostport(arg, o, err, errlen) < 0) {
@@ -410,8 +412,24 @@ static const struct rt_chardev_backend *parse_spec(const char *spec, struct rt_c
         goto out;
     }
     if (!strcmp(o->backend, "tcp")) {
+        if (o->path && (o->host || o->port)) {
+            rt_chr_error(err, errlen, "a socket has either path= (unix) or host= and port= (tcp)");
+            goto out;
+        }
+        if (o->path && !*o->path) {
+            rt_chr_error(err, errlen, "unix socket needs a path (unix:PATH or path=PATH)");
+            goto out;
+        }
+        if (!strcmp(copy, "unix") && !o->path) {
+            rt_chr_error(err, errlen, "unix socket needs a path (unix:PATH or path=PATH)");
+            goto out;
+        }
         if (o->path) {
-            rt_chr_error(err, errlen, "unix sockets are not supported (path=%s)", o->path);
+            if (o->server != 1 && o->wait >= 0) {
+                rt_chr_error(err, errlen, "option 'wait' needs server=on");
+                goto out;
+            }
+            be = backends[bi].be;
             goto out;
         }
         if (!o->port || !*o->port) {
@@ -963,6 +981,64 @@ fail:
     pthread_mutex_unlock(&chr->lock);
     chr_finish_close(chr);
     return NULL;
+}
+
+/* Spells kv as a specification: "BACKEND,key=value,...". 0, or -1 with a message in err. */
+static int spec_of_kv(const struct coremu_kv *kv, char *buf, size_t len, char *err, size_t errlen)
+{
+    const char *backend = coremu_kv_get(kv, "backend");
+    if (backend == NULL) {
+        return rt_chr_error(err, errlen, "no back end given");
+    }
+    size_t used = (size_t)snprintf(buf, len, "%s", backend);
+    for (unsigned i = 0; i < kv->n && used < len; i++) {
+        if (strcmp(kv->key[i], "backend") == 0) {
+            continue;
+        }
+        const char *v = kv->value[i] != NULL ? kv->value[i] : "on";
+        if (strchr(v, ',') != NULL) {
+            return rt_chr_error(err, errlen, "a comma in the value of '%s' is not supported",
+                                kv->key[i]);
+        }
+        used += (size_t)snprintf(buf + used, len - used, ",%s=%s", kv->key[i], v);
+    }
+    if (used >= len) {
+        return rt_chr_error(err, errlen, "specification too long");
+    }
+    return 0;
+}
+
+struct coremu_chardev *coremu_chardev_open_kv(struct coremu_iothread *io,
+                                              const struct coremu_kv *kv, char *err, size_t errlen)
+{
+    char spec[1024];
+    if (spec_of_kv(kv, spec, sizeof spec, err, errlen) < 0) {
+        return NULL;
+    }
+    return coremu_chardev_open(io, spec, err, errlen);
+}
+
+int coremu_chardev_check(const char *spec, struct coremu_chardev_info *info, char *err,
+                         size_t errlen)
+{
+    struct rt_chardev_opts o;
+    const struct rt_chardev_backend *be = parse_spec(spec, &o, err, errlen);
+    if (be != NULL) {
+        info->stdio = be == &rt_chardev_stdio;
+        info->mux = o.filter != NULL;
+    }
+    opts_free(&o);
+    return be != NULL ? 0 : -1;
+}
+
+int coremu_chardev_check_kv(const struct coremu_kv *kv, struct coremu_chardev_info *info, char *err,
+                            size_t errlen)
+{
+    char spec[1024];
+    if (spec_of_kv(kv, spec, sizeof spec, err, errlen) < 0) {
+        return -1;
+    }
+    return coremu_chardev_check(spec, info, err, errlen);
 }
 
 const char *coremu_chardev_id(const struct coremu_chardev *chr)

@@ -131,6 +131,7 @@ struct coremu_chardev {
     int slave_fd;
     bool server, nodelay;
     bool owns_stdio;
+    char *unix_path; /* a unix server's socket file, removed at close (NULL: none) */
 };
 
 /* Back ends (chardev_stdio.c, chardev_socket.c) and filters (chardev_mux.c). */

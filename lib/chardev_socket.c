@@ -4,10 +4,11 @@
  * pty: we keep the slave open ourselves, so the master never reports a hang-up while no terminal
  * program is attached (which would make poll() spin); the slave is raw, so bytes pass unchanged.
  *
- * tcp server: one client at a time, like a serial line: while a client is connected the listening
- * socket is not polled, so a second client waits in the backlog until the first goes. Output
- * while nobody is connected is dropped. tcp client: one connection made at open; when the peer
- * goes, output is dropped from then on.
+ * Sockets, tcp or unix (path=): a server serves one client at a time, like a serial line: while
+ * a client is connected the listening socket is not polled, so a second client waits in the
+ * backlog until the first goes. Output while nobody is connected is dropped. A client makes one
+ * connection at open; when the peer goes, output is dropped from then on. A unix server removes
+ * a stale socket file before it binds and removes its own at close, as QEMU does.
  */
 #include "config.h"
 
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -98,6 +100,17 @@ const struct rt_chardev_backend rt_chardev_pty = {
 
 static void tcp_listen_cb(void *opaque, int fd, short revents);
 
+/* The address as the user wrote it, for messages: "unix:PATH" or "HOST:PORT". */
+static const char *sock_name(const struct rt_chardev_opts *o, char *buf, size_t len)
+{
+    if (o->path != NULL) {
+        snprintf(buf, len, "unix:%s", o->path);
+    } else {
+        snprintf(buf, len, "%s:%s", o->host ? o->host : "", o->port);
+    }
+    return buf;
+}
+
 /* Polls the listening socket only while no client is connected. Lock held. */
 static void tcp_listen_update_locked(struct coremu_chardev *chr)
 {
@@ -113,7 +126,7 @@ static void tcp_listen_update_locked(struct coremu_chardev *chr)
 
 static void tcp_setup_conn(struct coremu_chardev *chr, int fd)
 {
-    if (chr->nodelay) {
+    if (chr->nodelay && chr->unix_path == NULL) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
@@ -160,19 +173,27 @@ static int tcp_listen(struct coremu_chardev *chr, const struct rt_chardev_opts *
             continue;
         }
         int one = 1, zero = 0;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ai->ai_family == AF_UNIX) {
+            unlink(o->path); /* a socket file left behind by an earlier run */
+        } else {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        }
         if (ai->ai_family == AF_INET6 && !(o->host && *o->host)) {
             /* An empty host means every address, IPv4 included. */
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
         }
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0) {
             chr->listen_fd = fd;
+            if (ai->ai_family == AF_UNIX) {
+                chr->unix_path = strdup(o->path); /* NULL: the file stays behind */
+            }
             return 0;
         }
         saved = errno;
         close(fd);
     }
-    return rt_chr_error(err, errlen, "cannot listen on %s:%s: %s", o->host ? o->host : "", o->port,
+    char name[300];
+    return rt_chr_error(err, errlen, "cannot listen on %s: %s", sock_name(o, name, sizeof name),
                         strerror(saved));
 }
 
@@ -206,24 +227,30 @@ static int tcp_connect(struct coremu_chardev *chr, const struct rt_chardev_opts 
         saved = errno;
         close(fd);
     }
-    rt_chr_error(err, errlen, "cannot connect to %s:%s: %s", o->host ? o->host : "localhost",
-                 o->port, strerror(saved));
+    char name[300];
+    if (o->path != NULL || (o->host != NULL && *o->host)) {
+        sock_name(o, name, sizeof name);
+    } else {
+        snprintf(name, sizeof name, "localhost:%s", o->port);
+    }
+    rt_chr_error(err, errlen, "cannot connect to %s: %s", name, strerror(saved));
     return -1;
 }
 
 static int tcp_wait_client(struct coremu_chardev *chr, const struct rt_chardev_opts *o, char *err,
                            size_t errlen)
 {
-    fprintf(stderr, "coremu: waiting for connection on tcp:%s:%s,server=on\n",
-            o->host ? o->host : "", o->port);
+    char name[300];
+    sock_name(o, name, sizeof name);
+    fprintf(stderr, "coremu: waiting for connection on %s%s,server=on\n",
+            o->path != NULL ? "" : "tcp:", name);
     for (;;) {
         int c = accept4(chr->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (c >= 0) {
             return c;
         }
         if (errno != EINTR && errno != ECONNABORTED) {
-            rt_chr_error(err, errlen, "cannot accept on %s:%s: %s", o->host ? o->host : "", o->port,
-                         strerror(errno));
+            rt_chr_error(err, errlen, "cannot accept on %s: %s", name, strerror(errno));
             return -1;
         }
     }
@@ -238,19 +265,34 @@ static int tcp_open(struct coremu_chardev *chr, const struct rt_chardev_opts *o,
     const char *host = o->host && *o->host ? o->host : NULL;
 
     struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | (chr->server ? AI_PASSIVE : 0);
-    int g = getaddrinfo(host, o->port, &hints, &res);
-    if (g != 0) {
-        return rt_chr_error(err, errlen, "cannot resolve '%s': %s", host ? host : "",
-                            g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+    /* A unix socket is one address of our own making, walked like a resolved list. */
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    struct addrinfo unix_ai = {.ai_family = AF_UNIX, .ai_socktype = SOCK_STREAM};
+    if (o->path != NULL) {
+        if (strlen(o->path) >= sizeof sun.sun_path) {
+            return rt_chr_error(err, errlen,
+                                "unix socket path '%s' is too long (at most %zu bytes)", o->path,
+                                sizeof sun.sun_path - 1);
+        }
+        memcpy(sun.sun_path, o->path, strlen(o->path));
+        unix_ai.ai_addr = (struct sockaddr *)&sun;
+        unix_ai.ai_addrlen = sizeof sun;
+    } else {
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_NUMERICSERV | (chr->server ? AI_PASSIVE : 0);
+        int g = getaddrinfo(host, o->port, &hints, &res);
+        if (g != 0) {
+            return rt_chr_error(err, errlen, "cannot resolve '%s': %s", host ? host : "",
+                                g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+        }
     }
+    struct addrinfo *addrs = o->path != NULL ? &unix_ai : res;
 
     int ret = 0;
     if (chr->server) {
-        if (tcp_listen(chr, o, res, err, errlen) < 0) {
+        if (tcp_listen(chr, o, addrs, err, errlen) < 0) {
             ret = -1;
             goto out;
         }
@@ -278,7 +320,7 @@ static int tcp_open(struct coremu_chardev *chr, const struct rt_chardev_opts *o,
         tcp_listen_update_locked(chr);
         pthread_mutex_unlock(&chr->lock);
     } else {
-        int c = tcp_connect(chr, o, res, err, errlen);
+        int c = tcp_connect(chr, o, addrs, err, errlen);
         if (c < 0) {
             ret = -1;
             goto out;
@@ -294,7 +336,9 @@ static int tcp_open(struct coremu_chardev *chr, const struct rt_chardev_opts *o,
         pthread_mutex_unlock(&chr->lock);
     }
 out:
-    freeaddrinfo(res);
+    if (res != NULL) {
+        freeaddrinfo(res);
+    }
     return ret;
 }
 
@@ -305,6 +349,10 @@ static void tcp_close(struct coremu_chardev *chr)
     }
     if (chr->listen_fd >= 0) {
         close(chr->listen_fd);
+    }
+    if (chr->unix_path != NULL) {
+        unlink(chr->unix_path);
+        free(chr->unix_path);
     }
 }
 

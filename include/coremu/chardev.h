@@ -9,6 +9,8 @@
  *   and for -chardev: BACKEND,id=ID,... with path= (file), host= and port= (socket or tcp),
  *   append=on (file), signal=on|off (stdio: whether C-c stays a signal; on for stdio, off for
  *   mon:stdio), mux=on (the escape, as mon:). A "mon:" prefix gives any back end the escape.
+ *   Unix sockets: unix:PATH[,server=on|off][,wait=on|off], or -chardev socket,path=PATH,...
+ *   (a server replaces a stale socket file and removes its own when it closes).
  *   A tcp server waits for its first client inside coremu_chardev_open unless wait=off, and
  *   serves one client at a time. Only one chardev may use stdio at a time.
  * Input is delivered on the I/O thread to the front end's handlers; output may be written from
@@ -22,6 +24,7 @@
 #ifndef COREMU_CHARDEV_H
 #define COREMU_CHARDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -43,6 +46,25 @@ typedef void (*coremu_chardev_quit_fn)(void *opaque, int status);
  * returns NULL and writes a one-line message (no newline) into err. */
 struct coremu_chardev *coremu_chardev_open(struct coremu_iothread *io, const char *spec,
                                            char *err, size_t errlen);
+/* The -chardev form as parsed into a key=value list (the back end under "backend", as
+ * coremu/options.h's -chardev list has it): the same as coremu_chardev_open of the spec it
+ * spells. A value with a comma in it is refused. */
+struct coremu_kv;
+struct coremu_chardev *coremu_chardev_open_kv(struct coremu_iothread *io,
+                                              const struct coremu_kv *kv, char *err, size_t errlen);
+
+/* What a specification asks for, checked without opening anything (for command-line checks
+ * before the machine is built). */
+struct coremu_chardev_info {
+    bool stdio; /* the stdio back end, which only one chardev may use */
+    bool mux;   /* mon: prefix or mux=on: the C-a escape */
+};
+/* 0 and *info, or -1 with a one-line message in err (a kv as for coremu_chardev_open_kv). */
+int coremu_chardev_check(const char *spec, struct coremu_chardev_info *info, char *err,
+                         size_t errlen);
+int coremu_chardev_check_kv(const struct coremu_kv *kv, struct coremu_chardev_info *info, char *err,
+                            size_t errlen);
+
 /* The id= of the -chardev form; NULL when the spec gave none. */
 const char *coremu_chardev_id(const struct coremu_chardev *chr);
 /* Path of the pty's slave, for "char device redirected to /dev/pts/N". NULL otherwise. */

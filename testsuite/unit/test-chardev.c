@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -494,6 +495,62 @@ static void test_tcp_server(struct coremu_iothread *io)
     free(r);
 }
 
+static int connect_unix(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+        return fd;
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return -1;
+}
+
+/* Unix sockets: -serial unix:PATH,server=on,wait=off and -chardev socket,path=PATH (server and
+ * client); a stale socket file is replaced, the server's file is removed at close. */
+static void test_unix(struct coremu_iothread *io, const char *dir)
+{
+    char err[256], path[256], spec[320];
+    struct rx *r = malloc(sizeof *r);
+    rx_init(r);
+    snprintf(path, sizeof path, "%s/u.sock", dir);
+    /* A file left behind (as by a killed run) does not stop the server. */
+    int stale = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (stale >= 0) {
+        close(stale);
+    }
+    snprintf(spec, sizeof spec, "unix:%s,server=on,wait=off", path);
+    struct coremu_chardev *c = coremu_chardev_open(io, spec, err, sizeof err);
+    UNIT_REQUIRE(c, "unix server: open over a stale file", "%s", err);
+    coremu_chardev_set_handlers(c, &rx_handlers, r);
+    int cl = connect_unix(path);
+    UNIT_REQUIRE(cl >= 0, "unix server: connect", "%s", strerror(errno));
+    UNIT_CHECK(tcp_session(c, r, cl, "unix"), "unix server: bidirectional data", "failed");
+    close(cl);
+    cl = connect_unix(path);
+    UNIT_CHECK(cl >= 0 && tcp_session(c, r, cl, "again"), "unix server: next client", "failed");
+
+    /* A client chardev on the same socket is the server's next client, once this one goes. */
+    close(cl);
+    snprintf(spec, sizeof spec, "socket,id=uc,path=%s", path);
+    struct coremu_chardev *cc = coremu_chardev_open(io, spec, err, sizeof err);
+    UNIT_CHECK(cc != NULL, "unix client: -chardev socket,path= connects", "%s", err);
+    if (cc != NULL) {
+        size_t before = rx_len(r);
+        coremu_chardev_write(cc, (const uint8_t *)"client", 6);
+        UNIT_CHECK(rx_wait(r, before + 6), "unix client: its bytes reach the server", "timeout");
+        coremu_chardev_close(cc);
+    }
+    coremu_chardev_close(c);
+    struct stat st;
+    UNIT_CHECK(stat(path, &st) < 0 && errno == ENOENT, "unix server: close removes the socket",
+               "%s still exists", path);
+    free(r);
+}
+
 struct waiter {
     int port;
     atomic_int stop;
@@ -639,7 +696,12 @@ static void test_bad_specs(struct coremu_iothread *io)
         {"pty,bogus=1", "unknown option 'bogus' for character device backend 'pty'"},
         {"stdio:x", "takes no argument"},
         {"udp:127.0.0.1:5", "unknown character device backend 'udp'"},
-        {"socket,id=u,path=/tmp/s", "unix sockets are not supported"},
+        {"socket,id=u,path=/tmp/s,port=5", "either path= (unix) or host= and port= (tcp)"},
+        {"socket,id=u,path=", "unix socket needs a path"},
+        {"unix:/tmp/s,nodelay=on", "unknown option 'nodelay' for character device backend"},
+        {"unix:/tmp/s,wait=off", "needs server=on"},
+        {"unix:/nonexistent-coremu-dir/s,server=on,wait=off", "cannot listen on unix:"},
+        {"unix:/nonexistent-coremu-dir/s", "cannot connect to unix:/nonexistent-coremu-dir/s"},
         {"tcp::99999,server", "invalid port '99999'"},
         {"tcp:127.0.0.1:0", "invalid port '0'"},
         {"mon:bogus", "unknown character device backend 'bogus'"},
@@ -1144,6 +1206,7 @@ int main(int argc, char **argv)
     test_tcp_server(io);
     test_tcp_wait(io);
     test_tcp_client(io);
+    test_unix(io, dir);
     test_bad_specs(io);
     coremu_iothread_free(io);
     rmdir(dir);
