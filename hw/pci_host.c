@@ -274,6 +274,17 @@ uint16_t pci_function_command(struct pci_host *host, const struct pci_function *
 
 struct pci_host *pci_host_new(uint8_t bus_start, uint8_t bus_end)
 {
+    const struct pci_function_desc q35_bridge = {
+        .vendor_id = 0x8086,
+        .device_id = 0x29c0,
+        .class_code = 0x060000,
+    };
+    return pci_host_new_bridge(bus_start, bus_end, &q35_bridge);
+}
+
+struct pci_host *pci_host_new_bridge(uint8_t bus_start, uint8_t bus_end,
+                                     const struct pci_function_desc *bridge)
+{
     if (bus_end < bus_start) {
         return NULL;
     }
@@ -288,12 +299,7 @@ struct pci_host *pci_host_new(uint8_t bus_start, uint8_t bus_end)
     pthread_mutexattr_destroy(&attr);
     host->bus_start = bus_start;
     host->bus_end = bus_end;
-    struct pci_function_desc bridge = {
-        .vendor_id = 0x8086,
-        .device_id = 0x29c0,
-        .class_code = 0x060000,
-    };
-    if (pci_host_add_function(host, bus_start, 0, 0, &bridge, NULL) != 0) {
+    if (pci_host_add_function(host, bus_start, 0, 0, bridge, NULL) != 0) {
         pci_host_free(host);
         return NULL;
     }
@@ -413,14 +419,17 @@ const struct coremu_mmio_ops pci_host_ecam_ops = {
 int pci_host_map(struct pci_host *host, struct coremu_as *io, struct coremu_as *mem,
                  uint64_t ecam_base)
 {
-    int rc = coremu_as_add_mmio(io, "pci-config", PCI_HOST_CONFIG_PORT, PCI_HOST_CONFIG_PORTS,
+    int rc = 0;
+    if (io != NULL) {
+        rc = coremu_as_add_mmio(io, "pci-config", PCI_HOST_CONFIG_PORT, PCI_HOST_CONFIG_PORTS,
                                 &pci_host_config_ops, host, COREMU_MMIO_LOCKLESS);
+    }
     if (rc != 0 || mem == NULL) {
         return rc;
     }
     rc = coremu_as_add_mmio(mem, "pci-ecam", ecam_base, pci_host_ecam_size(host),
                             &pci_host_ecam_ops, host, COREMU_MMIO_LOCKLESS);
-    if (rc != 0) {
+    if (rc != 0 && io != NULL) {
         coremu_as_remove(io, PCI_HOST_CONFIG_PORT);
     }
     return rc;

@@ -3,7 +3,8 @@
  * 0xCF8, the data window at 0xCFC-0xCFF) and through ECAM (the PCI Express memory-mapped window
  * that the ACPI MCFG table describes), over a list of functions that devices register.
  *
- * The host bridge itself is function 00:00.0 (vendor 0x8086, device 0x29C0, class 0x060000).
+ * The host bridge itself is function 00:00.0 (by default vendor 0x8086, device 0x29C0, class
+ * 0x060000; a board may give its own identity).
  * Reads of a function nobody registered return all ones, writes to it are dropped (a master
  * abort), which is how an operating system finds the bus empty.
  *
@@ -81,12 +82,18 @@ struct pci_function_desc {
 extern const struct coremu_mmio_ops pci_host_config_ops; /* ports 0xCF8-0xCFF */
 extern const struct coremu_mmio_ops pci_host_ecam_ops;   /* the ECAM window */
 
-/* A host whose ECAM window covers buses bus_start..bus_end; NULL on a bad range or no memory. */
+/* A host whose ECAM window covers buses bus_start..bus_end, with the PC's host bridge (Q35's
+ * 8086:29c0) as 00:00.0; NULL on a bad range or no memory. */
 struct pci_host *pci_host_new(uint8_t bus_start, uint8_t bus_end);
+/* The same with the host bridge function described by bridge (e.g. the generic PCIe host's
+ * identity on the ARM virt board). */
+struct pci_host *pci_host_new_bridge(uint8_t bus_start, uint8_t bus_end,
+                                     const struct pci_function_desc *bridge);
 void pci_host_free(struct pci_host *host);
 /* Bytes of the ECAM window: (bus_end - bus_start + 1) MiB. */
 uint64_t pci_host_ecam_size(const struct pci_host *host);
-/* Maps 0xCF8-0xCFF in io and, when mem is not NULL, the ECAM window at ecam_base in mem. */
+/* Maps 0xCF8-0xCFF in io (unless io is NULL: a host with ECAM only, as on ARM) and, when mem is
+ * not NULL, the ECAM window at ecam_base in mem. */
 int pci_host_map(struct pci_host *host, struct coremu_as *io, struct coremu_as *mem,
                  uint64_t ecam_base);
 /* Byte accesses at 0xCF9 go to ops/opaque (the reset control register). Before the cores run. */

@@ -123,9 +123,13 @@ void virt_free(struct arm_board *board);
 /* One row of a board's memory map, as the board hands it to the device tree builder (fdt.c) so
  * that addresses and interrupts are written in one place (virt.c). A row with count > 1 is an
  * array of count devices, size bytes apart, with consecutive SPIs. The "ram" row's size is the
- * RAM the guest has. */
+ * RAM the guest has. The generic PCIe host is three rows: "pcie-ecam" (the ECAM window, 1 MiB a
+ * bus from bus 0; spi is INTA's, INTB-D take the next three), "pcie-mmio" (the 32-bit memory
+ * window, bus address = CPU address) and "pcie-pio" (the I/O port window, port 0 at its base);
+ * "gic-v2m" is the GICv2m MSI frame (its SPI range is in its MSI_TYPER register). */
 struct arm_map_row {
-    const char *name; /* "gic-dist", "gic-cpu", "pl011", "pl031", "virtio-mmio", "ram"... */
+    const char *name; /* "gic-dist", "gic-cpu", "gic-v2m", "pl011", "pl031", "virtio-mmio",
+                         "pcie-ecam", "pcie-mmio", "pcie-pio", "ram"... */
     uint64_t base, size;
     int spi;          /* GIC shared peripheral interrupt, -1: none */
     unsigned count;

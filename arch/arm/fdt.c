@@ -2,8 +2,9 @@
  * coremu ARM — the virt board's device tree, built with libfdt.
  *
  * The tree follows the bindings in Linux's Documentation/devicetree/bindings (arm/cpus,
- * arm/psci, timer/arm,arch_timer, interrupt-controller/arm,gic, serial/pl011, rtc/pl031,
- * virtio/mmio, clock/fixed-clock) and the shape Linux expects of a "linux,dummy-virt" machine.
+ * arm/psci, timer/arm,arch_timer, interrupt-controller/arm,gic (with its arm,gic-v2m-frame
+ * child), serial/pl011, rtc/pl031, virtio/mmio, clock/fixed-clock, pci/host-generic-pci with
+ * pci/pci-msi's msi-map) and the shape Linux expects of a "linux,dummy-virt" machine.
  * Every address and interrupt comes from the memory map the board passes in as data (rows of
  * struct arm_map_row: virt.c's), so this file calls nothing of the board's; a device the board
  * does not model yet is left out, because a kernel that probes a described but absent device
@@ -73,9 +74,10 @@ int arm_fdt_dump(struct arm_board *board, const struct arm_boot_info *info, cons
 
 #ifdef HAVE_LIBFDT
 
-/* Phandles: the interrupt parent of the whole tree, and the 24 MHz APB clock. */
+/* Phandles: the interrupt parent of the whole tree, the 24 MHz APB clock, the MSI frame. */
 #define PHANDLE_GIC 1u
 #define PHANDLE_APB_PCLK 2u
+#define PHANDLE_V2M 3u
 
 #define APB_PCLK_HZ 24000000u
 
@@ -155,11 +157,18 @@ static void b_string(struct fdt_builder *b, const char *name, const char *val)
     b_prop(b, name, val, strlen(val) + 1);
 }
 
-/* A property of n 32-bit cells. */
+/* The largest property b_cells writes: a PCI interrupt map (16 entries of 10 cells). */
+#define B_CELLS_MAX 160u
+
+/* A property of n (at most B_CELLS_MAX) 32-bit cells. */
 static void b_cells(struct fdt_builder *b, const char *name, const uint32_t *cells, unsigned n)
 {
-    fdt32_t be[16];
-    for (unsigned i = 0; i < n && i < 16; i++) {
+    fdt32_t be[B_CELLS_MAX];
+    if (n > B_CELLS_MAX) {
+        b_check(b, -FDT_ERR_INTERNAL);
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
         be[i] = cpu_to_fdt32(cells[i]);
     }
     b_prop(b, name, be, n * sizeof(be[0]));
@@ -230,13 +239,16 @@ static void fdt_timer(struct fdt_builder *b, unsigned ncpus)
 }
 
 static void fdt_gic(struct fdt_builder *b, const struct arm_map_row *dist,
-                    const struct arm_map_row *cpu)
+                    const struct arm_map_row *cpu, const struct arm_map_row *v2m)
 {
     b_begin_at(b, "intc", dist->base);
     b_string(b, "compatible", "arm,cortex-a15-gic");
     b_u32(b, "#interrupt-cells", 3);
-    /* An interrupt provider states its unit-address size for interrupt-map users: none. */
-    b_u32(b, "#address-cells", 0);
+    /* The MSI frame is a child in the root's address space (as on QEMU's virt); interrupt-map
+     * users then give two cells of parent unit address, which the GIC ignores. */
+    b_u32(b, "#address-cells", 2);
+    b_u32(b, "#size-cells", 2);
+    b_prop(b, "ranges", NULL, 0);
     b_prop(b, "interrupt-controller", NULL, 0);
     /* Distributor and CPU interface; no virtualization extension regions. */
     const uint32_t reg[8] = {
@@ -246,6 +258,15 @@ static void fdt_gic(struct fdt_builder *b, const struct arm_map_row *dist,
     };
     b_cells(b, "reg", reg, 8);
     b_u32(b, "phandle", PHANDLE_GIC);
+    if (v2m != NULL) {
+        /* The frame's SPI range is read from its MSI_TYPER register. */
+        b_begin_at(b, "v2m", v2m->base);
+        b_string(b, "compatible", "arm,gic-v2m-frame");
+        b_prop(b, "msi-controller", NULL, 0);
+        b_reg(b, v2m->base, v2m->size);
+        b_u32(b, "phandle", PHANDLE_V2M);
+        b_end(b);
+    }
     b_end(b);
 }
 
@@ -299,6 +320,64 @@ static void fdt_virtio(struct fdt_builder *b, const struct arm_map_row *r)
     }
 }
 
+/* PCI address cells (pci/pci-bus binding): phys.hi's space code. */
+#define PCI_SPACE_IO 0x01000000u
+#define PCI_SPACE_MEM32 0x02000000u
+#define PCI_DEVFN_SHIFT 8 /* phys.hi bits [15:8]: device << 3 | function */
+#define PCI_INTX_SLOTS 4u /* the interrupt map covers 4 slots; the mask repeats it for the rest */
+
+/* The generic PCIe host: configuration through ECAM, a port window and a 32-bit memory window
+ * (each at the same address on the bus as in the CPU's space, the port window from port 0),
+ * INTA-D of device d, pin p (1-4) on SPI intx + (d + p - 1) % 4 (the usual swizzle), MSI through
+ * the GICv2m frame for every requester ID (when there is one). */
+static void fdt_pcie(struct fdt_builder *b, const struct arm_map_row *ecam,
+                     const struct arm_map_row *mmio, const struct arm_map_row *pio,
+                     const struct arm_map_row *v2m)
+{
+    b_begin_at(b, "pcie", mmio->base);
+    b_string(b, "compatible", "pci-host-ecam-generic");
+    b_string(b, "device_type", "pci");
+    b_u32(b, "#address-cells", 3);
+    b_u32(b, "#size-cells", 2);
+    b_u32(b, "linux,pci-domain", 0);
+    const uint32_t bus_range[2] = {0, (uint32_t)(ecam->size >> 20) - 1};
+    b_cells(b, "bus-range", bus_range, 2);
+    b_prop(b, "dma-coherent", NULL, 0);
+    b_reg(b, ecam->base, ecam->size);
+    const uint32_t ranges[14] = {
+        PCI_SPACE_IO,    0, 0, (uint32_t)(pio->base >> 32), (uint32_t)pio->base,
+        (uint32_t)(pio->size >> 32), (uint32_t)pio->size,
+        PCI_SPACE_MEM32, (uint32_t)(mmio->base >> 32), (uint32_t)mmio->base,
+        (uint32_t)(mmio->base >> 32), (uint32_t)mmio->base, (uint32_t)(mmio->size >> 32),
+        (uint32_t)mmio->size,
+    };
+    b_cells(b, "ranges", ranges, 14);
+    if (v2m != NULL) {
+        /* rid-base, msi-controller, msi-base, length: requester ID r is MSI source r. */
+        const uint32_t msi_map[4] = {0, PHANDLE_V2M, 0, 0x10000};
+        b_cells(b, "msi-map", msi_map, 4);
+    }
+    b_u32(b, "#interrupt-cells", 1);
+    /* Child unit address (3 cells) and pin, the GIC's phandle, its unit address (2 cells), the
+     * SPI's 3 cells. */
+    uint32_t map[PCI_INTX_SLOTS * 4 * 10];
+    unsigned n = 0;
+    for (unsigned dev = 0; dev < PCI_INTX_SLOTS; dev++) {
+        for (unsigned pin = 1; pin <= 4; pin++) {
+            const uint32_t entry[10] = {
+                dev << 3 << PCI_DEVFN_SHIFT, 0, 0, pin, PHANDLE_GIC, 0, 0, GIC_SPI,
+                (uint32_t)ecam->spi + (dev + pin - 1) % 4, IRQ_TYPE_LEVEL_HIGH,
+            };
+            memcpy(&map[n], entry, sizeof(entry));
+            n += 10;
+        }
+    }
+    b_cells(b, "interrupt-map", map, n);
+    const uint32_t map_mask[4] = {(PCI_INTX_SLOTS - 1) << 3 << PCI_DEVFN_SHIFT, 0, 0, 7};
+    b_cells(b, "interrupt-map-mask", map_mask, 4);
+    b_end(b);
+}
+
 /* The map's row named name, or NULL. */
 static const struct arm_map_row *map_find(const struct arm_map_row *map, unsigned nrows,
                                           const char *name)
@@ -332,6 +411,13 @@ static int fdt_build(const struct arm_map_row *map, unsigned nrows, unsigned ncp
     const struct arm_map_row *uart = map_device(map, nrows, "pl011");
     const struct arm_map_row *rtc = map_device(map, nrows, "pl031");
     const struct arm_map_row *virtio = map_device(map, nrows, "virtio-mmio");
+    const struct arm_map_row *v2m = map_find(map, nrows, "gic-v2m");
+    v2m = v2m != NULL && v2m->present ? v2m : NULL;
+    const struct arm_map_row *ecam = map_device(map, nrows, "pcie-ecam");
+    const struct arm_map_row *pcie_mmio = map_find(map, nrows, "pcie-mmio");
+    const struct arm_map_row *pcie_pio = map_find(map, nrows, "pcie-pio");
+    bool pcie = ecam != NULL && pcie_mmio != NULL && pcie_mmio->present && pcie_pio != NULL &&
+                pcie_pio->present;
     char uart_path[64] = "";
     if (uart != NULL) {
         snprintf(uart_path, sizeof(uart_path), "/pl011@%llx", (unsigned long long)uart->base);
@@ -368,7 +454,7 @@ static int fdt_build(const struct arm_map_row *map, unsigned nrows, unsigned ncp
     fdt_cpus(&b, ncpus);
     fdt_psci(&b);
     fdt_timer(&b, ncpus);
-    fdt_gic(&b, dist, cpu);
+    fdt_gic(&b, dist, cpu, v2m);
     fdt_apb_pclk(&b);
     if (uart != NULL) {
         fdt_pl011(&b, uart, uart_path);
@@ -378,6 +464,9 @@ static int fdt_build(const struct arm_map_row *map, unsigned nrows, unsigned ncp
     }
     if (virtio != NULL) {
         fdt_virtio(&b, virtio);
+    }
+    if (pcie) {
+        fdt_pcie(&b, ecam, pcie_mmio, pcie_pio, v2m);
     }
     b_end(&b);
     if (b.err == 0) {

@@ -2,8 +2,11 @@
  * coremu ARM — the virt board: the memory map that Linux, U-Boot and bare-metal programs know
  * as the ARM "virt" machine, with the devices placed in it, the cores, and PSCI as firmware.
  *
- * This version has RAM, the GICv2, the PL011 UART, the PL031 RTC, PSCI (with a machine
- * reset that restores the devices and the boot images) and virtio-mmio devices. The map below is
+ * This version has RAM, the GICv2 with its GICv2m MSI frame, the PL011 UART, the PL031 RTC,
+ * PSCI (with a machine reset that restores the devices and the boot images), virtio-mmio
+ * devices and the generic PCIe host (ECAM, a memory window and an I/O port window, INTA-D on
+ * four SPIs, MSI through the GICv2m frame), placed where QEMU's virt puts them for a 32-bit
+ * guest (no high ECAM or high memory window). The map below is
  * complete so that each device that comes later (GPIO, virtio-mmio, flash) only fills in its
  * row's create function; a row without one is left unmapped, and a guest access there is a bus
  * error that -d guest_errors reports.
@@ -28,6 +31,8 @@
 #include "board.h"
 #include "cpu.h"
 #include "gic.h"
+#include "gicv2m.h"
+#include "pci_host.h"
 #include "pl011.h"
 #include "pl031.h"
 #include "virtio_cmdline.h"
@@ -37,6 +42,9 @@
 #define VIRT_RAM_TOP (4ull << 30) /* a 32-bit physical address space without LPAE */
 #define VIRT_MAX_CPUS 8           /* GICv2 */
 #define VIRT_VIRTIO_SLOTS 32
+#define VIRT_V2M_SPIS 64          /* the GICv2m frame's SPIs, from its row's spi up */
+#define VIRT_PCIE_BUSES 16        /* the ECAM row's size: 1 MiB per bus */
+#define VIRT_PCIE_INTX 4          /* INTA-D: four SPIs from the ECAM row's spi up */
 
 struct virt_board;
 struct virt_region;
@@ -59,11 +67,15 @@ enum virt_region_id {
     VIRT_FLASH,
     VIRT_GIC_DIST,
     VIRT_GIC_CPU,
+    VIRT_GIC_V2M,
     VIRT_UART0,
     VIRT_RTC,
     VIRT_FW_CFG,
     VIRT_GPIO,
     VIRT_VIRTIO,
+    VIRT_PCIE_MMIO,
+    VIRT_PCIE_PIO,
+    VIRT_PCIE_ECAM,
     VIRT_RAM,
     VIRT_NREGIONS
 };
@@ -80,19 +92,33 @@ static int virt_create_ram(struct virt_board *vb, const struct virt_region *r, c
                            size_t errlen);
 static int virt_create_virtio_slots(struct virt_board *vb, const struct virt_region *r, char *err,
                                    size_t errlen);
+static int virt_create_v2m(struct virt_board *vb, const struct virt_region *r, char *err,
+                           size_t errlen);
+static int virt_create_pcie_mmio(struct virt_board *vb, const struct virt_region *r, char *err,
+                                 size_t errlen);
+static int virt_create_pcie_pio(struct virt_board *vb, const struct virt_region *r, char *err,
+                                size_t errlen);
+static int virt_create_pcie_ecam(struct virt_board *vb, const struct virt_region *r, char *err,
+                                 size_t errlen);
 
 /* The memory map. RAM's size is the -m value; the row gives its base and the largest size
- * that fits below 4 GiB. */
+ * that fits below 4 GiB. The GICv2m row's spi is the first of its VIRT_V2M_SPIS; the ECAM row's
+ * is INTA's, INTB-D follow (board.h: arm_map_row). */
 static const struct virt_region virt_memmap[VIRT_NREGIONS] = {
     [VIRT_FLASH] = {"flash", 0x00000000, 0x08000000, -1, 1, NULL},
     [VIRT_GIC_DIST] = {"gic-dist", 0x08000000, 0x00010000, -1, 1, virt_create_gic_dist},
     [VIRT_GIC_CPU] = {"gic-cpu", 0x08010000, 0x00010000, -1, 1, virt_create_gic_cpu},
+    [VIRT_GIC_V2M] = {"gic-v2m", 0x08020000, GICV2M_SIZE, 48, 1, virt_create_v2m},
     [VIRT_UART0] = {"pl011", 0x09000000, 0x00001000, 1, 1, virt_create_uart},
     [VIRT_RTC] = {"pl031", 0x09010000, 0x00001000, 2, 1, virt_create_rtc},
     [VIRT_FW_CFG] = {"fw-cfg", 0x09020000, 0x00000018, -1, 1, NULL},
     [VIRT_GPIO] = {"pl061", 0x09030000, 0x00001000, 7, 1, NULL},
     [VIRT_VIRTIO] = {"virtio-mmio", 0x0a000000, 0x00000200, 16, VIRT_VIRTIO_SLOTS,
                      virt_create_virtio_slots},
+    [VIRT_PCIE_MMIO] = {"pcie-mmio", 0x10000000, 0x2eff0000, -1, 1, virt_create_pcie_mmio},
+    [VIRT_PCIE_PIO] = {"pcie-pio", 0x3eff0000, 0x00010000, -1, 1, virt_create_pcie_pio},
+    [VIRT_PCIE_ECAM] = {"pcie-ecam", 0x3f000000, VIRT_PCIE_BUSES << 20, 3, 1,
+                        virt_create_pcie_ecam},
     [VIRT_RAM] = {"ram", 0x40000000, VIRT_RAM_TOP - 0x40000000, -1, 1, virt_create_ram},
 };
 
@@ -124,6 +150,12 @@ struct virt_board {
     struct pl031 *rtc;
     struct virt_spi rtc_spi;
     struct virt_spi virtio_spi[VIRT_VIRTIO_SLOTS];
+    struct gicv2m *v2m;             /* created by the gic-v2m row */
+    /* The PCIe host (the ECAM row) and the PCI I/O port space that the PIO window shows (the
+     * pcie-pio row): both owned by the device list. */
+    struct pci_host *pci;
+    struct coremu_as *pci_io;
+    struct virt_spi pci_intx_spi[VIRT_PCIE_INTX];
 };
 
 static int virt_error(char *err, size_t errlen, const char *fmt, ...)
@@ -185,6 +217,21 @@ static void virt_rtc_free(void *opaque)
     pl031_free(opaque);
 }
 
+static void virt_v2m_free(void *opaque)
+{
+    gicv2m_free(opaque);
+}
+
+static void virt_pci_free(void *opaque)
+{
+    pci_host_free(opaque);
+}
+
+static void virt_pci_io_free(void *opaque)
+{
+    coremu_as_free(opaque);
+}
+
 /* A core's generic timer output changed level (on that core's thread). */
 static void virt_timer_output(struct arm_board *board, struct arm_cpu *cpu,
                               enum arm_timer_output which, bool level)
@@ -217,6 +264,99 @@ static int virt_create_gic_cpu(struct virt_board *vb, const struct virt_region *
     int r2 = gic_map_cpu(vb->gic, vb->arm.as, r->base, r->size);
     if (r2 != 0) {
         return virt_error(err, errlen, "cannot map the GIC CPU interface: %s", strerror(-r2));
+    }
+    return 0;
+}
+
+static int virt_create_v2m(struct virt_board *vb, const struct virt_region *r, char *err,
+                           size_t errlen)
+{
+    vb->v2m = gicv2m_new(vb->gic, (unsigned)r->spi, VIRT_V2M_SPIS);
+    if (vb->v2m == NULL ||
+        coremu_board_add_device(vb->board, "gicv2m", vb->v2m, NULL, virt_v2m_free) != 0) {
+        vb->v2m = NULL;
+        return virt_error(err, errlen, "cannot create the GICv2m frame: out of memory");
+    }
+    int r2 = gicv2m_map(vb->v2m, vb->arm.as, r->base);
+    if (r2 != 0) {
+        return virt_error(err, errlen, "cannot map the GICv2m frame: %s", strerror(-r2));
+    }
+    return 0;
+}
+
+/* The memory window: nothing answers there but the BARs that the guest places in it, which their
+ * devices map themselves. */
+static int virt_create_pcie_mmio(struct virt_board *vb, const struct virt_region *r, char *err,
+                                 size_t errlen)
+{
+    (void)vb;
+    (void)r;
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+/* The PIO window: 64 KiB of memory through which a core reaches the PCI I/O port space (port p
+ * at the window's base + p), where I/O BARs are mapped as on a PC. */
+static int virt_pio_read(void *opaque, uint64_t offset, unsigned size, uint64_t *value)
+{
+    return coremu_as_read(opaque, offset, size, value);
+}
+
+static int virt_pio_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+    return coremu_as_write(opaque, offset, size, value);
+}
+
+/* Lockless: the port space's regions have their own locks. */
+static const struct coremu_mmio_ops virt_pio_ops = {
+    .read = virt_pio_read,
+    .write = virt_pio_write,
+    .sizes = 1 | 2 | 4,
+};
+
+static int virt_create_pcie_pio(struct virt_board *vb, const struct virt_region *r, char *err,
+                                size_t errlen)
+{
+    vb->pci_io = coremu_as_new();
+    if (vb->pci_io == NULL ||
+        coremu_board_add_device(vb->board, "pci-io", vb->pci_io, NULL, virt_pci_io_free) != 0) {
+        vb->pci_io = NULL;
+        return virt_error(err, errlen, "cannot create the PCI I/O space: out of memory");
+    }
+    int r2 = coremu_as_add_mmio(vb->arm.as, r->name, r->base, r->size, &virt_pio_ops, vb->pci_io,
+                                COREMU_MMIO_LOCKLESS);
+    if (r2 != 0) {
+        return virt_error(err, errlen, "cannot map the PCI I/O window: %s", strerror(-r2));
+    }
+    return 0;
+}
+
+/* The generic PCIe host's own function 00:00.0, with the identity QEMU's virt gives it (Red Hat's
+ * PCIe host bridge), so that a guest sees the same bus on both. */
+static const struct pci_function_desc virt_pcie_bridge = {
+    .vendor_id = 0x1b36,
+    .device_id = 0x0008,
+    .subsystem_vendor_id = 0x1af4,
+    .subsystem_id = 0x1100,
+    .class_code = 0x060000,
+};
+
+static int virt_create_pcie_ecam(struct virt_board *vb, const struct virt_region *r, char *err,
+                                 size_t errlen)
+{
+    vb->pci = pci_host_new_bridge(0, (uint8_t)((r->size >> 20) - 1), &virt_pcie_bridge);
+    if (vb->pci == NULL ||
+        coremu_board_add_device(vb->board, "pcie", vb->pci, NULL, virt_pci_free) != 0) {
+        vb->pci = NULL;
+        return virt_error(err, errlen, "cannot create the PCIe host: out of memory");
+    }
+    for (unsigned i = 0; i < VIRT_PCIE_INTX; i++) {
+        vb->pci_intx_spi[i] = (struct virt_spi){vb, (unsigned)r->spi + i};
+    }
+    int r2 = pci_host_map(vb->pci, NULL, vb->arm.as, r->base);
+    if (r2 != 0) {
+        return virt_error(err, errlen, "cannot map the PCIe ECAM window: %s", strerror(-r2));
     }
     return 0;
 }

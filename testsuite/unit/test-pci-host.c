@@ -270,8 +270,23 @@ int main(void)
     UNIT_CHECK(cf9_writes == 1 && v == 0x80000000u,
                "a dword at 0xCF8 is the address register, not the reset register", "wrong");
 
+    /* An ECAM-only host with its own bridge identity (the ARM virt board's): no port space. */
+    const struct pci_function_desc gpex = {
+        .vendor_id = 0x1b36, .device_id = 0x0008, .class_code = 0x060000};
+    struct pci_host *ecam_only = pci_host_new_bridge(0, 15, &gpex);
+    UNIT_REQUIRE(ecam_only != NULL, "setup", "allocation failed");
+    UNIT_CHECK(pci_host_map(ecam_only, NULL, mem, ECAM_BASE + (64ull << 20)) == 0,
+               "a host maps its ECAM without a port space", "map failed");
+    coremu_as_read(mem, ECAM_BASE + (64ull << 20), 4, &v);
+    uint64_t cls = 0;
+    coremu_as_read(mem, ECAM_BASE + (64ull << 20) + 8, 4, &cls);
+    UNIT_CHECK(v == 0x00081b36u && cls >> 8 == 0x060000u,
+               "the host bridge has the identity the board gave", "0x%llx class 0x%llx",
+               (unsigned long long)v, (unsigned long long)(cls >> 8));
+
     coremu_as_free(io);
     coremu_as_free(mem);
     pci_host_free(host);
+    pci_host_free(ecam_only);
     return unit_done();
 }
