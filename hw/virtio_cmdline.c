@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include <coremu/block.h>
+#include <coremu/net.h>
 
 #include "virtio_blk.h"
 #include "virtio_cmdline.h"
+#include "virtio_net.h"
 #include "virtio_rng.h"
 
 /* The -drive's interface: QEMU's default on this board is virtio. */
@@ -118,6 +120,170 @@ static const char *rng_object_file(const struct coremu_options *o, const char *d
                : VIRTIO_RNG_DEFAULT_FILE;
 }
 
+/* ---- Networks: -netdev, -nic, -net and -device virtio-net-* ------------------------------- */
+
+/* The keys of a -nic, of a -net nic and of a -net user that are not the back end's. */
+static const char *const nic_keys[] = {"model", "mac", NULL};
+static const char *const net_nic_keys[] = {"type", "model", "macaddr", "id", "name", NULL};
+static const char *const net_user_keys[] = {"name", NULL};
+
+/* Where the next default MAC address comes from (QEMU counts up from ...:56). */
+struct mac_counter {
+    unsigned next;
+};
+
+/* mac (the option's value, or NULL for the next default) into out. 0, or 1 after an error. */
+static unsigned nic_mac(const char *what, const char *key, const char *mac, struct mac_counter *c,
+                        uint8_t out[6])
+{
+    static const uint8_t base[6] = COREMU_NET_DEFAULT_MAC;
+    if (mac != NULL) {
+        if (coremu_net_parse_mac(mac, out) != 0) {
+            coremu_error("%s: %s=%s: expected a unicast MAC address like 52:54:00:12:34:56", what,
+                         key, mac);
+            return 1;
+        }
+        return 0;
+    }
+    memcpy(out, base, 6);
+    out[5] = (uint8_t)(base[5] + c->next++);
+    return 0;
+}
+
+/* A -nic or -net nic model=: the board's virtio NIC, or one error line. */
+static unsigned nic_model(const char *what, const char *model, const char *net_name)
+{
+    if (model == NULL || strcmp(model, "virtio") == 0 || strcmp(model, net_name) == 0) {
+        return 0;
+    }
+    coremu_error("%s: model=%s is not supported (virtio, that is %s, is the only NIC)", what,
+                 model, net_name);
+    return 1;
+}
+
+/* Checks the back end keys of kv; 0, or 1 after an error line prefixed with what. */
+static unsigned check_backend(const char *what, const struct coremu_kv *kv,
+                              const char *const *skip)
+{
+    char err[256];
+    if (coremu_net_check(kv, skip, err, sizeof(err)) != 0) {
+        coremu_error("%s: %s", what, err);
+        return 1;
+    }
+    return 0;
+}
+
+/* -netdev: every back end checked. */
+static unsigned check_netdevs(const struct coremu_options *o)
+{
+    unsigned errors = 0;
+    for (unsigned i = 0; i < o->nnetdevs; i++) {
+        char what[96];
+        snprintf(what, sizeof(what), "-netdev %s,id=%s", coremu_kv_get(&o->netdevs[i], "type"),
+                 coremu_kv_get(&o->netdevs[i], "id"));
+        errors += check_backend(what, &o->netdevs[i], NULL);
+    }
+    return errors;
+}
+
+/* The NICs of -nic and -net, in that order, into nics[] (at most COREMU_MAX_LIST + 1). */
+static unsigned check_nics(const struct coremu_options *o, const char *net_name,
+                           struct mac_counter *macs, struct virtio_cmdline_dev *nics,
+                           unsigned *nnics)
+{
+    unsigned errors = 0;
+    *nnics = 0;
+    for (unsigned i = 0; i < o->nnics; i++) {
+        const struct coremu_kv *kv = &o->nics[i];
+        const char *type = coremu_kv_get(kv, "type");
+        if (strcmp(type, "none") == 0) {
+            continue;
+        }
+        char what[64];
+        snprintf(what, sizeof(what), "-nic %s", type);
+        unsigned e = check_backend(what, kv, nic_keys);
+        e += nic_model(what, coremu_kv_get(kv, "model"), net_name);
+        struct virtio_cmdline_dev d = {.kind = VIRTIO_CMDLINE_NET, .netdev = kv,
+                                       .nic_keys = nic_keys};
+        e += nic_mac(what, "mac", coremu_kv_get(kv, "mac"), macs, d.mac);
+        if (e == 0) {
+            nics[(*nnics)++] = d;
+        }
+        errors += e;
+    }
+    /* -net: QEMU joins every -net of hub 0; one nic and one user back end is what people pass,
+     * and all coremu joins. */
+    const struct coremu_kv *nic = NULL, *user = NULL;
+    for (unsigned i = 0; i < o->nnets; i++) {
+        const struct coremu_kv *kv = &o->nets[i];
+        const char *type = coremu_kv_get(kv, "type");
+        if (strcmp(type, "none") == 0) {
+            continue;
+        }
+        const struct coremu_kv **slot = strcmp(type, "nic") == 0 ? &nic : &user;
+        if (*slot != NULL) {
+            coremu_error("-net %s: coremu joins one -net nic to one -net user back end (use -nic "
+                         "or -netdev and -device for more)",
+                         type);
+            errors++;
+            continue;
+        }
+        *slot = kv;
+        char what[64];
+        snprintf(what, sizeof(what), "-net %s", type);
+        if (slot == &user) {
+            errors += check_backend(what, kv, net_user_keys);
+            continue;
+        }
+        char err[256];
+        if (coremu_kv_check(kv, net_nic_keys, err, sizeof(err)) != 0) {
+            coremu_error("%s: %s", what, err);
+            errors++;
+        }
+        errors += nic_model(what, coremu_kv_get(kv, "model"), net_name);
+    }
+    if (nic != NULL) {
+        struct virtio_cmdline_dev d = {.kind = VIRTIO_CMDLINE_NET, .netdev = user,
+                                       .nic_keys = net_user_keys};
+        errors += nic_mac("-net nic", "macaddr", coremu_kv_get(nic, "macaddr"), macs, d.mac);
+        nics[(*nnics)++] = d;
+        if (user == NULL) {
+            coremu_warn("-net nic: the NIC is not connected to any back end (add -net user)");
+        }
+    } else if (user != NULL) {
+        coremu_warn("-net user: no -net nic uses this back end");
+    }
+    return errors;
+}
+
+/* -device virtio-net-SUFFIX: its back end (-netdev) and MAC address into d. */
+static unsigned check_net_device(const struct coremu_options *o, const struct coremu_kv *dv,
+                                 const char *net_name, bool *netdev_used, struct mac_counter *macs,
+                                 struct virtio_cmdline_dev *d)
+{
+    static const char *const keys[] = {"driver", "netdev", "mac", "id", NULL};
+    char what[64];
+    snprintf(what, sizeof(what), "-device %s", net_name);
+    unsigned errors = check_keys(dv, what, keys);
+    *d = (struct virtio_cmdline_dev){.kind = VIRTIO_CMDLINE_NET};
+    const char *id = coremu_kv_get(dv, "netdev");
+    if (id != NULL) {
+        unsigned index;
+        d->netdev = find_by_id(o->netdevs, o->nnetdevs, id, &index);
+        if (d->netdev == NULL) {
+            coremu_error("%s: netdev=%s: no -netdev with that id", what, id);
+            errors++;
+        } else if (netdev_used[index]) {
+            coremu_error("%s: netdev=%s is already in use", what, id);
+            errors++;
+        } else {
+            netdev_used[index] = true;
+        }
+    }
+    errors += nic_mac(what, "mac", coremu_kv_get(dv, "mac"), macs, d->mac);
+    return errors;
+}
+
 static unsigned add_dev(struct virtio_cmdline *plan, struct virtio_cmdline_dev d)
 {
     if (plan->n == VIRTIO_CMDLINE_MAX) {
@@ -133,13 +299,21 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
 {
     static const char *const blk_keys[] = {"driver", "drive", "serial", "id", NULL};
     static const char *const rng_keys[] = {"driver", "rng", "id", NULL};
-    char blk_name[32], rng_name[32];
+    char blk_name[32], rng_name[32], net_name[32];
     bool used[COREMU_MAX_LIST] = {false};
+    bool netdev_used[COREMU_MAX_LIST] = {false};
+    struct virtio_cmdline_dev nics[COREMU_MAX_LIST + 1];
+    unsigned nnics = 0;
+    struct mac_counter macs = {0};
     unsigned errors = 0;
 
     memset(plan, 0, sizeof(*plan));
     snprintf(blk_name, sizeof(blk_name), "virtio-blk-%s", suffix);
     snprintf(rng_name, sizeof(rng_name), "virtio-rng-%s", suffix);
+    snprintf(net_name, sizeof(net_name), "virtio-net-%s", suffix);
+    errors += check_netdevs(o);
+    /* QEMU gives -nic and -net NICs their MAC addresses before any -device. */
+    errors += check_nics(o, net_name, &macs, nics, &nnics);
     for (unsigned i = 0; i < o->ndrives; i++) {
         errors += check_drive(&o->drives[i], machine);
     }
@@ -188,14 +362,19 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
                                             .rng_file = file,
                                         });
             }
+        } else if (strcmp(driver, net_name) == 0) {
+            struct virtio_cmdline_dev d;
+            unsigned e = check_net_device(o, dv, net_name, netdev_used, &macs, &d);
+            errors += e != 0 ? e : add_dev(plan, d);
         } else if (strncmp(driver, "virtio-", 7) == 0 &&
                    (strstr(driver, "-pci") != NULL || strstr(driver, "-device") != NULL)) {
-            coremu_error("-device %s is not supported yet on the %s machine (it has %s and %s)",
-                         driver, machine, blk_name, rng_name);
+            coremu_error("-device %s is not supported yet on the %s machine (it has %s, %s and "
+                         "%s)",
+                         driver, machine, blk_name, rng_name, net_name);
             errors++;
         } else {
-            coremu_error("-device %s: unknown device ('%s' and '%s' are supported)", driver,
-                         blk_name, rng_name);
+            coremu_error("-device %s: unknown device ('%s', '%s' and '%s' are supported)", driver,
+                         blk_name, rng_name, net_name);
             errors++;
         }
     }
@@ -205,6 +384,15 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
                                         .kind = VIRTIO_CMDLINE_BLK,
                                         .drive = &o->drives[i],
                                     });
+        }
+    }
+    for (unsigned i = 0; i < nnics; i++) {
+        errors += add_dev(plan, nics[i]);
+    }
+    for (unsigned i = 0; i < o->nnetdevs && errors == 0; i++) {
+        if (!netdev_used[i]) {
+            coremu_warn("-netdev %s,id=%s: no NIC uses this back end",
+                        coremu_kv_get(&o->netdevs[i], "type"), coremu_kv_get(&o->netdevs[i], "id"));
         }
     }
     return errors;
@@ -217,6 +405,26 @@ struct coremu_virtio_device *virtio_cmdline_create(const struct virtio_cmdline *
 {
     if (d->kind == VIRTIO_CMDLINE_RNG) {
         return virtio_rng_new(as, xmon, d->rng_file, err, errlen);
+    }
+    if (d->kind == VIRTIO_CMDLINE_NET) {
+        struct coremu_net *backend = NULL;
+        if (d->netdev != NULL) {
+            char why[256];
+            backend = coremu_net_new(d->netdev, d->nic_keys, why, sizeof(why));
+            if (backend == NULL) {
+                /* The option it came from: its NIC keys tell. */
+                const char *opt = d->nic_keys == nic_keys         ? "-nic"
+                                  : d->nic_keys == net_user_keys ? "-net"
+                                                                 : "-netdev";
+                snprintf(err, errlen, "%s %s: %s", opt, coremu_kv_get(d->netdev, "type"), why);
+                return NULL;
+            }
+        }
+        struct coremu_virtio_device *dev = virtio_net_new(as, xmon, backend, d->mac);
+        if (dev == NULL) {
+            snprintf(err, errlen, "cannot create virtio-net: out of memory or threads");
+        }
+        return dev;
     }
     /* The block layer reads its keys of the -drive, leaves the board's (if, id...) alone and
      * names the first key that is neither. */

@@ -9,9 +9,19 @@
  *   -device virtio-rng-SUFFIX[,rng=ID][,id=X]      (no rng=: a built-in /dev/urandom source)
  *   -object rng-random,id=ID[,filename=FILE]       (default /dev/urandom)
  *   -object rng-builtin,id=ID
+ *   -netdev user,id=ID[,hostfwd=...][,...]         (include/coremu/net.h: the back end)
+ *   -device virtio-net-SUFFIX[,netdev=ID][,mac=MAC][,id=X]
+ *   -nic user[,model=virtio|virtio-net-SUFFIX][,mac=MAC][,back end keys] | -nic none
+ *   -net nic[,model=...][,macaddr=MAC] -net user[,...] (QEMU's hub: one nic and one user at
+ *       most, joined; more is an error that points to -nic and -netdev) | -net none
+ *
+ * NICs without a MAC address get QEMU's defaults in QEMU's order: 52:54:00:12:34:56 for the
+ * first (-nic, then -net, then -device), counting up. The board has no default NIC: QEMU's
+ * virt board puts its default one on PCI, which would be another device on virtio-mmio here.
  *
  * SUFFIX is the board's transport ("device" for virtio-mmio). Devices come in QEMU's order:
- * every -device in command-line order, then every if=virtio drive in command-line order.
+ * every -device in command-line order, then every if=virtio drive in command-line order, then
+ * the NICs of -nic and -net.
  * Anything else (an unknown device or property, a drive used twice or not defined, another
  * transport's name) is one error line.
  */
@@ -20,13 +30,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <coremu/options.h>
 #include <coremu/virtio.h>
 
 #define VIRTIO_CMDLINE_MAX (2 * COREMU_MAX_LIST) /* -device plus -drive if=virtio */
 
-enum virtio_cmdline_kind { VIRTIO_CMDLINE_BLK, VIRTIO_CMDLINE_RNG };
+enum virtio_cmdline_kind { VIRTIO_CMDLINE_BLK, VIRTIO_CMDLINE_RNG, VIRTIO_CMDLINE_NET };
 
 /* One device to create. Strings point into the options, which outlive the board. */
 struct virtio_cmdline_dev {
@@ -34,6 +45,11 @@ struct virtio_cmdline_dev {
     const struct coremu_kv *drive; /* blk: the -drive list */
     const char *serial;            /* blk: serial= or NULL */
     const char *rng_file;          /* rng: the entropy file */
+    const struct coremu_kv *netdev; /* net: the back end's keys (-netdev, -nic, -net user) or
+                                     * NULL: connected to nothing */
+    const char *const *nic_keys;    /* net: keys of that list that are the NIC's, not the back
+                                     * end's (NULL-terminated) */
+    uint8_t mac[6];                 /* net: the MAC address */
 };
 
 struct virtio_cmdline {

@@ -170,10 +170,6 @@ int coremu_machine_check_options(const struct coremu_options *o,
         errors++;
     }
     errors += check_ram(o, mc);
-    if (o->nic != NULL && strcmp(o->nic, "none") != 0) {
-        coremu_error("-nic/-net %s: no network devices yet (none is the only choice)", o->nic);
-        errors++;
-    }
     if (o->vga != NULL && strcmp(o->vga, "none") != 0) {
         coremu_error("-vga %s: %s has no display adapter (none is the only choice)", o->vga,
                      mc->name);

@@ -459,6 +459,27 @@ static parse_result opt_kvlist(struct parse_ctx *c, const char *arg)
     return COREMU_PARSE_OK;
 }
 
+static void record_not_yet(struct coremu_options *o, const struct opt_def *d);
+
+/* -nic, -net: a list of their own. "none" (no NIC) works on every machine; anything else is the
+ * board's to implement (coremu_options_implement), and not yet where it does not. */
+static parse_result opt_nic(struct parse_ctx *c, const char *arg)
+{
+    static const struct opt_def nic_not_yet[] = {
+        {.name = "nic", .not_yet = "this machine has no network device yet (none is the only "
+                                   "choice)"},
+        {.name = "net", .not_yet = "this machine has no network device yet (none is the only "
+                                   "choice)"},
+    };
+    parse_result r = opt_kvlist(c, arg);
+    unsigned n = *(unsigned *)field(c, c->def->count_off);
+    const struct coremu_kv *list = field(c, c->def->off);
+    if (r == COREMU_PARSE_OK && strcmp(coremu_kv_get(&list[n - 1], "type"), "none") != 0) {
+        record_not_yet(c->o, &nic_not_yet[strcmp(c->def->name, "nic") == 0 ? 0 : 1]);
+    }
+    return r;
+}
+
 /* A key=value list kept whole in one field (-name, -rtc); a repeated option replaces the
  * earlier one, as QEMU's last-wins merge does for these. The keys allowed and each value's
  * form are checked by check_name / check_rtc. */
@@ -927,8 +948,8 @@ static const struct opt_def opt_table[] = {
      .not_yet = "this machine has no device that uses one yet"},
     {.name = "netdev", .has_arg = true, .fn = opt_kvlist, .off = OFF(netdevs),
      .count_off = OFF(nnetdevs), .implied = "type", .required = "id",
-     .usage = "-netdev TYPE,id=ID[,...]", .help = "host network back end",
-     .not_yet = "no network devices yet"},
+     .usage = "-netdev user,id=ID[,hostfwd=...]", .help = "host network back end",
+     .not_yet = "this machine has no network device yet"},
     {.name = "serial", .has_arg = true, .fn = opt_serial,
      .usage = "-serial DEV", .help = "connect the next serial port to DEV"},
     {.name = "chardev", .has_arg = true, .fn = opt_kvlist, .off = OFF(chardevs),
@@ -971,10 +992,13 @@ static const struct opt_def opt_table[] = {
      .usage = "-daemonize", .help = "run in the background once the machine is set up"},
     {.name = "rtc", .has_arg = true, .fn = opt_kv, .off = OFF(rtc), .check = check_rtc,
      .usage = "-rtc base=utc|localtime|DATE", .help = "RTC time (DATE: 2006-06-17T16:01:21)"},
-    {.name = "nic", .has_arg = true, .fn = opt_str, .off = OFF(nic),
-     .usage = "-nic none", .help = "no network interface (the only choice so far)"},
-    {.name = "net", .has_arg = true, .fn = opt_str, .off = OFF(nic),
-     .usage = "-net none", .help = "the same, in the older syntax"},
+    {.name = "nic", .has_arg = true, .fn = opt_nic, .off = OFF(nics), .count_off = OFF(nnics),
+     .implied = "type",
+     .usage = "-nic none|user[,mac=MAC][,hostfwd=...]",
+     .help = "a NIC and its back end (none: no NIC)"},
+    {.name = "net", .has_arg = true, .fn = opt_nic, .off = OFF(nets), .count_off = OFF(nnets),
+     .implied = "type",
+     .usage = "-net nic[,model=virtio]|user[,...]|none", .help = "the same, in the older syntax"},
     {.name = "vga", .has_arg = true, .fn = opt_str, .off = OFF(vga),
      .usage = "-vga none", .help = "no display adapter"},
     {.name = "accel", .has_arg = true, .fn = opt_accel,
@@ -1050,7 +1074,7 @@ void coremu_options_free(struct coremu_options *o)
 {
     char **strs[] = {&o->machine, &o->cpu_model, &o->kernel, &o->initrd, &o->append, &o->dtb,
                      &o->bios, &o->monitor, &o->display, &o->gdb, &o->log_items, &o->log_file,
-                     &o->xmon_mode, &o->pidfile, &o->nic, &o->vga, &o->ram_arg};
+                     &o->xmon_mode, &o->pidfile, &o->vga, &o->ram_arg};
     for (size_t i = 0; i < COREMU_ARRAY_SIZE(strs); i++) {
         free(*strs[i]);
     }
@@ -1070,6 +1094,12 @@ void coremu_options_free(struct coremu_options *o)
         coremu_kv_free(&o->objects[i]);
     }
     for (unsigned i = 0; i < o->nchardevs; i++) {
+    for (unsigned i = 0; i < o->nnics; i++) {
+        coremu_kv_free(&o->nics[i]);
+    }
+    for (unsigned i = 0; i < o->nnets; i++) {
+        coremu_kv_free(&o->nets[i]);
+    }
         coremu_kv_free(&o->chardevs[i]);
     }
     for (unsigned i = 0; i < o->nserials; i++) {

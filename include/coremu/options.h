@@ -74,7 +74,11 @@ struct coremu_options {
     /* -rtc [base=utc|localtime|DATE][,clock=host|rt|vm][,driftfix=none|slew]: keys and
      * values checked by the parser; what a board supports is its own to check. */
     struct coremu_kv rtc;
-    char *nic;            /* -nic / -net, as given ("none" is the only back end so far) */
+    /* -nic TYPE[,...] and -net TYPE[,...] (implied key "type"), in order; checked by the
+     * board's device code (hw/virtio_cmdline.c). */
+    unsigned nnics, nnets;
+    struct coremu_kv nics[COREMU_MAX_LIST];
+    struct coremu_kv nets[COREMU_MAX_LIST];
     char *vga;            /* -vga TYPE */
     bool accel_pin;       /* -accel tcg,thread=multi,pin=on */
     char *xmon_mode;      /* -accel tcg,llsc=exact|value; NULL: the default (exact) */

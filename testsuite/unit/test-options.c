@@ -673,7 +673,8 @@ static void test_host_options(void)
                    strcmp(coremu_kv_get(&o.name, "process"), "coremu-ci") == 0 &&
                    strcmp(o.pidfile, "/run/x.pid") == 0 &&
                    strcmp(coremu_kv_get(&o.rtc, "base"), "localtime") == 0 &&
-                   strcmp(o.nic, "none") == 0 && strcmp(o.vga, "none") == 0,
+                   o.nnics == 1 && strcmp(coremu_kv_get(&o.nics[0], "type"), "none") == 0 &&
+                   o.nnot_yet == 0 && strcmp(o.vga, "none") == 0,
                "host options parsed", "r=%d err=%s", r, err_text);
     coremu_options_free(&o);
 
@@ -684,7 +685,8 @@ static void test_host_options(void)
     int rc = r == COREMU_PARSE_OK ? coremu_rtc_base_offset(&o.rtc, 1150560000, &off, err,
                                                            sizeof err)
                                   : -2;
-    UNIT_CHECK(rc == 0 && off == 81 && strcmp(o.nic, "none") == 0,
+    UNIT_CHECK(rc == 0 && off == 81 && o.nnets == 1 &&
+                   strcmp(coremu_kv_get(&o.nets[0], "type"), "none") == 0,
                "-rtc: the last base wins, a date is UTC", "rc %d offset %lld err '%s'", rc,
                (long long)off, err);
     coremu_options_free(&o);
@@ -757,6 +759,20 @@ static void test_unsupported_all_named(void)
         same = strcmp(o.not_yet[i].option, want[i]) == 0 && o.not_yet[i].why != NULL;
     }
     UNIT_CHECK(same, "not-yet options recorded once each, in order", "r=%d n=%u", r, o.nnot_yet);
+    coremu_options_free(&o);
+
+    /* -nic none and -net none work everywhere; a real NIC is the board's to implement. */
+    r = run(&o, "-nic", "none", "-net", "none", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.nnot_yet == 0, "-nic none, -net none are not not-yet",
+               "r=%d n=%u", r, o.nnot_yet);
+    coremu_options_free(&o);
+    r = run(&o, "-nic", "user,hostfwd=tcp::5555-:22", "-net", "nic", "-net", "user", NULL);
+    UNIT_CHECK(r == COREMU_PARSE_OK && o.nnot_yet == 2 && o.nnics == 1 && o.nnets == 2 &&
+                   strcmp(o.not_yet[0].option, "nic") == 0 &&
+                   strcmp(o.not_yet[1].option, "net") == 0 &&
+                   strcmp(coremu_kv_get(&o.nics[0], "hostfwd"), "tcp::5555-:22") == 0,
+               "-nic user and -net nic are lists, not yet without a board", "r=%d n=%u", r,
+               o.nnot_yet);
     coremu_options_free(&o);
 }
 
