@@ -72,11 +72,22 @@ static const struct coremu_kv *find_by_id(const struct coremu_kv *list, unsigned
     return NULL;
 }
 
-/* Every key of kv is in allowed (NULL-terminated); else one line naming the first stranger. */
+/* Every key of kv is in allowed (NULL-terminated); else one line naming the first stranger.
+ * A PCI device (what ends in "-pci") may also have addr=. */
 static unsigned check_keys(const struct coremu_kv *kv, const char *what, const char *const *allowed)
 {
     char err[256];
-    if (coremu_kv_check(kv, allowed, err, sizeof(err)) != 0) {
+    const char *keys[16];
+    unsigned n = 0;
+    for (; allowed[n] != NULL && n < 14; n++) {
+        keys[n] = allowed[n];
+    }
+    size_t wlen = strlen(what);
+    if (wlen > 4 && strcmp(what + wlen - 4, "-pci") == 0) {
+        keys[n++] = "addr";
+    }
+    keys[n] = NULL;
+    if (coremu_kv_check(kv, keys, err, sizeof(err)) != 0) {
         coremu_error("%s: %s", what, err);
         return 1;
     }
@@ -321,6 +332,7 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
     for (unsigned i = 0; i < o->ndevices; i++) {
         const struct coremu_kv *dv = &o->devices[i];
         const char *driver = coremu_kv_get(dv, "driver");
+        unsigned planned = plan->n;
         if (strcmp(driver, blk_name) == 0) {
             char what[64];
             snprintf(what, sizeof(what), "-device %s", blk_name);
@@ -376,6 +388,9 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
             coremu_error("-device %s: unknown device ('%s', '%s' and '%s' are supported)", driver,
                          blk_name, rng_name, net_name);
             errors++;
+        }
+        if (plan->n == planned + 1) {
+            plan->dev[planned].addr = coremu_kv_get(dv, "addr");
         }
     }
     for (unsigned i = 0; i < o->ndrives; i++) {

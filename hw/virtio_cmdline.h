@@ -19,7 +19,8 @@
  * first (-nic, then -net, then -device), counting up. The board has no default NIC: QEMU's
  * virt board puts its default one on PCI, which would be another device on virtio-mmio here.
  *
- * SUFFIX is the board's transport ("device" for virtio-mmio). Devices come in QEMU's order:
+ * SUFFIX is the board's transport ("device" for virtio-mmio, "pci" for virtio-pci, whose
+ * devices also take addr=SLOT[.FN], which the board checks). Devices come in QEMU's order:
  * every -device in command-line order, then every if=virtio drive in command-line order, then
  * the NICs of -nic and -net.
  * Anything else (an unknown device or property, a drive used twice or not defined, another
@@ -45,6 +46,7 @@ struct virtio_cmdline_dev {
     const struct coremu_kv *drive; /* blk: the -drive list */
     const char *serial;            /* blk: serial= or NULL */
     const char *rng_file;          /* rng: the entropy file */
+    const char *addr;              /* -device addr= (PCI transports: "SLOT[.FN]") or NULL */
     const struct coremu_kv *netdev; /* net: the back end's keys (-netdev, -nic, -net user) or
                                      * NULL: connected to nothing */
     const char *const *nic_keys;    /* net: keys of that list that are the NIC's, not the back

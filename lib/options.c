@@ -941,7 +941,7 @@ static const struct opt_def opt_table[] = {
     {.name = "device", .has_arg = true, .fn = opt_kvlist, .off = OFF(devices),
      .count_off = OFF(ndevices), .implied = "driver",
      .usage = "-device DRIVER[,prop=value...]", .help = "add a device to the machine",
-     .not_yet = "this machine has no pluggable devices yet (virtio-pci is not there yet)"},
+     .not_yet = "this machine has no pluggable devices yet"},
     {.name = "object", .has_arg = true, .fn = opt_kvlist, .off = OFF(objects),
      .count_off = OFF(nobjects), .implied = "qom-type", .required = "id",
      .usage = "-object rng-random,id=ID,filename=FILE", .help = "a back end for a device",

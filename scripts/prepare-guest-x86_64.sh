@@ -1,14 +1,18 @@
 #!/bin/sh
 # Prepares the real x86_64 guest for coremu-system-x86_64: Debian 12's amd64 kernel (a bzImage)
-# and an initramfs made of Debian's busybox-static (amd64), whose /init gives a shell on the
-# console. The x86_64 counterpart of prepare-guest-arm.sh, with the same conventions.
+# and an initramfs made of Debian's busybox-static (amd64), whose /init loads the kernel's
+# virtio modules (virtio-pci, virtio-blk, virtio-rng, virtio-net and what they depend on; the
+# amd64 kernel has them as modules) and gives a shell on the console. The x86_64 counterpart of
+# prepare-guest-arm.sh, with the same conventions.
 #
 #   scripts/prepare-guest-x86_64.sh
 #
 # Everything goes to a cache outside the source tree, ${COREMU_GUEST_CACHE:-$HOME/.cache/
 # coremu/guests/x86_64}: the two .deb packages, vmlinuz (with the kernel's config-* next to it),
-# initrd.gz. A second run reuses what is there (the initramfs is rebuilt only when its /init or
-# busybox changed), so it is cheap and needs no network. The last two lines printed are the
+# the modules the initramfs carries (modules/), initrd.gz. A second run reuses what is there
+# (modules/ is extracted again only from another kernel package or module list; the initramfs
+# is rebuilt only when its /init, busybox or a module changed), so it is cheap and needs no
+# network. The last two lines printed are the
 # paths of vmlinuz and initrd.gz. COREMU_GUEST_CACHE names the whole directory, as for the ARM
 # script, so point it at a different directory for each architecture.
 #
@@ -119,11 +123,65 @@ if [ ! -s "$cache/vmlinuz" ] || [ "$(cat "$cache/vmlinuz.source" 2>/dev/null)" !
     echo "$kdeb" >"$cache/vmlinuz.source"
 fi
 
+# ---- The virtio modules -----------------------------------------------------------------------
+
+# The modules /init loads, by name; each brings the modules it depends on (the depends= field
+# of its .modinfo: the package has no modules.dep, which depmod writes at installation; so
+# virtio_pci brings virtio_pci_modern_dev and virtio_pci_legacy_dev). A name that is built into
+# this kernel (modules.builtin) needs nothing.
+wanted_modules="virtio virtio_ring virtio_pci virtio_blk virtio-rng virtio_net"
+if [ ! -s "$cache/modules/order" ] ||
+    [ "$(cat "$cache/modules/source" 2>/dev/null)" != "$kdeb $wanted_modules" ]; then
+    rm -rf "$cache/modules" "$cache/modules.new" "$tmp/mod"
+    mkdir -p "$tmp/mod" "$cache/modules.new"
+    dpkg-deb --fsys-tarfile "$kdeb" | (cd "$tmp/mod" && tar -xf - --wildcards \
+        './lib/modules/*/kernel/drivers/*' './lib/modules/*/kernel/net/*' \
+        './lib/modules/*/modules.builtin') || die "cannot extract the modules from $kdeb"
+    set -- "$tmp"/mod/lib/modules/*
+    [ -d "$1" ] || die "$kdeb has no /lib/modules"
+    moddir=$1
+    # The file of module $1 (dashes and underscores are the same in module names), or nothing.
+    module_file() {
+        pattern=$(echo "$1" | sed 's/[-_]/[-_]/g')
+        find "$moddir/kernel" -name "$pattern.ko" | head -n 1
+    }
+    is_builtin() {
+        pattern=$(echo "$1" | sed 's/[-_]/[-_]/g')
+        grep -q "/$pattern\.ko\$" "$moddir/modules.builtin"
+    }
+    # Appends $1 and, first, what it depends on, to the load order (each once).
+    : >"$tmp/order"
+    add_module() {
+        if grep -qx "$1.ko" "$tmp/order"; then
+            return 0
+        fi
+        f=$(module_file "$1")
+        if [ -z "$f" ]; then
+            is_builtin "$1" && return 0
+            die "$kdeb has no module $1 (neither a .ko nor built in)"
+        fi
+        deps=$(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' ')
+        for d in $deps; do
+            add_module "$d"
+        done
+        f=$(module_file "$1") # the recursion reused the variable
+        cp "$f" "$cache/modules.new/$1.ko"
+        echo "$1.ko" >>"$tmp/order"
+    }
+    for m in $wanted_modules; do
+        add_module "$m"
+    done
+    cp "$tmp/order" "$cache/modules.new/order"
+    echo "$kdeb $wanted_modules" >"$cache/modules.new/source"
+    mv "$cache/modules.new" "$cache/modules"
+fi
+
 # ---- The initramfs ----------------------------------------------------------------------------
 
 root="$tmp/root"
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/proc" "$root/sys" \
-    "$root/dev" "$root/tmp" "$root/root"
+    "$root/dev" "$root/tmp" "$root/root" "$root/lib/modules"
+cp "$cache/modules/order" "$cache"/modules/*.ko "$root/lib/modules/"
 dpkg-deb --fsys-tarfile "$bdeb" | (cd "$tmp" && tar -xf - ./bin/busybox) ||
     die "cannot extract /bin/busybox from $bdeb"
 cp "$tmp/bin/busybox" "$root/bin/busybox"
@@ -141,6 +199,10 @@ export PATH=/sbin:/usr/sbin:/bin:/usr/bin HOME=/root TERM=vt100
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# The virtio drivers, dependencies first (a module that fails to load is named on the console).
+for m in $(cat /lib/modules/order); do
+    insmod /lib/modules/$m || echo "init: cannot load $m"
+done
 hostname coremu-guest
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 echo
@@ -171,8 +233,8 @@ dev_archive() {
     newc_entry TRAILER!!! 0 0 0
 }
 
-# Rebuild only when /init or busybox changed.
-sum=$(cat "$root/init" "$root/bin/busybox" | md5sum | cut -d' ' -f1)
+# Rebuild only when /init, busybox or a module changed.
+sum=$(cd "$root" && find . -type f | LC_ALL=C sort | xargs cat | md5sum | cut -d' ' -f1)
 if [ ! -s "$cache/initrd.gz" ] || [ "$(cat "$cache/initrd.gz.source" 2>/dev/null)" != "$sum" ]
 then
     # The kernel unpacks concatenated newc archives: ours, then the one holding /dev/console.

@@ -15,15 +15,21 @@
 
 #include "cpu.h"
 #include "pc.h"
+#include "virtio_cmdline.h"
 
 static const struct coremu_cpu_model_info x86_cpu_models[] = {
     {"max", "coremu x86_64: x86-64 with SSE4.2, POPCNT, MOVBE, LZCNT, FSGSBASE, NX, 1 GiB "
             "pages (every feature coremu implements)"},
 };
 
+/* The virtio devices of the command line: built by pc_check, read by pc_class_init (both on
+ * the main thread, before the machine runs). */
+static struct virtio_cmdline pc_virtio;
+
 static unsigned pc_check(const struct coremu_options *o)
 {
-    unsigned errors = 0;
+    unsigned errors =
+        virtio_cmdline_check(o, o->machine != NULL ? o->machine : "pc", "pci", &pc_virtio);
     for (unsigned i = 0; i < o->machine_props.n; i++) {
         const char *key = o->machine_props.key[i], *value = o->machine_props.value[i];
         if (strcmp(key, "accel") == 0 && value != NULL && strcmp(value, "tcg") == 0) {
@@ -71,6 +77,7 @@ static enum coremu_machine_init_result pc_class_init(const struct coremu_machine
         .kernel = o->kernel,
         .initrd = o->initrd,
         .append = o->append,
+        .virtio = &pc_virtio,
     };
     struct pc_board *pc = pc_new(&cfg, err, errlen);
     if (!pc) {
@@ -129,7 +136,11 @@ static const struct coremu_binary x86_binary = {
     .classes = x86_classes,
 };
 
+/* The board reads these itself (virtio_cmdline.c). */
+static const char *const x86_implemented_options[] = {"drive", "device", "object", NULL};
+
 int main(int argc, char **argv)
 {
+    coremu_options_implement(x86_implemented_options);
     return coremu_main(argc, argv, &x86_binary);
 }

@@ -12,6 +12,13 @@
  * window from 3 GiB, its ECAM window (MCFG) at 0xE0000000, the I/O APIC at 0xFEC00000, the
  * HPET at 0xFED00000, the local APICs at 0xFEE00000.
  *
+ * PCI. The host bridge is 00:00.0; the command line's virtio devices are virtio-pci functions
+ * from 00:02.0 on, in the order QEMU's pc machine numbers them with -nodefaults (QEMU has its
+ * PIIX3 at 00:01.0, which stays empty here), or at their addr=. Linux assigns their BARs in
+ * the 32-bit window (there is no firmware to do it). Their MSI-X messages go straight to the
+ * local APICs (pc_msi_send); INTA# of slot s is I/O APIC input 16 + s % 4, as the DSDT's _PRT
+ * says, shared by the slots on it and active low.
+ *
  * Cores. Every core is a thread from the start (the runtime's), each with a struct x86_cpu;
  * core 0 is powered on at -kernel's entry state (boot.c) and the others stay off until an INIT
  * and a STARTUP IPI start them (pc_apic.c).
@@ -43,6 +50,8 @@
 #include "pc_internal.h"
 #include "pci_host.h"
 #include "uart16550.h"
+#include "virtio_cmdline.h"
+#include "virtio_pci.h"
 #include "x86_lapic.h"
 
 /* The legacy hole: the EBDA's last KiB below 640 KiB, VGA memory, option ROMs and the BIOS. */
@@ -315,6 +324,162 @@ static void pc_kbc_free(void *opaque)
 static void pc_pci_free(void *opaque)
 {
     pci_host_free(opaque);
+}
+
+/* ---- PCI devices ---------------------------------------------------------------------------- */
+
+/* One virtio-pci function of the command line, as a board device. */
+struct pc_pci_device {
+    struct pc_board *pc;   /* immutable */
+    struct virtio_pci *vp; /* immutable once created */
+    unsigned line;         /* immutable: its INTA#'s line (0-3: GSI pci_intx_gsi_base + line) */
+    bool asserted;         /* under pc->pci_intx_lock */
+    char name[40];         /* immutable */
+};
+
+/* A device's INTA#: the line is a wired-OR of the devices on it, and active low (high while
+ * none asserts it). Called with the device's lock held. */
+static void pc_pci_intx_set(void *opaque, bool level)
+{
+    struct pc_pci_device *d = opaque;
+    struct pc_board *pc = d->pc;
+    pthread_mutex_lock(&pc->pci_intx_lock);
+    if (level != d->asserted) {
+        d->asserted = level;
+        unsigned *count = &pc->pci_intx_count[d->line];
+        bool before = *count != 0;
+        *count = level ? *count + 1 : *count - 1;
+        if (before != (*count != 0)) {
+            struct coremu_irq_line gsi = pc_gsi_line(pc, pc->pci_intx_gsi_base + d->line);
+            coremu_irq_set(&gsi, *count == 0);
+        }
+    }
+    pthread_mutex_unlock(&pc->pci_intx_lock);
+}
+
+/* An MSI: a write of data at address 0xFEExxxxx (Intel SDM Vol. 3A 11.11): destination in
+ * address bits 19:12, logical destination mode in bit 2; vector in data bits 7:0, delivery
+ * mode in 10:8. MSIs are edges: the trigger-mode bit is not modelled. Called with the device's
+ * lock held; the local APICs take no lock. */
+static void pc_msi_send(void *opaque, uint64_t address, uint32_t data)
+{
+    struct pc_board *pc = opaque;
+    if ((address >> 20) != 0xfee) {
+        COREMU_LOG(COREMU_LOG_GUEST_ERRORS,
+                   "pc: MSI 0x%x to 0x%llx, outside the local APICs' 0xFEExxxxx: dropped\n", data,
+                   (unsigned long long)address);
+        return;
+    }
+    pc_apic_deliver(pc, (uint8_t)(address >> 12), (address & 4) != 0, (data >> 8) & 7,
+                    (uint8_t)data, false);
+}
+
+static void pc_pci_device_reset(void *opaque)
+{
+    struct pc_pci_device *d = opaque;
+    virtio_pci_reset(d->vp);
+}
+
+static void pc_pci_device_free(void *opaque)
+{
+    struct pc_pci_device *d = opaque;
+    virtio_pci_free(d->vp);
+    free(d);
+}
+
+/* -device ...,addr=SLOT[.FN], both hexadecimal as QEMU reads them ("4", "0x4", "04.0"). */
+static bool pc_parse_pci_addr(const char *text, unsigned *slot, unsigned *fn)
+{
+    char *end;
+    unsigned long s = strtoul(text, &end, 16), f = 0;
+    if (end == text || s > 31) {
+        return false;
+    }
+    if (*end == '.') {
+        const char *fs = end + 1;
+        f = strtoul(fs, &end, 16);
+        if (end == fs || f > 7) {
+            return false;
+        }
+    }
+    if (*end != '\0') {
+        return false;
+    }
+    *slot = (unsigned)s;
+    *fn = (unsigned)f;
+    return true;
+}
+
+/* The PCI INTx lines, idle (high), and the command line's virtio devices on the PCI bus. */
+static int pc_create_pci_devices(struct pc_board *pc, unsigned intx_gsi_base, char *err,
+                                 size_t errlen)
+{
+    if (pthread_mutex_init(&pc->pci_intx_lock, NULL) != 0) {
+        return pc_error(err, errlen, "out of memory");
+    }
+    pc->pci_intx_lock_ready = true;
+    pc->pci_intx_gsi_base = intx_gsi_base;
+    for (unsigned line = 0; line < PC_PCI_INTX_LINES; line++) {
+        struct coremu_irq_line gsi = pc_gsi_line(pc, intx_gsi_base + line);
+        coremu_irq_set(&gsi, true);
+    }
+    const struct virtio_cmdline *plan = pc->cfg.virtio;
+    bool used[32] = {[0] = true, [1] = true}; /* the host bridge; QEMU's PIIX3 */
+    unsigned next = 2;
+    for (unsigned i = 0; plan != NULL && i < plan->n; i++) {
+        const struct virtio_cmdline_dev *vd = &plan->dev[i];
+        unsigned slot, fn = 0;
+        if (vd->addr != NULL) {
+            if (!pc_parse_pci_addr(vd->addr, &slot, &fn)) {
+                return pc_error(err, errlen,
+                                "-device addr=%s: expected a PCI slot 0-1f, optionally with a "
+                                "function 0-7 (addr=4 or addr=04.1)",
+                                vd->addr);
+            }
+        } else {
+            while (next < 32 && used[next]) {
+                next++;
+            }
+            if (next == 32) {
+                return pc_error(err, errlen, "too many PCI devices: the bus has 32 slots");
+            }
+            slot = next;
+        }
+        used[slot] = true;
+        struct coremu_virtio_device *dev =
+            virtio_cmdline_create(plan, vd, pc->as, coremu_board_xmon(pc->board), err, errlen);
+        if (dev == NULL) {
+            return -1;
+        }
+        struct pc_pci_device *d = calloc(1, sizeof(*d));
+        if (d == NULL) {
+            dev->ops->free(dev);
+            return pc_error(err, errlen, "out of memory");
+        }
+        d->pc = pc;
+        d->line = slot % PC_PCI_INTX_LINES; /* INTA# (pin 0) of slot: the _PRT's (slot + 0) % 4 */
+        snprintf(d->name, sizeof(d->name), "%s-pci@%02x.%x", dev->ops->name, slot, fn);
+        const struct virtio_pci_config vc = {
+            .name = d->name,
+            .host = pc->pci,
+            .bus = 0,
+            .slot = slot,
+            .fn = fn,
+            .mem = pc->as,
+            .intx = {pc_pci_intx_set, d},
+            .msi = {pc_msi_send, pc},
+        };
+        d->vp = virtio_pci_new(&vc, dev, err, errlen);
+        if (d->vp == NULL) {
+            free(d);
+            return -1;
+        }
+        if (coremu_board_add_device(pc->board, d->name, d, pc_pci_device_reset,
+                                    pc_pci_device_free) != 0) {
+            return pc_error(err, errlen, "out of memory"); /* the board freed d */
+        }
+    }
+    return 0;
 }
 
 /* ---- cores ---------------------------------------------------------------------------------- */
@@ -599,7 +764,8 @@ struct pc_board *pc_new(const struct pc_config *cfg, char *err, size_t errlen)
      * interrupts reach. */
     if (pc_apic_create_ioapic(pc, acfg.ioapic_id & 0x0f, err, errlen) != 0 ||
         pc_apic_create_lapics(pc, err, errlen) != 0 || pc_create_isa(pc, err, errlen) != 0 ||
-        pc_create_chipset(pc, &acfg, err, errlen) != 0) {
+        pc_create_chipset(pc, &acfg, err, errlen) != 0 ||
+        pc_create_pci_devices(pc, acfg.pci_intx_gsi_base, err, errlen) != 0) {
         goto fail;
     }
 
@@ -698,5 +864,8 @@ void pc_free(struct pc_board *pc)
     coremu_as_free(pc->io);
     coremu_board_free(pc->board);
     pc_apic_free(pc); /* after every device that could still raise a line */
+    if (pc->pci_intx_lock_ready) {
+        pthread_mutex_destroy(&pc->pci_intx_lock);
+    }
     free(pc);
 }

@@ -5,7 +5,9 @@
  * addresses and interrupt routing: RAM with the PC's memory map, a local APIC per core, the
  * I/O APIC and the 8259 pair, the 8254 PIT, the CMOS RTC, the HPET, the ACPI PM block (S5
  * power-off, the 0xCF9 reset register), the 8042 keyboard controller (reset line), COM1 (a
- * 16550 at 0x3f8), the PCI host bridge (mechanism #1 and ECAM), QEMU's isa-debug-exit at 0xf4
+ * 16550 at 0x3f8), the PCI host bridge (mechanism #1 and ECAM) with the command line's virtio
+ * devices as virtio-pci functions (MSI-X to the local APICs, INTx to I/O APIC inputs 16-19),
+ * QEMU's isa-debug-exit at 0xf4
  * (which bare-metal tests use to end with a status), POST code 0x80 and port 0x92; ACPI tables
  * (RSDP, XSDT, FADT, DSDT, MADT, HPET, MCFG) and -kernel loading through boot.c (a bzImage by
  * Linux's 64-bit boot protocol, or a multiboot kernel). The boot core starts at -kernel's
@@ -20,6 +22,7 @@
 
 struct coremu_chardev;
 struct pc_board;
+struct virtio_cmdline;
 
 struct pc_config {
     unsigned ncpus;
@@ -32,6 +35,9 @@ struct pc_config {
     const char *kernel;
     const char *initrd;
     const char *append;
+    /* The command line's virtio devices (virtio_cmdline_check with suffix "pci"; NULL: none),
+     * each a virtio-pci function from 00:02.0 on in the plan's order, or at its addr=. */
+    const struct virtio_cmdline *virtio;
 };
 
 /* The most RAM the board maps: 3 GiB below the PCI hole and the rest from 4 GiB up to the

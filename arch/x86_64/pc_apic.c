@@ -110,13 +110,11 @@ struct coremu_irq_line pc_gsi_line(struct pc_board *pc, unsigned gsi)
 
 /* ---- the I/O APIC --------------------------------------------------------------------------- */
 
-/* An I/O APIC message to every LAPIC it addresses (lowest priority: to the one that wins the
- * arbitration among them, x86_lapic_wins_arbitration). Called after the I/O APIC dropped its
- * lock. */
-static void ioapic_deliver(void *opaque, uint8_t dest, bool dest_logical, unsigned mode,
-                           uint8_t vector, bool level_triggered)
+/* An interrupt message (the I/O APIC's, an MSI) to every LAPIC it addresses (lowest priority:
+ * to the one that wins the arbitration among them, x86_lapic_wins_arbitration). */
+void pc_apic_deliver(struct pc_board *pc, uint8_t dest, bool dest_logical, unsigned mode,
+                     uint8_t vector, bool level_triggered)
 {
-    struct pc_board *pc = opaque;
     struct x86_lapic *lowest = NULL;
     for (unsigned i = 0; i < pc->ncpus; i++) {
         struct x86_lapic *lapic = pc->lapics ? pc->lapics[i] : NULL;
@@ -136,6 +134,13 @@ static void ioapic_deliver(void *opaque, uint8_t dest, bool dest_logical, unsign
     if (lowest != NULL) {
         x86_lapic_deliver(lowest, vector, level_triggered);
     }
+}
+
+/* Called after the I/O APIC dropped its lock. */
+static void ioapic_deliver(void *opaque, uint8_t dest, bool dest_logical, unsigned mode,
+                           uint8_t vector, bool level_triggered)
+{
+    pc_apic_deliver(opaque, dest, dest_logical, mode, vector, level_triggered);
 }
 
 static void ioapic_reset_hook(void *opaque)

@@ -42,6 +42,9 @@ enum pc_isa_source {
     PC_ISA_SOURCES = 3,
 };
 
+/* PCI interrupt lines INTA#-INTD# of the host bridge's bus (pc.c). */
+#define PC_PCI_INTX_LINES 4u
+
 struct pc_isa_input {
     struct pc_board *pc;
     uint8_t irq;
@@ -98,6 +101,15 @@ struct pc_board {
     pthread_mutex_t sipi_lock;
     struct pc_sipi *sipi;
 
+    /* PCI INTx: the devices asserting each of the four lines (GSIs pci_intx_gsi_base + 0-3, each
+     * a wired-OR, active low as the DSDT's _PRT describes them). Under pci_intx_lock, taken by
+     * the devices' threads with their own lock held (lock order: device -> pci_intx_lock -> I/O
+     * APIC). */
+    pthread_mutex_t pci_intx_lock;
+    bool pci_intx_lock_ready;
+    unsigned pci_intx_gsi_base; /* immutable */
+    unsigned pci_intx_count[PC_PCI_INTX_LINES];
+
     /* Port 92's A20 bit as last written (the gate itself is always open: A20 masking is not
      * modelled). Written by core threads under no lock: a byte the guest reads back. */
     _Atomic uint8_t sysctl;
@@ -119,6 +131,11 @@ int pc_apic_create_lapics(struct pc_board *pc, char *err, size_t errlen);
 struct coremu_irq_line pc_isa_irq(struct pc_board *pc, unsigned irq, enum pc_isa_source source);
 /* The I/O APIC input gsi directly (PCI INTx, GSIs 16-23). */
 struct coremu_irq_line pc_gsi_line(struct pc_board *pc, unsigned gsi);
+/* An interrupt message to the local APICs it addresses (dest: an APIC ID, or a logical
+ * destination; mode: enum x86_apic_delivery), as the I/O APIC and MSIs send them. Any thread,
+ * no lock needed; the caller's locks must not be ones a local APIC takes (it takes none). */
+void pc_apic_deliver(struct pc_board *pc, uint8_t dest, bool dest_logical, unsigned mode,
+                     uint8_t vector, bool level_triggered);
 /* The core's power-on state beyond RESET: the boot core's -kernel entry is pc.c's; an
  * application processor started by a STARTUP IPI begins in real mode at vector << 12. On
  * the core's thread. */
