@@ -3,7 +3,9 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <coremu/block.h>
@@ -11,6 +13,7 @@
 
 #include "virtio_blk.h"
 #include "virtio_cmdline.h"
+#include "virtio_serial.h"
 #include "virtio_net.h"
 #include "virtio_rng.h"
 
@@ -40,21 +43,90 @@ static unsigned check_drive(const struct coremu_kv *d, const char *machine)
         errors++;
     }
     if (media != NULL && strcmp(media, "disk") != 0) {
-        coremu_error("-drive media=%s: only media=disk is supported", media);
+        coremu_error("-drive media=%s: only media=disk is supported (virtio has no CD-ROM)", media);
         errors++;
     }
     for (unsigned i = 0; i < d->n; i++) {
         const char *k = d->key[i];
-        if (strcmp(k, "index") == 0 || strcmp(k, "bus") == 0 || strcmp(k, "unit") == 0) {
-            coremu_error("-drive %s= is not supported yet: devices are placed in command-line "
-                         "order",
-                         k);
-            errors++;
-        } else if (strcmp(k, "serial") == 0) {
+        if (strcmp(k, "serial") == 0) {
             coremu_error("-drive serial= is not supported (QEMU removed it): use -device "
                          "virtio-blk-device,drive=ID,serial=S");
             errors++;
         }
+    }
+    return errors;
+}
+
+/* A -drive's index=, bus= or unit=: *out = -1 when absent (or -1). 0, or 1 after an error. */
+static unsigned drive_number(const struct coremu_kv *d, const char *key, long *out)
+{
+    const char *v = coremu_kv_get(d, key);
+    char *end;
+    *out = -1;
+    if (v == NULL) {
+        return 0;
+    }
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (v[0] == '\0' || *end != '\0' || errno != 0 || n < -1 || n > 65535) {
+        coremu_error("-drive %s=%s: parameter '%s' expects a number", key, v, key);
+        return 1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* index=, bus= and unit= as QEMU reads them for interfaces without a unit limit (virtio, none):
+ * index=N is bus 0, unit N; a drive without a unit takes its bus's first free one; two drives of
+ * one interface on the same bus and unit are refused. They place nothing: devices still come in
+ * command-line order, as in QEMU. */
+static unsigned check_drive_places(const struct coremu_options *o)
+{
+    long bus[COREMU_MAX_LIST], unit[COREMU_MAX_LIST];
+    unsigned errors = 0;
+    for (unsigned i = 0; i < o->ndrives; i++) {
+        const struct coremu_kv *d = &o->drives[i];
+        long index, b, u;
+        unsigned e = drive_number(d, "index", &index) + drive_number(d, "bus", &b) +
+                     drive_number(d, "unit", &u);
+        bus[i] = unit[i] = -2; /* takes no place */
+        if (e != 0) {
+            errors += e;
+            continue;
+        }
+        b = b < 0 ? 0 : b;
+        if (index >= 0) {
+            if (b != 0 || u != -1) {
+                coremu_error("-drive %s: index cannot be used with bus and unit",
+                             coremu_kv_get(d, "file") != NULL ? coremu_kv_get(d, "file") : "");
+                errors++;
+                continue;
+            }
+            u = index;
+        }
+        bool auto_unit = u < 0;
+        for (u = auto_unit ? 0 : u;; u++) {
+            unsigned j;
+            for (j = 0; j < i; j++) {
+                if (bus[j] == b && unit[j] == u &&
+                    strcmp(drive_if(&o->drives[j]), drive_if(d)) == 0) {
+                    break;
+                }
+            }
+            if (j == i) {
+                break;
+            }
+            if (!auto_unit) {
+                const char *file = coremu_kv_get(d, "file");
+                coremu_error("-drive %s: drive with bus=%ld, unit=%ld (index=%ld) exists",
+                             file != NULL ? file : "", b, u, index);
+                errors++;
+                u = -2;
+                break;
+            }
+        }
+        bus[i] = u == -2 ? -2 : b;
+        unit[i] = u;
     }
     return errors;
 }
@@ -316,9 +388,11 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
     struct virtio_cmdline_dev nics[COREMU_MAX_LIST + 1];
     unsigned nnics = 0;
     struct mac_counter macs = {0};
-    unsigned errors = 0;
+    unsigned errors = 0, max_ports;
 
     memset(plan, 0, sizeof(*plan));
+    plan->global_snapshot = o->snapshot;
+    errors += check_drive_places(o);
     snprintf(blk_name, sizeof(blk_name), "virtio-blk-%s", suffix);
     snprintf(rng_name, sizeof(rng_name), "virtio-rng-%s", suffix);
     snprintf(net_name, sizeof(net_name), "virtio-net-%s", suffix);
@@ -378,6 +452,14 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
             struct virtio_cmdline_dev d;
             unsigned e = check_net_device(o, dv, net_name, netdev_used, &macs, &d);
             errors += e != 0 ? e : add_dev(plan, d);
+        } else if (virtio_serial_cmdline_device(o, dv, suffix, plan->n, &plan->serial, &errors,
+                                                &max_ports)) {
+            if (max_ports != 0) {
+                errors += add_dev(plan, (struct virtio_cmdline_dev){
+                                            .kind = VIRTIO_CMDLINE_SERIAL,
+                                            .max_ports = max_ports,
+                                        });
+            }
         } else if (strncmp(driver, "virtio-", 7) == 0 &&
                    (strstr(driver, "-pci") != NULL || strstr(driver, "-device") != NULL)) {
             coremu_error("-device %s is not supported yet on the %s machine (it has %s, %s and "
@@ -393,6 +475,7 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
             plan->dev[planned].addr = coremu_kv_get(dv, "addr");
         }
     }
+    errors += virtio_serial_cmdline_finish(o, &plan->serial);
     for (unsigned i = 0; i < o->ndrives; i++) {
         if (strcmp(drive_if(&o->drives[i]), "virtio") == 0) {
             errors += add_dev(plan, (struct virtio_cmdline_dev){
@@ -420,6 +503,10 @@ struct coremu_virtio_device *virtio_cmdline_create(const struct virtio_cmdline *
 {
     if (d->kind == VIRTIO_CMDLINE_RNG) {
         return virtio_rng_new(as, xmon, d->rng_file, err, errlen);
+    }
+    if (d->kind == VIRTIO_CMDLINE_SERIAL) {
+        return virtio_serial_cmdline_create(&plan->serial, (unsigned)(d - plan->dev), d->max_ports,
+                                            as, xmon, err, errlen);
     }
     if (d->kind == VIRTIO_CMDLINE_NET) {
         struct coremu_net *backend = NULL;

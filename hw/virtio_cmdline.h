@@ -9,6 +9,11 @@
  *   -device virtio-rng-SUFFIX[,rng=ID][,id=X]      (no rng=: a built-in /dev/urandom source)
  *   -object rng-random,id=ID[,filename=FILE]       (default /dev/urandom)
  *   -object rng-builtin,id=ID
+ *   -device virtio-serial-SUFFIX[,max_ports=N][,id=X]   (virtio-serial: the same)
+ *   -device virtconsole|virtserialport[,chardev=ID][,name=NAME][,nr=N][,id=X]
+ *       a port on the first virtio-serial device with room, numbered as QEMU numbers it;
+ *       -chardev, -mon and the users of stdio checked as virtio_serial.h says
+ *   -snapshot: every drive snapshot=on; -drive index=/bus=/unit= checked as QEMU checks them
  *   -netdev user,id=ID[,hostfwd=...][,...]         (include/coremu/net.h: the back end)
  *   -device virtio-net-SUFFIX[,netdev=ID][,mac=MAC][,id=X]
  *   -nic user[,model=virtio|virtio-net-SUFFIX][,mac=MAC][,back end keys] | -nic none
@@ -36,9 +41,11 @@
 #include <coremu/options.h>
 #include <coremu/virtio.h>
 
+#include "virtio_serial.h"
+
 #define VIRTIO_CMDLINE_MAX (2 * COREMU_MAX_LIST) /* -device plus -drive if=virtio */
 
-enum virtio_cmdline_kind { VIRTIO_CMDLINE_BLK, VIRTIO_CMDLINE_RNG, VIRTIO_CMDLINE_NET };
+enum virtio_cmdline_kind { VIRTIO_CMDLINE_BLK, VIRTIO_CMDLINE_RNG, VIRTIO_CMDLINE_SERIAL, VIRTIO_CMDLINE_NET };
 
 /* One device to create. Strings point into the options, which outlive the board. */
 struct virtio_cmdline_dev {
@@ -46,6 +53,7 @@ struct virtio_cmdline_dev {
     const struct coremu_kv *drive; /* blk: the -drive list */
     const char *serial;            /* blk: serial= or NULL */
     const char *rng_file;          /* rng: the entropy file */
+    unsigned max_ports;            /* serial: the ports it offers (its ports are in plan) */
     const char *addr;              /* -device addr= (PCI transports: "SLOT[.FN]") or NULL */
     const struct coremu_kv *netdev; /* net: the back end's keys (-netdev, -nic, -net user) or
                                      * NULL: connected to nothing */
@@ -57,7 +65,9 @@ struct virtio_cmdline_dev {
 struct virtio_cmdline {
     unsigned n;
     struct virtio_cmdline_dev dev[VIRTIO_CMDLINE_MAX];
-    bool global_snapshot; /* -snapshot (always false until the option exists) */
+    bool global_snapshot; /* -snapshot */
+    /* The virtio-serial devices' ports. */
+    struct virtio_serial_plan serial;
 };
 
 /* Reads -drive, -device and -object of o into plan, for a board whose virtio transport names

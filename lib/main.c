@@ -54,15 +54,34 @@ static const char *size_text(uint64_t bytes, char *buf, size_t len)
     return buf;
 }
 
+/* Whether a -chardev holds the terminal. */
+static bool chardev_holds_stdio(const struct coremu_options *o)
+{
+    for (unsigned i = 0; i < o->nchardevs; i++) {
+        struct coremu_chardev_info info;
+        char err[256];
+        if (coremu_chardev_check_kv(&o->chardevs[i], &info, err, sizeof(err)) == 0 && info.stdio) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The back end of serial port index: -serial, else for the first port the terminal (without
  * -nographic there would be a display window, but no board has a display device yet, so the
- * terminal it is too) unless -nodefaults leaves it unconnected. */
+ * terminal it is too) unless -nodefaults leaves it unconnected. Without -nographic QEMU's
+ * default is a display console, never stdio: so a -chardev stdio keeps the terminal, and the
+ * default port is unconnected (with -nographic both want stdio, which the board refuses, as
+ * QEMU does). */
 static const char *serial_backend(const struct coremu_options *o, unsigned index)
 {
     if (index < o->nserials) {
         return o->serials[index];
     }
-    return index == 0 && !o->nodefaults ? "mon:stdio" : "none";
+    if (index != 0 || o->nodefaults || (!o->nographic && chardev_holds_stdio(o))) {
+        return "none";
+    }
+    return "mon:stdio";
 }
 
 static bool uses_terminal(const char *backend)

@@ -955,7 +955,14 @@ static const struct opt_def opt_table[] = {
     {.name = "chardev", .has_arg = true, .fn = opt_kvlist, .off = OFF(chardevs),
      .count_off = OFF(nchardevs), .implied = "backend", .required = "id",
      .usage = "-chardev BACKEND,id=ID[,...]", .help = "define a character device",
-     .not_yet = "give the back end to -serial directly"},
+     .not_yet = "this machine has no device that uses one yet (give the back end to -serial)"},
+    {.name = "mon", .has_arg = true, .fn = opt_kvlist, .off = OFF(mons), .count_off = OFF(nmons),
+     .implied = "chardev",
+     .usage = "-mon chardev=ID[,mode=readline]", .help = "a monitor on a chardev",
+     .not_yet = "there is no monitor yet"},
+    {.name = "snapshot", .fn = opt_flag, .off = OFF(snapshot),
+     .usage = "-snapshot", .help = "write to temporary overlays, not the images",
+     .not_yet = "this machine has no disks yet"},
     {.name = "monitor", .has_arg = true, .fn = opt_str, .off = OFF(monitor),
      .usage = "-monitor none", .help = "no monitor (-monitor DEV: not yet)"},
     {.name = "nographic", .fn = opt_flag, .off = OFF(nographic),
@@ -1015,8 +1022,8 @@ static const struct opt_def opt_table[] = {
  * unknown, so that a user porting a script knows the option was understood. */
 static const char *const unsupported[] = {
     "enable-kvm", "hda", "hdb", "hdc", "hdd", "cdrom", "fda", "fdb", "sd", "pflash",
-    "mtdblock", "boot", "snapshot", "blockdev", "usb", "usbdevice", "vnc", "full-screen", "k",
-    "audiodev", "soundhw", "icount", "global", "uuid", "qmp", "mon",
+    "mtdblock", "boot", "blockdev", "usb", "usbdevice", "vnc", "full-screen", "k",
+    "audiodev", "soundhw", "icount", "global", "uuid", "qmp",
     "readconfig", "writeconfig", "numa", "mem-path", "mem-prealloc", "sandbox", "incoming",
     "loadvm", "L", "semihosting", "semihosting-config", "trace", "plugin", "overcommit",
     "fsdev", "virtfs", "watchdog-action", "action", "fw_cfg", "smbios", "add-fd", "msg",
@@ -1025,7 +1032,7 @@ static const char *const unsupported[] = {
 /* Those of them that take no argument (QEMU's flags): the parser skips the argument of the
  * others, to go on and name every unsupported option of the command line. */
 static const char *const unsupported_flags[] = {
-    "enable-kvm", "snapshot", "usb", "full-screen", "mem-prealloc", "semihosting",
+    "enable-kvm", "usb", "full-screen", "mem-prealloc", "semihosting",
 };
 
 /* The not-yet options the binary implements after all (coremu_options_implement). Written
@@ -1087,19 +1094,22 @@ void coremu_options_free(struct coremu_options *o)
     for (unsigned i = 0; i < o->ndevices; i++) {
         coremu_kv_free(&o->devices[i]);
     }
-    for (unsigned i = 0; i < o->nnetdevs; i++) {
-        coremu_kv_free(&o->netdevs[i]);
-    }
-    for (unsigned i = 0; i < o->nobjects; i++) {
-        coremu_kv_free(&o->objects[i]);
-    }
-    for (unsigned i = 0; i < o->nchardevs; i++) {
     for (unsigned i = 0; i < o->nnics; i++) {
         coremu_kv_free(&o->nics[i]);
     }
     for (unsigned i = 0; i < o->nnets; i++) {
         coremu_kv_free(&o->nets[i]);
     }
+    for (unsigned i = 0; i < o->nnetdevs; i++) {
+        coremu_kv_free(&o->netdevs[i]);
+    }
+    for (unsigned i = 0; i < o->nobjects; i++) {
+        coremu_kv_free(&o->objects[i]);
+    }
+    for (unsigned i = 0; i < o->nmons; i++) {
+        coremu_kv_free(&o->mons[i]);
+    }
+    for (unsigned i = 0; i < o->nchardevs; i++) {
         coremu_kv_free(&o->chardevs[i]);
     }
     for (unsigned i = 0; i < o->nserials; i++) {

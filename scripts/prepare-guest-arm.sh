@@ -1,8 +1,9 @@
 #!/bin/sh
 # Prepares the real ARM guest that coremu.linux/ boots: Debian 12's armmp kernel and an
 # initramfs made of Debian's busybox-static (armhf), whose /init loads the kernel's virtio
-# modules (virtio-mmio, virtio-pci, virtio-blk, virtio-rng, virtio-net and what they depend on;
-# the armmp kernel has them as modules, not built in) and gives a shell on the console.
+# modules (virtio-mmio, virtio-pci, virtio-blk, virtio-rng, virtio-net, virtio-console and what
+# they depend on; the armmp kernel has them as modules, not built in) and gives a shell on the
+# console.
 #
 #   scripts/prepare-guest-arm.sh            # then: make check-linux
 #
@@ -123,6 +124,7 @@ fi
 # of its .modinfo: the package has no modules.dep, which depmod writes at installation). A name
 # that is built into this kernel (modules.builtin) needs nothing.
 wanted_modules="virtio virtio_ring virtio_mmio virtio_pci virtio_blk virtio-rng virtio_net"
+wanted_modules="$wanted_modules virtio_console"
 if [ ! -s "$cache/modules/order" ] ||
     [ "$(cat "$cache/modules/source" 2>/dev/null)" != "$kdeb $wanted_modules" ]; then
     rm -rf "$cache/modules" "$tmp/mod"

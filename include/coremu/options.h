@@ -57,6 +57,11 @@ struct coremu_options {
     struct coremu_kv chardevs[COREMU_MAX_LIST]; /* implied "backend"; "id" present, unique */
     struct coremu_kv objects[COREMU_MAX_LIST];  /* implied "qom-type"; "id" present, unique */
     char *monitor;        /* -monitor */
+    /* -mon [chardev=]ID[,mode=readline|control][,pretty=on|off], in order; checked by the
+     * board's device code (there is no monitor yet). */
+    unsigned nmons;
+    struct coremu_kv mons[COREMU_MAX_LIST];
+    bool snapshot;        /* -snapshot: every drive snapshot=on */
     bool nographic;       /* -nographic */
     char *display;        /* -display, as given; its type is none or sdl */
     bool no_reboot;       /* -no-reboot */
