@@ -137,7 +137,8 @@ static const struct coremu_binary x86_binary = {
 };
 
 /* The board reads these itself (virtio_cmdline.c). */
-static const char *const x86_implemented_options[] = {"drive", "device", "object", NULL};
+static const char *const x86_implemented_options[] = {"drive", "device", "object", "netdev",
+                                                      "nic",   "net",    NULL};
 
 int main(int argc, char **argv)
 {
