@@ -388,7 +388,7 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
     struct virtio_cmdline_dev nics[COREMU_MAX_LIST + 1];
     unsigned nnics = 0;
     struct mac_counter macs = {0};
-    unsigned errors = 0, max_ports;
+    unsigned errors = 0, max_ports, serial_transport;
 
     memset(plan, 0, sizeof(*plan));
     plan->global_snapshot = o->snapshot;
@@ -453,7 +453,7 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
             unsigned e = check_net_device(o, dv, net_name, netdev_used, &macs, &d);
             errors += e != 0 ? e : add_dev(plan, d);
         } else if (virtio_serial_cmdline_device(o, dv, suffix, plan->n, &plan->serial, &errors,
-                                                &max_ports)) {
+                                                &max_ports, &serial_transport)) {
             if (max_ports != 0) {
                 errors += add_dev(plan, (struct virtio_cmdline_dev){
                                             .kind = VIRTIO_CMDLINE_SERIAL,

@@ -619,13 +619,25 @@ static unsigned plan_port(const struct coremu_options *o, const struct coremu_kv
 bool virtio_serial_cmdline_device(const struct coremu_options *o, const struct coremu_kv *dv,
                                   const char *suffix, unsigned dev_index,
                                   struct virtio_serial_plan *plan, unsigned *errors,
-                                  unsigned *max_ports)
+                                  unsigned *max_ports, unsigned *transport)
 {
     const char *driver = coremu_kv_get(dv, "driver");
-    char bus_name[40];
-    snprintf(bus_name, sizeof(bus_name), "virtio-serial-%s", suffix);
     *max_ports = 0;
-    if (strcmp(driver, bus_name) == 0 || strcmp(driver, "virtio-serial") == 0) {
+    *transport = 0;
+    /* suffix may name two transports, "OWN|SECOND": the device may be either. */
+    bool is_bus = strcmp(driver, "virtio-serial") == 0;
+    const char *sfx = suffix;
+    for (unsigned t = 0; !is_bus && sfx != NULL; t++) {
+        const char *bar = strchr(sfx, '|');
+        size_t len = bar != NULL ? (size_t)(bar - sfx) : strlen(sfx);
+        if (strncmp(driver, "virtio-serial-", 14) == 0 && strlen(driver + 14) == len &&
+            strncmp(driver + 14, sfx, len) == 0) {
+            is_bus = true;
+            *transport = t;
+        }
+        sfx = bar != NULL ? bar + 1 : NULL;
+    }
+    if (is_bus) {
         *errors += plan_bus(dv, driver, dev_index, plan, max_ports);
     } else if (strcmp(driver, "virtconsole") == 0) {
         *errors += plan_port(o, dv, driver, true, plan);

@@ -74,11 +74,13 @@ struct virtio_serial_plan {
 /* -device DRIVER when DRIVER is virtio-serial-SUFFIX (or virtio-serial), virtconsole or
  * virtserialport: checks it into plan, adds the problems (one line each) to *errors, and sets
  * *max_ports to the ports of a new virtio-serial device the caller must add as its device
- * number dev_index (0: no device to add). false when DRIVER is none of these. */
+ * number dev_index (0: no device to add). A board with two transports gives SUFFIX as
+ * "OWN|SECOND"; *transport is then 1 for a virtio-serial-SECOND (else 0). false when DRIVER is
+ * none of these. */
 bool virtio_serial_cmdline_device(const struct coremu_options *o, const struct coremu_kv *dv,
                                   const char *suffix, unsigned dev_index,
                                   struct virtio_serial_plan *plan, unsigned *errors,
-                                  unsigned *max_ports);
+                                  unsigned *max_ports, unsigned *transport);
 /* After every -device: -chardev, -mon and the users of stdio. Returns the problems (one line
  * each). */
 unsigned virtio_serial_cmdline_finish(const struct coremu_options *o,
