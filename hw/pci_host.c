@@ -326,6 +326,26 @@ uint64_t pci_host_ecam_size(const struct pci_host *host)
     return (uint64_t)(host->bus_end - host->bus_start + 1) << 20;
 }
 
+void pci_host_reset(struct pci_host *host)
+{
+    pthread_mutex_lock(&host->lock);
+    host->address = 0;
+    for (struct pci_function *f = host->functions; f != NULL; f = f->next) {
+        bool decoded = (f->header[4] | f->header[5]) != 0;
+        f->header[4] = f->header[5] = 0;
+        f->header[0x0c] = f->header[0x0d] = f->header[0x3c] = 0;
+        for (unsigned i = 0; i < 6; i++) {
+            decoded |= (f->bar[i] & f->bar_mask[i]) != 0;
+            f->bar[i] &= ~f->bar_mask[i];
+        }
+        /* The device unmaps what it decoded (its BARs read back unmapped now). */
+        if (decoded && f->desc.header_written != NULL) {
+            f->desc.header_written(f->desc.opaque, 0x04, 2);
+        }
+    }
+    pthread_mutex_unlock(&host->lock);
+}
+
 void pci_host_set_cf9(struct pci_host *host, const struct coremu_mmio_ops *ops, void *opaque)
 {
     host->cf9_ops = ops;

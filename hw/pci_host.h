@@ -96,6 +96,11 @@ uint64_t pci_host_ecam_size(const struct pci_host *host);
  * not NULL, the ECAM window at ecam_base in mem. */
 int pci_host_map(struct pci_host *host, struct coremu_as *io, struct coremu_as *mem,
                  uint64_t ecam_base);
+/* Machine reset: every function's header as pci_host_add_function made it (command 0, BARs at
+ * address 0, cache line size, latency timer and interrupt line 0) and mechanism #1's address
+ * register 0; header_written runs for each function that decoded anything, so that its device
+ * unmaps its BARs. Nothing else may access configuration space meanwhile. */
+void pci_host_reset(struct pci_host *host);
 /* Byte accesses at 0xCF9 go to ops/opaque (the reset control register). Before the cores run. */
 void pci_host_set_cf9(struct pci_host *host, const struct coremu_mmio_ops *ops, void *opaque);
 

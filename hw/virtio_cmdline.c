@@ -393,9 +393,15 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
     memset(plan, 0, sizeof(*plan));
     plan->global_snapshot = o->snapshot;
     errors += check_drive_places(o);
-    snprintf(blk_name, sizeof(blk_name), "virtio-blk-%s", suffix);
-    snprintf(rng_name, sizeof(rng_name), "virtio-rng-%s", suffix);
-    snprintf(net_name, sizeof(net_name), "virtio-net-%s", suffix);
+    /* "own|second": two transports (virtio_cmdline.h); the names below are the first's until a
+     * -device names the second. */
+    const char *second = strchr(suffix, '|');
+    char own[16];
+    snprintf(own, sizeof(own), "%.*s", second != NULL ? (int)(second - suffix) : 15, suffix);
+    second = second != NULL ? second + 1 : NULL;
+    snprintf(blk_name, sizeof(blk_name), "virtio-blk-%s", own);
+    snprintf(rng_name, sizeof(rng_name), "virtio-rng-%s", own);
+    snprintf(net_name, sizeof(net_name), "virtio-net-%s", own);
     errors += check_netdevs(o);
     /* QEMU gives -nic and -net NICs their MAC addresses before any -device. */
     errors += check_nics(o, net_name, &macs, nics, &nnics);
@@ -407,6 +413,13 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
         const struct coremu_kv *dv = &o->devices[i];
         const char *driver = coremu_kv_get(dv, "driver");
         unsigned planned = plan->n;
+        size_t dlen = strlen(driver), slen = second != NULL ? strlen(second) : 0;
+        bool on_second = second != NULL && dlen > slen + 1 && driver[dlen - slen - 1] == '-' &&
+                         strcmp(driver + dlen - slen, second) == 0;
+        const char *sfx = on_second ? second : own;
+        snprintf(blk_name, sizeof(blk_name), "virtio-blk-%s", sfx);
+        snprintf(rng_name, sizeof(rng_name), "virtio-rng-%s", sfx);
+        snprintf(net_name, sizeof(net_name), "virtio-net-%s", sfx);
         if (strcmp(driver, blk_name) == 0) {
             char what[64];
             snprintf(what, sizeof(what), "-device %s", blk_name);
@@ -452,7 +465,7 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
             struct virtio_cmdline_dev d;
             unsigned e = check_net_device(o, dv, net_name, netdev_used, &macs, &d);
             errors += e != 0 ? e : add_dev(plan, d);
-        } else if (virtio_serial_cmdline_device(o, dv, suffix, plan->n, &plan->serial, &errors,
+        } else if (virtio_serial_cmdline_device(o, dv, sfx, plan->n, &plan->serial, &errors,
                                                 &max_ports, &serial_transport)) {
             if (max_ports != 0) {
                 errors += add_dev(plan, (struct virtio_cmdline_dev){
@@ -473,6 +486,7 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
         }
         if (plan->n == planned + 1) {
             plan->dev[planned].addr = coremu_kv_get(dv, "addr");
+            plan->dev[planned].second_transport = on_second;
         }
     }
     errors += virtio_serial_cmdline_finish(o, &plan->serial);

@@ -25,7 +25,10 @@
  * virt board puts its default one on PCI, which would be another device on virtio-mmio here.
  *
  * SUFFIX is the board's transport ("device" for virtio-mmio, "pci" for virtio-pci, whose
- * devices also take addr=SLOT[.FN], which the board checks). Devices come in QEMU's order:
+ * devices also take addr=SLOT[.FN], which the board checks). A board with two transports gives
+ * both as "OWN|SECOND" ("device|pci" on the ARM virt board): a -device may name either, and says
+ * which in its plan entry; if=virtio drives and the NICs of -nic/-net use OWN. Devices come in
+ * QEMU's order:
  * every -device in command-line order, then every if=virtio drive in command-line order, then
  * the NICs of -nic and -net.
  * Anything else (an unknown device or property, a drive used twice or not defined, another
@@ -55,6 +58,7 @@ struct virtio_cmdline_dev {
     const char *rng_file;          /* rng: the entropy file */
     unsigned max_ports;            /* serial: the ports it offers (its ports are in plan) */
     const char *addr;              /* -device addr= (PCI transports: "SLOT[.FN]") or NULL */
+    bool second_transport;         /* -device named with the board's second SUFFIX */
     const struct coremu_kv *netdev; /* net: the back end's keys (-netdev, -nic, -net user) or
                                      * NULL: connected to nothing */
     const char *const *nic_keys;    /* net: keys of that list that are the NIC's, not the back

@@ -70,7 +70,7 @@ static struct virtio_cmdline virt_virtio;
 
 static unsigned virt_check(const struct coremu_options *o)
 {
-    unsigned errors = virtio_cmdline_check(o, "virt", "device", &virt_virtio);
+    unsigned errors = virtio_cmdline_check(o, "virt", "device|pci", &virt_virtio);
     for (unsigned i = 0; i < o->machine_props.n; i++) {
         errors += virt_check_prop(o->machine_props.key[i], o->machine_props.value[i]);
     }

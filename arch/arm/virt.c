@@ -18,6 +18,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include "pl031.h"
 #include "virtio_cmdline.h"
 #include "virtio_mmio.h"
+#include "virtio_pci.h"
 
 #define VIRT_RAM_DEFAULT (128ull << 20)
 #define VIRT_RAM_TOP (4ull << 30) /* a 32-bit physical address space without LPAE */
@@ -45,6 +47,7 @@
 #define VIRT_V2M_SPIS 64          /* the GICv2m frame's SPIs, from its row's spi up */
 #define VIRT_PCIE_BUSES 16        /* the ECAM row's size: 1 MiB per bus */
 #define VIRT_PCIE_INTX 4          /* INTA-D: four SPIs from the ECAM row's spi up */
+#define VIRT_PCI_SLOTS 32
 
 struct virt_board;
 struct virt_region;
@@ -155,7 +158,20 @@ struct virt_board {
      * pcie-pio row): both owned by the device list. */
     struct pci_host *pci;
     struct coremu_as *pci_io;
-    struct virt_spi pci_intx_spi[VIRT_PCIE_INTX];
+    /* INTA-D: each line is the wired OR of the INTx# outputs of the functions on it. */
+    struct {
+        pthread_mutex_t lock; /* makes each count change and the SPI's level one step */
+        unsigned asserted;    /* functions asserting the line, under lock */
+    } pci_line[VIRT_PCIE_INTX];
+    bool pci_lines_ready;     /* the locks are initialised (virt_free destroys them) */
+    struct virt_pci_intx {
+        struct virt_board *vb;
+        unsigned line;
+    } pci_fn_intx[VIRTIO_CMDLINE_MAX]; /* one per virtio-*-pci device: its INTA#'s line */
+    /* The command line's devices on virtio-mmio (named virtio-*-device), as indexes into
+     * cfg.virtio->dev in command-line order; the others (virtio-*-pci) go on the PCIe bus. */
+    unsigned mmio_dev[VIRTIO_CMDLINE_MAX];
+    unsigned n_mmio;
 };
 
 static int virt_error(char *err, size_t errlen, const char *fmt, ...)
@@ -220,6 +236,11 @@ static void virt_rtc_free(void *opaque)
 static void virt_v2m_free(void *opaque)
 {
     gicv2m_free(opaque);
+}
+
+static void virt_pci_reset(void *opaque)
+{
+    pci_host_reset(opaque);
 }
 
 static void virt_pci_free(void *opaque)
@@ -347,13 +368,14 @@ static int virt_create_pcie_ecam(struct virt_board *vb, const struct virt_region
 {
     vb->pci = pci_host_new_bridge(0, (uint8_t)((r->size >> 20) - 1), &virt_pcie_bridge);
     if (vb->pci == NULL ||
-        coremu_board_add_device(vb->board, "pcie", vb->pci, NULL, virt_pci_free) != 0) {
+        coremu_board_add_device(vb->board, "pcie", vb->pci, virt_pci_reset, virt_pci_free) != 0) {
         vb->pci = NULL;
         return virt_error(err, errlen, "cannot create the PCIe host: out of memory");
     }
     for (unsigned i = 0; i < VIRT_PCIE_INTX; i++) {
-        vb->pci_intx_spi[i] = (struct virt_spi){vb, (unsigned)r->spi + i};
+        pthread_mutex_init(&vb->pci_line[i].lock, NULL);
     }
+    vb->pci_lines_ready = true;
     int r2 = pci_host_map(vb->pci, NULL, vb->arm.as, r->base);
     if (r2 != 0) {
         return virt_error(err, errlen, "cannot map the PCIe ECAM window: %s", strerror(-r2));
@@ -445,13 +467,24 @@ static unsigned virt_virtio_count(const struct virt_board *vb)
     return vb->cfg.virtio != NULL ? vb->cfg.virtio->n : 0;
 }
 
-/* The device in slot i, as QEMU places them: from the highest address down, so the first device
- * of the command line is in the last slot. -1: the slot stays empty. */
+/* Sorts the command line's devices by transport (vb->mmio_dev). */
+static void virt_virtio_sort(struct virt_board *vb)
+{
+    vb->n_mmio = 0;
+    for (unsigned d = 0; d < virt_virtio_count(vb); d++) {
+        if (!vb->cfg.virtio->dev[d].second_transport) {
+            vb->mmio_dev[vb->n_mmio++] = d;
+        }
+    }
+}
+
+/* The device in slot i, as QEMU places them: from the highest address down, so the first
+ * virtio-mmio device of the command line is in the last slot. -1: the slot stays empty. */
 static int virt_virtio_device_of_slot(const struct virt_board *vb, const struct virt_region *r,
                                       unsigned i)
 {
-    unsigned d = r->count - 1 - i;
-    return d < virt_virtio_count(vb) ? (int)d : -1;
+    unsigned k = r->count - 1 - i;
+    return k < vb->n_mmio ? (int)vb->mmio_dev[k] : -1;
 }
 
 static void virt_virtio_reset(void *opaque)
@@ -504,9 +537,9 @@ static int virt_create_virtio_devices(struct virt_board *vb, char *err, size_t e
 static int virt_create_virtio_slots(struct virt_board *vb, const struct virt_region *r, char *err,
                                    size_t errlen)
 {
-    if (virt_virtio_count(vb) > r->count) {
-        return virt_error(err, errlen, "%u virtio devices: virt has %u virtio-mmio slots",
-                          virt_virtio_count(vb), r->count);
+    if (vb->n_mmio > r->count) {
+        return virt_error(err, errlen, "%u virtio-mmio devices: virt has %u virtio-mmio slots",
+                          vb->n_mmio, r->count);
     }
     for (unsigned i = 0; i < r->count; i++) {
         if (virt_virtio_device_of_slot(vb, r, i) >= 0) {
@@ -517,6 +550,131 @@ static int virt_create_virtio_slots(struct virt_board *vb, const struct virt_reg
         if (r2 != 0) {
             return virt_error(err, errlen, "cannot map virtio-mmio slot %u: %s", i,
                               strerror(-r2));
+        }
+    }
+    return 0;
+}
+
+/* A PCI function's MSI-X message (with the device's lock held): a write of data to address,
+ * which a guest points at the GICv2m frame's doorbell. Nothing else on the board takes
+ * messages; RAM as a target is the guest's error too. */
+static void virt_msi_send(void *opaque, uint64_t address, uint32_t data)
+{
+    struct virt_board *vb = opaque;
+    if (address == virt_memmap[VIRT_GIC_V2M].base + GICV2M_SETSPI_NS) {
+        gicv2m_setspi(vb->v2m, data);
+        return;
+    }
+    COREMU_LOG(COREMU_LOG_GUEST_ERRORS,
+               "virt: MSI 0x%x to 0x%llx, which is not the GICv2m doorbell: dropped\n", data,
+               (unsigned long long)address);
+}
+
+/* A function's INTx# changed level (virtio_pci.h: only on a change, with the device's lock held).
+ * The line's SPI is high while any function asserts it. */
+static void virt_pci_set_intx(void *opaque, bool level)
+{
+    struct virt_pci_intx *x = opaque;
+    struct virt_board *vb = x->vb;
+    unsigned spi = (unsigned)virt_memmap[VIRT_PCIE_ECAM].spi + x->line;
+    pthread_mutex_lock(&vb->pci_line[x->line].lock);
+    unsigned before = vb->pci_line[x->line].asserted;
+    unsigned after = level ? before + 1 : (before > 0 ? before - 1 : 0);
+    vb->pci_line[x->line].asserted = after;
+    if ((before == 0) != (after == 0)) {
+        gic_set_irq(vb->gic, (int)(GIC_FIRST_SPI + spi), after != 0);
+    }
+    pthread_mutex_unlock(&vb->pci_line[x->line].lock);
+}
+
+static void virt_virtio_pci_reset(void *opaque)
+{
+    virtio_pci_reset(opaque);
+}
+
+static void virt_virtio_pci_free(void *opaque)
+{
+    virtio_pci_free(opaque);
+}
+
+/* addr=SLOT[.FN] of a -device (hexadecimal, as QEMU reads it) into *slot and *fn. */
+static int virt_pci_addr(const char *addr, unsigned *slot, unsigned *fn, char *err, size_t errlen)
+{
+    char *end;
+    unsigned long s = strtoul(addr, &end, 16);
+    unsigned long f = 0;
+    if (end != addr && *end == '.') {
+        const char *p = end + 1;
+        f = strtoul(p, &end, 16);
+        if (end == p) {
+            end = (char *)addr; /* refused below */
+        }
+    }
+    if (end == addr || *end != '\0' || s >= VIRT_PCI_SLOTS || f > 7 || (s == 0 && f == 0)) {
+        return virt_error(err, errlen,
+                          "-device addr=%s: expected SLOT[.FN] with SLOT 0x1-0x1f (00.0 is the "
+                          "host bridge) and FN 0-7",
+                          addr);
+    }
+    *slot = (unsigned)s;
+    *fn = (unsigned)f;
+    return 0;
+}
+
+/* The command line's virtio-*-pci devices on bus 0, in command-line order: at their addr=, or in
+ * the first slot from 1 up that has no function yet (QEMU's placement); INTA# of slot s on line
+ * s % 4 (the interrupt map's swizzle), MSI-X through the GICv2m frame. After the RAM row (their
+ * device models write guest memory). */
+static int virt_create_pci_devices(struct virt_board *vb, char *err, size_t errlen)
+{
+    uint8_t used[VIRT_PCI_SLOTS] = {1}; /* functions taken, a bit each; 00.0: the bridge */
+    for (unsigned d = 0; d < virt_virtio_count(vb); d++) {
+        const struct virtio_cmdline_dev *cd = &vb->cfg.virtio->dev[d];
+        if (!cd->second_transport) {
+            continue;
+        }
+        unsigned slot = 1, fn = 0;
+        if (cd->addr != NULL) {
+            if (virt_pci_addr(cd->addr, &slot, &fn, err, errlen) != 0) {
+                return -1;
+            }
+            if (used[slot] & (1u << fn)) {
+                return virt_error(err, errlen, "-device addr=%s: PCI address 00:%02x.%u is taken",
+                                  cd->addr, slot, fn);
+            }
+        } else {
+            while (slot < VIRT_PCI_SLOTS && used[slot] != 0) {
+                slot++;
+            }
+            if (slot == VIRT_PCI_SLOTS) {
+                return virt_error(err, errlen, "no free PCI slot left on bus 0 (31 devices)");
+            }
+        }
+        used[slot] |= (uint8_t)(1u << fn);
+        /* INTA# of slot s: the interrupt map's swizzle (s + pin - 1) % 4 with pin 1. */
+        vb->pci_fn_intx[d] = (struct virt_pci_intx){vb, slot % VIRT_PCIE_INTX};
+        struct coremu_virtio_device *dev = virtio_cmdline_create(
+            vb->cfg.virtio, cd, vb->arm.as, vb->arm.xmon, err, errlen);
+        if (dev == NULL) {
+            return -1;
+        }
+        const struct virtio_pci_config pc = {
+            .name = dev->ops->name,
+            .host = vb->pci,
+            .bus = 0,
+            .slot = slot,
+            .fn = fn,
+            .mem = vb->arm.as,
+            .intx = {virt_pci_set_intx, &vb->pci_fn_intx[d]},
+            .msi = {virt_msi_send, vb},
+        };
+        struct virtio_pci *p = virtio_pci_new(&pc, dev, err, errlen);
+        if (p == NULL) {
+            return -1;
+        }
+        if (coremu_board_add_device(vb->board, pc.name, p, virt_virtio_pci_reset,
+                                    virt_virtio_pci_free) != 0) {
+            return virt_error(err, errlen, "cannot create %s: out of memory", pc.name);
         }
     }
     return 0;
@@ -614,6 +772,7 @@ struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errl
         goto fail;
     }
     vb->arm.as = coremu_board_as(vb->board);
+    virt_virtio_sort(vb);
     for (unsigned i = 0; i < VIRT_NREGIONS; i++) {
         const struct virt_region *r = &virt_memmap[i];
         uint64_t size = i == VIRT_RAM ? ram_size : r->size;
@@ -626,7 +785,8 @@ struct arm_board *virt_new(const struct virt_config *cfg, char *err, size_t errl
             goto fail;
         }
     }
-    if (virt_create_virtio_devices(vb, err, errlen) != 0) {
+    if (virt_create_virtio_devices(vb, err, errlen) != 0 ||
+        virt_create_pci_devices(vb, err, errlen) != 0) {
         goto fail;
     }
     /* Images go in before any core exists, so a bad file costs nothing but this board. */
@@ -690,6 +850,9 @@ void virt_free(struct arm_board *board)
     }
     /* The address space, then the devices (the GIC last), the monitor and the images. */
     coremu_board_free(vb->board);
+    for (unsigned i = 0; vb->pci_lines_ready && i < VIRT_PCIE_INTX; i++) {
+        pthread_mutex_destroy(&vb->pci_line[i].lock);
+    }
     free(vb);
 }
 

@@ -270,6 +270,22 @@ int main(void)
     UNIT_CHECK(cf9_writes == 1 && v == 0x80000000u,
                "a dword at 0xCF8 is the address register, not the reset register", "wrong");
 
+    /* Machine reset: BARs back to address 0 (type bits kept), command 0, the device told. */
+    pci_host_config_write(host, 0, 3, 0, 0x10, 4, 0xc0001000u);
+    pci_host_config_write(host, 0, 3, 0, 0x04, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    unsigned writes_before = header_writes;
+    pci_host_reset(host);
+    UNIT_CHECK(
+        pci_host_config_read(host, 0, 3, 0, 0x10, 4) == 0 &&
+            pci_host_config_read(host, 0, 3, 0, 0x14, 4) == PCI_BAR_IO &&
+            pci_host_config_read(host, 0, 3, 0, 0x18, 4) == (PCI_BAR_MEM64 | PCI_BAR_PREFETCH) &&
+            pci_host_config_read(host, 0, 3, 0, 0x04, 2) == 0,
+        "reset clears the BARs' addresses and the command register", "BAR0 0x%x cmd 0x%x",
+        pci_host_config_read(host, 0, 3, 0, 0x10, 4), pci_host_config_read(host, 0, 3, 0, 0x04, 2));
+    UNIT_CHECK(header_writes > writes_before &&
+                   pci_function_bar_addr(host, f, 0) == PCI_BAR_UNMAPPED,
+               "reset tells the device, whose BAR is unmapped", "%u calls", header_writes);
+
     /* An ECAM-only host with its own bridge identity (the ARM virt board's): no port space. */
     const struct pci_function_desc gpex = {
         .vendor_id = 0x1b36, .device_id = 0x0008, .class_code = 0x060000};
