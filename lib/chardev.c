@@ -864,12 +864,31 @@ static void chr_resume_cb(void *opaque)
     rt_chr_cb_leave(chr);
 }
 
+/* coremu_chardev_set_default_quit's callback, under its own lock (never held while it runs). */
+static pthread_mutex_t default_quit_lock = PTHREAD_MUTEX_INITIALIZER;
+static coremu_chardev_quit_fn default_quit;
+static void *default_quit_opaque;
+
+void coremu_chardev_set_default_quit(coremu_chardev_quit_fn fn, void *opaque)
+{
+    pthread_mutex_lock(&default_quit_lock);
+    default_quit = fn;
+    default_quit_opaque = opaque;
+    pthread_mutex_unlock(&default_quit_lock);
+}
+
 void rt_chr_quit(struct coremu_chardev *chr, int status)
 {
     pthread_mutex_lock(&chr->lock);
     coremu_chardev_quit_fn fn = chr->quit;
     void *opaque = chr->quit_opaque;
     pthread_mutex_unlock(&chr->lock);
+    if (!fn) {
+        pthread_mutex_lock(&default_quit_lock);
+        fn = default_quit;
+        opaque = default_quit_opaque;
+        pthread_mutex_unlock(&default_quit_lock);
+    }
     if (fn) {
         fn(opaque, status);
     } else {

@@ -320,6 +320,8 @@ static int run_machine(const struct coremu_options *o, const struct coremu_machi
     }
 
     struct running_board rb = {.mc = mc, .board = board};
+    /* C-a x on a device's console (a virtconsole on mux=on) ends this machine too. */
+    coremu_chardev_set_default_quit(quit_board, &rb);
     struct coremu_chardev *chr[COREMU_MAX_LIST] = {NULL};
     unsigned nports = mc->nserial < COREMU_MAX_LIST ? mc->nserial : COREMU_MAX_LIST;
     int status = EXIT_FAILURE;
@@ -356,6 +358,7 @@ static int run_machine(const struct coremu_options *o, const struct coremu_machi
         status = EXIT_FAILURE;
     }
 out:
+    coremu_chardev_set_default_quit(NULL, NULL);
     /* The back ends first: once they are closed no input callback can reach a device. */
     for (unsigned i = 0; i < nports; i++) {
         if (chr[i] != NULL) {

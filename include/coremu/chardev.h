@@ -73,8 +73,11 @@ const char *coremu_chardev_pty_path(const struct coremu_chardev *chr);
 /* Any thread. Input arriving before there are handlers is held for them (h NULL: none). */
 void coremu_chardev_set_handlers(struct coremu_chardev *chr,
                                  const struct coremu_chardev_handlers *h, void *opaque);
-/* Any thread. Without a quit callback, C-a x calls exit(0). */
+/* Any thread. Without a quit callback, C-a x calls the default one (below), else exit(0). */
 void coremu_chardev_set_quit(struct coremu_chardev *chr, coremu_chardev_quit_fn fn, void *opaque);
+/* The quit callback of every chardev that has none of its own (the consoles a device model
+ * opened): the binary points it at its machine while one runs. fn NULL: exit(). Any thread. */
+void coremu_chardev_set_default_quit(coremu_chardev_quit_fn fn, void *opaque);
 /* The front end can take input again (its FIFO drained). Any thread. */
 void coremu_chardev_accept_input(struct coremu_chardev *chr);
 /* The front end will take input again at virtual time when_ns (coremu_clock_ns), not before: a

@@ -1161,6 +1161,22 @@ static void test_mux_filter(struct coremu_iothread *io)
     close(s);
     coremu_chardev_close(c);
 
+    /* A chardev without a quit callback of its own (a device's console) reaches the default
+     * one: C-a x ends the machine, not the process. */
+    rx_init(r);
+    c = coremu_chardev_open(io, "pty,mux=on", err, sizeof err);
+    UNIT_REQUIRE(c, "mux: open pty,mux=on again", "%s", err);
+    coremu_chardev_set_handlers(c, &rx_handlers, r);
+    coremu_chardev_set_default_quit(rx_quit, r);
+    s = open(coremu_chardev_pty_path(c), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    UNIT_REQUIRE(s >= 0, "mux: open the pty's slave", "%s", strerror(errno));
+    write_all(s, "\x01x", 2);
+    UNIT_CHECK(quits_reach(r, 1), "mux: C-a x reaches the default quit callback", "%d quits",
+               atomic_load(&r->quits));
+    coremu_chardev_set_default_quit(NULL, NULL);
+    close(s);
+    coremu_chardev_close(c);
+
     /* Without the filter, the same bytes are plain data. */
     rx_init(r);
     c = coremu_chardev_open(io, "pty", err, sizeof err);
