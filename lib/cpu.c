@@ -41,6 +41,16 @@
  * a low-latency hand-over. */
 #define RELAX_SPINS 64
 
+/* Over-subscribed relax (coremu_cpu_relax): a spin loop that has yielded for RELAX_GRACE_NS
+ * turns to sleeps of RELAX_SLEEP_MIN_NS, doubling up to RELAX_SLEEP_MAX_NS. Short waits (a
+ * cross-call answered in microseconds) never sleep. A spinner at the head of a guest queue lock
+ * notices its turn up to one sleep late, so the cap bounds the hand-over delay; each sleeper
+ * costs a host wake-up per sleep, so the cap also bounds what a hundred sleeping spinners take
+ * from the cores that work. */
+#define RELAX_GRACE_NS     (200 * 1000)
+#define RELAX_SLEEP_MIN_NS (50 * 1000)
+#define RELAX_SLEEP_MAX_NS (1000 * 1000)
+
 /* While the virtual clock is paused a deadline cannot come closer; sleeping for the remaining
  * (frozen) distance over and over would spin. Re-check at this pace instead. */
 #define PAUSED_CLOCK_RECHECK_NS (10 * 1000 * 1000)
@@ -150,7 +160,9 @@ static void sleep_on_pending(struct coremu_cpu *cpu, uint32_t seen, int64_t time
 {
     atomic_store_explicit(&cpu->sleeping, wake_mask, memory_order_seq_cst);
     if (atomic_load_explicit(&cpu->pending, memory_order_seq_cst) == seen) {
+        atomic_fetch_sub_explicit(&cpu->machine->cpus_awake, 1, memory_order_relaxed);
         rt_futex_wait(&cpu->pending, seen, timeout_ns);
+        atomic_fetch_add_explicit(&cpu->machine->cpus_awake, 1, memory_order_relaxed);
     }
     atomic_store_explicit(&cpu->sleeping, 0, memory_order_relaxed);
 }
@@ -201,7 +213,7 @@ void coremu_cpu_wait(struct coremu_cpu *cpu, uint32_t mask)
     }
 }
 
-void coremu_cpu_relax(struct coremu_cpu *cpu)
+void coremu_cpu_relax(struct coremu_cpu *cpu, uint64_t progress)
 {
     /* Wait for something new, not for a non-zero word: an interrupt line that the guest keeps
      * masked while it spins on a lock stays set, and must not turn the yield into a hot spin. */
@@ -212,7 +224,25 @@ void coremu_cpu_relax(struct coremu_cpu *cpu)
         }
         rt_spin_hint();
     }
-    sched_yield();
+    struct coremu_machine *m = cpu->machine;
+    int64_t now = coremu_host_ns();
+    if (progress - cpu->relax_progress > COREMU_RELAX_LOOP_INSNS) {
+        cpu->relax_start_ns = now; /* a new spin loop */
+        cpu->relax_sleeps = 0;
+    }
+    cpu->relax_progress = progress;
+    if (now - cpu->relax_start_ns < RELAX_GRACE_NS ||
+        atomic_load_explicit(&m->cpus_awake, memory_order_relaxed) <= (int)m->host_pus) {
+        sched_yield();
+        return;
+    }
+    int64_t timeout_ns = RELAX_SLEEP_MAX_NS;
+    if (cpu->relax_sleeps < 5) {
+        timeout_ns = (int64_t)RELAX_SLEEP_MIN_NS << cpu->relax_sleeps++;
+    }
+    /* Any change of pending ends the sleep: an interrupt, an event, a stop. */
+    sleep_on_pending(cpu, seen, timeout_ns < RELAX_SLEEP_MAX_NS ? timeout_ns : RELAX_SLEEP_MAX_NS,
+                     ~0u);
 }
 
 /* Owner only. */
@@ -739,6 +769,8 @@ struct coremu_machine *coremu_machine_new(unsigned ncpus, const struct coremu_cp
     atomic_init(&m->exiting, 0);
     atomic_init(&m->exit_status, 0);
     m->parked = ncpus; /* every core starts off */
+    m->host_pus = coremu_topology_pus() > 0 ? coremu_topology_pus() : 1;
+    atomic_init(&m->cpus_awake, (int)ncpus);
 
     for (unsigned i = 0; i < ncpus; i++) {
         /* pending sits on its own cache line (_Alignas in cpu.h); calloc does not honour that. */

@@ -913,7 +913,7 @@ bool coremu_tb_sync(struct coremu_tb_cpu *t, const bool *leave)
                     coremu_tb_maint_process(t);
                 }
             }
-            coremu_cpu_relax(t->rt);
+            coremu_cpu_relax(t->rt, 0);
         }
         c->maint_ticket[i] = 0;
     }

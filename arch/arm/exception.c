@@ -250,7 +250,7 @@ void arm_wfe(struct arm_cpu *cpu)
         if (p & (mask | (COREMU_PENDING_ARCH0 - 1u))) {
             break;
         }
-        coremu_cpu_relax(rt);
+        coremu_cpu_relax(rt, cpu->insns_executed);
     }
     p = atomic_load_explicit(&rt->pending, memory_order_acquire);
     if (p & ARM_PENDING_MAINT) {

@@ -749,7 +749,7 @@ X86_OP(sti)
 X86_OP(pause)
 {
     if (cpu->rt) {
-        coremu_cpu_relax(cpu->rt);
+        coremu_cpu_relax(cpu->rt, cpu->insns_executed);
     }
     return next_block(cpu, op);
 }

@@ -87,6 +87,11 @@ struct coremu_cpu {
     int64_t deadline;
     /* Owner-private countdown between clock reads in coremu_cpu_poll. */
     uint32_t poll_countdown;
+    /* Owner-private: the current spin of coremu_cpu_relax (see there): when it began (host
+     * clock), the guest progress count at the last call, and how many sleeps it took. */
+    int64_t relax_start_ns;
+    uint64_t relax_progress;
+    uint32_t relax_sleeps;
 
     /* enum coremu_cpu_power. Written under machine->world_lock (release) by power-on requesters
      * and by the owner; read by anyone (acquire), and decided on only under world_lock. */
@@ -135,6 +140,14 @@ struct coremu_machine {
     _Atomic int exit_status;
 
     bool pin_threads; /* bind core threads to host PUs (immutable after start) */
+
+    /* Host PUs this process may run on (immutable). */
+    unsigned host_pus;
+    /* Core threads that may want a host CPU: every thread but those asleep in the runtime (an
+     * off core, HLT/WFI, a relax that gave up). Each thread decrements it (relaxed) just before
+     * its futex sleep and increments it just after; coremu_cpu_relax reads it (relaxed) to tell
+     * an over-subscribed host from one with a PU per running core. A hint, never a guard. */
+    _Atomic int cpus_awake;
 };
 
 /* Creates a machine with ncpus cores, all powered off, each with ops. */
@@ -221,8 +234,16 @@ enum coremu_cpu_action coremu_cpu_process_pending(struct coremu_cpu *cpu);
 void coremu_cpu_wait(struct coremu_cpu *cpu, uint32_t mask);
 
 /* Owner only: the WFE/PAUSE rule. Spins briefly on pending, then yields the host CPU so that a
- * core which holds a lock can run on an over-subscribed host. */
-void coremu_cpu_relax(struct coremu_cpu *cpu);
+ * core which holds a lock can run on an over-subscribed host.
+ *
+ * progress is a count the architecture keeps of guest instructions retired (any monotonic
+ * count; 0 when it has none): calls less than COREMU_RELAX_LOOP_INSNS apart belong to one spin
+ * loop. When one loop has spun for longer than a short grace period and more cores are awake
+ * than the host has PUs, relax sleeps instead of yielding (until pending changes, or a timeout
+ * that grows with the spin): a yield leaves the spinner runnable, and a host shared fairly
+ * between a hundred spinners starves the one core that holds the lock they wait for. */
+#define COREMU_RELAX_LOOP_INSNS 32u
+void coremu_cpu_relax(struct coremu_cpu *cpu, uint64_t progress);
 
 /* Out-of-line part of coremu_cpu_poll: restarts the countdown and reads the clock if a deadline
  * is set; true when it has passed (and then COREMU_PENDING_TIMER is set, for process_pending). */

@@ -331,7 +331,7 @@ static bool op_STOPW(struct toy_cpu *cpu, const struct toy_uop *op)
 /* A spin-wait hint, as x86's PAUSE: lets an over-subscribed host run the core we wait for. */
 static bool op_YIELD(struct toy_cpu *cpu, const struct toy_uop *op)
 {
-    coremu_cpu_relax(cpu->rt);
+    coremu_cpu_relax(cpu->rt, cpu->insns);
     return false;
 }
 

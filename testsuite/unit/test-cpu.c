@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -641,6 +642,98 @@ static void test_exit_while_off(void)
     coremu_machine_free(m);
 }
 
+/* Spinners for test_relax: every core spins in one guest loop (constant progress) while
+ * relax_spin is set, or in a new loop per call (progress far apart) while relax_fresh is. */
+static _Atomic int relax_fresh;
+static _Atomic uint64_t relax_calls;
+
+static void relax_run(struct coremu_cpu *cpu)
+{
+    uint64_t progress = 0;
+    for (;;) {
+        if (coremu_cpu_poll(cpu) && coremu_cpu_process_pending(cpu) == COREMU_CPU_LEAVE) {
+            break;
+        }
+        if (atomic_load_explicit(&relax_fresh, memory_order_relaxed)) {
+            progress += 2 * COREMU_RELAX_LOOP_INSNS;
+        }
+        coremu_cpu_relax(cpu, progress);
+        atomic_fetch_add_explicit(&relax_calls, 1, memory_order_relaxed);
+    }
+}
+
+static const struct coremu_cpu_ops relax_ops = {.run = relax_run};
+
+static int64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long voluntary_switches(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_nvcsw;
+}
+
+/* Host CPU time the process used over ms of wall time, as a share of what the host's PUs
+ * could give it. */
+static double cpu_share_over(unsigned ms, unsigned pus)
+{
+    int64_t cpu0 = process_cpu_ns(), wall0 = now_ns();
+    sleep_ms(ms);
+    return (double)(process_cpu_ns() - cpu0) / ((double)(now_ns() - wall0) * pus);
+}
+
+/* More spinning cores than host PUs: a spin that goes on sleeps in relax instead of yielding,
+ * so the host has room for the core the spinners wait for (a guest lock holder). Yielding
+ * alone keeps every PU busy. A new loop at every call (short waits) still yields. */
+static void test_relax(void)
+{
+    struct coremu_machine *m = coremu_machine_new(NCPUS, &relax_ops);
+    UNIT_REQUIRE(m != NULL, "cpu: relax machine", "machine_new failed");
+    unsigned pus = m->host_pus;
+    if (pus * 2 > NCPUS) {
+        coremu_machine_free(m);
+        m = coremu_machine_new(pus * 4, &relax_ops);
+        UNIT_REQUIRE(m != NULL, "cpu: relax machine", "machine_new failed");
+    }
+    UNIT_REQUIRE(coremu_machine_start(m) == 0, "cpu: relax machine", "start failed");
+    for (unsigned i = 0; i < m->ncpus; i++) {
+        coremu_cpu_power_on(m->cpus[i], 0, 0);
+    }
+    UNIT_CHECK(WAIT_FOR(atomic_load(&relax_calls) > 1000, 30), "cpu: relax cores run",
+               "no relax calls in 30 s");
+    sleep_ms(50); /* past the grace period of every core's spin */
+    double spinning = cpu_share_over(400, pus);
+    UNIT_CHECK(spinning < 0.5, "cpu: over-subscribed spinners sleep in relax",
+               "%u cores spinning on %u PUs used %.0f%% of the host", m->ncpus, pus,
+               spinning * 100);
+    uint64_t calls = atomic_load(&relax_calls);
+    sleep_ms(100);
+    UNIT_CHECK(atomic_load(&relax_calls) > calls, "cpu: sleeping spinners keep looking",
+               "no relax call returned in 100 ms");
+    /* A sleep is a voluntary context switch; a yield is not (the thread stays runnable). */
+    long sleeps = voluntary_switches();
+    sleep_ms(100);
+    sleeps = voluntary_switches() - sleeps;
+    UNIT_CHECK(sleeps > 10L * m->ncpus, "cpu: a long spin sleeps",
+               "%ld voluntary switches in 100 ms", sleeps);
+    atomic_store(&relax_fresh, 1);
+    sleep_ms(20);
+    sleeps = voluntary_switches();
+    sleep_ms(100);
+    sleeps = voluntary_switches() - sleeps;
+    /* The main thread's own sleep counts once or twice. */
+    UNIT_CHECK(sleeps < (long)m->ncpus, "cpu: short spins never sleep",
+               "%ld voluntary switches in 100 ms", sleeps);
+    coremu_machine_exit(m, 0);
+    UNIT_CHECK(coremu_machine_wait(m) == 0, "cpu: relax machine exits", "bad status");
+    coremu_machine_free(m);
+}
+
 int main(void)
 {
     /* A hang is a failure, not a stuck test run. */
@@ -657,6 +750,7 @@ int main(void)
     test_machine_reset();
     test_exit();
     test_exit_while_off();
+    test_relax();
     printf("test-cpu: %.2f s\n", (now_ns() - start) / 1e9);
     return unit_done();
 }

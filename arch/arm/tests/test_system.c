@@ -95,8 +95,10 @@ void coremu_cpu_wait(struct coremu_cpu *cpu, uint32_t mask)
 {
 }
 
-void coremu_cpu_relax(struct coremu_cpu *cpu)
+void coremu_cpu_relax(struct coremu_cpu *cpu, uint64_t progress)
 {
+    (void)cpu;
+    (void)progress;
 }
 
 bool coremu_cpu_poll_clock(struct coremu_cpu *cpu)
