@@ -56,8 +56,11 @@ static unsigned pc_check(const struct coremu_options *o)
     return errors;
 }
 
-static enum coremu_machine_init_result pc_class_init(const struct coremu_machine_config *mcfg,
-                                                     void **board_out, char *err, size_t errlen)
+/* first_pci_slot: where the command line's PCI devices begin, as QEMU numbers them with
+ * -nodefaults: 00:02.0 on pc (00:01.0 is its PIIX3), 00:01.0 on q35 (its ICH9 is at 00:1f). */
+static enum coremu_machine_init_result pc_init_board(const struct coremu_machine_config *mcfg,
+                                                     unsigned first_pci_slot, void **board_out,
+                                                     char *err, size_t errlen)
 {
     const struct coremu_options *o = mcfg->opts;
     int r = coremu_atomic_register(&x86_atomic_table);
@@ -78,6 +81,7 @@ static enum coremu_machine_init_result pc_class_init(const struct coremu_machine
         .initrd = o->initrd,
         .append = o->append,
         .virtio = &pc_virtio,
+        .first_pci_slot = first_pci_slot,
     };
     struct pc_board *pc = pc_new(&cfg, err, errlen);
     if (!pc) {
@@ -85,6 +89,18 @@ static enum coremu_machine_init_result pc_class_init(const struct coremu_machine
     }
     *board_out = pc;
     return COREMU_MACHINE_INIT_RUN;
+}
+
+static enum coremu_machine_init_result pc_class_init(const struct coremu_machine_config *mcfg,
+                                                     void **board_out, char *err, size_t errlen)
+{
+    return pc_init_board(mcfg, 2, board_out, err, errlen);
+}
+
+static enum coremu_machine_init_result q35_class_init(const struct coremu_machine_config *mcfg,
+                                                      void **board_out, char *err, size_t errlen)
+{
+    return pc_init_board(mcfg, 1, board_out, err, errlen);
 }
 
 static void pc_class_attach_serial(void *board, unsigned index, struct coremu_chardev *chr)
@@ -110,7 +126,7 @@ static void pc_class_free(void *board)
 #define PC_CLASS_HOOKS                                                                           \
     .max_cpus = 255, .default_ram_size = 128ull << 20, .min_ram_size = 2ull << 20,               \
     .max_ram_size = PC_MAX_RAM, .ram_granule = 4096, .nserial = 4, .cpu_models = x86_cpu_models, \
-    .ncpu_models = COREMU_ARRAY_SIZE(x86_cpu_models), .check = pc_check, .init = pc_class_init,  \
+    .ncpu_models = COREMU_ARRAY_SIZE(x86_cpu_models), .check = pc_check,                         \
     .attach_serial = pc_class_attach_serial, .run = pc_class_run,                                \
     .request_exit = pc_class_request_exit, .free = pc_class_free
 
@@ -118,6 +134,7 @@ static const struct coremu_machine_class pc_class = {
     .name = "pc",
     .description = "Standard PC (local APICs, I/O APIC, 8259, PIT, HPET, RTC, COM1-4, ACPI, PCI "
                    "host)",
+    .init = pc_class_init,
     PC_CLASS_HOOKS,
 };
 
@@ -126,6 +143,7 @@ static const struct coremu_machine_class pc_class = {
 static const struct coremu_machine_class q35_class = {
     .name = "q35",
     .description = "Standard PC, as -M pc for now (an alias until q35's own devices exist)",
+    .init = q35_class_init,
     PC_CLASS_HOOKS,
 };
 

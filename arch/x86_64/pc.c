@@ -13,11 +13,11 @@
  * HPET at 0xFED00000, the local APICs at 0xFEE00000.
  *
  * PCI. The host bridge is 00:00.0; the command line's virtio devices are virtio-pci functions
- * from 00:02.0 on, in the order QEMU's pc machine numbers them with -nodefaults (QEMU has its
- * PIIX3 at 00:01.0, which stays empty here), or at their addr=. Linux assigns their BARs in
- * the 32-bit window (there is no firmware to do it). Their MSI-X messages go straight to the
- * local APICs (pc_msi_send); INTA# of slot s is I/O APIC input 16 + s % 4, as the DSDT's _PRT
- * says, shared by the slots on it and active low.
+ * from 00:02.0 on (-M q35: 00:01.0), in the order QEMU's machines number them with -nodefaults
+ * (QEMU's pc has its PIIX3 at 00:01.0, which stays empty here), or at their addr=. Linux assigns
+ * their BARs in the 32-bit window (there is no firmware to do it). Their MSI-X messages go straight
+ * to the local APICs (pc_msi_send); INTA# of slot s is I/O APIC input 16 + s % 4, as the DSDT's
+ * _PRT says, shared by the slots on it and active low.
  *
  * Cores. Every core is a thread from the start (the runtime's), each with a struct x86_cpu;
  * core 0 is powered on at -kernel's entry state (boot.c) and the others stay off until an INIT
@@ -424,8 +424,8 @@ static int pc_create_pci_devices(struct pc_board *pc, unsigned intx_gsi_base, ch
         coremu_irq_set(&gsi, true);
     }
     const struct virtio_cmdline *plan = pc->cfg.virtio;
-    bool used[32] = {[0] = true, [1] = true}; /* the host bridge; QEMU's PIIX3 */
-    unsigned next = 2;
+    bool used[32] = {[0] = true}; /* the host bridge */
+    unsigned next = pc->cfg.first_pci_slot != 0 ? pc->cfg.first_pci_slot : 2;
     for (unsigned i = 0; plan != NULL && i < plan->n; i++) {
         const struct virtio_cmdline_dev *vd = &plan->dev[i];
         unsigned slot, fn = 0;

@@ -38,6 +38,7 @@ struct pc_config {
     /* The command line's virtio devices (virtio_cmdline_check with suffix "pci"; NULL: none),
      * each a virtio-pci function from 00:02.0 on in the plan's order, or at its addr=. */
     const struct virtio_cmdline *virtio;
+    unsigned first_pci_slot; /* the first slot those devices take without addr= (0: 2) */
 };
 
 /* The most RAM the board maps: 3 GiB below the PCI hole and the rest from 4 GiB up to the
