@@ -233,14 +233,32 @@ static unsigned nic_mac(const char *what, const char *key, const char *mac, stru
     return 0;
 }
 
-/* A -nic or -net nic model=: the board's virtio NIC, or one error line. */
-static unsigned nic_model(const char *what, const char *model, const char *net_name)
+/* A -nic or -net nic model=: the board's virtio NIC, or one error line. With two transports
+ * (second_name not NULL), "virtio" or no model is where QEMU puts a -nic NIC: on PCI (the virt
+ * board's virtio-net-pci), and *second says whether that is the second transport; naming either
+ * device picks it (virtio-net-device on virt is coremu's own: QEMU refuses it there). */
+static unsigned nic_model(const char *what, const char *model, const char *net_name,
+                          const char *second_name, bool *second)
 {
-    if (model == NULL || strcmp(model, "virtio") == 0 || strcmp(model, net_name) == 0) {
+    *second = false;
+    if (model == NULL || strcmp(model, "virtio") == 0) {
+        *second = second_name != NULL && strcmp(second_name, "virtio-net-pci") == 0;
         return 0;
     }
-    coremu_error("%s: model=%s is not supported (virtio, that is %s, is the only NIC)", what,
-                 model, net_name);
+    if (strcmp(model, net_name) == 0) {
+        return 0;
+    }
+    if (second_name != NULL && strcmp(model, second_name) == 0) {
+        *second = true;
+        return 0;
+    }
+    if (second_name != NULL) {
+        coremu_error("%s: model=%s is not supported (virtio, %s and %s are)", what, model,
+                     second_name, net_name);
+    } else {
+        coremu_error("%s: model=%s is not supported (virtio, that is %s, is the only NIC)", what,
+                     model, net_name);
+    }
     return 1;
 }
 
@@ -269,10 +287,11 @@ static unsigned check_netdevs(const struct coremu_options *o)
     return errors;
 }
 
-/* The NICs of -nic and -net, in that order, into nics[] (at most COREMU_MAX_LIST + 1). */
+/* The NICs of -nic and -net, in that order, into nics[] (at most COREMU_MAX_LIST + 1);
+ * second_name: the NIC of the board's second transport, or NULL. */
 static unsigned check_nics(const struct coremu_options *o, const char *net_name,
-                           struct mac_counter *macs, struct virtio_cmdline_dev *nics,
-                           unsigned *nnics)
+                           const char *second_name, struct mac_counter *macs,
+                           struct virtio_cmdline_dev *nics, unsigned *nnics)
 {
     unsigned errors = 0;
     *nnics = 0;
@@ -285,9 +304,10 @@ static unsigned check_nics(const struct coremu_options *o, const char *net_name,
         char what[64];
         snprintf(what, sizeof(what), "-nic %s", type);
         unsigned e = check_backend(what, kv, nic_keys);
-        e += nic_model(what, coremu_kv_get(kv, "model"), net_name);
+        bool second;
+        e += nic_model(what, coremu_kv_get(kv, "model"), net_name, second_name, &second);
         struct virtio_cmdline_dev d = {.kind = VIRTIO_CMDLINE_NET, .netdev = kv,
-                                       .nic_keys = nic_keys};
+                                       .nic_keys = nic_keys, .second_transport = second};
         e += nic_mac(what, "mac", coremu_kv_get(kv, "mac"), macs, d.mac);
         if (e == 0) {
             nics[(*nnics)++] = d;
@@ -297,6 +317,7 @@ static unsigned check_nics(const struct coremu_options *o, const char *net_name,
     /* -net: QEMU joins every -net of hub 0; one nic and one user back end is what people pass,
      * and all coremu joins. */
     const struct coremu_kv *nic = NULL, *user = NULL;
+    bool nic_second = false;
     for (unsigned i = 0; i < o->nnets; i++) {
         const struct coremu_kv *kv = &o->nets[i];
         const char *type = coremu_kv_get(kv, "type");
@@ -323,11 +344,11 @@ static unsigned check_nics(const struct coremu_options *o, const char *net_name,
             coremu_error("%s: %s", what, err);
             errors++;
         }
-        errors += nic_model(what, coremu_kv_get(kv, "model"), net_name);
+        errors += nic_model(what, coremu_kv_get(kv, "model"), net_name, second_name, &nic_second);
     }
     if (nic != NULL) {
         struct virtio_cmdline_dev d = {.kind = VIRTIO_CMDLINE_NET, .netdev = user,
-                                       .nic_keys = net_user_keys};
+                                       .nic_keys = net_user_keys, .second_transport = nic_second};
         errors += nic_mac("-net nic", "macaddr", coremu_kv_get(nic, "macaddr"), macs, d.mac);
         nics[(*nnics)++] = d;
         if (user == NULL) {
@@ -402,9 +423,11 @@ unsigned virtio_cmdline_check(const struct coremu_options *o, const char *machin
     snprintf(blk_name, sizeof(blk_name), "virtio-blk-%s", own);
     snprintf(rng_name, sizeof(rng_name), "virtio-rng-%s", own);
     snprintf(net_name, sizeof(net_name), "virtio-net-%s", own);
+    char net_second[32];
+    snprintf(net_second, sizeof(net_second), "virtio-net-%s", second != NULL ? second : "");
     errors += check_netdevs(o);
     /* QEMU gives -nic and -net NICs their MAC addresses before any -device. */
-    errors += check_nics(o, net_name, &macs, nics, &nnics);
+    errors += check_nics(o, net_name, second != NULL ? net_second : NULL, &macs, nics, &nnics);
     for (unsigned i = 0; i < o->ndrives; i++) {
         errors += check_drive(&o->drives[i], machine);
     }

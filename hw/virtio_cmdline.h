@@ -21,8 +21,10 @@
  *       most, joined; more is an error that points to -nic and -netdev) | -net none
  *
  * NICs without a MAC address get QEMU's defaults in QEMU's order: 52:54:00:12:34:56 for the
- * first (-nic, then -net, then -device), counting up. The board has no default NIC: QEMU's
- * virt board puts its default one on PCI, which would be another device on virtio-mmio here.
+ * first (-nic, then -net, then -device), counting up. A -nic or -net nic NIC of model virtio
+ * goes where QEMU puts it: on PCI when the board has virtio-pci (the virt board's second
+ * transport); model=virtio-net-device picks virtio-mmio. No board adds a default NIC yet
+ * (QEMU's virt adds a virtio-net-pci one without -nodefaults, -nic, -net or -netdev).
  *
  * SUFFIX is the board's transport ("device" for virtio-mmio, "pci" for virtio-pci, whose
  * devices also take addr=SLOT[.FN], which the board checks). A board with two transports gives
