@@ -555,9 +555,8 @@ static unsigned plan_port(const struct coremu_options *o, const struct coremu_kv
     /* The bus: the first one with a free port number, as QEMU's bus search finds it. */
     unsigned b = 0;
     while (b + 1 < plan->nbuses &&
-           plan->bus[b].used_nrs == (plan->bus[b].max_ports >= 32
-                                         ? UINT32_MAX
-                                         : (1u << plan->bus[b].max_ports) - 1)) {
+           plan->bus[b].used_nrs ==
+               (plan->bus[b].max_ports >= 32 ? UINT32_MAX : (1u << plan->bus[b].max_ports) - 1)) {
         b++;
     }
     uint32_t used = plan->bus[b].used_nrs;
@@ -727,7 +726,7 @@ unsigned virtio_serial_cmdline_finish(const struct coremu_options *o,
         }
     }
     /* The serial port's back end (lib/main.c): -serial, or with -nographic the terminal. */
-    const char *serial = o->nserials > 0               ? o->serials[0]
+    const char *serial = o->nserials > 0                  ? o->serials[0]
                          : o->nographic && !o->nodefaults ? "mon:stdio"
                                                           : NULL;
     struct coremu_chardev_info sinfo;

@@ -37,9 +37,8 @@
 
 /* Ports one device can have: queues for the control pair and two per port must fit the core's
  * COREMU_VIRTIO_MAX_QUEUES. QEMU's default max_ports is 31. */
-#define VIRTIO_SERIAL_MAX_PORTS ((COREMU_VIRTIO_MAX_QUEUES - 2u) / 2u < 32u                          \
-                                     ? (COREMU_VIRTIO_MAX_QUEUES - 2u) / 2u                        \
-                                     : 32u)
+#define VIRTIO_SERIAL_MAX_PORTS \
+    ((COREMU_VIRTIO_MAX_QUEUES - 2u) / 2u < 32u ? (COREMU_VIRTIO_MAX_QUEUES - 2u) / 2u : 32u)
 /* Longest port name (bytes, without the NUL). */
 #define VIRTIO_SERIAL_NAME_MAX 127u
 
@@ -51,7 +50,8 @@ struct virtio_serial_port_config {
     const struct coremu_kv *chardev; /* the -chardev it uses, or NULL: no host side */
 };
 
-/* ---- The command line (hw/virtio_cmdline.c calls these) --------------------------------------- */
+/* ---- The command line (hw/virtio_cmdline.c calls these) ---------------------------------------
+ */
 
 /* What the command line asks of the virtio-serial family, built while its -device list is
  * checked. Strings and lists point into the options, which outlive the board. */
@@ -60,8 +60,8 @@ struct virtio_serial_plan {
     struct {
         unsigned dev_index; /* the device's place among the board's virtio devices */
         unsigned max_ports;
-        uint32_t used_nrs;  /* bit n: port number n is taken (0 is kept for a console) */
-        bool console0;      /* a console has port number 0 */
+        uint32_t used_nrs; /* bit n: port number n is taken (0 is kept for a console) */
+        bool console0;     /* a console has port number 0 */
     } bus[COREMU_MAX_LIST];
     unsigned nports;
     struct {
