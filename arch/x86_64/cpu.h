@@ -480,12 +480,56 @@ static inline unsigned x86_tlb_which(const struct x86_cpu *cpu, unsigned access)
     return (cpu->cpl == 3 && !(access & X86_ACC_SUPER)) ? X86_TLB_USER : X86_TLB_SUPER;
 }
 
-/* Guest memory is TSO: every load is an acquire and every store a release, which keeps loads
- * ordered with loads and stores with stores and loads before later stores, as x86 does (only
- * a store followed by a load may be reordered; MFENCE and locked instructions forbid even
- * that). On an x86 host both are plain moves; on weaker hosts they are the fences TSO needs. */
+/*
+ * Guest memory is TSO (Intel SDM Vol. 3A 9.2.2). The rule every access to guest RAM follows:
+ * - every guest load is an acquire and every guest store a release. That keeps loads ordered
+ *   with loads, stores with stores, and loads before later stores, as x86 does; only a store
+ *   followed by a load may be reordered. On an x86 host both are plain MOVs; on arm64 they are
+ *   LDAR/STLR, on ppc64el and s390x the fences their compilers emit for them.
+ * - a naturally aligned access of 1, 2, 4 or 8 bytes is one host atomic with that order
+ *   (x86_load_fast/x86_store_fast inline, x86_mem_load/x86_mem_store everywhere else: the
+ *   slow paths, physical accesses of walks and descriptor tables, read-modify-writes, strings).
+ * - an unaligned access (which x86 does not make single-copy atomic) is made of relaxed byte
+ *   accesses with an acquire fence after a load and a release fence before a store, so the
+ *   whole access is ordered like an aligned one. An access wider than 8 bytes (SSE, x87,
+ *   descriptors) is made of accesses of 8 bytes or less and follows the same rule piecewise.
+ * - MFENCE and every locked instruction go through coremu_atomic_fence / the host's
+ *   sequentially consistent atomics, which also forbid the store->load reordering. LFENCE and
+ *   SFENCE need nothing beyond the ordering above on an x86 host (they matter for
+ *   non-temporal and WC accesses, which coremu performs as ordinary ones); on a weak host
+ *   they are an acquire-release fence (ops_system.c).
+ * On an x86 host the fences of the unaligned case are compiler barriers only: the host is
+ * already TSO and emits no instruction for them.
+ */
 #define X86_LOAD_ORDER __ATOMIC_ACQUIRE
 #define X86_STORE_ORDER __ATOMIC_RELEASE
+#if defined(__x86_64__) || defined(__i386__)
+#define X86_TSO_FENCE(order) __atomic_signal_fence(order)
+#else
+#define X86_TSO_FENCE(order) __atomic_thread_fence(order)
+#endif
+
+/* A guest load of size (1, 2, 4 or 8) bytes from host RAM within one page, in TSO order. */
+static inline uint64_t x86_mem_load(const void *host, unsigned size)
+{
+    if (((uintptr_t)host & (size - 1)) == 0) {
+        return coremu_mem_load_order(host, size, X86_LOAD_ORDER);
+    }
+    uint64_t v = coremu_mem_load_any(host, size);
+    X86_TSO_FENCE(__ATOMIC_ACQUIRE);
+    return v;
+}
+
+/* A guest store of the low size bytes of value to host RAM within one page, in TSO order. */
+static inline void x86_mem_store(void *host, unsigned size, uint64_t value)
+{
+    if (((uintptr_t)host & (size - 1)) == 0) {
+        coremu_mem_store_order(host, size, value, X86_STORE_ORDER);
+        return;
+    }
+    X86_TSO_FENCE(__ATOMIC_RELEASE);
+    coremu_mem_store_any(host, size, value);
+}
 
 /* Loads through the TLB, the slow path when it misses. */
 static inline uint64_t x86_load_fast(struct x86_cpu *cpu, uint64_t lin, unsigned size)

@@ -49,7 +49,7 @@ uint64_t x86_phys_load(struct x86_cpu *cpu, uint64_t pa, unsigned size)
 {
     const uint8_t *host = coremu_as_ram_ptr(cpu->as, pa, size, false);
     if (host) {
-        return coremu_mem_load_any(host, size);
+        return x86_mem_load(host, size);
     }
     uint64_t v = 0;
     if (coremu_as_read(cpu->as, pa, size, &v) != 0) {
@@ -62,7 +62,7 @@ void x86_phys_store(struct x86_cpu *cpu, uint64_t pa, unsigned size, uint64_t va
 {
     uint8_t *host = coremu_as_ram_ptr(cpu->as, pa, size, true);
     if (host) {
-        coremu_mem_store_any(host, size, value);
+        x86_mem_store(host, size, value);
         if (coremu_tb_page_has_code(cpu->tb.engine, pa)) {
             coremu_tb_code_written(&cpu->tb, pa);
             cpu->code_written = true;
@@ -371,7 +371,7 @@ static uint64_t load_page(struct x86_cpu *cpu, uint64_t lin, unsigned size, unsi
     if (e->flags & COREMU_TLB_MMIO) {
         return x86_phys_load(cpu, e->paddr | (lin & 0xfff), size);
     }
-    return coremu_mem_load_any((const void *)(uintptr_t)(lin + e->addend), size);
+    return x86_mem_load((const void *)(uintptr_t)(lin + e->addend), size);
 }
 
 static void store_page(struct x86_cpu *cpu, uint64_t lin, unsigned size, uint64_t value,
@@ -388,7 +388,7 @@ static void store_page(struct x86_cpu *cpu, uint64_t lin, unsigned size, uint64_
             return;
         }
     }
-    coremu_mem_store_any((void *)(uintptr_t)(lin + e->addend), size, value);
+    x86_mem_store((void *)(uintptr_t)(lin + e->addend), size, value);
 }
 
 uint64_t x86_load_lin(struct x86_cpu *cpu, uint64_t lin, unsigned size, unsigned access)

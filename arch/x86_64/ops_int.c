@@ -35,7 +35,7 @@ static uint64_t rmw_read(struct x86_cpu *cpu, const struct x86_uop *op, unsigned
     r->lin = x86_op_linear(cpu, op, 0, o->size, X86_ACC_WRITE);
     r->host = x86_host_ptr(cpu, r->lin, o->size, X86_ACC_WRITE);
     if (r->host) {
-        return coremu_mem_load_any(r->host, o->size);
+        return x86_mem_load(r->host, o->size);
     }
     x86_probe_write_lin(cpu, r->lin, o->size, X86_ACC_WRITE);
     return x86_load_lin(cpu, r->lin, o->size, X86_ACC_READ);
@@ -47,7 +47,7 @@ static void rmw_write(struct x86_cpu *cpu, const struct x86_uop *op, unsigned i,
     if (op->opnd[i].kind != X86_OPND_MEM) {
         x86_opnd_write(cpu, op, i, v);
     } else if (r->host) {
-        coremu_mem_store_any(r->host, r->size, v);
+        x86_mem_store(r->host, r->size, v);
     } else {
         x86_store_lin(cpu, r->lin, r->size, v, X86_ACC_WRITE);
     }

@@ -86,8 +86,7 @@ X86_OP(movs)
                 (void)x86_linear(cpu, X86_ES, cpu->gpr[X86_RDI] & s.amask, (unsigned)(n * size),
                                  X86_ACC_WRITE);
                 for (uint64_t i = 0; i < n; i++) {
-                    coremu_mem_store_any(hd + i * size, size,
-                                         coremu_mem_load_any(hs + i * size, size));
+                    x86_mem_store(hd + i * size, size, x86_mem_load(hs + i * size, size));
                 }
             }
         }
@@ -129,7 +128,7 @@ X86_OP(stos)
             (void)x86_linear(cpu, X86_ES, cpu->gpr[X86_RDI] & s.amask, (unsigned)(n * size),
                              X86_ACC_WRITE);
             for (uint64_t i = 0; i < n; i++) {
-                coremu_mem_store_any(hd + i * size, size, v);
+                x86_mem_store(hd + i * size, size, v);
             }
         } else {
             x86_store_fast(cpu, dst, size, v);
