@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <cpuid.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,8 @@
 #include "user.h"
 
 #if defined(__x86_64__)
+
+#include <cpuid.h> /* the host's CPUID (x86 only) says whether the host can be the oracle */
 
 #define CODE_VA 0x10000000ull
 #define DATA_VA 0x20000000ull
