@@ -177,8 +177,8 @@ static const struct coremu_binary arm_binary = {
 };
 
 /* The board reads these itself (virtio_cmdline.c). */
-static const char *const arm_implemented_options[] = {"drive",  "device", "object", "chardev", "mon", "snapshot", "netdev",
-                                                       "nic",    "net",    NULL};
+static const char *const arm_implemented_options[] = {
+    "drive", "device", "object", "chardev", "mon", "snapshot", "netdev", "nic", "net", NULL};
 
 int main(int argc, char **argv)
 {
