@@ -50,7 +50,12 @@
 
 #define VIRTIO_CMDLINE_MAX (2 * COREMU_MAX_LIST) /* -device plus -drive if=virtio */
 
-enum virtio_cmdline_kind { VIRTIO_CMDLINE_BLK, VIRTIO_CMDLINE_RNG, VIRTIO_CMDLINE_SERIAL, VIRTIO_CMDLINE_NET };
+enum virtio_cmdline_kind {
+    VIRTIO_CMDLINE_BLK,
+    VIRTIO_CMDLINE_RNG,
+    VIRTIO_CMDLINE_SERIAL,
+    VIRTIO_CMDLINE_NET
+};
 
 /* One device to create. Strings point into the options, which outlive the board. */
 struct virtio_cmdline_dev {

@@ -211,8 +211,6 @@ done
 EOF
 chmod 755 "$root/init"
 
-# A newc entry for /dev/console (character device 5:1), written by hand so that no root
-# (mknod) is needed. The kernel opens /dev/console before /init runs; without it the guest
 # udhcpc's script (Debian's busybox looks for /etc/udhcpc/default.script, which busybox-static
 # does not ship): it configures the interface, the default route and /etc/resolv.conf from the
 # lease, so that `udhcpc -i eth0` gives the guest user-mode networking (10.0.2.15).
@@ -241,6 +239,8 @@ exit 0
 SCRIPT
 chmod 755 "$root/etc/udhcpc/default.script"
 
+# A newc entry for /dev/console (character device 5:1), written by hand so that no root
+# (mknod) is needed. The kernel opens /dev/console before /init runs; without it the guest
 # starts with no stdin/stdout. cpio newc: "070701", 13 eight-digit hex fields, the name with
 # its NUL padded to a multiple of 4 (header + name), no data.
 newc_entry() { # name mode rdevmajor rdevminor
