@@ -123,58 +123,12 @@ if [ ! -s "$cache/vmlinuz" ] || [ "$(cat "$cache/vmlinuz.source" 2>/dev/null)" !
     echo "$kdeb" >"$cache/vmlinuz.source"
 fi
 
-# ---- The virtio modules -----------------------------------------------------------------------
+# ---- The virtio modules ----------------------------------------------------------------------
 
-# The modules /init loads, by name; each brings the modules it depends on (the depends= field
-# of its .modinfo: the package has no modules.dep, which depmod writes at installation; so
-# virtio_pci brings virtio_pci_modern_dev and virtio_pci_legacy_dev). A name that is built into
-# this kernel (modules.builtin) needs nothing.
+# The modules /init loads, by name (scripts/guest-modules.sh adds what they depend on).
 wanted_modules="virtio virtio_ring virtio_pci virtio_blk virtio-rng virtio_net"
-if [ ! -s "$cache/modules/order" ] ||
-    [ "$(cat "$cache/modules/source" 2>/dev/null)" != "$kdeb $wanted_modules" ]; then
-    rm -rf "$cache/modules" "$cache/modules.new" "$tmp/mod"
-    mkdir -p "$tmp/mod" "$cache/modules.new"
-    dpkg-deb --fsys-tarfile "$kdeb" | (cd "$tmp/mod" && tar -xf - --wildcards \
-        './lib/modules/*/kernel/drivers/*' './lib/modules/*/kernel/net/*' \
-        './lib/modules/*/modules.builtin') || die "cannot extract the modules from $kdeb"
-    set -- "$tmp"/mod/lib/modules/*
-    [ -d "$1" ] || die "$kdeb has no /lib/modules"
-    moddir=$1
-    # The file of module $1 (dashes and underscores are the same in module names), or nothing.
-    module_file() {
-        pattern=$(echo "$1" | sed 's/[-_]/[-_]/g')
-        find "$moddir/kernel" -name "$pattern.ko" | head -n 1
-    }
-    is_builtin() {
-        pattern=$(echo "$1" | sed 's/[-_]/[-_]/g')
-        grep -q "/$pattern\.ko\$" "$moddir/modules.builtin"
-    }
-    # Appends $1 and, first, what it depends on, to the load order (each once).
-    : >"$tmp/order"
-    add_module() {
-        if grep -qx "$1.ko" "$tmp/order"; then
-            return 0
-        fi
-        f=$(module_file "$1")
-        if [ -z "$f" ]; then
-            is_builtin "$1" && return 0
-            die "$kdeb has no module $1 (neither a .ko nor built in)"
-        fi
-        deps=$(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' ')
-        for d in $deps; do
-            add_module "$d"
-        done
-        f=$(module_file "$1") # the recursion reused the variable
-        cp "$f" "$cache/modules.new/$1.ko"
-        echo "$1.ko" >>"$tmp/order"
-    }
-    for m in $wanted_modules; do
-        add_module "$m"
-    done
-    cp "$tmp/order" "$cache/modules.new/order"
-    echo "$kdeb $wanted_modules" >"$cache/modules.new/source"
-    mv "$cache/modules.new" "$cache/modules"
-fi
+. "$(dirname "$0")/guest-modules.sh"
+guest_modules "$kdeb" "$wanted_modules"
 
 # ---- The initramfs ----------------------------------------------------------------------------
 
