@@ -25,4 +25,5 @@ apt-get install -y -q --no-install-recommends \
     build-essential autoconf automake libtool pkg-config \
     libhwloc-dev zlib1g-dev libfdt-dev libsdl2-dev libslirp-dev \
     dejagnu expect device-tree-compiler gcc-arm-none-eabi qemu-system-arm qemu-system-x86 cpio \
-    qemu-utils debhelper devscripts equivs lintian fakeroot dpkg-dev acpica-tools socat
+    qemu-utils debhelper devscripts equivs lintian fakeroot dpkg-dev acpica-tools socat \
+    clang libclang-rt-14-dev
