@@ -321,6 +321,13 @@ static void pc_kbc_free(void *opaque)
     i8042_free(opaque);
 }
 
+/* A machine reset clears what the guest programmed (BARs, command registers, MSI-X): the
+ * next boot finds the bus as the first one did, with nothing assigned. */
+static void pc_pci_reset(void *opaque)
+{
+    pci_host_reset(opaque);
+}
+
 static void pc_pci_free(void *opaque)
 {
     pci_host_free(opaque);
@@ -705,7 +712,7 @@ static int pc_create_chipset(struct pc_board *pc, const struct x86_acpi_config *
     }
     pc->pci = pci_host_new(acfg->ecam_bus_start, acfg->ecam_bus_end);
     if (!pc->pci ||
-        coremu_board_add_device(pc->board, "pci-host", pc->pci, NULL, pc_pci_free) != 0) {
+        coremu_board_add_device(pc->board, "pci-host", pc->pci, pc_pci_reset, pc_pci_free) != 0) {
         return pc_error(err, errlen, "cannot create the PCI host bridge");
     }
     /* 0xCF9, inside the configuration ports, is the chipset's reset control register */
