@@ -236,13 +236,13 @@ void coremu_cpu_relax(struct coremu_cpu *cpu, uint64_t progress)
         sched_yield();
         return;
     }
+    /* 50, 100, 200, 400, 800 us, then the 1 ms cap. */
     int64_t timeout_ns = RELAX_SLEEP_MAX_NS;
     if (cpu->relax_sleeps < 5) {
         timeout_ns = (int64_t)RELAX_SLEEP_MIN_NS << cpu->relax_sleeps++;
     }
     /* Any change of pending ends the sleep: an interrupt, an event, a stop. */
-    sleep_on_pending(cpu, seen, timeout_ns < RELAX_SLEEP_MAX_NS ? timeout_ns : RELAX_SLEEP_MAX_NS,
-                     ~0u);
+    sleep_on_pending(cpu, seen, timeout_ns, ~0u);
 }
 
 /* Owner only. */
@@ -769,7 +769,8 @@ struct coremu_machine *coremu_machine_new(unsigned ncpus, const struct coremu_cp
     atomic_init(&m->exiting, 0);
     atomic_init(&m->exit_status, 0);
     m->parked = ncpus; /* every core starts off */
-    m->host_pus = coremu_topology_pus() > 0 ? coremu_topology_pus() : 1;
+    unsigned pus = coremu_topology_pus();
+    m->host_pus = pus > 0 ? pus : 1;
     atomic_init(&m->cpus_awake, (int)ncpus);
 
     for (unsigned i = 0; i < ncpus; i++) {
